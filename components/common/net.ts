@@ -1,0 +1,55 @@
+import * as ipaddr from "ipaddr.js";
+
+/** True for a literal IPv4 or IPv6 address (no names: dockerd and the local volume driver do not resolve them everywhere). */
+export function isIpAddress(value: string): boolean {
+    return ipaddr.isValid(value) && (ipaddr.IPv4.isValidFourPartDecimal(value) || value.includes(":"));
+}
+
+/** Parses `a.b.c.d/n` or `x::/n`; undefined when invalid. */
+export function parseCidr(value: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
+    try {
+        const [addr, bits] = ipaddr.parseCIDR(value);
+        if (addr.kind() === "ipv4" && !ipaddr.IPv4.isValidFourPartDecimal(value.split("/")[0])) return undefined;
+        return [addr, bits];
+    } catch {
+        return undefined;
+    }
+}
+
+export function isLoopback(host: string): boolean {
+    if (host === "localhost") return true;
+    const h = host.replace(/^\[|\]$/g, "");
+    if (!ipaddr.isValid(h)) return false;
+    return ipaddr.parse(h).range() === "loopback";
+}
+
+/** True for an address in a private, loopback, link-local or unique-local range. */
+export function isPrivateAddress(host: string): boolean {
+    const h = host.replace(/^\[|\]$/g, "");
+    if (!ipaddr.isValid(h)) return false;
+    return ["private", "loopback", "linkLocal", "uniqueLocal"].includes(ipaddr.parse(h).range());
+}
+
+export interface HostPort {
+    host: string;
+    port: number;
+}
+
+/** Parses `host:port` / `[v6]:port`. The host may be a name unless `requireIp`. */
+export function parseHostPort(value: string, opts: { requireIp?: boolean } = {}): HostPort | undefined {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s/]+)):(\d{1,5})$/.exec(value);
+    if (!m) return undefined;
+    const host = m[1] ?? m[2];
+    const port = Number(m[3]);
+    if (port < 1 || port > 65535) return undefined;
+    if (m[1] !== undefined && !ipaddr.IPv6.isValid(m[1])) return undefined;
+    if (opts.requireIp && !isIpAddress(host)) return undefined;
+    if (!isIpAddress(host) && !isHostname(host)) return undefined;
+    return { host, port };
+}
+
+/** RFC 1123 host name. Rejects things that look like broken IPv4 literals (e.g. `300.1.1.1`). */
+export function isHostname(value: string): boolean {
+    if (/^[0-9.]+$/.test(value)) return false;
+    return /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value);
+}

@@ -1,0 +1,324 @@
+// Unit tests of scripts/apply-docker-config.sh with fake systemctl/docker/dockerd/journalctl on
+// PATH and every path under a temp DOCKFLEET_ROOT. The real-host versions of these cases run in
+// test/contract against the sandbox.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { APPLY_SCRIPT_FILE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+
+const FAKES: Record<string, string> = {
+    systemctl: `#!/bin/bash
+echo "systemctl $*" >> "$FAKE/calls"
+case "$1" in
+  restart)
+    if grep -q BAD_START "$DOCKFLEET_ROOT/etc/docker/daemon.json" 2>/dev/null; then rm -f "$FAKE/up"; echo "Job for docker.service failed because the control process exited with error code." >&2; exit 1; fi
+    if [ -f "$FAKE/never-up" ]; then rm -f "$FAKE/up"; exit 1; fi
+    touch "$FAKE/up"; echo x >> "$FAKE/starts" ;;
+  reload) [ -f "$FAKE/up" ] || exit 1; echo x >> "$FAKE/reloads" ;;
+esac
+exit 0
+`,
+    docker: `#!/bin/bash
+echo "docker $*" >> "$FAKE/calls"
+case "$1" in
+  version) [ -f "$FAKE/up" ] ;;
+  info) [ -f "$FAKE/up" ] || exit 1; if [ -f "$FAKE/swarm" ]; then
+          case "$*" in *ControlAvailable*) echo "active/true" ;; *) echo active ;; esac
+        else case "$*" in *ControlAvailable*) echo "inactive/false" ;; *) echo inactive ;; esac; fi ;;
+  node) echo ready ;;
+  image) [ -f "$FAKE/no-image" ] && exit 1; exit 0 ;;
+  pull) echo "Error response from daemon: Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
+  run) if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
+esac
+`,
+    dockerd: `#!/bin/bash
+if [ "$1" = --version ]; then echo "Docker version \${FAKE_ENGINE:-20.10.24+dfsg1}, build 297e128"; exit 0; fi
+if [ "$1" = --validate ]; then if grep -q BAD_VALIDATE "$3"; then echo "unable to configure the Docker daemon with file $3: the following directives don't match any configuration option: foo" >&2; exit 1; fi; echo "configuration OK"; exit 0; fi
+exit 0
+`,
+    journalctl: `#!/bin/bash
+echo 'time="2026-11-27T20:00:00Z" level=info msg="Starting up"'
+if grep -q BAD_START "$DOCKFLEET_ROOT/etc/docker/daemon.json" 2>/dev/null; then echo "failed to start daemon: error initializing graphdriver: driver not supported"; fi
+`,
+    "systemd-run": `#!/bin/bash
+echo "systemd-run $*" >> "$FAKE/calls"
+`,
+};
+
+interface Env { root: string; fake: string; bin: string }
+
+function mkEnv(): Env {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-"));
+    const env = { root: path.join(base, "root"), fake: path.join(base, "fake"), bin: path.join(base, "bin") };
+    for (const d of [env.root, env.fake, env.bin, path.join(env.root, "etc/docker"), path.join(env.root, "usr/bin")]) fs.mkdirSync(d, { recursive: true });
+    for (const [name, text] of Object.entries(FAKES)) fs.writeFileSync(path.join(env.bin, name), text, { mode: 0o755 });
+    fs.writeFileSync(path.join(env.root, "usr/bin/dockerd"), "", { mode: 0o755 });
+    fs.writeFileSync(path.join(env.fake, "up"), "");
+    return env;
+}
+
+const DJ = "/etc/docker/daemon.json";
+const PROXY = "/etc/systemd/system/docker.service.d/http-proxy.conf";
+
+function daemon(extra: Record<string, unknown> = {}): ManagedFile {
+    return { path: DJ, mode: "0644", content: JSON.stringify({ "debug": false, ...extra }, null, 2) + "\n" };
+}
+
+function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string> } = {}) {
+    const args = [APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
+    const pub = opts.public ? renderBundle(opts.public) : undefined;
+    const full = pub !== undefined ? ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", ...args] : args;
+    let pubFile = "";
+    if (pub !== undefined) {
+        pubFile = path.join(env.fake, `pub-${Date.now()}-${Math.random()}`);
+        fs.writeFileSync(pubFile, pub);
+    }
+    const r = spawnSync("bash", full, {
+        input: opts.secret ? renderBundle(opts.secret) : "",
+        env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake, PUBFILE: pubFile, ...(opts.extraEnv ?? {}) },
+        encoding: "utf8",
+        timeout: 60000,
+    });
+    return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root, p), "utf8");
+const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
+const count = (env: Env, f: string) => (fs.existsSync(path.join(env.fake, f)) ? fs.readFileSync(path.join(env.fake, f), "utf8").split("\n").filter(Boolean).length : 0);
+const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
+
+describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
+    this.timeout(60000);
+
+    it("is shellcheck-clean", function () {
+        const r = spawnSync("shellcheck", ["-x", APPLY_SCRIPT_FILE], { encoding: "utf8" });
+        if (r.error) throw new Error("shellcheck is not installed (apt-get install shellcheck); .ci/run installs it");
+        assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    });
+
+    it("first apply writes files, restarts once and keeps the pre-dockfleet originals", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
+        const r = run(env, "apply", { public: [daemon({ "labels": ["a=1"] })], secret: [{ path: PROXY, mode: "0644", content: "[Service]\nEnvironment=\"HTTP_PROXY=http://u:p@proxy:3128\"\n" }] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /dockfleet\[testhost\]: applied \(restart\)/);
+        assert.deepStrictEqual(JSON.parse(read(env, DJ)), { debug: false, labels: ["a=1"] });
+        assert.match(read(env, PROXY), /HTTP_PROXY/);
+        assert.strictEqual(count(env, "starts"), 1);
+        assert.match(calls(env), /systemctl daemon-reload/);
+        assert.match(calls(env), /systemctl reset-failed docker.service docker.socket/);
+        // the proxy URL (a secret) is never echoed
+        assert.doesNotMatch(r.stderr, /u:p@/);
+        const manifest = read(env, "var/lib/dockfleet/docker-host/original/manifest");
+        assert.match(manifest, /absent \/etc\/systemd\/system\/docker.service.d\/http-proxy.conf/);
+        assert.match(manifest, /644 \/etc\/docker\/daemon.json/);
+    });
+
+    it("an identical re-apply does nothing (no restart, no reload)", () => {
+        const env = mkEnv();
+        const files = [daemon({ "labels": ["a=1"] })];
+        assert.strictEqual(run(env, "apply", { public: files }).code, 0);
+        const r = run(env, "apply", { public: files });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /unchanged; nothing to do/);
+        assert.strictEqual(count(env, "starts"), 1);
+        assert.strictEqual(count(env, "reloads"), 0);
+    });
+
+    it("reloads (SIGHUP) instead of restarting when only hot-reloadable keys changed", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["a=1"] })], args: ["--reload-digest", "d1"] }).code, 0);
+        const r = run(env, "apply", { public: [daemon({ "labels": ["a=2"] })], args: ["--reload-digest", "d1"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /applied \(reload\)/);
+        assert.strictEqual(count(env, "starts"), 1);
+        assert.strictEqual(count(env, "reloads"), 1);
+    });
+
+    it("restarts when a restart-only key changed (reload digest differs)", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: ["--reload-digest", "d1"] }).code, 0);
+        const r = run(env, "apply", { public: [daemon({ "metrics-addr": "0.0.0.0:9323" })], args: ["--reload-digest", "d2"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(count(env, "starts"), 2);
+    });
+
+    it("restarts after a hand edit even if only reloadable keys differ (drift)", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["a=1"] })], args: ["--reload-digest", "d1"] }).code, 0);
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug": false, "bip": "172.30.0.1/16"}\n');
+        const r = run(env, "apply", { public: [daemon({ "labels": ["a=2"] })], args: ["--reload-digest", "d1"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(count(env, "starts"), 2);
+    });
+
+    it("a config dockerd refuses to start with is rolled back; the message names the host and dockerd's error", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["good=1"] })] }).code, 0);
+        const good = read(env, DJ);
+        const r = run(env, "apply", { public: [daemon({ "labels": ["BAD_START"] })] });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /FAILED on host testhost at step 'restart dockerd': failed to start daemon: error initializing graphdriver: driver not supported/);
+        assert.match(r.stderr, /previous config restored, dockerd running/);
+        assert.strictEqual(read(env, DJ), good);
+        assert.ok(exists(env, "../fake/up"), "dockerd must be running after the rollback");
+        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/in-progress"));
+        // reset-failed before every restart: after a failed restart loop systemd refuses to start docker
+        const c = calls(env);
+        assert.ok((c.match(/reset-failed/g) ?? []).length >= 3, c);
+    });
+
+    it("a config that starts dockerd but breaks containers is caught by the smoke container", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: ["--smoke-image", "local/busybox:1"] }).code, 0);
+        const good = read(env, DJ);
+        const r = run(env, "apply", { public: [daemon({ "labels": ["BAD_CONTAINER"] })], args: ["--smoke-image", "local/busybox:1"] });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /at step 'smoke container'.*invalid size: 'ten'/);
+        assert.strictEqual(read(env, DJ), good);
+    });
+
+    it("a missing smoke image that cannot be pulled fails closed and rolls back", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.fake, "no-image"), "");
+        const r = run(env, "apply", { public: [daemon()], args: ["--smoke-image", "busybox:latest"] });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /smoke image busybox:latest is not on the host and could not be pulled/);
+    });
+
+    it("devicemapper on Engine 25 is refused before anything is written", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), "{}\n");
+        const r = run(env, "apply", { public: [daemon({ "storage-driver": "devicemapper" })], extraEnv: { FAKE_ENGINE: "25.0.3" } });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /devicemapper was removed in Docker Engine 25/);
+        assert.strictEqual(read(env, DJ), "{}\n");
+        assert.doesNotMatch(calls(env), /systemctl/);
+    });
+
+    it("uses dockerd --validate on Engine >= 23 and refuses what it rejects, untouched", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), "{}\n");
+        const r = run(env, "apply", { public: [daemon({ "labels": ["BAD_VALIDATE"] })], extraEnv: { FAKE_ENGINE: "24.0.7" } });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /dockerd --validate rejected .*don't match any configuration option: foo/);
+        assert.strictEqual(read(env, DJ), "{}\n");
+    });
+
+    it("invalid JSON is refused before anything is written", function () {
+        if (spawnSync("jq", ["--version"]).error && spawnSync("python3", ["--version"]).error) {
+            throw new Error("needs jq or python3 on PATH to check JSON (the script's fallback is dockerd itself)");
+        }
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), "{}\n");
+        const r = run(env, "apply", { public: [{ path: DJ, mode: "0644", content: '{"debug": false,}\n' }] });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /is not a JSON object/);
+        assert.strictEqual(read(env, DJ), "{}\n");
+    });
+
+    it("an empty daemon.json is refused", () => {
+        const env = mkEnv();
+        const r = run(env, "apply", { public: [{ path: DJ, mode: "0644", content: "" }] });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /would be empty/);
+    });
+
+    it("a drop-in whose ExecStart binary does not exist is refused", () => {
+        const env = mkEnv();
+        const r = run(env, "apply", { public: [daemon(), { path: "/etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf", mode: "0644", content: "[Service]\nExecStart=\nExecStart=/usr/local/bin/nodockerd -H fd://\n" }] });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /ExecStart binary \/usr\/local\/bin\/nodockerd does not exist/);
+    });
+
+    it("an apply interrupted after writing files is re-verified (restart), not reported unchanged", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
+        // simulate a run killed right after install_set
+        const want = daemon({ "labels": ["new=1"] });
+        fs.writeFileSync(path.join(env.root, DJ), want.content!);
+        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/docker-host/in-progress"), "");
+        const r = run(env, "apply", { public: [want] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(count(env, "starts"), 2);
+        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/in-progress"));
+    });
+
+    it("recover rolls an interrupted apply back to the last known-good files", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["good=1"] })] }).code, 0);
+        const good = read(env, DJ);
+        fs.writeFileSync(path.join(env.root, DJ), JSON.stringify({ labels: ["BAD_START"] }));
+        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/docker-host/in-progress"), "");
+        fs.rmSync(path.join(env.fake, "up"));
+        const r = run(env, "recover");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(read(env, DJ), good);
+        assert.ok(exists(env, "../fake/up"));
+    });
+
+    it("arms a rollback guard timer before touching files", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
+        assert.match(calls(env), /systemd-run --quiet --unit=dockfleet-rollback-guard-\d+ --on-active=60s/);
+        assert.match(calls(env), /systemctl stop dockfleet-rollback-guard-\d+\.timer/);
+        assert.ok(exists(env, "var/lib/dockfleet/docker-host/apply-docker-config.sh"));
+    });
+
+    it("exits 3 and says CRITICAL when even the rollback cannot start dockerd", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
+        fs.writeFileSync(path.join(env.fake, "never-up"), "");
+        const r = run(env, "apply", { public: [daemon({ "labels": ["x=1"] })] });
+        assert.strictEqual(r.code, 3);
+        assert.match(r.stderr, /CRITICAL on host testhost/);
+    });
+
+    it("restore puts back the pre-dockfleet files (a file that did not exist is removed)", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
+        assert.strictEqual(run(env, "apply", { public: [daemon()], secret: [{ path: PROXY, mode: "0644", content: "[Service]\n" }] }).code, 0);
+        const r = run(env, "restore");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(read(env, DJ), '{"debug": true}\n');
+        assert.ok(!exists(env, PROXY));
+        assert.match(r.stderr, /restored the pre-dockfleet files/);
+    });
+
+    it("forget keeps the current files", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["kept=1"] })] }).code, 0);
+        assert.strictEqual(run(env, "forget").code, 0);
+        assert.match(read(env, DJ), /kept=1/);
+        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/original"));
+    });
+
+    it("status prints digests of managed files for drift checks", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
+        const r = run(env, "status");
+        assert.match(r.stdout, /^\/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
+    });
+
+    it("rejects a bundle with a relative path or a path given twice", () => {
+        const env = mkEnv();
+        assert.match(run(env, "apply", { public: [{ path: "etc/x", mode: "0644", content: "x" }] }).stderr, /path must be absolute/);
+        assert.match(run(env, "apply", { public: [daemon(), daemon()] }).stderr, /names a path twice/);
+    });
+
+    it("the rendered remote command line runs as-is under sh (base64 script + fd 3 here-document)", () => {
+        const env = mkEnv();
+        const cmd = renderApplyCommand("apply", { host: "viacmd", restartTimeoutSeconds: 10 }, renderBundle([daemon({ "labels": ["it's=quoted"] })]));
+        const r = spawnSync("sh", ["-c", cmd], {
+            input: renderBundle([{ path: PROXY, mode: "0644", content: "[Service]\n" }]),
+            env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake },
+            encoding: "utf8",
+        });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stderr, /dockfleet\[viacmd\]: applied/);
+        assert.deepStrictEqual(JSON.parse(read(env, DJ)).labels, ["it's=quoted"]);
+        assert.ok(exists(env, PROXY));
+    });
+});

@@ -1,0 +1,68 @@
+import * as fs from "fs";
+import * as path from "path";
+import { shQuote } from "../common/shell";
+
+/** A file the apply script manages. `content: undefined` means the file must not exist. */
+export interface ManagedFile {
+    path: string;
+    /** Octal mode, e.g. "0644". */
+    mode: string;
+    content?: string;
+}
+
+const HEADER = "=== ";
+export const BUNDLE_EOF = "DOCKFLEET_BUNDLE_EOF";
+
+/** The text format apply-docker-config.sh reads (see the script's header). */
+export function renderBundle(files: ManagedFile[]): string {
+    return files
+        .map((f) => {
+            if (f.content === undefined) return `${HEADER}${f.path} absent\n`;
+            for (const line of f.content.split("\n")) {
+                if (line.startsWith(HEADER) || line === BUNDLE_EOF) {
+                    throw new Error(`${f.path}: a line may not start with "${HEADER}" or equal ${BUNDLE_EOF}`);
+                }
+            }
+            const body = f.content === "" || f.content.endsWith("\n") ? f.content : `${f.content}\n`;
+            return `${HEADER}${f.path} ${f.mode}\n${body}`;
+        })
+        .join("");
+}
+
+export const APPLY_SCRIPT_FILE = path.join(__dirname, "scripts", "apply-docker-config.sh");
+
+let scriptCache: string | undefined;
+export function applyScriptText(): string {
+    scriptCache ??= fs.readFileSync(APPLY_SCRIPT_FILE, "utf8");
+    return scriptCache;
+}
+
+export type ApplyAction = "apply" | "restore" | "forget" | "status" | "recover";
+
+export interface ApplyCommandOptions {
+    host: string;
+    restartTimeoutSeconds: number;
+    smokeImage?: string;
+    restartCommand?: string;
+    reloadCommand?: string;
+    logCommand?: string;
+    reloadDigest?: string;
+}
+
+/**
+ * The remote command line: the repo's script (base64, so no quoting surprises) run by bash, the
+ * options as quoted words, and the public bundle as a here-document on fd 3 so `pulumi preview
+ * --diff` shows daemon.json line by line.
+ */
+export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, publicBundle?: string): string {
+    const b64 = Buffer.from(applyScriptText(), "utf8").toString("base64");
+    const args: string[] = [action, "--host", o.host, "--restart-timeout", String(o.restartTimeoutSeconds)];
+    if (o.smokeImage) args.push("--smoke-image", o.smokeImage);
+    if (o.restartCommand) args.push("--restart-cmd", o.restartCommand);
+    if (o.reloadCommand) args.push("--reload-cmd", o.reloadCommand);
+    if (o.logCommand) args.push("--log-cmd", o.logCommand);
+    if (o.reloadDigest) args.push("--reload-digest", o.reloadDigest);
+    let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" apply-docker-config ${args.map(shQuote).join(" ")}`;
+    if (publicBundle !== undefined) cmd += ` 3<<'${BUNDLE_EOF}'\n${publicBundle}${BUNDLE_EOF}\n`;
+    return cmd;
+}

@@ -1,0 +1,142 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Issue, error, throwOnErrors } from "../common/issues";
+import { isIpAddress, isHostname } from "../common/net";
+import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
+import { ApplyPolicy, DockerHost, ProxyArgs } from "./docker-host";
+import { validateProxy } from "./dropins";
+
+export interface FleetHost {
+    /** Host name (resource names and messages). */
+    name: string;
+    /** SSH address: an IP or a DNS name. */
+    address: string;
+    /** SSH port. Default: the fleet's `ssh.port`, else 22. */
+    port?: number;
+    /** Swarm role, for validation (live-restore) and ordering. Default: "none". */
+    role?: "manager" | "worker" | "none";
+    /** Docker Engine version for the guards. Default: the fleet's `engineVersion`. */
+    engineVersion?: string;
+    /** Per-host daemon.json overrides, merged over the fleet's (top-level keys replace). Default: `{}`. */
+    daemon?: Partial<DaemonConfig>;
+}
+
+export interface FleetSsh {
+    /** Default: "root". */
+    user?: string;
+    /** Private key (PEM/OpenSSH) as a secret. Required. */
+    privateKey: pulumi.Input<string>;
+    /** Default: 22. */
+    port?: number;
+}
+
+export interface DockerFleetArgs extends ApplyPolicy {
+    hosts: FleetHost[];
+    ssh: FleetSsh;
+    /** daemon.json shared by every host. Default: `{}`. */
+    daemon?: DaemonConfig;
+    /** Proxy drop-in for every host. Default: none. */
+    proxy?: ProxyArgs;
+    /** The fleet's registries (added to NO_PROXY). Default: `[]`. */
+    fleetRegistries?: string[];
+    /** Default engine version for the guards. Default: unset. */
+    engineVersion?: string;
+    /** Hosts restarted together; batch N+1 starts only after batch N is healthy. Default: 1. */
+    batchSize?: number;
+}
+
+/** Splits hosts into restart batches, in the order given. */
+export function restartBatches<T>(hosts: T[], batchSize: number): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < hosts.length; i += batchSize) out.push(hosts.slice(i, i + batchSize));
+    return out;
+}
+
+export function mergeDaemon(base: DaemonConfig, override: Partial<DaemonConfig> | undefined): DaemonConfig {
+    return { ...base, ...(override ?? {}) };
+}
+
+export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<FleetSsh> }): Issue[] {
+    const issues: Issue[] = [];
+    const batchSize = a.batchSize ?? 1;
+    if (!Number.isInteger(batchSize) || batchSize < 1) issues.push(error("rollout.batchSize", `${JSON.stringify(a.batchSize)} must be a whole number ≥ 1`));
+    const t = a.restartTimeoutSeconds;
+    if (t !== undefined && !(Number.isInteger(t) && t >= 10 && t <= 900)) issues.push(error("rollout.restartTimeoutSeconds", `${JSON.stringify(t)} must be whole seconds between 10 and 900`));
+    if (a.onDelete !== undefined && !["restore", "keep"].includes(a.onDelete)) issues.push(error("rollout.onDelete", `"${a.onDelete}" must be "restore" or "keep"`));
+    if (a.hosts.length === 0) issues.push(error("hosts", "at least one host is required"));
+    const names = new Set<string>();
+    const addrs = new Set<string>();
+    const anySwarm = a.hosts.some((h) => (h.role ?? "none") !== "none");
+    issues.push(...validateDaemonConfig(a.daemon ?? {}, { engineVersion: a.engineVersion, swarm: anySwarm }));
+    a.hosts.forEach((h, i) => {
+        if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(h.name ?? "")) issues.push(error(`hosts[${i}].name`, `"${h.name}" must be a host name (letters, digits, "-")`));
+        if (names.has(h.name)) issues.push(error(`hosts[${i}].name`, `duplicate host name "${h.name}"`));
+        names.add(h.name);
+        if (!isIpAddress(h.address ?? "") && !isHostname(h.address ?? "")) issues.push(error(`hosts[${i}].address`, `"${h.address}" is not an IP address or DNS name`));
+        if (addrs.has(`${h.address}:${h.port ?? 22}`)) issues.push(error(`hosts[${i}].address`, `duplicate address "${h.address}"`));
+        addrs.add(`${h.address}:${h.port ?? 22}`);
+        if (h.port !== undefined && !(Number.isInteger(h.port) && h.port > 0 && h.port < 65536)) issues.push(error(`hosts[${i}].port`, `${h.port} is not a TCP port`));
+        if (h.role !== undefined && !["manager", "worker", "none"].includes(h.role)) issues.push(error(`hosts[${i}].role`, `"${h.role}" must be manager, worker or none`));
+        if (h.daemon || h.engineVersion) {
+            // Report what this host's overrides or engine version add; fleet-level problems were reported once above.
+            const merged = mergeDaemon(a.daemon ?? {}, h.daemon);
+            const fleetLevel = new Set(validateDaemonConfig(a.daemon ?? {}, { engineVersion: a.engineVersion, swarm: anySwarm }).map((x) => x.field + x.message));
+            for (const issue of validateDaemonConfig(merged, { engineVersion: h.engineVersion ?? a.engineVersion, swarm: (h.role ?? "none") !== "none" })) {
+                if (!fleetLevel.has(issue.field + issue.message)) issues.push({ ...issue, field: `hosts[${i}].${issue.field}` });
+            }
+        }
+    });
+    issues.push(...validateProxy({
+        httpProxy: typeof a.proxy?.httpProxy === "string" ? a.proxy.httpProxy : undefined,
+        httpsProxy: typeof a.proxy?.httpsProxy === "string" ? a.proxy.httpsProxy : undefined,
+        noProxy: a.proxy?.noProxy,
+    }));
+    return issues;
+}
+
+/** A fleet of Docker hosts sharing one daemon config, restarted in batches. */
+export class DockerFleet extends pulumi.ComponentResource {
+    public readonly hosts: DockerHost[];
+    /** Host names per restart batch, in order. */
+    public readonly batches: string[][];
+
+    constructor(name: string, args: DockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
+        const ctx = { resource: `DockerFleet "${name}"` };
+        for (const w of throwOnErrors(ctx, validateFleet(args))) pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+
+        const batches = restartBatches(args.hosts, args.batchSize ?? 1);
+        this.batches = batches.map((b) => b.map((h) => h.name));
+        this.hosts = [];
+        let previous: DockerHost[] = [];
+        for (const batch of batches) {
+            const current = batch.map(
+                (h) =>
+                    new DockerHost(h.name, {
+                        connection: {
+                            host: h.address,
+                            port: h.port ?? args.ssh.port ?? 22,
+                            user: args.ssh.user ?? "root",
+                            privateKey: pulumi.secret(args.ssh.privateKey),
+                            dialErrorLimit: 5,
+                        },
+                        hostName: h.name,
+                        daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
+                        proxy: args.proxy,
+                        fleetRegistries: args.fleetRegistries,
+                        engineVersion: h.engineVersion ?? args.engineVersion,
+                        swarm: (h.role ?? "none") !== "none",
+                        restartTimeoutSeconds: args.restartTimeoutSeconds,
+                        smokeImage: args.smokeImage,
+                        restartCommand: args.restartCommand,
+                        reloadCommand: args.reloadCommand,
+                        logCommand: args.logCommand,
+                        execStart: args.execStart,
+                        onDelete: args.onDelete,
+                    }, { parent: this, dependsOn: previous }),
+            );
+            this.hosts.push(...current);
+            previous = current;
+        }
+        this.registerOutputs({ batches: this.batches });
+    }
+}

@@ -1,0 +1,158 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { throwOnErrors } from "../common/issues";
+import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
+import {
+    DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
+} from "./dropins";
+
+/** Proxy for dockerd. URLs may carry credentials: pass them as secrets (`config.requireSecret`). */
+export interface ProxyArgs {
+    /** HTTP_PROXY. Default: unset. */
+    httpProxy?: pulumi.Input<string>;
+    /** HTTPS_PROXY. Default: unset. */
+    httpsProxy?: pulumi.Input<string>;
+    /** Extra NO_PROXY entries; localhost, 127.0.0.1 and the fleet's registries are always added. Default: `[]`. */
+    noProxy?: string[];
+}
+
+/** How to apply; shared by every host of a fleet. */
+export interface ApplyPolicy {
+    /** Seconds to wait for a restart, the API and swarm Ready (busy swarm nodes need up to 60). Default: 60. */
+    restartTimeoutSeconds?: number;
+    /** Image for the post-restart smoke container; must be present or pullable. `""` disables the smoke test. Default: "busybox:latest". */
+    smokeImage?: string;
+    /** Restart command for hosts without systemd. Default: unset (`systemctl daemon-reload`, `reset-failed`, `restart docker.service`). */
+    restartCommand?: string;
+    /** Reload command (SIGHUP) used when only hot-reloadable keys changed. Default: `systemctl reload docker.service`. */
+    reloadCommand?: string;
+    /** Command that prints dockerd's recent log, for hosts without journald. Default: unset (journalctl). */
+    logCommand?: string;
+    /** ExecStart written when `daemon.hosts` is set (the unit's `-H fd://` must go). Default: "/usr/bin/dockerd --containerd=/run/containerd/containerd.sock". */
+    execStart?: string;
+    /** What deleting the resource does to the host: put back the pre-dockfleet files, or keep the current ones. Default: "restore". */
+    onDelete?: "restore" | "keep";
+}
+
+export interface DockerHostArgs extends ApplyPolicy {
+    /** SSH connection (host, user, privateKey as a secret). */
+    connection: command.types.input.remote.ConnectionArgs;
+    /** Name used in messages from the host. Default: the resource name. */
+    hostName?: string;
+    /** daemon.json model. Default: `{}` (only the reloadable keys are written, empty). */
+    daemon?: DaemonConfig;
+    /** Proxy drop-in. Default: none (the drop-in is removed). */
+    proxy?: ProxyArgs;
+    /** Registries of this fleet (host[:port]); added to NO_PROXY. Default: `[]`. */
+    fleetRegistries?: string[];
+    /** Docker Engine version on the host, for guards (devicemapper ≥ 25, --validate ≥ 23). Default: unset (the script checks on the host). */
+    engineVersion?: string;
+    /** The host is a swarm node (live-restore is refused). Default: false. */
+    swarm?: boolean;
+}
+
+export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
+export const DEFAULT_EXEC_START = "/usr/bin/dockerd --containerd=/run/containerd/containerd.sock";
+export const DEFAULT_RESTART_TIMEOUT = 60;
+
+/** Defaults applied in one place. */
+export function withHostDefaults(a: DockerHostArgs) {
+    return {
+        daemon: a.daemon ?? {},
+        fleetRegistries: a.fleetRegistries ?? [],
+        swarm: a.swarm ?? false,
+        restartTimeoutSeconds: a.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT,
+        smokeImage: a.smokeImage ?? DEFAULT_SMOKE_IMAGE,
+        execStart: a.execStart ?? DEFAULT_EXEC_START,
+        onDelete: a.onDelete ?? "restore",
+    };
+}
+
+/** The files for one host: public ones (shown in diffs) and the secret proxy drop-in. */
+export function renderHostFiles(daemon: DaemonConfig, execStart: string, proxy: ProxySettings | undefined, fleetRegistries: string[]) {
+    const publicFiles: ManagedFile[] = [
+        { path: DAEMON_JSON_PATH, mode: "0644", content: renderDaemonJson(daemon) },
+        { path: HOSTS_DROPIN_PATH, mode: "0644", content: renderHostsDropIn(daemon.hosts, execStart) },
+    ];
+    const proxyDropIn = proxy ? renderProxyDropIn(proxy, fleetRegistries) : undefined;
+    const proxyFile: ManagedFile = { path: PROXY_DROPIN_PATH, mode: "0644", content: proxyDropIn };
+    return { publicFiles, proxyFile };
+}
+
+/**
+ * One Docker host's daemon.json and docker.service drop-ins, applied over SSH by
+ * scripts/apply-docker-config.sh (validate, back up, write atomically, restart or reload,
+ * health-check, smoke container, swarm Ready, roll back on failure).
+ */
+export class DockerHost extends pulumi.ComponentResource {
+    /** The rendered daemon.json. */
+    public readonly daemonJson: pulumi.Output<string>;
+    /** What the apply script printed (never contains file contents). */
+    public readonly applyLog: pulumi.Output<string>;
+    public readonly hostName: string;
+
+    constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dockfleet:dockerhost:DockerHost", name, {}, opts);
+        const d = withHostDefaults(args);
+        this.hostName = args.hostName ?? name;
+        const ctx = { resource: `DockerHost "${this.hostName}"` };
+        for (const w of throwOnErrors(ctx, validateDaemonConfig(d.daemon, { engineVersion: args.engineVersion, swarm: d.swarm }))) {
+            pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+        }
+        const plainProxy = {
+            httpProxy: typeof args.proxy?.httpProxy === "string" ? args.proxy.httpProxy : undefined,
+            httpsProxy: typeof args.proxy?.httpsProxy === "string" ? args.proxy.httpsProxy : undefined,
+            noProxy: args.proxy?.noProxy,
+        };
+        throwOnErrors(ctx, validateProxy(plainProxy));
+
+        const { publicFiles, proxyFile } = renderHostFiles(d.daemon, d.execStart, undefined, d.fleetRegistries);
+        const cmdOpts = {
+            host: this.hostName,
+            restartTimeoutSeconds: d.restartTimeoutSeconds,
+            smokeImage: d.smokeImage,
+            restartCommand: args.restartCommand,
+            reloadCommand: args.reloadCommand,
+            logCommand: args.logCommand,
+            reloadDigest: restartDigest(d.daemon),
+        };
+        const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
+        // The proxy drop-in travels on stdin, which is secret in state; only a redacted summary is
+        // in the (public) command line so reviewers still see which proxy a host uses.
+        const stdin: pulumi.Input<string> | undefined = hasProxy
+            ? pulumi.secret(
+                  pulumi.all([args.proxy!.httpProxy, args.proxy!.httpsProxy]).apply(([http, https]) => {
+                      throwOnErrors(ctx, validateProxy({ httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }));
+                      const rendered = renderHostFiles(d.daemon, d.execStart, { httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }, d.fleetRegistries);
+                      return renderBundle([rendered.proxyFile]);
+                  }),
+              )
+            : undefined;
+        const proxySummary = hasProxy
+            ? pulumi.all([args.proxy!.httpProxy, args.proxy!.httpsProxy]).apply(([http, https]) =>
+                  `# proxy: HTTP_PROXY=${http ? redactUrl(http) : "-"} HTTPS_PROXY=${https ? redactUrl(https) : "-"} (full drop-in on stdin, secret)\n`,
+              )
+            : pulumi.output("");
+        // The summary is derived from secrets; unsecret it only after redaction.
+        const summaryPlain = pulumi.unsecret(proxySummary);
+        const bundle = renderBundle(hasProxy ? publicFiles : [...publicFiles, proxyFile]);
+        const applyCmd = summaryPlain.apply((s) => s + renderApplyCommand("apply", cmdOpts, bundle));
+        const deleteCmd = d.onDelete === "restore"
+            ? renderApplyCommand("restore", cmdOpts)
+            : renderApplyCommand("forget", cmdOpts);
+
+        const apply = new command.remote.Command(`${name}-apply`, {
+            connection: args.connection,
+            create: applyCmd,
+            update: applyCmd,
+            delete: deleteCmd,
+            stdin,
+            addPreviousOutputInEnv: false,
+        }, { parent: this, customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
+
+        this.daemonJson = pulumi.output(renderDaemonJson(d.daemon));
+        this.applyLog = pulumi.all([apply.stdout, apply.stderr]).apply(([o, e]) => [o, e].filter((x) => x).join("\n"));
+        this.registerOutputs({ daemonJson: this.daemonJson, applyLog: this.applyLog });
+    }
+}

@@ -1,0 +1,5 @@
+export * from "./daemon-config";
+export * from "./dropins";
+export * from "./bundle";
+export * from "./docker-host";
+export * from "./docker-fleet";

@@ -1,0 +1,445 @@
+#!/usr/bin/env bash
+# dockfleet: apply Docker daemon files (daemon.json, docker.service drop-ins) on ONE host, safely.
+#
+# Usage (run as root on the host; dockfleet sends it over SSH as `bash -c "<this file>" ...`):
+#   apply-docker-config.sh apply   --host NAME [options] 3<PUBLIC_BUNDLE <SECRET_BUNDLE
+#   apply-docker-config.sh restore --host NAME [options]   # put back the pre-dockfleet files
+#   apply-docker-config.sh forget  --host NAME             # keep current files, drop dockfleet state
+#   apply-docker-config.sh status  --host NAME             # digests of managed files (drift checks)
+#   apply-docker-config.sh recover --host NAME             # finish/roll back an interrupted apply
+#
+# A bundle is text: a header line `=== <absolute path> <octal mode>` followed by the file's lines,
+# or `=== <absolute path> absent` for a file that must not exist. The public bundle (fd 3) is
+# visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
+#
+# Options:
+#   --restart-timeout SEC   wait this long for restart + API + swarm (default 60; busy nodes need it)
+#   --smoke-image IMAGE     run `docker run --rm IMAGE true` after a restart ("" disables; default "")
+#   --restart-cmd CMD       how to restart dockerd (default: systemctl restart docker.service)
+#   --reload-cmd CMD        how to reload dockerd (default: systemctl reload docker.service)
+#   --log-cmd CMD           prints dockerd's recent log (default: journalctl -u docker.service ...)
+#   --reload-digest HEX     digest of the daemon.json keys that need a restart; if only other keys
+#                           changed since the last apply, dockerd is reloaded (SIGHUP), not restarted
+#
+# Guarantees: nothing is written before every new file passed its checks; files are replaced
+# atomically (temp file + rename in the same directory); the last known-good files are kept and
+# restored on any failure, followed by reset-failed + restart; a rollback guard (a systemd timer,
+# or a detached sleeper without systemd) restores them if this script is killed mid-way.
+# Exit codes: 0 applied or unchanged, 1 rejected or rolled back, 3 rollback failed (dockerd down).
+set -euo pipefail
+shopt -s nullglob
+
+ROOT=${DOCKFLEET_ROOT:-}                  # prefix for every path; only tests set it
+STATE=$ROOT/var/lib/dockfleet/docker-host
+LOCK_FILE=$STATE/lock
+HOST=$(hostname 2>/dev/null || echo unknown)
+RESTART_TIMEOUT=60
+SMOKE_IMAGE=""
+RESTART_CMD="systemctl restart docker.service"
+RELOAD_CMD="systemctl reload docker.service"
+LOG_CMD=""
+RELOAD_DIGEST=""
+USE_SYSTEMD=1
+ACTION=${1:-}
+[ $# -gt 0 ] && shift
+
+say() { printf 'dockfleet[%s]: %s\n' "$HOST" "$*" >&2 2>/dev/null || true; log "$*"; }
+log() { if [ -d "$STATE" ]; then printf '%s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$STATE/apply.log" 2>/dev/null || true; fi; }
+die() { say "ERROR: $*"; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --host) HOST=$2; shift 2 ;;
+        --restart-timeout) RESTART_TIMEOUT=$2; shift 2 ;;
+        --smoke-image) SMOKE_IMAGE=$2; shift 2 ;;
+        --restart-cmd) RESTART_CMD=$2; USE_SYSTEMD=0; shift 2 ;;
+        --reload-cmd) RELOAD_CMD=$2; shift 2 ;;
+        --log-cmd) LOG_CMD=$2; shift 2 ;;
+        --reload-digest) RELOAD_DIGEST=$2; shift 2 ;;
+        *) die "unknown option: $1" ;;
+    esac
+done
+case "$RESTART_TIMEOUT" in '' | *[!0-9]*) die "--restart-timeout must be whole seconds, got '$RESTART_TIMEOUT'" ;; esac
+
+# A disconnected SSH session must not kill us half-way: ignore HUP/PIPE, keep going, log to a file.
+trap '' HUP PIPE
+
+sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
+# Key under which a managed path's copies are stored in the state dir.
+key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
+
+# parse_bundle FD DIR: splits a bundle into DIR/<key> files + DIR/manifest ("key mode path").
+parse_bundle() {
+    local fd=$1 dir=$2 line cur="" path mode
+    while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
+        if [[ "$line" == "=== "* ]]; then
+            read -r path mode <<<"${line#=== }"
+            case "$path" in /*) ;; *) die "bundle: path must be absolute: '$path'" ;; esac
+            case "$mode" in absent | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) die "bundle: bad mode '$mode' for $path" ;; esac
+            cur=$(key "$path")
+            printf '%s %s %s\n' "$cur" "$mode" "$path" >>"$dir/manifest"
+            : >"$dir/$cur"
+        elif [ -n "$cur" ]; then
+            printf '%s\n' "$line" >>"$dir/$cur"
+        elif [ -n "$line" ]; then
+            die "bundle: content before the first '=== path mode' header"
+        fi
+    done
+}
+
+# Checks a new file before anything is written: JSON syntax, engine guards, drop-in sanity.
+check_file() {
+    local new=$1 path=$2 major
+    case "$path" in
+        */daemon.json)
+            grep -q '[^[:space:]]' "$new" || die "$path would be empty; dockerd refuses an empty config file"
+            if command -v jq >/dev/null 2>&1; then
+                jq -e 'type == "object"' "$new" >/dev/null 2>&1 || die "$path is not a JSON object: $(jq . "$new" 2>&1 >/dev/null | tail -1)"
+            elif command -v python3 >/dev/null 2>&1; then
+                python3 -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), dict)' "$new" 2>/dev/null || die "$path is not a JSON object"
+            else
+                say "note: neither jq nor python3 on this host; JSON syntax is checked by dockerd itself"
+            fi
+            major=$(engine_major)
+            if [ "$major" -ge 23 ]; then
+                local out
+                if ! out=$(dockerd --validate --config-file "$new" 2>&1); then
+                    die "dockerd --validate rejected $path: $(printf '%s' "$out" | tail -1)"
+                fi
+            fi
+            if grep -Eq '"storage-driver"[[:space:]]*:[[:space:]]*"devicemapper"' "$new" && [ "$major" -ge 25 ]; then
+                die "storage-driver devicemapper was removed in Docker Engine 25 (this host runs $(engine_version)); use overlay2"
+            fi
+            ;;
+        *.service.d/*.conf | *.service)
+            local exe
+            while read -r exe; do
+                [ -x "$ROOT$exe" ] || die "$path: ExecStart binary $exe does not exist on this host"
+            done < <(sed -n 's/^ExecStart=[-@+!]*\([^ ]\+\).*/\1/p' "$new")
+            ;;
+    esac
+}
+
+engine_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([0-9][0-9.]*\).*/\1/p'; }
+engine_major() { local v; v=$(engine_version); echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0; }
+
+# Replaces $ROOT$path with the staged file atomically (same-directory temp file + rename).
+install_file() {
+    local src=$1 mode=$2 path=$3 dst tmp
+    dst=$ROOT$path
+    if [ "$mode" = absent ]; then
+        rm -f "$dst"
+        return 0
+    fi
+    mkdir -p "$(dirname "$dst")"
+    tmp=$(dirname "$dst")/.$(basename "$dst").dockfleet-tmp
+    cp "$src" "$tmp"
+    chmod "$mode" "$tmp"
+    sync "$tmp" 2>/dev/null || true
+    mv -f "$tmp" "$dst"
+}
+
+# Copies the current on-host version of every path in MANIFEST into DIR (absent => no file).
+snapshot() {
+    local manifest=$1 dir=$2 k mode path
+    mkdir -p "$dir"
+    : >"$dir/manifest.new"
+    while read -r k mode path; do
+        if [ -e "$ROOT$path" ]; then
+            cp -p "$ROOT$path" "$dir/$k"
+            printf '%s %s %s\n' "$k" "$(stat -c %a "$ROOT$path")" "$path" >>"$dir/manifest.new"
+        else
+            rm -f "$dir/$k"
+            printf '%s absent %s\n' "$k" "$path" >>"$dir/manifest.new"
+        fi
+    done <"$manifest"
+    # keep entries for paths already in DIR that this manifest does not mention
+    if [ -f "$dir/manifest" ]; then
+        while read -r k mode path; do
+            grep -q " $path\$" "$dir/manifest.new" || printf '%s %s %s\n' "$k" "$mode" "$path" >>"$dir/manifest.new"
+        done <"$dir/manifest"
+    fi
+    mv -f "$dir/manifest.new" "$dir/manifest"
+}
+
+install_set() {
+    local dir=$1 k mode path
+    while read -r k mode path; do install_file "$dir/$k" "$mode" "$path"; done <"$dir/manifest"
+}
+
+docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+# Waits until the API answers and, if the node was in a swarm, until it is active (and Ready
+# when this node is a manager and can see itself).
+wait_healthy() {
+    local deadline=$(($(date +%s) + RESTART_TIMEOUT)) swarm_before=$1 state ready
+    until docker_up; do
+        [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for the Docker API"; return 1; }
+        sleep 0.5
+    done
+    if [ "$swarm_before" = active ]; then
+        while :; do
+            state=$(docker info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}' 2>/dev/null || true)
+            if [ "${state%/*}" = active ]; then
+                [ "${state#*/}" = true ] || break # a worker cannot inspect itself; active means it has a manager session
+                ready=$(docker node inspect self --format '{{.Status.State}}' 2>/dev/null || true)
+                [ "$ready" = ready ] && break
+            fi
+            [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for the swarm node to be Ready (state: ${state:-unknown})"; return 1; }
+            sleep 0.5
+        done
+    fi
+    return 0
+}
+
+smoke() {
+    [ -n "$SMOKE_IMAGE" ] || return 0
+    local out
+    if ! docker image inspect "$SMOKE_IMAGE" >/dev/null 2>&1; then
+        out=$(timeout "$RESTART_TIMEOUT" docker pull "$SMOKE_IMAGE" 2>&1) || {
+            FAIL_STEP="smoke test"; FAIL_LINE="smoke image $SMOKE_IMAGE is not on the host and could not be pulled: $(printf '%s' "$out" | tail -1)"; return 1; }
+    fi
+    if ! out=$(timeout "$RESTART_TIMEOUT" docker run --rm --network none "$SMOKE_IMAGE" true 2>&1 </dev/null); then
+        FAIL_STEP="smoke container"; FAIL_LINE=$(printf '%s' "$out" | grep -v '^$' | tail -1); return 1
+    fi
+}
+
+dockerd_error_line() {
+    local since=$1 out
+    if [ -n "$LOG_CMD" ]; then
+        out=$(bash -c "$LOG_CMD" 2>/dev/null || true)
+    elif [ "$USE_SYSTEMD" = 1 ]; then
+        out=$(journalctl -u docker.service --no-pager -o cat --since "@$since" 2>/dev/null || true)
+    fi
+    printf '%s\n' "$out" | grep -Ei 'failed to start daemon|unable to configure|level=fatal|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use' | tail -1 | cut -c1-400 || true
+}
+
+restart_dockerd() {
+    local out
+    if [ "$USE_SYSTEMD" = 1 ]; then
+        systemctl daemon-reload >/dev/null 2>&1 || true
+        # A failed restart loop trips StartLimitBurst; without reset-failed the next start is refused.
+        systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true
+    fi
+    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RESTART_CMD" 2>&1 </dev/null); then
+        FAIL_STEP="restart dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
+    fi
+}
+
+reload_dockerd() {
+    local out
+    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RELOAD_CMD" 2>&1 </dev/null); then
+        FAIL_STEP="reload dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
+    fi
+}
+
+# Arms a guard that rolls back if this process dies between writing files and verifying them.
+arm_guard() {
+    local delay=$((RESTART_TIMEOUT * 3 + 30))
+    GUARD_UNIT=""
+    if [ "$USE_SYSTEMD" = 1 ] && command -v systemd-run >/dev/null 2>&1; then
+        GUARD_UNIT="dockfleet-rollback-guard-$$"
+        systemd-run --quiet --unit="$GUARD_UNIT" --on-active="${delay}s" --timer-property=AccuracySec=1s \
+            /bin/bash "$STATE/apply-docker-config.sh" recover --host "$HOST" >/dev/null 2>&1 || GUARD_UNIT=""
+    fi
+    if [ -z "$GUARD_UNIT" ]; then
+        setsid bash -c "sleep $delay; exec /bin/bash '$STATE/apply-docker-config.sh' recover --host '$HOST'" \
+            </dev/null >/dev/null 2>&1 &
+        GUARD_PID=$!
+    fi
+}
+
+disarm_guard() {
+    if [ -n "${GUARD_UNIT:-}" ]; then
+        systemctl stop "$GUARD_UNIT.timer" >/dev/null 2>&1 || true
+    elif [ -n "${GUARD_PID:-}" ]; then
+        kill "$GUARD_PID" 2>/dev/null || true
+    fi
+}
+
+# Rolls the host back to last-good and restarts. Returns non-zero if dockerd is still down.
+rollback() {
+    local swarm_before=$1
+    say "rolling back to the last known-good files"
+    install_set "$STATE/last-good"
+    FAIL_STEP_SAVED=${FAIL_STEP:-}
+    if restart_dockerd && wait_healthy "$swarm_before"; then
+        rm -f "$STATE/in-progress"
+        return 0
+    fi
+    FAIL_STEP=$FAIL_STEP_SAVED
+    return 1
+}
+
+# Saves this script where the guard (and `recover`) can run it.
+save_self() {
+    if [ -n "${BASH_EXECUTION_STRING:-}" ]; then
+        printf '%s\n' "$BASH_EXECUTION_STRING" >"$STATE/apply-docker-config.sh.new"
+    else
+        cp "${BASH_SOURCE[0]}" "$STATE/apply-docker-config.sh.new"
+    fi
+    mv -f "$STATE/apply-docker-config.sh.new" "$STATE/apply-docker-config.sh"
+}
+
+# converge DIR: makes the host's managed files equal to DIR's set, verifying and rolling back.
+converge() {
+    local want=$1 k mode path changed=0 restart=0 start swarm_before cur_sha
+    while read -r k mode path; do
+        if [ "$mode" = absent ]; then cur_sha=absent; else cur_sha=$(sha "$want/$k"); fi
+        [ "$(sha "$ROOT$path")" = "$cur_sha" ] || { changed=1; say "will change $path"; }
+        check_file_if_present "$want/$k" "$mode" "$path"
+    done <"$want/manifest"
+
+    # First run on this host: what dockerd runs now is the pre-dockfleet original and the last good.
+    if [ ! -f "$STATE/original/manifest" ]; then
+        snapshot "$want/manifest" "$STATE/original"
+        snapshot "$want/manifest" "$STATE/last-good"
+    else
+        # a path managed for the first time: record its pre-dockfleet state as well
+        snapshot_new_paths "$want/manifest"
+    fi
+
+    # Files equal to what we want but never verified (interrupted run, or hand edits reverted)
+    # still need a verified restart.
+    local applied
+    applied=$(cat "$STATE/applied" 2>/dev/null || true)
+    if [ "$changed" = 0 ] && [ "$applied" = "$(set_digest "$want")" ] && [ ! -f "$STATE/in-progress" ]; then
+        say "unchanged; nothing to do"
+        return 0
+    fi
+
+    # Restart unless only hot-reloadable daemon.json keys changed since a verified apply.
+    restart=1
+    if [ -n "$RELOAD_DIGEST" ] && [ -f "$STATE/reload-digest" ] && [ ! -f "$STATE/in-progress" ] &&
+        [ "$(cat "$STATE/reload-digest")" = "$RELOAD_DIGEST" ] && only_daemon_json_differs "$want" && no_drift; then
+        restart=0
+    fi
+
+    swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+    start=$(date +%s)
+    save_self
+    touch "$STATE/in-progress"
+    arm_guard
+    install_set "$want"
+    FAIL_STEP="" FAIL_LINE=""
+    local ok=1
+    if [ "$restart" = 1 ]; then
+        say "restarting dockerd (swarm: $swarm_before)"
+        restart_dockerd && wait_healthy "$swarm_before" && smoke || ok=0
+    else
+        say "reloading dockerd (only hot-reloadable keys changed)"
+        reload_dockerd && wait_healthy "$swarm_before" && smoke || ok=0
+    fi
+    if [ "$ok" = 1 ]; then
+        snapshot "$want/manifest" "$STATE/last-good"
+        set_digest "$want" >"$STATE/applied"
+        [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
+        rm -f "$STATE/in-progress"
+        disarm_guard
+        say "applied ($([ "$restart" = 1 ] && echo restart || echo reload)) in $(($(date +%s) - start))s"
+        return 0
+    fi
+    local why=${FAIL_LINE:-}
+    local dline
+    dline=$(dockerd_error_line "$start")
+    [ -n "$dline" ] && why="$dline${why:+ ($why)}"
+    local step=${FAIL_STEP:-apply}
+    if rollback "$swarm_before"; then
+        disarm_guard
+        rm -f "$STATE/reload-digest"
+        say "FAILED on host $HOST at step '$step': ${why:-no error line from dockerd}; previous config restored, dockerd running"
+        exit 1
+    fi
+    disarm_guard
+    say "CRITICAL on host $HOST: step '$step' failed (${why:-no error line}) and the rollback did not bring dockerd back (${FAIL_STEP:-}: ${FAIL_LINE:-}); last-good files are in place"
+    exit 3
+}
+
+check_file_if_present() { [ "$2" = absent ] || check_file "$1" "$3"; }
+
+snapshot_new_paths() {
+    local manifest=$1 k mode path
+    while read -r k mode path; do
+        grep -q " $path\$" "$STATE/original/manifest" && continue
+        printf '%s %s %s\n' "$k" "$mode" "$path" >"$STATE/newpath"
+        snapshot "$STATE/newpath" "$STATE/original"
+        snapshot "$STATE/newpath" "$STATE/last-good"
+    done <"$manifest"
+    rm -f "$STATE/newpath"
+}
+
+# Digest of a wanted set (paths + contents), recorded after a verified apply.
+set_digest() {
+    local dir=$1 k mode path
+    while read -r k mode path; do
+        if [ "$mode" = absent ]; then echo "$path absent"; else echo "$path $mode $(sha "$dir/$k")"; fi
+    done <"$dir/manifest" | sort | sha256sum | cut -d' ' -f1
+}
+
+# True when every wanted file except daemon.json already matches the host.
+only_daemon_json_differs() {
+    local dir=$1 k mode path want_sha
+    while read -r k mode path; do
+        case "$path" in */daemon.json) continue ;; esac
+        if [ "$mode" = absent ]; then want_sha=absent; else want_sha=$(sha "$dir/$k"); fi
+        [ "$(sha "$ROOT$path")" = "$want_sha" ] || return 1
+    done <"$dir/manifest"
+    return 0
+}
+
+# True when the host's managed files are exactly the last verified ones (no hand edits).
+no_drift() {
+    local k mode path want_sha
+    while read -r k mode path; do
+        if [ "$mode" = absent ]; then want_sha=absent; else want_sha=$(sha "$STATE/last-good/$k"); fi
+        [ "$(sha "$ROOT$path")" = "$want_sha" ] || return 1
+    done <"$STATE/last-good/manifest"
+}
+
+[ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
+mkdir -p "$STATE"
+exec 9>"$LOCK_FILE"
+flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+
+case "$ACTION" in
+    apply)
+        WORK=$(mktemp -d "$STATE/incoming.XXXXXX")
+        trap 'rm -rf "$WORK"' EXIT
+        : >"$WORK/manifest"
+        if { true <&3; } 2>/dev/null; then parse_bundle 3 "$WORK"; fi
+        parse_bundle 0 "$WORK"
+        [ -s "$WORK/manifest" ] || die "no files given (expected a bundle on fd 3 and/or stdin)"
+        dup=$(cut -d' ' -f3- "$WORK/manifest" | sort | uniq -d)
+        [ -z "$dup" ] || die "bundle names a path twice: $dup"
+        converge "$WORK"
+        ;;
+    restore)
+        [ -f "$STATE/original/manifest" ] || { say "no dockfleet state on this host; nothing to restore"; exit 0; }
+        WORK=$(mktemp -d "$STATE/incoming.XXXXXX")
+        trap 'rm -rf "$WORK"' EXIT
+        cp -p "$STATE/original/"* "$WORK/"
+        RELOAD_DIGEST=""
+        converge "$WORK"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest"
+        say "restored the pre-dockfleet files"
+        ;;
+    forget)
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress"
+        say "kept the current files; dockfleet state removed"
+        ;;
+    status)
+        [ -f "$STATE/last-good/manifest" ] || { echo "unmanaged"; exit 0; }
+        while read -r _k _mode path; do printf '%s %s\n' "$path" "$(sha "$ROOT$path")"; done <"$STATE/last-good/manifest" | sort
+        ;;
+    recover)
+        if [ -f "$STATE/in-progress" ]; then
+            say "recovering from an interrupted apply"
+            before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+            rollback "$before" || { say "CRITICAL: recovery could not restart dockerd"; exit 3; }
+            say "recovered: last known-good files restored, dockerd running"
+        fi
+        ;;
+    *)
+        die "usage: $0 apply|restore|forget|status|recover --host NAME [options]"
+        ;;
+esac

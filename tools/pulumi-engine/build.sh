@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Build the pinned Pulumi engine binaries from Go modules into a cache dir
+# outside the repo, and print that bin dir on the last line of stdout.
+#
+#   tools/pulumi-engine/build.sh               # build what is missing, print bin dir
+#   tools/pulumi-engine/build.sh --print-bin-dir  # only print the bin dir (no build)
+#   tools/pulumi-engine/build.sh --force       # rebuild everything for this key
+#
+# Progress and timings go to stderr; stdout carries only the bin dir.
+# Cache root: ${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-engine/<key>/bin
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# --- pins (keep in sync with */go.mod; README explains each) -----------------
+PULUMI_VERSION="3.248.0"          # github.com/pulumi/pulumi/pkg/v3 (tag pkg/v3.248.0)
+NODEJS_HOST_SDK_VERSION="3.68.0"  # github.com/pulumi/pulumi/sdk/v3 (see README: why not dc7edd58bc13)
+VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+
+# name|module dir|package|version stamped via -ldflags -X
+BINARIES=(
+  "pulumi|cli|github.com/pulumi/pulumi/pkg/v3/cmd/pulumi|v${PULUMI_VERSION}"
+  "pulumi-language-nodejs|langhost-nodejs|github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs|v${NODEJS_HOST_SDK_VERSION}"
+)
+
+log() { printf '[pulumi-engine] %s\n' "$*" >&2; }
+
+cache_key() {
+  # Readable versions plus a short hash of every go.mod/go.sum and of this
+  # script, so any change of pins or build flags gets a fresh directory.
+  local sum
+  sum="$(cat "$here/build.sh" "$here"/cli/go.mod "$here"/cli/go.sum \
+    "$here"/langhost-nodejs/go.mod "$here"/langhost-nodejs/go.sum \
+    | sha256sum | cut -c1-12)"
+  printf 'pulumi-%s_nodejs-host-%s_%s' "$PULUMI_VERSION" "$NODEJS_HOST_SDK_VERSION" "$sum"
+}
+
+cache_root="${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-engine"
+key="$(cache_key)"
+bin_dir="$cache_root/$key/bin"
+
+mode="build"
+case "${1:-}" in
+  "") ;;
+  --print-bin-dir) mode="print" ;;
+  --force) mode="force" ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) log "unknown argument: $1"; exit 2 ;;
+esac
+
+if [[ "$mode" == "print" ]]; then
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+
+# Shim for Node.js dynamic providers (pulumi.dynamic.Resource). The official
+# CLI tarball ships this next to `pulumi`; the engine looks for it on $PATH or
+# next to the pulumi binary. It runs the dynamic-provider entry point of the
+# @pulumi/pulumi package resolved from the program's directory.
+write_dynamic_provider_shim() {
+  local dest="$1/pulumi-resource-pulumi-nodejs"
+  cat >"$dest.tmp" <<'SHIM'
+#!/bin/sh
+# Written by dockfleet tools/pulumi-engine/build.sh: run the Node.js dynamic
+# provider from the @pulumi/pulumi package installed for the current program.
+script=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))") || exit 1
+exec node "$script" "$@"
+SHIM
+  chmod 0755 "$dest.tmp"
+  mv -f "$dest.tmp" "$dest"
+}
+
+missing() {
+  local entry name
+  for entry in "${BINARIES[@]}"; do
+    name="${entry%%|*}"
+    [[ -x "$bin_dir/$name" ]] || return 0
+  done
+  [[ -x "$bin_dir/pulumi-resource-pulumi-nodejs" ]] || return 0
+  return 1
+}
+
+t_start=$(date +%s)
+if [[ "$mode" != "force" ]] && ! missing; then
+  log "cached: $bin_dir (no-op)"
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+
+command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
+mkdir -p "$bin_dir"
+
+# Serialise concurrent builds of the same key (e.g. two shells, CI + dev).
+lock="$cache_root/$key/.lock"
+if command -v flock >/dev/null; then
+  exec 9>"$lock"
+  if ! flock -n 9; then
+    log "another build of $key is running; waiting for it"
+    flock 9
+  fi
+fi
+
+log "go: $(go version)"
+log "target: $bin_dir"
+for entry in "${BINARIES[@]}"; do
+  IFS='|' read -r name moddir pkg ver <<<"$entry"
+  if [[ "$mode" != "force" && -x "$bin_dir/$name" ]]; then
+    log "$name: present, skipping"
+    continue
+  fi
+  log "$name: building $pkg ($ver) from $moddir/ ..."
+  t0=$(date +%s)
+  (
+    cd "$here/$moddir"
+    # -mod=readonly: build exactly what go.mod/go.sum pin; never edit them.
+    # CGO off: static binaries, no C toolchain needed (matches upstream releases).
+    CGO_ENABLED=0 GOFLAGS="-mod=readonly" go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X ${VERSION_PKG}=${ver}" \
+      -o "$bin_dir/$name.tmp" "$pkg"
+  )
+  mv -f "$bin_dir/$name.tmp" "$bin_dir/$name"
+  log "$name: built in $(( $(date +%s) - t0 ))s, $(du -h "$bin_dir/$name" | cut -f1)"
+done
+
+write_dynamic_provider_shim "$bin_dir"
+
+# Sanity check: the CLI must report the pinned version.
+got="$("$bin_dir/pulumi" version 2>/dev/null || true)"
+if [[ "$got" != "v${PULUMI_VERSION}" ]]; then
+  log "ERROR: $bin_dir/pulumi version printed '$got', expected v${PULUMI_VERSION}"
+  exit 1
+fi
+log "done in $(( $(date +%s) - t_start ))s: pulumi $got"
+printf '%s\n' "$bin_dir"
