@@ -392,7 +392,7 @@ start_host() {
   } >"$r/etc/hosts"
   mkdir -p "$r/etc/systemd/network"
   printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
-    "${ADDR[$h]}" "$PREFIX" >"$r/etc/systemd/network/80-host0.network"
+    "${ADDR[$h]}" "$PREFIX" >"$r/etc/systemd/network/10-host0.network"
   setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null &
   remount_cgroups_rw "$h"
 }
@@ -444,13 +444,13 @@ host_running() {
 
 # Wait until systemd finished booting and report its state.
 wait_host() {
-  local h=$1 i st
-  for ((i = 0; i < 120; i++)); do
-    if st=$(hssh "$h" 'systemctl is-system-running --wait' 2>/dev/null); then
+  local h=$1 i st="" deadline=$((SECONDS + 90))
+  while ((SECONDS < deadline)); do
+    if st=$(ssh -F "$SSH_CFG" -o ControlMaster=no -o BatchMode=yes -o ConnectTimeout=2 "$h" 'timeout 60 systemctl is-system-running --wait' 2>/dev/null); then
       break
     fi
-    [[ -n ${st:-} && $st != starting && $st != initializing ]] && break
-    sleep 0.5
+    [[ -n $st && $st != starting && $st != initializing ]] && break
+    sleep 0.3
   done
   if [[ ${st:-} != running ]]; then
     log "   $h: is-system-running=${st:-unreachable}"

@@ -23,14 +23,20 @@ BINARIES=(
   "pulumi-language-nodejs|langhost-nodejs|github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs|v${NODEJS_HOST_SDK_VERSION}"
 )
 
+# Bump when the go build invocation below or the shim changes (part of the key).
+BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -buildvcs=false -ldflags=-s -w -X"
+SHIM_ID="dynamic-provider-shim-v1"
+
 log() { printf '[pulumi-engine] %s\n' "$*" >&2; }
 
 cache_key() {
-  # Readable versions plus a short hash of every go.mod/go.sum and of this
-  # script, so any change of pins or build flags gets a fresh directory.
+  # Readable versions plus a short hash of every go.mod/go.sum, the binary
+  # list and the build flags, so any change of pins or flags gets a fresh
+  # directory (comment edits to this script do not).
   local sum
-  sum="$(cat "$here/build.sh" "$here"/cli/go.mod "$here"/cli/go.sum \
-    "$here"/langhost-nodejs/go.mod "$here"/langhost-nodejs/go.sum \
+  sum="$( { cat "$here"/cli/go.mod "$here"/cli/go.sum \
+    "$here"/langhost-nodejs/go.mod "$here"/langhost-nodejs/go.sum
+    printf '%s\n' "${BINARIES[@]}" "$BUILD_FLAGS_ID" "$SHIM_ID"; } \
     | sha256sum | cut -c1-12)"
   printf 'pulumi-%s_nodejs-host-%s_%s' "$PULUMI_VERSION" "$NODEJS_HOST_SDK_VERSION" "$sum"
 }

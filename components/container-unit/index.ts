@@ -1,0 +1,2 @@
+export * from "./unit";
+export * from "./container-unit";

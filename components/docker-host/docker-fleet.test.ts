@@ -1,0 +1,126 @@
+// Resource graph of DockerFleet/DockerHost under Pulumi mocks (setMocks before importing).
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { MockResourceArgs } from "@pulumi/pulumi/runtime";
+
+interface Seen { type: string; name: string; inputs: any; at: number; resolvedAt?: number }
+const seen: Seen[] = [];
+const t0 = Date.now();
+
+pulumi.runtime.setMocks({
+    newResource: async (args: MockResourceArgs) => {
+        const rec: Seen = { type: args.type, name: args.name, inputs: args.inputs, at: Date.now() - t0 };
+        seen.push(rec);
+        // Commands take a while, like a restart does; dependents must wait for them.
+        if (args.type === "command:remote:Command") await new Promise((r) => setTimeout(r, 150));
+        rec.resolvedAt = Date.now() - t0;
+        return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "", stderr: "dockfleet[x]: applied" } };
+    },
+    call: (args) => args.inputs,
+}, "dockfleet", "unit", false);
+
+function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+async function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
+    return (o as unknown as { isSecret: Promise<boolean> }).isSecret;
+}
+
+describe("DockerFleet resource graph (mocks)", function () {
+    this.timeout(20000);
+    let mod: typeof import("./docker-fleet");
+
+    before(async () => {
+        mod = await import("./docker-fleet");
+    });
+
+    it("creates one DockerHost + remote Command per host, parented, in batches that wait for each other", async () => {
+        seen.length = 0;
+        const fleet = new mod.DockerFleet("f1", {
+            hosts: [
+                { name: "h1", address: "10.9.0.1", role: "manager" },
+                { name: "h2", address: "10.9.0.2", role: "worker" },
+                { name: "h3", address: "10.9.0.3", role: "worker" },
+            ],
+            ssh: { privateKey: "KEY" },
+            daemon: { metricsAddr: "0.0.0.0:9323" },
+            batchSize: 2,
+        });
+        assert.deepStrictEqual(fleet.batches, [["h1", "h2"], ["h3"]]);
+        await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        const cmds = seen.filter((s) => s.type === "command:remote:Command");
+        assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["h1-apply", "h2-apply", "h3-apply"]);
+        assert.strictEqual(seen.filter((s) => s.type === "dockfleet:dockerhost:DockerHost").length, 3);
+        const at = (n: string) => cmds.find((c) => c.name === n)!;
+        // batch 2 is registered only after every command of batch 1 has finished
+        assert.ok(at("h3-apply").at >= Math.max(at("h1-apply").resolvedAt!, at("h2-apply").resolvedAt!), JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])));
+        // batch 1's hosts run in parallel
+        assert.ok(at("h2-apply").at < at("h1-apply").resolvedAt!);
+        const h1 = fleet.hosts[0];
+        const parent = await outputValue((h1 as unknown as { __parentResource?: pulumi.Resource }).__parentResource!.urn);
+        assert.match(parent, /dockfleet:dockerhost:DockerFleet::f1$/);
+    });
+
+    it("puts daemon.json in the (public) command and the proxy credentials only in secret stdin", async () => {
+        seen.length = 0;
+        const host = new (await import("./docker-host")).DockerHost("px", {
+            connection: { host: "10.9.0.9", privateKey: pulumi.secret("KEY") },
+            daemon: { logDriver: "json-file" },
+            proxy: { httpProxy: pulumi.secret("http://svc:hunter2@proxy.example:3128"), noProxy: [".corp"] },
+            fleetRegistries: ["10.9.0.1:5000"],
+        });
+        await outputValue(host.applyLog);
+        const cmd = seen.find((s) => s.type === "command:remote:Command" && s.name === "px-apply")!;
+        const create: string = cmd.inputs.create;
+        assert.match(create, /"log-driver": "json-file"/);
+        assert.match(create, /# proxy: HTTP_PROXY=http:\/\/\*\*\*@proxy.example:3128/);
+        assert.doesNotMatch(create, /hunter2/);
+        assert.doesNotMatch(cmd.inputs.delete, /hunter2/);
+        // stdin reaches the engine as a secret (the runtime's secret signature wraps it)
+        const stdin = cmd.inputs.stdin as { [sig: string]: string; value: string };
+        assert.strictEqual(stdin[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+        assert.match(stdin.value, /HTTP_PROXY=http:\/\/svc:hunter2@proxy.example:3128/);
+        assert.match(stdin.value, /NO_PROXY=localhost,127.0.0.1,10.9.0.1,.corp/);
+    });
+
+    it("marks stdin secret, and the connection's private key secret", async () => {
+        const host = new (await import("./docker-host")).DockerHost("sec", {
+            connection: { host: "10.9.0.9", privateKey: pulumi.secret("KEY") },
+            proxy: { httpsProxy: pulumi.secret("http://a:b@p:1") },
+        });
+        const cmd = host as unknown as { __childResources?: Set<pulumi.Resource> };
+        await outputValue(host.applyLog);
+        const children = [...(cmd.__childResources ?? [])] as unknown as { stdin: pulumi.Output<string>; connection: pulumi.Output<unknown> }[];
+        assert.strictEqual(children.length, 1);
+        assert.strictEqual(await isSecret(children[0].stdin), true);
+        assert.strictEqual(await isSecret(children[0].connection), true);
+    });
+
+    it("an unchanged config renders byte-identical commands (so pulumi runs nothing)", async () => {
+        const { renderApplyCommand } = await import("./bundle");
+        const a = renderApplyCommand("apply", { host: "h", restartTimeoutSeconds: 60, reloadDigest: "x" }, "=== /a 0644\n{}\n");
+        const b = renderApplyCommand("apply", { host: "h", restartTimeoutSeconds: 60, reloadDigest: "x" }, "=== /a 0644\n{}\n");
+        assert.strictEqual(a, b);
+    });
+
+    it("refuses invalid args before registering anything", async () => {
+        seen.length = 0;
+        assert.throws(() => new mod.DockerFleet("bad", {
+            hosts: [{ name: "h1", address: "10.9.0.1" }],
+            ssh: { privateKey: "KEY" },
+            daemon: { hosts: ["tcp://0.0.0.0:2375"] },
+        }), /DockerFleet "bad", field daemon.hosts\[0\]: .*without TLS/);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepStrictEqual(seen.filter((s) => s.name.startsWith("h1")), []);
+    });
+
+    it("delete restores by default, keeps when asked", async () => {
+        seen.length = 0;
+        const { DockerHost } = await import("./docker-host");
+        const keep = new DockerHost("keep1", { connection: { host: "10.9.0.9" }, onDelete: "keep" });
+        const restore = new DockerHost("restore1", { connection: { host: "10.9.0.9" } });
+        await Promise.all([outputValue(keep.applyLog), outputValue(restore.applyLog)]);
+        assert.match(seen.find((s) => s.name === "keep1-apply")!.inputs.delete, /apply-docker-config 'forget'/);
+        assert.match(seen.find((s) => s.name === "restore1-apply")!.inputs.delete, /apply-docker-config 'restore'/);
+    });
+});

@@ -1,0 +1,2 @@
+export * from "./nfs";
+export * from "./nfs-volume";

@@ -1,0 +1,98 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { throwOnErrors } from "../common/issues";
+import { RegistryStorage, S3Storage, SwiftStorage, renderRegistryEnv, validateRegistryHost, validateRegistryStorage } from "./registry-config";
+
+type Secretish<T, K extends keyof T> = Omit<T, K> & { [P in K]: pulumi.Input<string> };
+/** Storage with its secret fields as Inputs (pass `config.requireSecret(...)`). */
+export type RegistryStorageArgs =
+    | Secretish<SwiftStorage, "password">
+    | Secretish<S3Storage, "secretKey">
+    | Extract<RegistryStorage, { kind: "filesystem" }>;
+
+export interface RegistryArgs {
+    /** Address clients use to reach the registry (IP or DNS name of the host it runs on). Required. */
+    host: string;
+    /** Published port. Default: 5000. */
+    port?: number;
+    /** Registry image. Default: "registry:2.8.3" (the last line with the swift driver). */
+    image?: string;
+    /** Where blobs live. Required. */
+    storage: RegistryStorageArgs;
+    /** `http.secret`, shared by every replica behind a load balancer. Secret. Required. */
+    httpSecret: pulumi.Input<string>;
+    /** Allow `DELETE` of manifests/blobs (needed for garbage collection). Default: false. */
+    deleteEnabled?: boolean;
+    /** Healthcheck command (Docker CMD form) hitting /v2/. Default: `["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:<port>/v2/"]`. */
+    healthcheck?: string[];
+    /** Container name. Default: "registry". */
+    containerName?: string;
+    /** Restart policy. Default: "unless-stopped". */
+    restart?: "always" | "unless-stopped" | "on-failure";
+}
+
+export const DEFAULT_REGISTRY_IMAGE = "registry:2.8.3";
+
+export function withRegistryDefaults(a: RegistryArgs) {
+    const port = a.port ?? 5000;
+    return {
+        port,
+        image: a.image ?? DEFAULT_REGISTRY_IMAGE,
+        deleteEnabled: a.deleteEnabled ?? false,
+        healthcheck: a.healthcheck ?? ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}/v2/`],
+        containerName: a.containerName ?? "registry",
+        restart: a.restart ?? "unless-stopped",
+    };
+}
+
+/**
+ * A private Docker registry container on one host. Pass a `docker.Provider` for that host in
+ * `opts.provider`. Storage credentials and the HTTP secret only ever travel as secrets.
+ */
+export class Registry extends pulumi.ComponentResource {
+    /** `host:port`, what `docker push` and daemon.json `insecure-registries` use. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** `http://host:port/v2/_catalog`. */
+    public readonly catalogUrl: pulumi.Output<string>;
+    public readonly container: docker.Container;
+
+    constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dockfleet:registry:Registry", name, {}, opts);
+        const d = withRegistryDefaults(args);
+        const ctx = { resource: `Registry "${name}"` };
+        const s = args.storage;
+        const plain = {
+            password: s.kind === "swift" && typeof s.password === "string" ? s.password : undefined,
+            secretKey: s.kind === "s3" && typeof s.secretKey === "string" ? s.secretKey : undefined,
+        };
+        const placeholder = { ...s, password: "x", secretKey: "x" } as unknown as RegistryStorage;
+        for (const w of throwOnErrors(ctx, [...validateRegistryHost(args.host, d.port), ...validateRegistryStorage(d.image, placeholder, plain)])) {
+            pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+        }
+
+        const secretIn = s.kind === "swift" ? s.password : s.kind === "s3" ? s.secretKey : "";
+        const envs = pulumi.secret(
+            pulumi.all([secretIn, args.httpSecret]).apply(([secret, httpSecret]) => {
+                const storage = { ...s, ...(s.kind === "swift" ? { password: secret } : s.kind === "s3" ? { secretKey: secret } : {}) } as RegistryStorage;
+                const env = renderRegistryEnv(storage, { httpSecret, deleteEnabled: d.deleteEnabled, port: d.port });
+                return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+            }),
+        );
+
+        this.container = new docker.Container(`${name}-container`, {
+            name: d.containerName,
+            image: d.image,
+            envs,
+            restart: d.restart,
+            ports: [{ internal: d.port, external: d.port }],
+            healthcheck: { tests: d.healthcheck, interval: "10s", timeout: "5s", retries: 3, startPeriod: "10s" },
+            labels: [{ label: "dockfleet.component", value: "registry" }],
+            // The provider must not wait on a pull: images come from the host (or its mirrors).
+            mustRun: true,
+        }, { parent: this, additionalSecretOutputs: ["envs"] });
+
+        this.endpoint = pulumi.output(`${args.host}:${d.port}`);
+        this.catalogUrl = pulumi.output(`http://${args.host}:${d.port}/v2/_catalog`);
+        this.registerOutputs({ endpoint: this.endpoint, catalogUrl: this.catalogUrl });
+    }
+}

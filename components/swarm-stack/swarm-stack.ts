@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { throwOnErrors } from "../common/issues";
+import { renderCompose, renderNetwork, renderService } from "./render";
+import { SwarmStackArgs, effectiveNetworks } from "./spec";
+import { validateSwarmStack } from "./validate";
+
+/**
+ * A swarm stack: overlay networks and services named and labelled like `docker stack deploy`
+ * (`<stack>_<name>`, `com.docker.stack.namespace=<stack>`), so `docker stack ps/services <stack>`
+ * work. Replicated services wait for convergence (all tasks running) on create and update.
+ */
+export class SwarmStack extends pulumi.ComponentResource {
+    /** Full service names (`<stack>_<service>`). */
+    public readonly serviceNames: pulumi.Output<string[]>;
+    /** Full network names (`<stack>_<net>`). */
+    public readonly networkNames: pulumi.Output<string[]>;
+    /** Equivalent compose v3.8 file (secrets are `${VAR}` references), for `docker stack deploy -c`. */
+    public readonly compose: pulumi.Output<string>;
+    public readonly services: Record<string, docker.Service> = {};
+    public readonly networks: Record<string, docker.Network> = {};
+
+    constructor(name: string, args: SwarmStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("dockfleet:swarm:SwarmStack", name, {}, opts);
+        const ctx = { resource: `SwarmStack "${args.name}"` };
+        for (const w of throwOnErrors(ctx, validateSwarmStack(args))) pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+
+        // args.provider wins; otherwise children inherit opts.provider / opts.providers from this component.
+        const childOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
+            parent: this, ...(args.provider ? { provider: args.provider } : {}), ...extra,
+        });
+        for (const net of Object.keys(effectiveNetworks(args))) {
+            this.networks[net] = new docker.Network(`${name}-net-${net}`, renderNetwork(args, net), childOpts());
+        }
+        const networkIds = Object.fromEntries(Object.entries(this.networks).map(([n, r]) => [n, r.id]));
+        for (const svc of Object.keys(args.services)) {
+            const used = (args.services[svc].networks ?? ["default"]).map((n) => this.networks[n]);
+            this.services[svc] = new docker.Service(`${name}-${svc}`, renderService(args, svc, { networkIds }), childOpts({ dependsOn: used }));
+        }
+
+        this.serviceNames = pulumi.all(Object.values(this.services).map((s) => s.name));
+        this.networkNames = pulumi.all(Object.values(this.networks).map((n) => n.name));
+        this.compose = pulumi.output(renderCompose(args));
+        this.registerOutputs({ serviceNames: this.serviceNames, networkNames: this.networkNames, compose: this.compose });
+    }
+}

@@ -1,0 +1,149 @@
+import * as assert from "assert";
+import * as path from "path";
+import { DockfleetConfigError } from "../components/common/issues";
+import { loadStackConfig } from "./load";
+
+const ROOT = path.resolve(__dirname, "..");
+const SECRETS = ["dockfleet:sshPrivateKey", "dockfleet:httpProxy", "dockfleet:httpsProxy", "dockfleet:swiftPassword", "dockfleet:s3SecretKey", "dockfleet:registryHttpSecret"];
+
+/** A valid config; each case breaks one thing. */
+function base(): Record<string, unknown> {
+    return {
+        "dockfleet:hosts": [
+            { name: "mgr1", address: "10.1.0.21", role: "manager" },
+            { name: "wrk1", address: "10.1.0.31", role: "worker" },
+        ],
+        "dockfleet:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n-----END OPENSSH PRIVATE KEY-----\n",
+        "dockfleet:engineVersion": "20.10",
+        "dockfleet:daemon": { registryMirrors: ["https://mirror.example"], insecureRegistries: ["10.1.0.21:5000"], metricsAddr: "0.0.0.0:9323", logDriver: "json-file", logOpts: { "max-size": "10m" } },
+        "dockfleet:httpProxy": "http://user:pw@proxy.example:3128",
+        "dockfleet:rollout": { batchSize: 1 },
+        "dockfleet:registry": { onHost: "mgr1", image: "registry:2.8.3", storage: { kind: "swift", authUrl: "https://keystone.example:5000/v3", username: "svc", container: "reg" } },
+        "dockfleet:swiftPassword": "s3cret-pw",
+        "dockfleet:registryHttpSecret": "0123456789abcdef",
+        "dockfleet:stacks": {
+            web: {
+                services: {
+                    nginx: {
+                        image: "nginx:1.24", replicas: 2,
+                        healthcheck: { test: ["CMD", "curl", "-f", "http://127.0.0.1/"], interval: "10s", timeout: "5s", retries: 3 },
+                        update: { failureAction: "rollback" },
+                        mounts: [{ type: "nfs", source: "data", target: "/data" }],
+                    },
+                },
+                nfsVolumes: { data: { server: "10.1.0.40", path: "/export/data" } },
+            },
+        },
+    };
+}
+
+function load(raw: Record<string, unknown>, secret = new Set(SECRETS)) {
+    return loadStackConfig("test", raw, secret, ROOT);
+}
+
+function errorsOf(mutate: (c: Record<string, unknown>) => void, secret?: Set<string>): string {
+    const c = base();
+    mutate(c);
+    try {
+        load(c, secret);
+    } catch (e) {
+        assert.ok(e instanceof DockfleetConfigError, String(e));
+        return (e as Error).message;
+    }
+    assert.fail("expected a DockfleetConfigError");
+}
+
+const daemon = (c: Record<string, unknown>) => c["dockfleet:daemon"] as Record<string, unknown>;
+const hosts = (c: Record<string, unknown>) => c["dockfleet:hosts"] as Record<string, unknown>[];
+const registry = (c: Record<string, unknown>) => c["dockfleet:registry"] as Record<string, unknown>;
+const storage = (c: Record<string, unknown>) => registry(c).storage as Record<string, unknown>;
+const nginx = (c: Record<string, unknown>) => ((c["dockfleet:stacks"] as any).web.services.nginx) as Record<string, unknown>;
+
+describe("stack config loading", () => {
+    it("accepts the valid base config", () => {
+        const l = load(base());
+        assert.deepStrictEqual([...l.parts].sort(), ["daemon", "registry", "stacks"]);
+        assert.strictEqual(l.secrets.swiftPassword, "s3cret-pw");
+    });
+
+    // [description, mutation, expected resource, expected field, expected message fragment]
+    const cases: [string, (c: Record<string, unknown>) => void, string, string, RegExp][] = [
+        ["unknown top-level key", (c) => { c["dockfleet:deamon"] = {}; }, 'DockerFleet "fleet"', "dockfleet:deamon", /unknown config key/],
+        ["unknown daemon key", (c) => { daemon(c)["registry-mirrors"] = []; }, 'DockerFleet "fleet"', "dockfleet:daemon", /unknown key\(s\) "registry-mirrors"/],
+        ["mirror without scheme", (c) => { daemon(c).registryMirrors = ["10.1.0.21:5000"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.registryMirrors[0]", /needs a scheme/],
+        ["bad insecure-registry CIDR", (c) => { daemon(c).insecureRegistries = ["10.0.0.0/33"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.insecureRegistries[0]", /not a valid CIDR/],
+        ["bad insecure-registry IP", (c) => { daemon(c).insecureRegistries = ["300.1.1.1:5000"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.insecureRegistries[0]", /not a valid IPv4/],
+        ["metrics-addr without port", (c) => { daemon(c).metricsAddr = "0.0.0.0"; }, 'DockerFleet "fleet"', "dockfleet:daemon.metricsAddr", /ip:port/],
+        ["metrics-addr with host name", (c) => { daemon(c).metricsAddr = "localhost:9323"; }, 'DockerFleet "fleet"', "dockfleet:daemon.metricsAddr", /ip:port/],
+        ["unknown log driver", (c) => { daemon(c).logDriver = "fluentbit"; }, 'DockerFleet "fleet"', "dockfleet:daemon.logDriver", /unknown log driver "fluentbit"; valid: json-file/],
+        ["bad log-opt size", (c) => { daemon(c).logOpts = { "max-size": "ten" }; }, 'DockerFleet "fleet"', "dockfleet:daemon.logOpts.max-size", /not a size/],
+        ["log-opt as number", (c) => { daemon(c).logOpts = { "max-file": 3 }; }, 'DockerFleet "fleet"', "dockfleet:daemon.logOpts.max-file", /expected string, got number/],
+        ["unknown storage driver", (c) => { daemon(c).storageDriver = "aufs"; }, 'DockerFleet "fleet"', "dockfleet:daemon.storageDriver", /unknown storage driver "aufs"/],
+        ["devicemapper on Engine 25", (c) => { c["dockfleet:engineVersion"] = "25.0"; daemon(c).storageDriver = "devicemapper"; }, 'DockerFleet "fleet"', "dockfleet:daemon.storageDriver", /removed in Docker Engine 25/],
+        ["direct-lvm without devicemapper", (c) => { daemon(c).directLvm = { device: "/dev/xvdf" }; }, 'DockerFleet "fleet"', "dockfleet:daemon.directLvm", /need storageDriver "devicemapper"/],
+        ["direct-lvm percent out of range", (c) => { daemon(c).storageDriver = "devicemapper"; daemon(c).directLvm = { device: "/dev/xvdf", thinpPercent: 150 }; }, 'DockerFleet "fleet"', "dockfleet:daemon.directLvm.thinpPercent", /between 1 and 100/],
+        ["overlay2 option on devicemapper", (c) => { daemon(c).storageDriver = "devicemapper"; daemon(c).storageOpts = ["overlay2.size=10G"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.storageOpts[0]", /not an option of storage driver devicemapper/],
+        ["relative data-root", (c) => { daemon(c).dataRoot = "data/docker"; }, 'DockerFleet "fleet"', "dockfleet:daemon.dataRoot", /absolute path/],
+        ["graph and dataRoot disagree", (c) => { daemon(c).graph = "/a"; daemon(c).dataRoot = "/b"; }, 'DockerFleet "fleet"', "dockfleet:daemon.graph", /old name of data-root/],
+        ["live-restore on swarm nodes", (c) => { daemon(c).liveRestore = true; }, 'DockerFleet "fleet"', "dockfleet:daemon.liveRestore", /incompatible with swarm mode/],
+        ["plain TCP listen off loopback", (c) => { daemon(c).hosts = ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[1]", /without TLS on a non-loopback address/],
+        ["TLS port without certs", (c) => { daemon(c).hosts = ["tcp://10.1.0.21:2376"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[0]", /set daemon.tls/],
+        ["bad listen scheme", (c) => { daemon(c).hosts = ["http://0.0.0.0:2375"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[0]", /unix:\/\/\/path, fd:\/\/ or tcp:\/\/ip:port/],
+        ["bad bip", (c) => { daemon(c).bip = "300.1.1.1/24"; }, 'DockerFleet "fleet"', "dockfleet:daemon.bip", /IPv4 address with prefix/],
+        ["bad engine version", (c) => { c["dockfleet:engineVersion"] = "latest"; }, 'DockerFleet "fleet"', "dockfleet:engineVersion", /not a Docker Engine version/],
+        ["host with bad address", (c) => { hosts(c)[1].address = "10.1.0.300"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].address", /not an IP address or DNS name/],
+        ["duplicate host names", (c) => { hosts(c)[1].name = "mgr1"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].name", /duplicate host name "mgr1"/],
+        ["bad host role", (c) => { hosts(c)[1].role = "leader"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].role", /"leader" is not valid; valid: manager, worker, none/],
+        ["per-host override breaks a value", (c) => { hosts(c)[0].daemon = { metricsAddr: "nope" }; }, 'DockerFleet "fleet"', "dockfleet:hosts[0].daemon.metricsAddr", /ip:port/],
+        ["batch size zero", (c) => { c["dockfleet:rollout"] = { batchSize: 0 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.batchSize", /≥ 1/],
+        ["restart timeout too short", (c) => { c["dockfleet:rollout"] = { restartTimeoutSeconds: 2 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.restartTimeoutSeconds", /between 10 and 900/],
+        ["proxy URL garbage (value hidden)", (c) => { c["dockfleet:httpProxy"] = "proxy.example:3128 user:pw"; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /not a proxy URL .*value hidden/],
+        ["proxy secret stored in plain text", (c) => { void c; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /stored in plain text; run: pulumi config set --secret dockfleet:httpProxy <value> --stack test/],
+        ["no SSH key at all", (c) => { delete c["dockfleet:sshPrivateKey"]; }, 'DockerFleet "fleet"', "dockfleet:sshPrivateKey", /pulumi config set --secret dockfleet:sshPrivateKey/],
+        ["registry:3 with swift", (c) => { registry(c).image = "registry:3.0.0"; }, 'Registry "registry"', "dockfleet:registry.image", /registry 3, which has no swift storage driver/],
+        ["floating registry tag with swift", (c) => { registry(c).image = "registry:2"; }, 'Registry "registry"', "dockfleet:registry.image", /pinned to a 2.8.x tag/],
+        ["unknown storage kind", (c) => { storage(c).kind = "gcs"; }, 'Registry "registry"', "dockfleet:registry.storage.kind", /must be one of "swift", "s3", "filesystem"/],
+        ["swift auth URL without version", (c) => { storage(c).authUrl = "https://keystone.example:5000/"; }, 'Registry "registry"', "dockfleet:registry.storage.authVersion", /does not show the auth version/],
+        ["missing swift password", (c) => { delete c["dockfleet:swiftPassword"]; }, 'Registry "registry"', "dockfleet:swiftPassword", /is required .* pulumi config set --secret dockfleet:swiftPassword <value> --stack test/],
+        ["missing registry http secret", (c) => { delete c["dockfleet:registryHttpSecret"]; }, 'Registry "registry"', "dockfleet:registryHttpSecret", /is required/],
+        ["registry on an unknown host", (c) => { registry(c).onHost = "nosuch"; }, 'Registry "registry"', "dockfleet:registry.onHost", /not a host in dockfleet:hosts/],
+        ["NFS server by host name", (c) => { (c["dockfleet:stacks"] as any).web.nfsVolumes.data.server = "nfs.example"; }, 'SwarmStack "web"', "dockfleet:stacks.web.nfsVolumes.data.server", /must be an IP address/],
+        ["healthcheck duration in words", (c) => { (nginx(c).healthcheck as any).interval = "5 seconds"; }, 'SwarmStack "web"', "dockfleet:stacks.web.services.nginx.healthcheck.interval", /Go duration/],
+        ["healthcheck without test", (c) => { nginx(c).healthcheck = { interval: "5s" }; }, 'SwarmStack "web"', "dockfleet:stacks.web.services.nginx.healthcheck.test", /./],
+        ["negative replicas", (c) => { nginx(c).replicas = -1; }, 'SwarmStack "web"', "dockfleet:stacks.web.services.nginx.replicas", /./],
+        ["compose file missing", (c) => { (c["dockfleet:stacks"] as any).kafka = { composeFile: "stacks/compose/nope.yml" }; }, 'SwarmStack "kafka"', "dockfleet:stacks.kafka.composeFile", /does not exist/],
+        ["unit with bad name", (c) => { c["dockfleet:containerUnits"] = [{ name: "my unit", image: "x:1" }]; }, 'ContainerUnit "my unit"', "dockfleet:containerUnits[0].name", /container\/unit name/],
+        ["unit on an unknown host", (c) => { c["dockfleet:containerUnits"] = [{ name: "mco", image: "x:1", onHosts: ["ghost"] }]; }, 'ContainerUnit "mco"', "dockfleet:containerUnits[0].onHosts[0]", /not a host/],
+        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volumes"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, containerUnits, registry, stacks/],
+    ];
+
+    for (const [desc, mutate, resource, field, msg] of cases) {
+        it(`rejects: ${desc}`, () => {
+            const secret = desc === "proxy secret stored in plain text" ? new Set(SECRETS.filter((k) => k !== "dockfleet:httpProxy")) : undefined;
+            const m = errorsOf(mutate, secret);
+            const line = m.split("\n").find((l) => l.includes(`field ${field}:`));
+            assert.ok(line, `no error for field ${field} in:\n${m}`);
+            assert.ok(line!.includes('stack "test"'), line);
+            assert.ok(line!.includes(resource), `expected ${resource} in: ${line}`);
+            assert.match(line!, msg);
+        });
+    }
+
+    it("never echoes a secret in an error", () => {
+        const m = errorsOf((c) => { c["dockfleet:httpProxy"] = "ftp://user:topsecretpw@proxy"; });
+        assert.doesNotMatch(m, /topsecretpw/);
+    });
+
+    it("collects every error of a config in one message", () => {
+        const m = errorsOf((c) => { daemon(c).logDriver = "x"; daemon(c).metricsAddr = "y"; registry(c).image = "registry:3"; });
+        assert.match(m, /3 errors/);
+    });
+
+    it("does not ask for secrets of a part the stack does not manage", () => {
+        const c = base();
+        delete c["dockfleet:swiftPassword"];
+        delete c["dockfleet:registryHttpSecret"];
+        c["dockfleet:parts"] = ["daemon", "stacks"];
+        assert.deepStrictEqual([...load(c).parts].sort(), ["daemon", "stacks"]);
+    });
+});

@@ -1,0 +1,163 @@
+import { ZodIssue } from "zod";
+import { DockfleetConfigError, Issue, IssueContext, error, nest } from "../components/common/issues";
+import { validateFleet } from "../components/docker-host/docker-fleet";
+import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
+import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
+import { validateContainerUnit } from "../components/container-unit/unit";
+import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
+import { StackSpecs, loadStacks } from "./stacks";
+import { NAMESPACE } from "./names";
+
+export { NAMESPACE };
+
+
+export interface LoadedConfig {
+    stack: string;
+    config: StackConfigShape;
+    /** Plain secret values, for validation and for wrapping with pulumi.secret. Never log them. */
+    secrets: Partial<Record<SecretKey, string>>;
+    parts: Set<Part>;
+    stacks: StackSpecs;
+    /** Warnings to log once resources exist. */
+    warnings: string[];
+}
+
+/** Which component a config key belongs to, for error messages. */
+function resourceFor(key: string, path: (string | number)[]): string {
+    switch (key) {
+        case "registry": case "swiftPassword": case "s3SecretKey": case "registryHttpSecret":
+            return 'Registry "registry"';
+        case "containerUnits":
+            return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
+        case "stacks":
+            return `SwarmStack "${path[0] ?? "?"}"`;
+        default:
+            return 'DockerFleet "fleet"';
+    }
+}
+
+function fieldOf(key: string, path: (string | number)[]): string {
+    return `${NAMESPACE}:${key}` + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+}
+
+function zodMessage(i: ZodIssue): string {
+    if (i.code === "unrecognized_keys") return `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against the README's config reference`;
+    if (i.code === "invalid_type") return `expected ${i.expected}, got ${i.received}`;
+    if (i.code === "invalid_enum_value") return `"${i.received}" is not valid; valid: ${i.options.join(", ")}`;
+    if (i.code === "invalid_union_discriminator") return `must be one of ${i.options.map((o) => JSON.stringify(o)).join(", ")}`;
+    return i.message;
+}
+
+/**
+ * Parses and validates the whole `dockfleet:*` config of a stack. `raw` maps full keys
+ * (`dockfleet:hosts`) to values (objects already parsed), `secretKeys` holds the keys stored
+ * with `--secret`. Throws one DockfleetConfigError listing every problem; nothing is registered.
+ */
+export function loadStackConfig(stack: string, raw: Record<string, unknown>, secretKeys: Set<string>, projectRoot: string): LoadedConfig {
+    const problems: { ctx: IssueContext; issue: Issue }[] = [];
+    const warnings: string[] = [];
+    const add = (resource: string, issues: Issue[]) => {
+        for (const issue of issues) {
+            if (issue.severity === "error") problems.push({ ctx: { stack, resource }, issue });
+            else warnings.push(`stack "${stack}", ${resource}, field ${issue.field}: ${issue.message}`);
+        }
+    };
+
+    const plain: Record<string, unknown> = {};
+    const secrets: Partial<Record<SecretKey, string>> = {};
+    for (const [full, value] of Object.entries(raw)) {
+        if (!full.startsWith(`${NAMESPACE}:`)) continue;
+        const key = full.slice(NAMESPACE.length + 1);
+        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+            if (!secretKeys.has(full)) {
+                add(resourceFor(key, []), [error(full, `holds a secret but is stored in plain text; run: pulumi config set --secret ${full} <value> --stack ${stack}`)]);
+            } else if (typeof value !== "string" || value === "") {
+                add(resourceFor(key, []), [error(full, "must be a non-empty string")]);
+            } else {
+                secrets[key as SecretKey] = value;
+            }
+        } else {
+            plain[key] = value;
+        }
+    }
+
+    const parsed = configSchema.safeParse(plain);
+    if (!parsed.success) {
+        for (const i of parsed.error.issues) {
+            const [key, ...rest] = i.path as (string | number)[];
+            if (key === undefined && i.code === "unrecognized_keys") {
+                for (const k of i.keys) add('DockerFleet "fleet"', [error(`${NAMESPACE}:${k}`, `unknown config key; valid keys: ${[...Object.keys(configSchema.shape), ...SECRET_KEYS].map((x) => `${NAMESPACE}:${x}`).join(", ")}`)]);
+                continue;
+            }
+            add(resourceFor(String(key ?? ""), rest), [error(fieldOf(String(key ?? "(root)"), rest), zodMessage(i))]);
+        }
+        throw new DockfleetConfigError(problems);
+    }
+    const c = parsed.data;
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits)));
+
+    // Docker hosts: daemon, proxy, rollout.
+    const fleetIssues = validateFleet({
+        hosts: c.hosts,
+        daemon: c.daemon as never,
+        proxy: { httpProxy: secrets.httpProxy, httpsProxy: secrets.httpsProxy, noProxy: c.proxy?.noProxy },
+        engineVersion: c.engineVersion,
+        ...(c.rollout ?? {}),
+    });
+    add('DockerFleet "fleet"', fleetIssues.map((i) => ({ ...i, field: configField(i.field) })));
+    if (!secrets.sshPrivateKey && !c.ssh?.privateKeyPath) {
+        add('DockerFleet "fleet"', [error(`${NAMESPACE}:sshPrivateKey`, `no SSH key: set ${NAMESPACE}:ssh.privateKeyPath, or run: pulumi config set --secret ${NAMESPACE}:sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)" --stack ${stack}`)]);
+    }
+
+    const hostNames = new Set(c.hosts.map((h) => h.name));
+    if (c.registry) {
+        const r = c.registry;
+        if (!hostNames.has(r.onHost)) add('Registry "registry"', [error(`${NAMESPACE}:registry.onHost`, `"${r.onHost}" is not a host in ${NAMESPACE}:hosts (${[...hostNames].join(", ")})`)]);
+        const address = r.address ?? c.hosts.find((h) => h.name === r.onHost)?.address ?? "";
+        const storage = { ...r.storage, password: secrets.swiftPassword ?? "x", secretKey: secrets.s3SecretKey ?? "x" } as unknown as RegistryStorage;
+        add('Registry "registry"', nest(`${NAMESPACE}:registry`, [
+            ...validateRegistryHost(address, r.port ?? 5000),
+            ...validateRegistryStorage(r.image ?? DEFAULT_REGISTRY_IMAGE, storage, { password: secrets.swiftPassword, secretKey: secrets.s3SecretKey }),
+        ]));
+        const missing = (key: SecretKey, why: string) => {
+            if (!parts.has("registry")) return; // not managed by this stack: its secrets are not needed
+            if (!secrets[key] && !problems.some((p) => p.issue.field === `${NAMESPACE}:${key}`)) {
+                add('Registry "registry"', [error(`${NAMESPACE}:${key}`, `is required (${why}); run: pulumi config set --secret ${NAMESPACE}:${key} <value> --stack ${stack}`)]);
+            }
+        };
+        if (r.storage.kind === "swift") missing("swiftPassword", "Swift password for storage.username");
+        if (r.storage.kind === "s3") missing("s3SecretKey", "S3 secret key for storage.accessKey");
+        missing("registryHttpSecret", "the registry's http.secret");
+    }
+
+    const unitNames = new Set<string>();
+    (c.containerUnits ?? []).forEach((u, i) => {
+        const res = `ContainerUnit "${u.name}"`;
+        add(res, nest(`${NAMESPACE}:containerUnits[${i}]`, validateContainerUnit(u)));
+        if (unitNames.has(u.name)) add(res, [error(`${NAMESPACE}:containerUnits[${i}].name`, `duplicate unit name "${u.name}"`)]);
+        unitNames.add(u.name);
+        (u.onHosts ?? []).forEach((h, j) => {
+            if (!hostNames.has(h)) add(res, [error(`${NAMESPACE}:containerUnits[${i}].onHosts[${j}]`, `"${h}" is not a host in ${NAMESPACE}:hosts`)]);
+        });
+    });
+
+    let stacks: StackSpecs = {};
+    if (c.stacks) {
+        const r = loadStacks(c.stacks, projectRoot);
+        stacks = r.stacks;
+        for (const p of r.problems) add(`SwarmStack "${p.stack}"`, [p.issue]);
+        if (!c.hosts.some((h) => h.role === "manager")) {
+            add('SwarmStack "*"', [error(`${NAMESPACE}:hosts`, "swarm stacks need a host with role: manager (the docker provider talks to it)")]);
+        }
+    }
+
+    if (problems.length > 0) throw new DockfleetConfigError(problems);
+    return { stack, config: c, secrets, parts, stacks, warnings };
+}
+
+/** Maps a component field (`daemon.x`, `hosts[0].y`, `rollout.z`, `proxy.w`) to its config key. */
+function configField(field: string): string {
+    if (field.startsWith("proxy.httpProxy")) return `${NAMESPACE}:httpProxy`;
+    if (field.startsWith("proxy.httpsProxy")) return `${NAMESPACE}:httpsProxy`;
+    return `${NAMESPACE}:${field}`;
+}

@@ -1,0 +1,2 @@
+/** Config namespace: keys are `dockfleet:<key>`. */
+export const NAMESPACE = "dockfleet";

@@ -1,0 +1,121 @@
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { DockerFleet } from "../components/docker-host/docker-fleet";
+import { DaemonConfig } from "../components/docker-host/daemon-config";
+import { ContainerUnit } from "../components/container-unit/container-unit";
+import { Registry, RegistryStorageArgs } from "../components/registry/registry";
+import { SwarmStack } from "../components/swarm-stack/swarm-stack";
+import { LoadedConfig } from "./load";
+import { PARTS, Part } from "./schema";
+
+/** Why a part can be switched off, said out loud in every run that skips it. */
+const PART_NEEDS: Record<Part, string> = {
+    daemon: "the pulumi-resource-command plugin",
+    containerUnits: "the pulumi-resource-command plugin",
+    registry: "the pulumi-resource-docker plugin",
+    stacks: "the pulumi-resource-docker plugin",
+};
+
+/** Creates every component the stack config asks for and returns the stack outputs. */
+export function buildProgram(cfg: LoadedConfig) {
+    const c = cfg.config;
+    for (const w of cfg.warnings) pulumi.log.warn(w);
+
+    const configured: Record<Part, boolean> = {
+        daemon: true,
+        containerUnits: (c.containerUnits ?? []).length > 0,
+        registry: c.registry !== undefined,
+        stacks: Object.keys(c.stacks ?? {}).length > 0,
+    };
+    const skipped: string[] = [];
+    for (const p of PARTS) {
+        if (configured[p] && !cfg.parts.has(p)) {
+            const msg = `${p}: configured but NOT managed by stack "${cfg.stack}" (not in dockfleet:parts; it needs ${PART_NEEDS[p]})`;
+            skipped.push(msg);
+            pulumi.log.warn(`dockfleet: ${msg}`);
+        }
+    }
+
+    const ssh = c.ssh ?? {};
+    const privateKey = pulumi.secret(cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8"));
+    const registryAddress = c.registry ? `${c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)!.address}:${c.registry.port ?? 5000}` : undefined;
+
+    let fleet: DockerFleet | undefined;
+    if (cfg.parts.has("daemon")) {
+        fleet = new DockerFleet("fleet", {
+            hosts: c.hosts.map((h) => ({ ...h, daemon: h.daemon as Partial<DaemonConfig> | undefined })),
+            ssh: { user: ssh.user, port: ssh.port, privateKey },
+            daemon: (c.daemon ?? {}) as DaemonConfig,
+            proxy: {
+                httpProxy: cfg.secrets.httpProxy !== undefined ? pulumi.secret(cfg.secrets.httpProxy) : undefined,
+                httpsProxy: cfg.secrets.httpsProxy !== undefined ? pulumi.secret(cfg.secrets.httpsProxy) : undefined,
+                noProxy: c.proxy?.noProxy,
+            },
+            fleetRegistries: registryAddress ? [registryAddress] : [],
+            engineVersion: c.engineVersion,
+            ...(c.rollout ?? {}),
+        });
+    }
+    const after = fleet ? [fleet] : [];
+
+    const connectionFor = (name: string) => {
+        const h = c.hosts.find((x) => x.name === name)!;
+        return { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey };
+    };
+    const units: ContainerUnit[] = [];
+    if (cfg.parts.has("containerUnits")) {
+        for (const u of c.containerUnits ?? []) {
+            const { onHosts, ...spec } = u;
+            for (const host of onHosts ?? c.hosts.map((h) => h.name)) {
+                units.push(new ContainerUnit(`${host}-${u.name}`, { ...spec, connection: connectionFor(host) }, { dependsOn: after }));
+            }
+        }
+    }
+
+    // The docker provider reaches hosts through the system ssh client, which needs a key file.
+    const dockerProvider = (name: string) => {
+        const h = c.hosts.find((x) => x.name === name)!;
+        const sshOpts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+        if (ssh.privateKeyPath) sshOpts.push("-i", ssh.privateKeyPath);
+        return new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${h.port ?? ssh.port ?? 22}`, sshOpts });
+    };
+
+    let registry: Registry | undefined;
+    if (cfg.parts.has("registry") && c.registry) {
+        const r = c.registry;
+        const storage: RegistryStorageArgs =
+            r.storage.kind === "swift" ? { ...r.storage, password: pulumi.secret(cfg.secrets.swiftPassword!) }
+            : r.storage.kind === "s3" ? { ...r.storage, secretKey: pulumi.secret(cfg.secrets.s3SecretKey!) }
+            : r.storage;
+        registry = new Registry("registry", {
+            host: r.address ?? c.hosts.find((h) => h.name === r.onHost)!.address,
+            port: r.port,
+            image: r.image,
+            storage,
+            httpSecret: pulumi.secret(cfg.secrets.registryHttpSecret!),
+            deleteEnabled: r.deleteEnabled,
+            healthcheck: r.healthcheck,
+        }, { provider: dockerProvider(r.onHost), dependsOn: after });
+    }
+
+    const stacks: SwarmStack[] = [];
+    if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) {
+        const manager = c.hosts.find((h) => h.role === "manager")!;
+        const provider = dockerProvider(manager.name);
+        for (const [name, spec] of Object.entries(cfg.stacks)) {
+            stacks.push(new SwarmStack(name, spec, { provider, dependsOn: after }));
+        }
+    }
+
+    return {
+        managedParts: PARTS.filter((p) => cfg.parts.has(p) && configured[p]),
+        skippedParts: skipped,
+        restartBatches: fleet?.batches,
+        daemonJson: fleet ? pulumi.output(fleet.hosts.map((h) => h.daemonJson)).apply((x) => Object.fromEntries(x.map((j, i) => [fleet!.hosts[i].hostName, JSON.parse(j)]))) : undefined,
+        containerUnits: units.map((u) => u.urn),
+        registryEndpoint: registry?.endpoint,
+        registryCatalogUrl: registry?.catalogUrl,
+        swarmServices: stacks.length > 0 ? pulumi.all(stacks.map((s) => s.serviceNames)).apply((x) => x.flat()) : undefined,
+    };
+}
