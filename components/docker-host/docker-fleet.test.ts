@@ -1,30 +1,11 @@
 // Resource graph of DockerFleet/DockerHost under Pulumi mocks (setMocks before importing).
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { MockResourceArgs } from "@pulumi/pulumi/runtime";
 
-interface Seen { type: string; name: string; inputs: any; at: number; resolvedAt?: number }
-const seen: Seen[] = [];
-const t0 = Date.now();
+import { registered as seen, latencyMs, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/unit/mocks";
 
-pulumi.runtime.setMocks({
-    newResource: async (args: MockResourceArgs) => {
-        const rec: Seen = { type: args.type, name: args.name, inputs: args.inputs, at: Date.now() - t0 };
-        seen.push(rec);
-        // Commands take a while, like a restart does; dependents must wait for them.
-        if (args.type === "command:remote:Command") await new Promise((r) => setTimeout(r, 150));
-        rec.resolvedAt = Date.now() - t0;
-        return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "", stderr: "dockfleet[x]: applied" } };
-    },
-    call: (args) => args.inputs,
-}, "dockfleet", "unit", false);
-
-function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
-}
-async function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
-    return (o as unknown as { isSecret: Promise<boolean> }).isSecret;
-}
+// Commands take a while, like a restart does; dependents must wait for them.
+latencyMs["command:remote:Command"] = 150;
 
 describe("DockerFleet resource graph (mocks)", function () {
     this.timeout(20000);

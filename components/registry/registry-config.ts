@@ -70,7 +70,8 @@ export const SECRET_ENV_KEYS = ["REGISTRY_STORAGE_SWIFT_PASSWORD", "REGISTRY_STO
 export function yamlSafe(value: string): string {
     let parsed: unknown;
     try {
-        parsed = YAML.parse(value);
+        // The registry decodes with Go yaml.v2, a YAML 1.1 parser: "no", "on", "yes" are booleans there.
+        parsed = YAML.parse(value, { version: "1.1" });
     } catch {
         parsed = undefined;
     }

@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
 import { Issue, error } from "../common/issues";
-import { NfsVolumeArgs } from "../nfs-volume/nfs";
+import { NfsVolumeArgs, nfsVolumeName } from "../nfs-volume/nfs";
 import { HealthcheckSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec, ServiceSpec, SwarmStackArgs, UpdateSpec } from "./spec";
 
 /** Thrown by importCompose; `issues` carry compose paths such as `services.web.build`. Nothing is ever dropped silently. */
@@ -24,7 +24,7 @@ const SUPPORTED = {
     port: ["target", "published", "protocol", "mode"],
     mount: ["type", "source", "target", "read_only"],
     network: ["driver", "attachable", "labels"],
-    volume: ["driver", "driver_opts"],
+    volume: ["driver", "driver_opts", "name"],
     driverOpts: ["type", "o", "device"],
 } as const;
 
@@ -238,7 +238,7 @@ function serviceNetworks(c: Ctx, v: unknown, path: string): string[] | undefined
 function nfsVolume(c: Ctx, v: Obj, path: string): NfsVolumeArgs | undefined {
     if (v.driver !== undefined && v.driver !== "local") return void c.fail(`${path}.driver`, `${JSON.stringify(v.driver)} is not supported (only the local driver with NFS driver_opts)`);
     const o = c.obj(v.driver_opts, `${path}.driver_opts`, SUPPORTED.driverOpts);
-    if (!o) return undefined;
+    if (!o) return void c.fail(v.driver_opts === undefined ? `${path}.name` : `${path}.driver_opts`, "only plain named volumes (no settings) and NFS volumes (driver_opts type nfs) are supported");
     const type = c.str(o.type, `${path}.driver_opts.type`);
     if (type !== "nfs" && type !== "nfs4") return void c.fail(`${path}.driver_opts.type`, `${JSON.stringify(o.type)} is not supported (only nfs/nfs4 volumes)`);
     const device = c.str(o.device, `${path}.driver_opts.device`) ?? "";
@@ -336,12 +336,17 @@ export function importCompose(yamlText: string, stackName: string): SwarmStackAr
     const named = new Set<string>();
     for (const [n, v] of Object.entries(isObj(top.volumes) ? top.volumes : {})) {
         const o = c.obj(v, `volumes.${n}`, SUPPORTED.volume);
-        if (!o || (o.driver_opts === undefined && (o.driver === undefined || o.driver === "local"))) {
+        if (!o || (o.driver_opts === undefined && o.name === undefined && (o.driver === undefined || o.driver === "local"))) {
             named.add(n);
             continue;
         }
         const nv = nfsVolume(c, o, `volumes.${n}`);
-        if (nv) nfsVolumes[n] = nv;
+        if (!nv) continue;
+        nfsVolumes[n] = nv;
+        // renderCompose writes the digest name; any other fixed name would not follow option changes.
+        if (o.name !== undefined && nv.server && o.name !== nfsVolumeName(`${stackName}_${n}`, nv)) {
+            c.fail(`volumes.${n}.name`, `${JSON.stringify(o.name)}: fixed volume names are not supported; dockfleet names NFS volumes "${nfsVolumeName(`${stackName}_${n}`, nv)}" (changes with the options)`);
+        }
     }
     const services: Record<string, ServiceSpec> = {};
     if (!isObj(top.services) || Object.keys(top.services).length === 0) c.fail("services", "a compose file needs at least one service");

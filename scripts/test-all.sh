@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): unit tests, then the sandbox of real hosts, contract
+# tests against it, the real-engine end-to-end tests, and teardown. Prints one closing line
+# "total: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+export TS_NODE_TRANSPILE_ONLY=${TS_NODE_TRANSPILE_ONLY:-false}
+passed=0
+failed=0
+status=0
+log_dir=$(mktemp -d)
+
+# run_suite NAME MOCHA_ARGS... : runs mocha, adds its counts, remembers failure.
+run_suite() {
+    local name=$1; shift
+    local out=$log_dir/$name.log
+    echo "=== suite: $name"
+    npx mocha "$@" 2>&1 | tee "$out"
+    local rc=${PIPESTATUS[0]}
+    local p f
+    p=$(grep -Eo '^ +[0-9]+ passing' "$out" | grep -Eo '[0-9]+' | tail -1)
+    f=$(grep -Eo '^ +[0-9]+ failing' "$out" | grep -Eo '[0-9]+' | tail -1)
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    if [ "$rc" != 0 ]; then
+        status=1
+        [ -n "$f" ] || failed=$((failed + 1)) # crashed before reporting: count it
+    fi
+}
+
+echo "=== typecheck"
+if ! npx tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
+
+run_suite unit 'components/**/*.test.ts' 'config/**/*.test.ts' 'test/unit/**/*.test.ts'
+
+if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.test.ts' >/dev/null; then
+    echo "=== sandbox up"
+    if ! bash test/sandbox/sandbox.sh up; then
+        echo "FATAL: the sandbox of test hosts did not come up; contract and e2e tests cannot run" >&2
+        status=1
+        failed=$((failed + 1))
+    else
+        if [ "${DOCKFLEET_KEEP_SANDBOX:-}" != 1 ]; then trap 'echo "=== sandbox down"; bash test/sandbox/sandbox.sh down' EXIT; fi
+        if compgen -G 'test/contract/*.test.ts' >/dev/null; then
+            run_suite contract --timeout 600000 'test/contract/*.test.ts'
+        fi
+        if compgen -G 'test/e2e/*.test.ts' >/dev/null; then
+            run_suite e2e --timeout 900000 'test/e2e/*.test.ts'
+        fi
+    fi
+fi
+
+echo
+echo "total: $passed passed, $failed failed"
+rm -rf "$log_dir"
+exit "$status"

@@ -1,0 +1,42 @@
+// One Pulumi mock monitor for the whole mocha process: setMocks is global, so every test file
+// imports this module (before importing any component) instead of calling setMocks itself.
+import * as pulumi from "@pulumi/pulumi";
+import { MockResourceArgs } from "@pulumi/pulumi/runtime";
+
+export interface Registered extends MockResourceArgs {
+    /** ms since the mocks were set when registration reached the monitor / when it was answered. */
+    at: number;
+    resolvedAt?: number;
+}
+
+export const registered: Registered[] = [];
+const t0 = Date.now();
+
+/** Artificial latency per resource type (e.g. a remote command "taking" a restart). */
+export const latencyMs: Record<string, number> = {};
+
+pulumi.runtime.setMocks({
+    newResource: async (args: MockResourceArgs) => {
+        const rec: Registered = { ...args, at: Date.now() - t0 };
+        registered.push(rec);
+        const delay = latencyMs[args.type];
+        if (delay) await new Promise((r) => setTimeout(r, delay));
+        rec.resolvedAt = Date.now() - t0;
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "command:remote:Command") Object.assign(state, { stdout: "", stderr: "dockfleet[mock]: applied" });
+        return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+}, "dockfleet", "unit", false);
+
+export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+export function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {
+    return (o as unknown as { isSecret: Promise<boolean> }).isSecret;
+}
+
+export function byType(type: string, namePrefix = ""): Registered[] {
+    return registered.filter((r) => r.type === type && r.name.startsWith(namePrefix));
+}
