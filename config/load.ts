@@ -1,6 +1,6 @@
 import { ZodIssue } from "zod";
 import { DockfleetConfigError, Issue, IssueContext, error, nest } from "../components/common/issues";
-import { validateFleet } from "../components/docker-host/docker-fleet";
+import { FleetHost, validateFleet } from "../components/docker-host/docker-fleet";
 import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
@@ -18,8 +18,8 @@ export interface LoadedConfig {
     secrets: Partial<Record<SecretKey, string>>;
     parts: Set<Part>;
     stacks: StackSpecs;
-    /** Warnings to log once resources exist. */
-    warnings: string[];
+    /** Warnings to log (once) when the program runs. */
+    warnings: { issue: Issue; text: string }[];
 }
 
 /** Which component a config key belongs to, for error messages. */
@@ -55,11 +55,11 @@ function zodMessage(i: ZodIssue): string {
  */
 export function loadStackConfig(stack: string, raw: Record<string, unknown>, secretKeys: Set<string>, projectRoot: string): LoadedConfig {
     const problems: { ctx: IssueContext; issue: Issue }[] = [];
-    const warnings: string[] = [];
+    const warnings: { issue: Issue; text: string }[] = [];
     const add = (resource: string, issues: Issue[]) => {
         for (const issue of issues) {
             if (issue.severity === "error") problems.push({ ctx: { stack, resource }, issue });
-            else warnings.push(`stack "${stack}", ${resource}, field ${issue.field}: ${issue.message}`);
+            else warnings.push({ issue, text: `stack "${stack}", ${resource}, field ${issue.field}: ${issue.message}` });
         }
     };
 
@@ -98,7 +98,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
 
     // Docker hosts: daemon, proxy, rollout.
     const fleetIssues = validateFleet({
-        hosts: c.hosts,
+        hosts: c.hosts as FleetHost[],
         daemon: c.daemon as never,
         proxy: { httpProxy: secrets.httpProxy, httpsProxy: secrets.httpsProxy, noProxy: c.proxy?.noProxy },
         engineVersion: c.engineVersion,

@@ -6,6 +6,7 @@ import { DaemonConfig } from "../components/docker-host/daemon-config";
 import { ContainerUnit } from "../components/container-unit/container-unit";
 import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
+import { warnOnce } from "../components/common/issues";
 import { LoadedConfig } from "./load";
 import { PARTS, Part } from "./schema";
 
@@ -20,7 +21,7 @@ const PART_NEEDS: Record<Part, string> = {
 /** Creates every component the stack config asks for and returns the stack outputs. */
 export function buildProgram(cfg: LoadedConfig) {
     const c = cfg.config;
-    for (const w of cfg.warnings) pulumi.log.warn(w);
+    for (const w of cfg.warnings) warnOnce((m) => pulumi.log.warn(m), w.issue, w.text);
 
     const configured: Record<Part, boolean> = {
         daemon: true,

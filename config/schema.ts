@@ -130,6 +130,8 @@ export const stackSchema = z.object({
     networks: z.record(z.string(), z.unknown()).optional(),
     nfsVolumes: z.record(z.string(), z.unknown()).optional(),
     tz: str.optional(),
+    /** How long `pulumi up` waits for a service to converge. Default: "3m". */
+    convergeTimeout: str.optional(),
 }).strict();
 
 export const PARTS = ["daemon", "containerUnits", "registry", "stacks"] as const;

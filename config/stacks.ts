@@ -9,7 +9,7 @@ import { NAMESPACE } from "./names";
 export type StackSpecs = Record<string, SwarmStackArgs>;
 
 /** Builds each stack's spec (inline or imported from its compose file) and validates it. */
-export function loadStacks(raw: Record<string, { composeFile?: string; services?: unknown; networks?: unknown; nfsVolumes?: unknown; tz?: string }>, projectRoot: string) {
+export function loadStacks(raw: Record<string, { composeFile?: string; services?: unknown; networks?: unknown; nfsVolumes?: unknown; tz?: string; convergeTimeout?: string }>, projectRoot: string) {
     const stacks: StackSpecs = {};
     const problems: { stack: string; issue: Issue }[] = [];
     for (const [name, s] of Object.entries(raw)) {
@@ -32,8 +32,9 @@ export function loadStacks(raw: Record<string, { composeFile?: string; services?
                 continue;
             }
             if (s.tz !== undefined) spec = { ...spec, tz: s.tz };
+            if (s.convergeTimeout !== undefined) spec = { ...spec, convergeTimeout: s.convergeTimeout };
         } else {
-            spec = { name, services: (s.services ?? {}) as SwarmStackArgs["services"], networks: s.networks as SwarmStackArgs["networks"], nfsVolumes: s.nfsVolumes as SwarmStackArgs["nfsVolumes"], tz: s.tz };
+            spec = { name, services: (s.services ?? {}) as SwarmStackArgs["services"], networks: s.networks as SwarmStackArgs["networks"], nfsVolumes: s.nfsVolumes as SwarmStackArgs["nfsVolumes"], tz: s.tz, convergeTimeout: s.convergeTimeout };
         }
         const issues = nest(field, validateSwarmStack(spec));
         for (const issue of issues) problems.push({ stack: name, issue });

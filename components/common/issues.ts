@@ -52,3 +52,15 @@ export function throwOnErrors(ctx: IssueContext, issues: Issue[]): Issue[] {
     }
     return issues.filter((i) => i.severity === "warning");
 }
+
+const warned = new Set<string>();
+/**
+ * Logs a warning once per process for a given message: the stack loader, a fleet and each of its
+ * hosts validate the same daemon config, and the operator needs to read it once.
+ */
+export function warnOnce(log: (msg: string) => void, issue: Issue, text: string): void {
+    const key = `${issue.field.replace(/^.*?daemon\./, "daemon.")}|${issue.message}`;
+    if (warned.has(key)) return;
+    warned.add(key);
+    log(text);
+}

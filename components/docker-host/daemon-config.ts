@@ -173,10 +173,10 @@ export function validateDaemonConfig(cfg: DaemonConfig, opts: { engineVersion?: 
     (cfg.insecureRegistries ?? []).forEach((r, i) => {
         if (r.includes("/")) {
             if (!parseCidr(r)) issues.push(error(`daemon.insecureRegistries[${i}]`, `"${r}" is not a valid CIDR (e.g. "10.0.0.0/8")`));
-        } else if (!parseHostPort(r) && !isIpAddress(r) && !/^[a-zA-Z0-9.-]+$/.test(r)) {
-            issues.push(error(`daemon.insecureRegistries[${i}]`, `"${r}" must be host:port, a host name or a CIDR, without scheme`));
         } else if (/^[0-9.]+(:\d+)?$/.test(r) && !isIpAddress(r.split(":")[0])) {
             issues.push(error(`daemon.insecureRegistries[${i}]`, `"${r}" is not a valid IPv4 address`));
+        } else if (!parseHostPort(r) && !isIpAddress(r) && !/^[a-zA-Z0-9.-]+$/.test(r)) {
+            issues.push(error(`daemon.insecureRegistries[${i}]`, `"${r}" must be host:port, a host name or a CIDR, without scheme`));
         }
     });
     if (cfg.metricsAddr !== undefined && !parseHostPort(cfg.metricsAddr, { requireIp: true })) {

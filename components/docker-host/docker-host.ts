@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { throwOnErrors } from "../common/issues";
+import { throwOnErrors, warnOnce } from "../common/issues";
 import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
@@ -98,7 +98,7 @@ export class DockerHost extends pulumi.ComponentResource {
         this.hostName = args.hostName ?? name;
         const ctx = { resource: `DockerHost "${this.hostName}"` };
         for (const w of throwOnErrors(ctx, validateDaemonConfig(d.daemon, { engineVersion: args.engineVersion, swarm: d.swarm }))) {
-            pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+            warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
         }
         const plainProxy = {
             httpProxy: typeof args.proxy?.httpProxy === "string" ? args.proxy.httpProxy : undefined,

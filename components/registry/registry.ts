@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { throwOnErrors } from "../common/issues";
+import { throwOnErrors, warnOnce } from "../common/issues";
 import { RegistryStorage, S3Storage, SwiftStorage, renderRegistryEnv, validateRegistryHost, validateRegistryStorage } from "./registry-config";
 
 type Secretish<T, K extends keyof T> = Omit<T, K> & { [P in K]: pulumi.Input<string> };
@@ -67,7 +67,7 @@ export class Registry extends pulumi.ComponentResource {
         };
         const placeholder = { ...s, password: "x", secretKey: "x" } as unknown as RegistryStorage;
         for (const w of throwOnErrors(ctx, [...validateRegistryHost(args.host, d.port), ...validateRegistryStorage(d.image, placeholder, plain)])) {
-            pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+            warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
         }
 
         const secretIn = s.kind === "swift" ? s.password : s.kind === "s3" ? s.secretKey : "";

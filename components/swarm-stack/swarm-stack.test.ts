@@ -4,38 +4,30 @@ import type { SwarmStack as SwarmStackType } from "./swarm-stack";
 import { yumRepoStack } from "./fixtures";
 import { SwarmStackArgs } from "./spec";
 
-interface Registered { type: string; name: string; inputs: any; parent?: string; dependencies: string[]; provider?: string }
-const registered: Registered[] = [];
+import { byType, isSecretOutput, registered, valueOf } from "../../test/unit/mocks";
 
-const outputValue = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
-const outputSecret = <T>(o: pulumi.Output<T>): Promise<boolean> => (o as any).isSecret as Promise<boolean>;
+// The shared mock monitor (test/unit/mocks.ts) records inputs; parents and dependsOn are not in
+// MockResourceArgs, so they are read off the registration requests by a pass-through wrapper.
+const requests = new Map<string, { parent: string; deps: string[] }>();
+function recordRequests() {
+    const monitor = (pulumi.runtime as any).getMonitor();
+    if (monitor.__swarmStackRecorder) return;
+    const orig = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        requests.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), deps: req.getDependenciesList() });
+        return orig(req, cb);
+    };
+    monitor.__swarmStackRecorder = true;
+}
+const req = (type: string, name: string) => requests.get(`${type}::${name}`)!;
+const outputValue = valueOf;
+const outputSecret = (o: pulumi.Output<unknown>) => isSecretOutput(o);
 
 describe("SwarmStack component (mocks)", function () {
     let SwarmStack: typeof SwarmStackType;
 
     before(async () => {
-        pulumi.runtime.setMocks(
-            {
-                newResource: (args: pulumi.runtime.MockResourceArgs) => {
-                    registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, dependencies: [] });
-                    return { id: `${args.name}-id`, state: args.inputs };
-                },
-                call: () => ({}),
-            },
-            "proj", "stack", false,
-        );
-        // Record parents and dependsOn from the registration request (not visible in MockResourceArgs).
-        const monitor = (pulumi.runtime as any).getMonitor();
-        const orig = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, cb: any) => {
-            const r = { type: req.getType(), name: req.getName(), parent: req.getParent(), deps: req.getDependenciesList() as string[] };
-            return orig(req, (err: any, resp: any) => {
-                const hit = registered.find((x) => x.type === r.type && x.name === r.name);
-                if (hit) Object.assign(hit, { parent: r.parent, dependencies: r.deps });
-                else registered.push({ type: r.type, name: r.name, inputs: {}, parent: r.parent, dependencies: r.deps });
-                cb(err, resp);
-            });
-        };
+        recordRequests();
         ({ SwarmStack } = await import("./swarm-stack"));
     });
 
@@ -52,22 +44,22 @@ describe("SwarmStack component (mocks)", function () {
         assert.deepStrictEqual(services, ["yum_repo_nginx", "yum_repo_exporter"]);
         assert.deepStrictEqual(networks, ["yum_repo_web", "yum_repo_default"]);
 
-        const comp = registered.find((r) => r.type === "dockfleet:swarm:SwarmStack" && r.name === "repo")!;
+        const N = "docker:index/network:Network";
+        const S = "docker:index/service:Service";
+        const comp = byType("dockfleet:swarm:SwarmStack", "repo").find((r) => r.name === "repo");
         assert.ok(comp, "component registered");
-        const urn = (type: string, name: string) => `urn:pulumi:stack::proj::dockfleet:swarm:SwarmStack$${type}::${name}`;
-        const children = registered.filter((r) => r.type.startsWith("docker:") && r.parent?.endsWith("::repo"));
+        const compUrn = "urn:pulumi:unit::dockfleet::dockfleet:swarm:SwarmStack::repo";
+        const childUrn = (type: string, name: string) => `urn:pulumi:unit::dockfleet::dockfleet:swarm:SwarmStack$${type}::${name}`;
+        const children = registered.filter((r) => r.type.startsWith("docker:") && req(r.type, r.name)?.parent === compUrn);
         assert.deepStrictEqual(children.map((r) => `${r.type} ${r.name}`).sort(), [
-            "docker:index/network:Network repo-net-default",
-            "docker:index/network:Network repo-net-web",
-            "docker:index/service:Service repo-exporter",
-            "docker:index/service:Service repo-nginx",
+            `${N} repo-net-default`, `${N} repo-net-web`, `${S} repo-exporter`, `${S} repo-nginx`,
         ]);
-        for (const c of children) assert.match(c.parent!, /dockfleet:swarm:SwarmStack::repo$/);
+        const nginxDeps = req(S, "repo-nginx").deps;
+        const exporterDeps = req(S, "repo-exporter").deps;
+        assert.ok(nginxDeps.includes(childUrn(N, "repo-net-web")), JSON.stringify(nginxDeps));
+        assert.ok(!nginxDeps.includes(childUrn(N, "repo-net-default")));
+        assert.ok(exporterDeps.includes(childUrn(N, "repo-net-default")), JSON.stringify(exporterDeps));
         const nginx = children.find((r) => r.name === "repo-nginx")!;
-        const exporter = children.find((r) => r.name === "repo-exporter")!;
-        assert.ok(nginx.dependencies.includes(urn("docker:index/network:Network", "repo-net-web")), JSON.stringify(nginx.dependencies));
-        assert.ok(!nginx.dependencies.includes(urn("docker:index/network:Network", "repo-net-default")));
-        assert.ok(exporter.dependencies.includes(urn("docker:index/network:Network", "repo-net-default")), JSON.stringify(exporter.dependencies));
         // Network ids (not names) are wired into the task spec.
         assert.deepStrictEqual(nginx.inputs.taskSpec.networksAdvanceds, [{ id: "repo-net-web-id", aliases: ["nginx"] }]);
         assert.strictEqual(nginx.inputs.name, "yum_repo_nginx");
@@ -87,10 +79,10 @@ describe("SwarmStack component (mocks)", function () {
         assert.match(compose, /DB_PASSWORD: \$\{API_DB_PASSWORD\}/);
     });
 
-    it("throws a DockfleetConfigError naming the field before registering anything", () => {
-        const before = registered.length;
+    it("throws a DockfleetConfigError naming the field before registering anything", async () => {
         assert.throws(() => new SwarmStack("bad", { name: "bad", services: { web: { image: "nginx", replicas: -2 } } }), /SwarmStack "bad", field services\.web\.replicas: -2 must be an integer ≥ 0/);
-        assert.strictEqual(registered.filter((r) => r.type.startsWith("docker:")).length, registered.slice(0, before).filter((r) => r.type.startsWith("docker:")).length);
+        await settle();
+        assert.deepStrictEqual(registered.filter((r) => r.type.startsWith("docker:") && r.name.startsWith("bad-")), []);
     });
 
     it("passes args.provider to every child", async () => {

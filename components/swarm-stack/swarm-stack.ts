@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { throwOnErrors } from "../common/issues";
+import { throwOnErrors, warnOnce } from "../common/issues";
 import { renderCompose, renderNetwork, renderService } from "./render";
 import { SwarmStackArgs, effectiveNetworks } from "./spec";
 import { validateSwarmStack } from "./validate";
@@ -23,7 +23,7 @@ export class SwarmStack extends pulumi.ComponentResource {
     constructor(name: string, args: SwarmStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:swarm:SwarmStack", name, {}, opts);
         const ctx = { resource: `SwarmStack "${args.name}"` };
-        for (const w of throwOnErrors(ctx, validateSwarmStack(args))) pulumi.log.warn(`${ctx.resource}, field ${w.field}: ${w.message}`, this);
+        for (const w of throwOnErrors(ctx, validateSwarmStack(args))) warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
 
         // args.provider wins; otherwise children inherit opts.provider / opts.providers from this component.
         const childOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({

@@ -65,6 +65,19 @@ describe("validateSwarmStack", () => {
         it(`${title} → ${field}`, () => expectIssue(args, field, message, severity));
     }
 
+    it("reports typos and wrong shapes from untyped YAML instead of ignoring them or crashing", () => {
+        const a = { name: "s", networks: { n: { internal: true } }, services: { web: { image: "a", replica: 2, update: { paralelism: 2 }, ports: [{ target: 80, publish: 80 }] }, api: { image: "b", ports: "80:80", env: "A=1" }, db: null } } as unknown as SwarmStackArgs;
+        assert.deepStrictEqual(errors(a).map((i) => `${i.field}: ${i.message.replace(/ \(known: .*/, "")}`), [
+            "networks.n.internal: unknown setting",
+            "services.web.replica: unknown setting",
+            "services.web.update.paralelism: unknown setting",
+            "services.web.ports[0].publish: unknown setting",
+            "services.api.env: must be a map",
+            "services.api.ports: must be a list of maps",
+            "services.db: must be a service object",
+        ]);
+    });
+
     it("collects every problem instead of stopping at the first", () => {
         const e = errors(withNginx({ replicas: -1, healthcheck: { test: ["x"], interval: "5 seconds" }, networks: ["nope"] }, { tz: "Berlin" }));
         assert.deepStrictEqual(e.map((i) => i.field).sort(), ["services.nginx.healthcheck.interval", "services.nginx.healthcheck.test", "services.nginx.networks[0]", "services.nginx.replicas", "tz"]);

@@ -111,9 +111,53 @@ function validateMount(m: MountSpec, a: SwarmStackArgs): Issue[] {
     return issues;
 }
 
+const SERVICE_KEYS = [
+    "image", "mode", "replicas", "command", "args", "env", "ports", "healthcheck", "update", "rollback", "restartPolicy", "placement", "resources",
+    "mounts", "networks", "labels", "containerLabels", "endpointMode", "stopGracePeriod",
+];
+const UPDATE_KEYS = ["parallelism", "delay", "failureAction", "monitor", "maxFailureRatio", "order"];
+const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Shape errors for specs read from untyped YAML; value checks below assume the shape is right. */
+function shapeIssues(s: ServiceSpec): Issue[] {
+    const issues: Issue[] = [];
+    const v = s as unknown as Record<string, unknown>;
+    const want = (field: string, val: unknown, kind: "map" | "list" | "list of maps" | "list of strings") => {
+        if (val === undefined) return;
+        const ok = kind === "map" ? isMap(val)
+            : Array.isArray(val) && (kind === "list" || val.every((x) => (kind === "list of maps" ? isMap(x) : typeof x === "string")));
+        if (!ok) issues.push(error(field, `must be a ${kind}`));
+    };
+    for (const k of ["env", "healthcheck", "update", "rollback", "restartPolicy", "placement", "resources", "labels", "containerLabels"]) want(k, v[k], "map");
+    for (const k of ["ports", "mounts"]) want(k, v[k], "list of maps");
+    for (const k of ["networks", "command", "args"]) want(k, v[k], "list of strings");
+    const known = (field: string, val: unknown, keys: string[]) => {
+        if (!isMap(val)) return;
+        for (const k of Object.keys(val as object)) {
+            if (!keys.includes(k)) issues.push(error(field ? `${field}.${k}` : k, `unknown setting (known: ${keys.join(", ")})`));
+        }
+    };
+    known("", s, SERVICE_KEYS);
+    known("healthcheck", s.healthcheck, ["test", "interval", "timeout", "retries", "startPeriod"]);
+    known("update", s.update, UPDATE_KEYS);
+    known("rollback", s.rollback, UPDATE_KEYS);
+    known("restartPolicy", s.restartPolicy, ["condition", "delay", "maxAttempts", "window"]);
+    known("placement", s.placement, ["constraints", "maxReplicasPerNode"]);
+    known("resources", s.resources, ["limits", "reservations"]);
+    if (isMap(s.resources)) for (const k of ["limits", "reservations"] as const) known(`resources.${k}`, s.resources![k], ["cpus", "nanoCpus", "memory"]);
+    if (Array.isArray(s.ports)) s.ports.forEach((p, i) => known(`ports[${i}]`, p, ["target", "published", "protocol", "mode"]));
+    if (Array.isArray(s.mounts)) s.mounts.forEach((m, i) => known(`mounts[${i}]`, m, ["type", "source", "target", "readOnly"]));
+    if (isMap(s.healthcheck)) want("healthcheck.test", s.healthcheck!.test, "list of strings");
+    if (isMap(s.placement)) want("placement.constraints", s.placement!.constraints, "list of strings");
+    if (isMap(s.resources)) for (const k of ["limits", "reservations"] as const) want(`resources.${k}`, s.resources![k], "map");
+    return issues;
+}
+
 export function validateService(name: string, s: ServiceSpec, a: SwarmStackArgs): Issue[] {
     const issues: Issue[] = [];
-    if (!s || typeof s !== "object") return [error("", "must be a service object")];
+    if (!isMap(s)) return [error("", "must be a service object")];
+    const shape = shapeIssues(s);
+    if (shape.length) return shape;
     if (typeof s.image !== "string" || !s.image.trim() || /\s/.test(s.image)) issues.push(error("image", `${q(s.image)} must be an image reference such as "nginx:1.25"`));
     oneOf(issues, "mode", s.mode, ["replicated", "global"]);
     if (s.replicas !== undefined) {
@@ -177,13 +221,26 @@ export function validateSwarmStack(a: SwarmStackArgs): Issue[] {
     if (typeof a.name !== "string" || !NAME.test(a.name)) issues.push(error("name", `stack name ${q(a.name)} ${NAME_HINT}`));
     if (a.tz !== undefined && (typeof a.tz !== "string" || !TZ.test(a.tz))) issues.push(error("tz", `${q(a.tz)} is not a time zone such as "Europe/Berlin", "America/New_York" or "UTC"`));
     duration(issues, "convergeTimeout", a.convergeTimeout);
+    for (const k of ["services", "networks", "nfsVolumes"] as const) {
+        if (a[k] !== undefined && !isMap(a[k])) return [...issues, error(k, "must be a mapping of name to settings")];
+    }
     for (const [n, net] of Object.entries(a.networks ?? {})) {
+        if (!isMap(net)) {
+            issues.push(error(`networks.${n}`, "must be a mapping (use {} for the defaults)"));
+            continue;
+        }
         if (!NAME.test(n)) issues.push(error(`networks.${n}`, `network name ${NAME_HINT}`));
+        for (const k of Object.keys(net)) if (!["driver", "attachable", "labels"].includes(k)) issues.push(error(`networks.${n}.${k}`, "unknown setting (known: driver, attachable, labels)"));
         oneOf(issues, `networks.${n}.driver`, net?.driver, ["overlay"]);
         labels(issues, `networks.${n}.labels`, net?.labels);
     }
     for (const [n, v] of Object.entries(a.nfsVolumes ?? {})) {
         if (!NAME.test(n)) issues.push(error(`nfsVolumes.${n}`, `volume name ${NAME_HINT}`));
+        if (!isMap(v)) {
+            issues.push(error(`nfsVolumes.${n}`, "must be a mapping with server and path"));
+            continue;
+        }
+        for (const k of Object.keys(v)) if (!["server", "path", "nfsVersion", "options"].includes(k)) issues.push(error(`nfsVolumes.${n}.${k}`, "unknown setting (known: server, path, nfsVersion, options)"));
         issues.push(...nest(`nfsVolumes.${n}`, validateNfs(v)));
     }
     const services = a.services ?? {};
@@ -198,8 +255,8 @@ export function validateSwarmStack(a: SwarmStackArgs): Issue[] {
         seen.set(n.toLowerCase(), n);
         if (typeof a.name === "string" && serviceFullName(a.name, n).length > 63) issues.push(error(f, `"${serviceFullName(a.name, n)}" is longer than docker's 63-character service name limit`));
         issues.push(...nest(f, validateService(n, s, a)));
-        (s?.ports ?? []).forEach((p, i) => {
-            if (p.published === undefined) return;
+        (isMap(s) && Array.isArray(s.ports) ? s.ports : []).forEach((p, i) => {
+            if (!isMap(p) || p.published === undefined) return;
             const key = `${p.published}/${p.protocol ?? "tcp"}`;
             const here = `${f}.ports[${i}]`;
             const other = published.get(key);

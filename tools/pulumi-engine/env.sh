@@ -31,7 +31,7 @@ export PATH
 export DOCKFLEET_PULUMI_BIN="$_pe_bin"
 
 # State that must survive cache wipes lives under XDG state, not the cache.
-_pe_state="${DOCKFLEET_PULUMI_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/dockfleet/pulumi}"
+_pe_state="${DOCKFLEET_PULUMI_STATE_DIR:-${XDG_STATE_HOME:-${HOME:-/root}/.local/state}/dockfleet/pulumi}"
 export DOCKFLEET_PULUMI_STATE_DIR="$_pe_state"
 
 # Pulumi's home (plugin cache, workspace settings, login credentials): a

@@ -36,24 +36,37 @@ func Provider(metadata []byte) tfbridge.ProviderInfo {
 		shim.NewFrameworkProvider(Version))
 
 	info := tfbridge.ProviderInfo{
-		P:                 p,
-		Name:              "docker",
-		DisplayName:       "Docker",
-		Version:           Version,
-		Publisher:         "dockfleet",
-		GitHubOrg:         "kreuzwerker",
-		Description:       "Terraform docker provider bridged for dockfleet (SDK-compatible with @pulumi/docker).",
-		License:           "MPL-2.0",
-		Homepage:          "https://github.com/kreuzwerker/terraform-provider-docker",
-		Repository:        "https://github.com/kreuzwerker/terraform-provider-docker",
-		MetadataInfo:      tfbridge.NewProviderMetadata(metadata),
-		UpstreamRepoPath:  ".",
+		P:            p,
+		Name:         "docker",
+		DisplayName:  "Docker",
+		Version:      Version,
+		Publisher:    "dockfleet",
+		GitHubOrg:    "kreuzwerker",
+		Description:  "Terraform docker provider bridged for dockfleet (SDK-compatible with @pulumi/docker).",
+		License:      "MPL-2.0",
+		Homepage:     "https://github.com/kreuzwerker/terraform-provider-docker",
+		Repository:   "https://github.com/kreuzwerker/terraform-provider-docker",
+		MetadataInfo: tfbridge.NewProviderMetadata(metadata),
+		Config: map[string]*tfbridge.SchemaInfo{
+			// The automatic name would be the plural "registryAuths".
+			"registry_auth": {Name: "registryAuth"},
+		},
 		Resources: map[string]*tfbridge.ResourceInfo{
 			// Names that differ from the automatic mapping, as in the
 			// @pulumi/docker SDK ("Image" there is pulumi-docker's own
 			// native resource, which this build does not provide).
-			"docker_image":  {Tok: tfbridge.MakeResource("docker", mainMod, "RemoteImage")},
+			"docker_image": {
+				Tok: tfbridge.MakeResource("docker", mainMod, "RemoteImage"),
+				// An image reference, not a name to generate: keep it required
+				// (SetAutonaming skips fields listed here).
+				Fields: map[string]*tfbridge.SchemaInfo{"name": {}},
+			},
 			"docker_config": {Tok: tfbridge.MakeResource("docker", mainMod, "ServiceConfig")},
+			"docker_container": {Fields: map[string]*tfbridge.SchemaInfo{
+				// The SDK keeps these singular; automatic naming pluralizes lists.
+				"command":           {Name: "command"},
+				"networks_advanced": {Name: "networksAdvanced"},
+			}},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"docker_image": {Tok: tfbridge.MakeDataSource("docker", mainMod, "getRemoteImage")},

@@ -1,0 +1,124 @@
+// Every stacks/Pulumi.*.yaml builds its full resource graph under mocks, and no secret leaks
+// into a non-secret input.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { registered, valueOf, Registered } from "./mocks";
+import { loadStackConfig } from "../../config/load";
+import { buildProgram } from "../../config/program";
+import { SECRET_KEYS } from "../../config/schema";
+
+const ROOT = path.resolve(__dirname, "../..");
+const STACK_DIR = path.join(ROOT, "stacks");
+
+/**
+ * Committed stack files hold no secret values (they are set per machine with `pulumi config set
+ * --secret`), so the test supplies recognisable placeholders for each secret key and then checks
+ * that none of them appears outside a secret.
+ */
+const PLACEHOLDER = (k: string) => `PLACEHOLDER-${k}-c0ffee`;
+const PLACEHOLDER_VALUES: Record<string, string> = {
+    sshPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${PLACEHOLDER("sshPrivateKey")}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    httpProxy: `http://svc:${PLACEHOLDER("httpProxy")}@proxy.corp.example:3128`,
+    httpsProxy: `http://svc:${PLACEHOLDER("httpsProxy")}@proxy.corp.example:3128`,
+    swiftPassword: PLACEHOLDER("swiftPassword"),
+    s3SecretKey: PLACEHOLDER("s3SecretKey"),
+    registryHttpSecret: PLACEHOLDER("registryHttpSecret"),
+};
+
+function stackConfig(file: string): { raw: Record<string, unknown>; secret: Set<string> } {
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    const raw: Record<string, unknown> = {};
+    const secret = new Set<string>();
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        if (v && typeof v === "object" && "secure" in (v as object)) {
+            secret.add(k);
+            raw[k] = PLACEHOLDER_VALUES[k.replace(/^dockfleet:/, "")] ?? PLACEHOLDER(k);
+        } else {
+            raw[k] = v;
+        }
+    }
+    for (const k of SECRET_KEYS) {
+        const full = `dockfleet:${k}`;
+        if (!(full in raw)) {
+            raw[full] = PLACEHOLDER_VALUES[k];
+            secret.add(full);
+        }
+    }
+    // The local stack points at the sandbox's key file, which may not exist where unit tests run.
+    const ssh = raw["dockfleet:ssh"] as { privateKeyPath?: string } | undefined;
+    if (ssh?.privateKeyPath && !fs.existsSync(ssh.privateKeyPath)) raw["dockfleet:ssh"] = { ...ssh, privateKeyPath: undefined };
+    return { raw, secret };
+}
+
+/** Strings in `v` that are not inside a secret-wrapped value. */
+function plainStrings(v: unknown, out: string[] = []): string[] {
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => plainStrings(x, out));
+    else if (v && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return out;
+        Object.values(o).forEach((x) => plainStrings(x, out));
+    }
+    return out;
+}
+
+async function settle(): Promise<void> {
+    let n = -1;
+    while (n !== registered.length) {
+        n = registered.length;
+        await new Promise((r) => setTimeout(r, 150));
+    }
+}
+
+const files = fs.readdirSync(STACK_DIR).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.test(f)).sort();
+
+describe("every stack file builds a full resource graph (mocks)", function () {
+    this.timeout(30000);
+
+    it("finds the four environments", () => {
+        assert.deepStrictEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+    });
+
+    for (const file of files) {
+        const stack = file.replace(/^Pulumi\.|\.yaml$/g, "");
+        it(`${stack}: registers every configured part, and no secret in plain inputs`, async () => {
+            const { raw, secret } = stackConfig(path.join(STACK_DIR, file));
+            const before = registered.length;
+            const cfg = loadStackConfig(stack, raw, secret, ROOT);
+            const out = buildProgram(cfg);
+            if (out.daemonJson) await valueOf(out.daemonJson);
+            await settle();
+            const mine: Registered[] = registered.slice(before);
+            const count = (t: string) => mine.filter((r) => r.type === t).length;
+            const hosts = cfg.config.hosts.length;
+
+            assert.strictEqual(count("dockfleet:dockerhost:DockerFleet"), cfg.parts.has("daemon") ? 1 : 0);
+            assert.strictEqual(count("dockfleet:dockerhost:DockerHost"), cfg.parts.has("daemon") ? hosts : 0);
+            const units = cfg.parts.has("containerUnits") ? (cfg.config.containerUnits ?? []).reduce((n, u) => n + (u.onHosts?.length ?? hosts), 0) : 0;
+            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units);
+            assert.strictEqual(count("dockfleet:registry:Registry"), cfg.parts.has("registry") && cfg.config.registry ? 1 : 0);
+            const services = cfg.parts.has("stacks") ? Object.values(cfg.stacks).reduce((n, s) => n + Object.keys(s.services).length, 0) : 0;
+            assert.strictEqual(count("docker:index/service:Service"), services);
+            if (stack === "prod") {
+                assert.strictEqual(services, 6, "yum_repo nginx, kafka x3 (from compose), prometheus x2");
+                assert.deepStrictEqual(await valueOf(pulumi.output(out.restartBatches!)), [["registry01"], ["swarm-mgr01"], ["swarm-wrk01"], ["swarm-wrk02"], ["swarm-wrk03"]]);
+            }
+            if (stack === "local") {
+                assert.deepStrictEqual(out.managedParts, ["daemon", "containerUnits"]);
+                assert.strictEqual(out.skippedParts.length, 2);
+                assert.match(out.skippedParts.join("\n"), /registry: configured but NOT managed .*pulumi-resource-docker/);
+            }
+
+            const leaks: string[] = [];
+            for (const r of mine) {
+                for (const s of plainStrings(r.inputs)) {
+                    if (/PLACEHOLDER-[\w:]+-c0ffee/.test(s)) leaks.push(`${r.type} ${r.name}: ${s.slice(0, 80)}`);
+                }
+            }
+            assert.deepStrictEqual(leaks, [], "secrets in plain resource inputs");
+        });
+    }
+});
