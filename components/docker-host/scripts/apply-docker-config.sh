@@ -189,7 +189,25 @@ wait_healthy() {
             sleep 0.5
         done
     fi
+    # The next batch may only start once this node serves again: as many swarm task containers
+    # running (and not starting/unhealthy) as before the restart.
+    local want=${TASKS_BEFORE:-0} have
+    while [ "$want" -gt 0 ]; do
+        have=$(ready_tasks)
+        [ "$have" -ge "$want" ] && break
+        [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for this node's swarm tasks ($have of $want running and healthy)"; return 1; }
+        sleep 0.5
+    done
     return 0
+}
+
+# Running swarm task containers whose healthcheck (if any) is not starting or unhealthy.
+ready_tasks() {
+    local all bad
+    all=$(docker ps -q --filter label=com.docker.swarm.task.id 2>/dev/null | wc -l)
+    bad=$( (docker ps -q --filter label=com.docker.swarm.task.id --filter health=starting 2>/dev/null
+        docker ps -q --filter label=com.docker.swarm.task.id --filter health=unhealthy 2>/dev/null) | wc -l)
+    echo $((all - bad))
 }
 
 smoke() {
@@ -316,6 +334,8 @@ converge() {
     fi
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+    TASKS_BEFORE=0
+    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks)
     start=$(date +%s)
     save_self
     touch "$STATE/in-progress"
