@@ -116,8 +116,32 @@ check_file() {
             while read -r exe; do
                 [ -x "$ROOT$exe" ] || die "$path: ExecStart binary $exe does not exist on this host"
             done < <(sed -n 's/^ExecStart=[-@+!]*\([^ ]\+\).*/\1/p' "$new")
+            verify_dropin "$new" "$path"
             ;;
     esac
+}
+
+# systemd-analyze verify of the unit with its drop-ins as they would be (catches e.g. a second
+# ExecStart= without the reset line, which systemd refuses at restart).
+verify_dropin() {
+    local new=$1 path=$2 unit dir tmp out rc
+    [ -z "$ROOT" ] && command -v systemd-analyze >/dev/null 2>&1 || return 0
+    unit=$(basename "$(dirname "$path")" .d)
+    local frag
+    frag=$(systemctl show -p FragmentPath --value "$unit" 2>/dev/null || true)
+    [ -n "$frag" ] && [ -f "$frag" ] || return 0
+    tmp=$(mktemp -d)
+    dir=$tmp/$unit.d
+    mkdir -p "$dir"
+    cp "$frag" "$tmp/$unit"
+    for f in "$(dirname "$path")"/*.conf; do cp "$f" "$dir/"; done
+    cp "$new" "$dir/$(basename "$path")"
+    rc=0
+    out=$(cd "$tmp" && systemd-analyze verify --man=no "$tmp/$unit" 2>&1) || rc=$?
+    rm -rf "$tmp"
+    if [ "$rc" != 0 ] || printf '%s' "$out" | grep -q 'more than one ExecStart'; then
+        die "$path: systemd-analyze verify rejects $unit with this drop-in: $(printf '%s' "$out" | grep -v '^$' | tail -1)"
+    fi
 }
 
 engine_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([0-9][0-9.]*\).*/\1/p'; }

@@ -1,0 +1,96 @@
+// Contract: broken daemon.json / drop-in variants pushed to a real swarm node. Each must end with
+// the previous config active, docker.service active, the node Ready, and a non-zero exit whose
+// message names the host and dockerd's own error (or the smoke container's, for settings that
+// start dockerd and only break containers).
+import * as assert from "assert";
+import { ManagedFile } from "../../components/docker-host/bundle";
+import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
+import { fileSha, health, push, pushFiles, restore, sandbox, sh, ssh } from "./lib";
+
+const HOST = "host3";
+const GOOD = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.contract": "good" } };
+
+const dj = (content: string): ManagedFile => ({ path: DAEMON_JSON_PATH, mode: "0644", content });
+const dropIn = (path: string, content: string): ManagedFile => ({ path, mode: "0644", content });
+const json = (o: object) => JSON.stringify(o, null, 2) + "\n";
+
+// [name, files, expected error (dockerd's or the smoke container's own words)]
+const VARIANTS: [string, ManagedFile[], RegExp][] = [
+    ["unknown key", [dj(json({ foo: 1 }))], /the following directives don't match any configuration option: foo/],
+    ["wrong type (insecure-registries as string)", [dj(json({ "insecure-registries": "10.232.0.11:5000" }))], /cannot unmarshal string into Go struct field Config.insecure-registries of type \[\]string/],
+    ["invalid JSON (trailing comma)", [dj('{"debug": false,}\n')], /is not a JSON object|invalid character/],
+    ["empty file", [dj("")], /would be empty/],
+    ["flag/file conflict (hosts while the unit passes -H fd://)", [dj(json({ hosts: ["unix:///var/run/docker.sock"] }))], /specified both as a flag and in the configuration file: hosts/],
+    ["mirror without scheme", [dj(json({ "registry-mirrors": ["10.232.0.11:5000"] }))], /invalid mirror: "10.232.0.11:5000" is not a valid URI/],
+    ["bad bip", [dj(json({ bip: "300.1.1.1/24" }))], /invalid CIDR address: 300.1.1.1\/24/],
+    ["metrics-addr port in use (sshd's 22)", [dj(json({ "metrics-addr": "0.0.0.0:22" }))], /bind: address already in use/],
+    ["live-restore on a swarm node", [dj(json({ "live-restore": true }))], /--live-restore daemon configuration is incompatible with swarm mode/],
+    ["unknown log driver (dockerd starts; containers fail)", [dj(json({ "log-driver": "nosuchdriver" }))], /smoke container.*(logging plugin nosuchdriver|plugin "nosuchdriver" not found)/],
+    ["bad log-opt size (dockerd starts; containers fail)", [dj(json({ "log-driver": "json-file", "log-opts": { "max-size": "ten" } }))], /smoke container.*invalid size: 'ten'/],
+    ["unknown log-opt (dockerd starts; containers fail)", [dj(json({ "log-driver": "json-file", "log-opts": { "max-sise": "10m" } }))], /smoke container.*unknown log opt 'max-sise'/],
+    ["devicemapper where unsupported", [dj(json({ "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/vdz"] }))], /error initializing graphdriver: driver not supported/],
+    ["unknown storage driver", [dj(json({ "storage-driver": "nosuchfs" }))], /error initializing graphdriver|driver not supported/],
+    ["overlay2.size on ext4", [dj(json({ "storage-driver": "overlay2", "storage-opts": ["overlay2.size=10G"] }))], /overlay2.size only supported for backingFS XFS/],
+    ["bad default-address-pools", [dj(json({ "default-address-pools": [{ base: "10.300.0.0/16", size: 24 }] }))], /invalid|CIDR/],
+    ["bad dns entry", [dj(json({ dns: ["not-an-ip"] }))], /not-an-ip is not an ip address|invalid/],
+    ["data-root on a path dockerd cannot create (file in the way)", [dj(json({ "data-root": "/etc/hostname/docker" }))], /not a directory|mkdir|failed to start daemon/],
+    ["max-concurrent-downloads negative", [dj(json({ "max-concurrent-downloads": -1 }))], /invalid max concurrent downloads: -1/],
+    ["tls without certs on a TCP socket", [dj(json({ tls: true, tlscert: "/nonexistent/cert.pem", tlskey: "/nonexistent/key.pem" })), dropIn(HOSTS_DROPIN_PATH, "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// -H tcp://127.0.0.1:2376\n")], /no such file or directory|could not load X509 key pair|open \/nonexistent/],
+    ["duplicate ExecStart in a drop-in", [dj(json({ debug: false })), dropIn(HOSTS_DROPIN_PATH, "[Service]\nExecStart=/usr/sbin/dockerd -H fd://\n")], /more than one ExecStart|ExecStart= setting|bad-setting|Service has more than one/],
+    ["ExecStart binary that does not exist", [dj(json({ debug: false })), dropIn(HOSTS_DROPIN_PATH, "[Service]\nExecStart=\nExecStart=/usr/local/bin/dockerd-typo -H fd://\n")], /ExecStart binary \/usr\/local\/bin\/dockerd-typo does not exist/],
+    ["proxy drop-in with a broken proxy URL (dockerd refuses to start)", [dj(json({ debug: false })), dropIn(PROXY_DROPIN_PATH, '[Service]\nEnvironment="HTTP_PROXY=http://%%zz:3128"\n')], /proxy|invalid URL|parse/i],
+];
+
+describe(`contract: ${VARIANTS.length} bad configs on a real swarm node (${HOST}) all roll back`, function () {
+    this.timeout(900000);
+    let goodSha = "";
+    const outcomes: string[] = [];
+
+    before(() => {
+        sandbox();
+        const r = push(HOST, GOOD);
+        assert.strictEqual(r.code, 0, r.stderr);
+        goodSha = fileSha(HOST, DAEMON_JSON_PATH);
+    });
+    after(() => {
+        console.log(`      bad-config outcomes (${outcomes.length}):\n${outcomes.map((o) => `        ${o}`).join("\n")}`);
+        const r = restore(HOST);
+        assert.strictEqual(r.code, 0, r.stderr);
+    });
+
+    for (const [name, files, expected] of VARIANTS) {
+        it(`${name}: rejected, previous config active, docker active, node Ready`, () => {
+            // files not named in the variant are pinned to the good state (no hosts drop-in, no proxy)
+            const named = new Set(files.map((f) => f.path));
+            const all = [...files, ...[HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH].filter((p) => !named.has(p)).map((p) => ({ path: p, mode: "0644" }))];
+            const t = Date.now();
+            const r = pushFiles(HOST, all, [], { restartTimeoutSeconds: 30 });
+            const secs = ((Date.now() - t) / 1000).toFixed(1);
+            const last = r.stderr.trim().split("\n").pop() ?? "";
+            outcomes.push(`${name}: exit ${r.code} in ${secs}s — ${last.slice(0, 200)}`);
+            assert.notStrictEqual(r.code, 0, r.stderr);
+            assert.notStrictEqual(r.code, 3, `rollback failed:\n${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`dockfleet\\[${HOST}\\]`));
+            assert.match(r.stderr, expected);
+            assert.strictEqual(fileSha(HOST, DAEMON_JSON_PATH), goodSha, "previous daemon.json must be back");
+            assert.strictEqual(fileSha(HOST, HOSTS_DROPIN_PATH), "absent");
+            assert.strictEqual(fileSha(HOST, PROXY_DROPIN_PATH), "absent");
+            assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
+            assert.match(sh(HOST, "docker info --format '{{json .Labels}}'"), /dockfleet.contract=good/);
+        });
+    }
+
+    it("systemd's start-rate-limit trap: after a failed restart loop a plain restart is refused; the apply script recovers", () => {
+        // Break dockerd by hand, the way an operator might, and let systemd hit StartLimitBurst.
+        sh(HOST, `cp ${DAEMON_JSON_PATH} /root/daemon.json.good && echo '{"foo": 1}' > ${DAEMON_JSON_PATH}`);
+        ssh(HOST, "systemctl restart docker; for i in 1 2 3 4; do systemctl start docker; sleep 0.3; done");
+        assert.match(ssh(HOST, "systemctl show docker -p Result --value").stdout, /start-limit-hit|exit-code/);
+        sh(HOST, `cp /root/daemon.json.good ${DAEMON_JSON_PATH}`);
+        const plain = ssh(HOST, "systemctl start docker");
+        assert.notStrictEqual(plain.code, 0, "without reset-failed systemd refuses to start docker again (the trap)");
+        // The product's apply (which always reset-fails first) brings it back.
+        const r = push(HOST, { ...GOOD, labels: { "dockfleet.contract": "good", trap: "1" } });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
+    });
+});

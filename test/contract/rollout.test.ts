@@ -1,0 +1,125 @@
+// Contract: interrupted applies never leave a host without dockerd or with a half-written file,
+// and a rolling change across the 3-node swarm keeps a healthchecked service at >= replicas-1.
+import * as assert from "assert";
+import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
+import { restartBatches } from "../../components/docker-host/docker-fleet";
+import { eventually, fileSha, health, hostFiles, push, restore, sandbox, sh, sleep, ssh, sshAsync } from "./lib";
+
+const DJ = "/etc/docker/daemon.json";
+
+describe("contract: interrupted apply (ssh cut / script killed at each step)", function () {
+    this.timeout(900000);
+    const H = "host2";
+    const results: string[] = [];
+
+    before(() => {
+        sandbox();
+        const r = push(H, { labels: { gen: "0" } });
+        assert.strictEqual(r.code, 0, r.stderr);
+    });
+    after(() => {
+        console.log(`      interrupt outcomes:\n${results.map((x) => `        ${x}`).join("\n")}`);
+        restore(H);
+    });
+
+    // Delays (ms after the apply starts) chosen to land in: validation, write, restart, API wait, smoke/swarm wait.
+    const DELAYS = [150, 400, 800, 1500, 3000, 6000];
+    DELAYS.forEach((delay, i) => {
+        for (const how of ["ssh cut", "script killed"] as const) {
+            it(`${how} after ${delay} ms: dockerd keeps running, the file is whole, a re-run converges`, async () => {
+                const oldSha = fileSha(H, DJ);
+                const daemon = { labels: { gen: `${i + 1}-${how.replace(" ", "")}` } };
+                const [pub] = hostFiles(daemon);
+                const newText = pub[0].content!;
+                const cmd = renderApplyCommand("apply", { host: H, restartTimeoutSeconds: 30, smokeImage: sandbox().images.busybox, reloadDigest: "force-restart-" + Math.random() }, renderBundle(pub));
+                const run = sshAsync(H, cmd);
+                await sleep(delay);
+                if (how === "ssh cut") run.kill();
+                else ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
+                await run.done;
+                const step = ssh(H, "tail -1 /var/lib/dockfleet/docker-host/apply.log").stdout.trim();
+                // the file is either the old one or the new one, never a mix
+                const sha = fileSha(H, DJ);
+                const newSha = sh(H, `printf '%s' '${newText.replace(/'/g, "'\\''")}' | sha256sum | cut -d' ' -f1`);
+                assert.ok(sha === oldSha || sha === newSha, `daemon.json is neither old nor new (${sha})`);
+                // dockerd is running (or systemd is finishing the restart it was asked for)
+                await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() === "active", 60000, "docker.service active");
+                // a re-run converges and verifies
+                const rerun = push(H, daemon);
+                assert.strictEqual(rerun.code, 0, rerun.stderr);
+                assert.ok(sh(H, "docker info --format '{{json .Labels}}'").includes(`gen=${daemon.labels.gen}`));
+                assert.deepStrictEqual(health(H), { active: "active", swarm: "active", ready: "ready" });
+                assert.strictEqual(ssh(H, "test -e /var/lib/dockfleet/docker-host/in-progress").code, 1, "no apply left in progress");
+                results.push(`${how} at ${delay} ms: last logged step "${step.replace(/^\S+ /, "")}", file ${sha === newSha ? "new" : "old"}`);
+            });
+        }
+    });
+
+    it("killed right after a bad config stopped dockerd: the rollback guard restores the last good files by itself", async () => {
+        const bad = [{ path: DJ, mode: "0644", content: JSON.stringify({ foo: 1 }) + "\n" }];
+        // restart-timeout 10 → the guard fires 60 s after the write
+        const cmd = renderApplyCommand("apply", { host: H, restartTimeoutSeconds: 10, smokeImage: sandbox().images.busybox }, renderBundle(bad));
+        const run = sshAsync(H, cmd);
+        await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() !== "active", 20000, "dockerd to go down on the bad config");
+        ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
+        run.kill();
+        await run.done;
+        const downSince = Date.now();
+        await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() === "active", 120000, "the guard to bring dockerd back");
+        results.push(`guard restored dockerd ${((Date.now() - downSince) / 1000).toFixed(0)} s after the script was killed`);
+        assert.doesNotMatch(sh(H, `cat ${DJ}`), /"foo"/);
+        await eventually(() => health(H).ready === "ready", 60000, "node Ready");
+    });
+});
+
+describe("contract: rolling restart of all 3 hosts keeps a healthchecked service available", function () {
+    this.timeout(900000);
+    const SERVICE = "dfroll";
+    const REPLICAS = 3;
+    const samples: number[] = [];
+
+    before(async () => {
+        sandbox();
+        ssh("host1", `docker service rm ${SERVICE} >/dev/null 2>&1`);
+        sh("host1", `docker service create -d --name ${SERVICE} --replicas ${REPLICAS} --replicas-max-per-node 1 --no-resolve-image --endpoint-mode dnsrr ` +
+            `--health-cmd 'wget -q -O- http://127.0.0.1:8080/ || exit 1' --health-interval 1s --health-retries 2 --stop-grace-period 2s ` +
+            `${sandbox().images.busybox} httpd -f -p 8080 -h /www`);
+        await eventually(() => healthy() === REPLICAS, 90000, "all replicas healthy");
+    });
+    after(() => {
+        ssh("host1", `docker service rm ${SERVICE}`);
+        for (const h of ["host1", "host2", "host3"]) restore(h);
+    });
+
+    function healthy(): number {
+        let n = 0;
+        for (const h of ["host1", "host2", "host3"]) {
+            const r = ssh(h, `docker ps -q --filter label=com.docker.swarm.service.name=${SERVICE} --filter health=healthy | wc -l`, "", 10000);
+            n += Number(r.stdout.trim() || 0);
+        }
+        return n;
+    }
+
+    it(`a change to every host in batches of 1 never drops below ${REPLICAS - 1} healthy tasks`, async () => {
+        let sampling = true;
+        const sampler = (async () => {
+            while (sampling) {
+                samples.push(healthy());
+                await sleep(500);
+            }
+        })();
+        const daemon = { logDriver: "json-file", logOpts: { "max-size": "20m" }, labels: { rolled: "yes" } };
+        const t = Date.now();
+        for (const batch of restartBatches(["host1", "host2", "host3"], 1)) {
+            const runs = batch.map((h) => push(h, daemon));
+            runs.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
+        }
+        const secs = (Date.now() - t) / 1000;
+        sampling = false;
+        await sampler;
+        console.log(`      rollout took ${secs.toFixed(1)} s; ${samples.length} samples; min healthy ${Math.min(...samples)} of ${REPLICAS}`);
+        assert.ok(samples.length > 10, "enough samples");
+        assert.ok(Math.min(...samples) >= REPLICAS - 1, `healthy tasks dropped to ${Math.min(...samples)}: ${samples.join(",")}`);
+        for (const h of ["host1", "host2", "host3"]) assert.ok(sh(h, "docker info --format '{{json .Labels}}'").includes("rolled=yes"));
+    });
+});

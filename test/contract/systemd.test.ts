@@ -1,0 +1,97 @@
+// Contract: the proxy drop-in reaches dockerd's environment, every unit/drop-in the product
+// renders passes `systemd-analyze verify` with empty stderr on a real host, and the container
+// unit behaves under systemd (starts, is restarted when the container dies, stops).
+import * as assert from "assert";
+import { renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
+import { renderContainerUnit } from "../../components/container-unit/unit";
+import { renderUnitCommand } from "../../components/container-unit/container-unit";
+import { DEBIAN_EXEC_START, dockerInfo, eventually, health, push, restore, sandbox, sh, ssh } from "./lib";
+
+const HOST = "host2";
+const PROXY = "http://svc-docker:S3cr%40t-pw@10.232.0.1:3128";
+
+describe(`contract: proxy drop-in on a real host (${HOST})`, function () {
+    this.timeout(300000);
+    after(() => {
+        const r = restore(HOST);
+        assert.strictEqual(r.code, 0, r.stderr);
+    });
+
+    it("systemctl show and docker info show the proxy; the password never appears in the apply output", () => {
+        const r = push(HOST, { logDriver: "json-file" }, { proxy: { httpProxy: PROXY, httpsProxy: PROXY, noProxy: [".corp.example"] }, fleetRegistries: ["10.232.0.11:5000"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stdout + r.stderr, /S3cr/);
+        const env = sh(HOST, "systemctl show docker -p Environment");
+        // systemd un-escapes %% back to %, so dockerd sees the URL-encoded password exactly
+        assert.ok(env.includes(`HTTP_PROXY=${PROXY}`), env);
+        assert.ok(env.includes("NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"), env);
+        const info = dockerInfo(HOST);
+        assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10.232.0.1:3128$/);
+        assert.strictEqual(info.NoProxy, "localhost,127.0.0.1,10.232.0.11,.corp.example");
+        assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
+    });
+
+    it("removing the proxy removes the drop-in and the environment", () => {
+        const r = push(HOST, { logDriver: "json-file" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.doesNotMatch(sh(HOST, "systemctl show docker -p Environment"), /HTTP_PROXY/);
+        assert.strictEqual(dockerInfo(HOST).HttpProxy, "");
+    });
+});
+
+describe("contract: systemd-analyze verify on a real host accepts every rendered unit and drop-in", function () {
+    this.timeout(120000);
+    const units: [string, string][] = [
+        ["docker.service.d/http-proxy.conf", renderProxyDropIn({ httpProxy: PROXY, httpsProxy: PROXY, noProxy: ["a.example", "10.0.0.0/8"] }, ["10.232.0.11:5000"])!],
+        ["docker.service.d/10-dockfleet-hosts.conf", renderHostsDropIn(["unix:///var/run/docker.sock"], DEBIAN_EXEC_START)!],
+        ["mcollective.service", renderContainerUnit({ name: "mcollective", image: "local/busybox:1", runArgs: ["--net=host", "-v", "/etc:/host-etc:ro"], env: { TZ: "UTC" }, pullOnStart: true })],
+        ["heartbeat.service", renderContainerUnit({ name: "heartbeat", image: "local/busybox:1", command: ["sh", "-c", "while true; do date +%s; sleep 5; done"] })],
+    ];
+    for (const [name, text] of units) {
+        it(`${name}: exit 0, empty stderr`, () => {
+            const dir = "/tmp/dockfleet-verify";
+            const setup = `rm -rf ${dir} && mkdir -p ${dir}/docker.service.d && cp "$(systemctl show -p FragmentPath --value docker)" ${dir}/docker.service && cat > ${dir}/${name}`;
+            sh(HOST, `${setup} <<'EOF'\n${text}EOF`);
+            const target = name.startsWith("docker.service.d/") ? "docker.service" : name;
+            const r = ssh(HOST, `cd ${dir} && systemd-analyze verify --man=no ${dir}/${target}`);
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stderr.trim(), "", `systemd-analyze printed:\n${r.stderr}`);
+        });
+    }
+});
+
+describe("contract: a container wrapped in a systemd unit (ContainerUnit)", function () {
+    this.timeout(300000);
+    const H = "host1";
+    const spec = { name: "dfheartbeat", image: sandbox().images.busybox, command: ["sh", "-c", "while true; do date; sleep 2; done"], restartSec: "2s", stopTimeoutSeconds: 2 };
+
+    after(() => {
+        ssh(H, renderUnitCommand("remove", spec.name));
+    });
+
+    it("install starts the container; systemd restarts it when it dies; stop stops it; remove removes it", async () => {
+        const r = ssh(H, renderUnitCommand("install", spec.name, renderContainerUnit(spec)));
+        assert.strictEqual(r.code, 0, r.stderr);
+        await eventually(() => ssh(H, `docker inspect -f '{{.State.Running}}' ${spec.name}`).stdout.trim() === "true", 30000, "container running");
+        const firstId = sh(H, `docker inspect -f '{{.Id}}' ${spec.name}`);
+        sh(H, `docker kill ${spec.name} >/dev/null`);
+        await eventually(() => {
+            const id = ssh(H, `docker inspect -f '{{.Id}} {{.State.Running}}' ${spec.name}`).stdout.trim();
+            return id.endsWith("true") && !id.startsWith(firstId);
+        }, 40000, "systemd to restart the container");
+        assert.match(sh(H, `systemctl show ${spec.name} -p NRestarts`), /NRestarts=[1-9]/);
+        sh(H, `systemctl stop ${spec.name}`);
+        await eventually(() => ssh(H, `docker inspect ${spec.name}`).code !== 0, 30000, "container gone after stop");
+        const rm = ssh(H, renderUnitCommand("remove", spec.name));
+        assert.strictEqual(rm.code, 0, rm.stderr);
+        assert.notStrictEqual(ssh(H, `test -e /etc/systemd/system/${spec.name}.service`).code, 0);
+    });
+
+    it("a unit systemd-analyze rejects is not installed", () => {
+        const bad = renderContainerUnit(spec).replace("[Service]", "[Service]\nExecStart=/usr/bin/docker ps");
+        const r = ssh(H, renderUnitCommand("install", "dfbadunit", bad));
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, /rejected by systemd-analyze verify/);
+        assert.notStrictEqual(ssh(H, "test -e /etc/systemd/system/dfbadunit.service").code, 0);
+    });
+});
