@@ -25,9 +25,10 @@ UPSTREAM_MOD="github.com/kreuzwerker/terraform-provider-docker"
 UPSTREAM_VERSION="v0.0.0-20260916201441-96d331c98ff4"  # the one version the proxy serves
 VERSION_VAR="dockfleet.local/tools/pulumi-docker-provider/provider.Version"
 BUILD_TAGS="no_compose"  # drop docker_compose, which the @pulumi/docker SDK has no type for
-# Bump when the build invocation or the generated shim changes (part of the key).
+# Bump when the build invocation or what build.sh generates (shim, schema
+# edit) changes: both are part of the key.
 BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -tags=$BUILD_TAGS -ldflags=-s -w -X"
-SHIM_ID="shim-v1"
+GEN_ID="shim-v1 schema-version-v1"
 
 log() { printf '[pulumi-docker-provider] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -38,7 +39,7 @@ cache_key() {
   local sum
   sum="$( { cat "$here/go.mod" "$here/go.sum" "$here/provider/"*.go "$here/cmd/"*/*.go
     printf '%s\n' "$PLUGIN_VERSION" "$UPSTREAM_MOD@$UPSTREAM_VERSION" \
-      "$BUILD_FLAGS_ID" "$SHIM_ID" "$(go env GOVERSION)"; } | sha256sum | cut -c1-12)"
+      "$BUILD_FLAGS_ID" "$GEN_ID" "$(go env GOVERSION)"; } | sha256sum | cut -c1-12)"
   printf 'docker-%s_tf-%s_%s' "$PLUGIN_VERSION" "${UPSTREAM_VERSION##*-}" "$sum"
 }
 
@@ -149,6 +150,10 @@ gen="$src/cmd/pulumi-resource-docker"
   ./pulumi-tfgen-docker schema --out "$gen" --skip-docs --skip-examples --logtostderr \
   >"$work/tfgen.log" 2>&1) || { tail -n 40 "$work/tfgen.log" >&2; die "tfgen failed (log: $work/tfgen.log)"; }
 [[ -s "$gen/schema.json" && -s "$gen/bridge-metadata.json" ]] || die "tfgen wrote no schema.json/bridge-metadata.json"
+# tfgen leaves the version out of the schema; put it in, so that GetSchema
+# (e.g. `pulumi package get-schema docker`) reports it.
+sed -i '2s/^\(    "name": "docker",\)$/\1\n    "version": "'"$PLUGIN_VERSION"'",/' "$gen/schema.json"
+grep -q "^    \"version\": \"$PLUGIN_VERSION\",\$" "$gen/schema.json" || die "could not set the version in schema.json"
 step_done "tfgen schema"
 
 # 4. The plugin.

@@ -62,11 +62,16 @@ func Provider(metadata []byte) tfbridge.ProviderInfo {
 				Fields: map[string]*tfbridge.SchemaInfo{"name": {}},
 			},
 			"docker_config": {Tok: tfbridge.MakeResource("docker", mainMod, "ServiceConfig")},
-			"docker_container": {Fields: map[string]*tfbridge.SchemaInfo{
-				// The SDK keeps these singular; automatic naming pluralizes lists.
-				"command":           {Name: "command"},
-				"networks_advanced": {Name: "networksAdvanced"},
-			}},
+			"docker_container": {
+				// A container keeps its (fixed) name across a replacement, so
+				// the old one must go first.
+				DeleteBeforeReplace: true,
+				Fields: map[string]*tfbridge.SchemaInfo{
+					// The SDK keeps these singular; automatic naming pluralizes lists.
+					"command":           {Name: "command"},
+					"networks_advanced": {Name: "networksAdvanced"},
+				},
+			},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
 			"docker_image": {Tok: tfbridge.MakeDataSource("docker", mainMod, "getRemoteImage")},
