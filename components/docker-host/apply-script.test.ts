@@ -11,12 +11,13 @@ import { APPLY_SCRIPT_FILE, ManagedFile, renderApplyCommand, renderBundle } from
 const FAKES: Record<string, string> = {
     systemctl: `#!/bin/bash
 echo "systemctl $*" >> "$FAKE/calls"
-case "$1" in
-  restart)
+case "$1 $2" in
+  "restart docker.socket"|"stop docker.service") ;;
+  "restart "*|"start docker.service")
     if grep -q BAD_START "$DOCKFLEET_ROOT/etc/docker/daemon.json" 2>/dev/null; then rm -f "$FAKE/up"; echo "Job for docker.service failed because the control process exited with error code." >&2; exit 1; fi
     if [ -f "$FAKE/never-up" ]; then rm -f "$FAKE/up"; exit 1; fi
     touch "$FAKE/up"; echo x >> "$FAKE/starts" ;;
-  reload) [ -f "$FAKE/up" ] || exit 1; echo x >> "$FAKE/reloads" ;;
+  "reload "*) [ -f "$FAKE/up" ] || exit 1; echo x >> "$FAKE/reloads" ;;
 esac
 exit 0
 `,

@@ -51,12 +51,18 @@ die() { printf '[sandbox] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # step NAME FUNC [ARGS...]: run FUNC and print its duration.
 step() {
-  local name=$1 t
+  local name=$1 t rc=0
   shift
   t=$(now)
   log "-> $name"
-  "$@"
-  log "   $name done in $(elapsed "$t")s"
+  # Called from `if` too, where errexit is off: propagate the status explicitly.
+  "$@" || rc=$?
+  if ((rc == 0)); then
+    log "   $name done in $(elapsed "$t")s"
+  else
+    log "   $name FAILED (rc=$rc) after $(elapsed "$t")s"
+  fi
+  return $rc
 }
 
 # ssh to a host; uses a running ControlMaster when there is one but never starts
@@ -72,7 +78,7 @@ ssh_master() {
   local h=$1
   if ssh -F "$SSH_CFG" -O check "$h" >/dev/null 2>&1; then return 0; fi
   ssh -F "$SSH_CFG" -o ControlMaster=yes -o ControlPersist=600 -o BatchMode=yes -fN "$h" \
-    </dev/null >/dev/null 2>&1 || true
+    </dev/null >/dev/null 2>&1 9>&- || true
 }
 
 ssh_master_exit() {
@@ -176,7 +182,7 @@ build_base() {
 ensure_base() {
   local key
   key=$(base_key)
-  if [[ -f $STATE/base/.key && $(cat "$STATE/base/.key") == "$key" && -x $STATE/base/rootfs/usr/bin/dockerd ]]; then
+  if [[ -f $STATE/base/.key && $(cat "$STATE/base/.key") == "$key" && -x $STATE/base/rootfs/usr/sbin/dockerd ]]; then
     log "   base rootfs $key present"
     return 0
   fi
@@ -271,10 +277,18 @@ ensure_images() {
   fi
   for h in "${HOSTS[@]}"; do
     (
-      import_image "$h" "$CACHE/img-busybox-$key.tar" "$IMG_BUSYBOX" "$key" 'CMD ["sh"]'
-      import_image "$h" "$CACHE/img-registry-$key.tar" "$IMG_REGISTRY" "$key" \
-        'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve", "/etc/docker/registry/config.yml"]' \
-        'EXPOSE 5000/tcp' 'VOLUME ["/var/lib/registry"]'
+      # Retried: a test may be restarting this host's dockerd right now.
+      for try in 1 2 3 4 5; do
+        if import_image "$h" "$CACHE/img-busybox-$key.tar" "$IMG_BUSYBOX" "$key" 'CMD ["sh"]' \
+          && import_image "$h" "$CACHE/img-registry-$key.tar" "$IMG_REGISTRY" "$key" \
+            'ENTRYPOINT ["/bin/registry"]' 'CMD ["serve", "/etc/docker/registry/config.yml"]' \
+            'EXPOSE 5000/tcp' 'VOLUME ["/var/lib/registry"]'; then
+          exit 0
+        fi
+        log "   $h: image import failed (try $try), retrying"
+        sleep 3
+      done
+      exit 1
     ) &
     pids+=($!)
   done
@@ -359,17 +373,21 @@ host_leader() {
 }
 
 # v1 controllers are mounted read-only inside the container; docker needs them rw.
-remount_cgroups_rw() {
-  local h=$1 leader i mnt
-  for ((i = 0; i < 100; i++)); do
+# Done after boot (an early remount can race nspawn's own mount setup) and verified.
+fix_cgroups() {
+  local h=$1 leader mnt i
+  for ((i = 0; i < 5; i++)); do
     leader=$(host_leader "$h" || true)
-    if [[ -n $leader ]] && grep -q ' /sys/fs/cgroup/memory cgroup ' "/proc/$leader/mounts" 2>/dev/null; then break; fi
-    sleep 0.1
+    [[ -n $leader && -r /proc/$leader/mounts ]] || return 1
+    awk '$3 == "cgroup" && $4 ~ /(^|,)ro(,|$)/ {print $2}' "/proc/$leader/mounts" >"$STATE/hosts/$h/ro-cgroups"
+    [[ -s $STATE/hosts/$h/ro-cgroups ]] || return 0
+    while read -r mnt; do
+      nsenter -t "$leader" -m mount -o remount,bind,rw,nosuid,nodev,noexec "$mnt" || true
+    done <"$STATE/hosts/$h/ro-cgroups"
+    sleep 0.2
   done
-  [[ -n $leader ]] || die "$h: no container leader process"
-  awk '$3 == "cgroup" && $4 ~ /(^|,)ro(,|$)/ {print $2}' "/proc/$leader/mounts" | while read -r mnt; do
-    nsenter -t "$leader" -m mount -o remount,bind,rw,nosuid,nodev,noexec "$mnt"
-  done
+  log "   $h: cgroup mounts still read-only: $(tr '\n' ' ' <"$STATE/hosts/$h/ro-cgroups")"
+  return 1
 }
 
 start_host() {
@@ -393,8 +411,7 @@ start_host() {
   mkdir -p "$r/etc/systemd/network"
   printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
     "${ADDR[$h]}" "$PREFIX" >"$r/etc/systemd/network/10-host0.network"
-  setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null &
-  remount_cgroups_rw "$h"
+  setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null 9>&- &
 }
 
 # Full cleanup of one host: processes, mounts, cgroups. Keeps data unless $2=wipe.
@@ -403,6 +420,9 @@ stop_host() {
   d=$(hdir "$h")
   [[ -d $d ]] || return 0
   ssh_master_exit "$h"
+  # nspawn's per-image lock file is named after the root dir's device:inode.
+  local lock=""
+  if mountpoint -q "$d/root"; then lock=/run/systemd/nspawn/locks/inode-$(stat -c '%d:%i' "$d/root"); fi
   stop_pidfile "$d/nspawn.pid" 40
   # Anything left in our cgroups (should be nothing): kill by PID.
   if [[ -f $d/cgroups ]]; then
@@ -422,8 +442,9 @@ stop_host() {
   if mountpoint -q "$d/root"; then
     umount "$d/root" 2>/dev/null || { sleep 1; umount "$d/root"; }
   fi
-  # nspawn leaves this directory behind because /run is not a tmpfs here.
+  # nspawn leaves these behind because /run is not a tmpfs here.
   rm -rf "/run/systemd/nspawn/propagate/$h" 2>/dev/null || true
+  if [[ -n $lock ]]; then rm -f "$lock"; fi
   if [[ $wipe == wipe ]]; then rm -rf "$d"; fi
 }
 
@@ -434,6 +455,7 @@ hosts_down() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || true; done
+  rmdir /run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn 2>/dev/null || true
 }
 
 host_running() {
@@ -444,6 +466,12 @@ host_running() {
 
 # Wait until systemd finished booting and report its state.
 wait_host() {
+  local h=$1
+  rm -f "$(hdir "$h")/healthy"
+  wait_host_inner "$h" && touch "$(hdir "$h")/healthy"
+}
+
+wait_host_inner() {
   local h=$1 i st="" deadline=$((SECONDS + 90))
   while ((SECONDS < deadline)); do
     if st=$(ssh -F "$SSH_CFG" -o ControlMaster=no -o BatchMode=yes -o ConnectTimeout=2 "$h" 'timeout 60 systemctl is-system-running --wait' 2>/dev/null); then
@@ -452,17 +480,27 @@ wait_host() {
     [[ -n $st && $st != starting && $st != initializing ]] && break
     sleep 0.3
   done
-  if [[ ${st:-} != running ]]; then
-    log "   $h: is-system-running=${st:-unreachable}"
-    hssh "$h" 'systemctl --failed --no-legend --no-pager' 2>/dev/null || true
-    return 1
-  fi
+  # "degraded" only means some unit failed (tests create units of their own): warn, do not
+  # recreate a host that may be in use. Health = booted + ssh + docker answering.
+  case $st in
+    running) ;;
+    degraded)
+      log "   $h: is-system-running=degraded (failed units: $(hssh "$h" 'systemctl --failed --no-legend --plain --no-pager' 2>/dev/null | awk '{printf "%s ", $1}'))"
+      ;;
+    *)
+      log "   $h: is-system-running=${st:-unreachable}"
+      return 1
+      ;;
+  esac
+  fix_cgroups "$h" || return 1
   ssh_master "$h"
-  for ((i = 0; i < 60; i++)); do
-    hssh "$h" 'docker info >/dev/null 2>&1' && return 0
-    sleep 0.5
-  done
-  log "   $h: docker not answering"
+  # Wait up to 30 s for the API; give up at once when docker.service is "failed".
+  # shellcheck disable=SC2016 # expanded remotely
+  if hssh "$h" 'for i in $(seq 60); do docker info >/dev/null 2>&1 && exit 0
+      systemctl is-failed -q docker.service && exit 2; sleep 0.5; done; exit 1'; then
+    return 0
+  fi
+  log "   $h: docker not answering ($(hssh "$h" 'systemctl is-active docker.service' 2>/dev/null || true))"
   return 1
 }
 
@@ -517,6 +555,12 @@ ensure_swarm() {
     st=$(swarm_state "$h")
     if [[ $st != active ]]; then
       [[ $st == inactive ]] || hssh "$h" 'docker swarm leave --force >/dev/null 2>&1' || true
+      # Drop stale entries for this hostname (a wiped host rejoins as a new node);
+      # a dead manager entry would otherwise count against raft quorum.
+      local id
+      for id in $(hssh "$mgr" "docker node ls --format '{{.ID}} {{.Hostname}}'" | awk -v h="$h" '$2==h{print $1}'); do
+        hssh "$mgr" "docker node demote $id >/dev/null 2>&1; docker node rm --force $id >/dev/null 2>&1" || true
+      done
       hssh "$h" "docker swarm join --token $token --advertise-addr ${ADDR[$h]} --listen-addr ${ADDR[$h]}:2377 ${ADDR[$mgr]}:2377" >/dev/null
     fi
   done
@@ -658,7 +702,7 @@ build_rings() {
 start_bg() {
   local pidf=$1 logf=$2
   shift 2
-  setsid "$@" >>"$logf" 2>&1 </dev/null &
+  setsid "$@" >>"$logf" 2>&1 </dev/null 9>&- &
   echo $! >"$pidf"
 }
 
@@ -746,7 +790,7 @@ write_json() {
       images: {busybox: $bb, registry: $reg},
       swift: {authUrl: ($url + "/auth/v1.0"), username: "admin:admin", password: $pw,
               s3Endpoint: $url, s3Region: "us-east-1"},
-      dockerVersion: $ver,
+      dockerVersion: ($ver | sub("[+~-].*$"; "")), dockerServerVersion: $ver,
       stateDir: $state, swarmManagers: [$hosts[].name]
     }' >"$STATE/sandbox.json.tmp"
   mv "$STATE/sandbox.json.tmp" "$STATE/sandbox.json"
@@ -757,15 +801,26 @@ cmd_up() {
   need_cmds
   mkdir -p "$STATE" "$LOGS" "$CACHE"
   exec 9>"$STATE/.lock"
-  flock 9
+  flock -w 300 9 || die "lock $STATE/.lock busy (another sandbox.sh up/down running?)"
   step "ssh key + ssh_config" write_ssh_config
   step "base rootfs" ensure_base
   step "bridge $BR + FORWARD rule" ensure_bridge
-  step "swift + memcached on $BR_ADDR:$SWIFT_PORT" ensure_swift
+  # Swift (rings + 5 python servers, ~9 s cold) comes up in parallel with the hosts.
+  local swift_job
+  log "-> swift + memcached on $BR_ADDR:$SWIFT_PORT (background, log: $LOGS/swift-up.log)"
+  step "swift + memcached" ensure_swift >"$LOGS/swift-up.log" 2>&1 &
+  swift_job=$!
   if ! step "hosts (systemd-nspawn)" ensure_hosts; then
-    log "   hosts unhealthy: recreating them"
-    hosts_down
-    step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
+    # First try: wipe and recreate only the unhealthy hosts (they rejoin the swarm).
+    local h bad=()
+    for h in "${HOSTS[@]}"; do [[ -f $(hdir "$h")/healthy ]] || bad+=("$h"); done
+    log "   unhealthy: ${bad[*]}: recreating them"
+    for h in "${bad[@]}"; do stop_host "$h" wipe; done
+    if ! step "hosts (systemd-nspawn, repair)" ensure_hosts; then
+      log "   still unhealthy: recreating all hosts"
+      hosts_down
+      step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
+    fi
   fi
   if ! step "swarm (3 managers)" ensure_swarm; then
     log "   swarm unhealthy: recreating hosts"
@@ -774,6 +829,11 @@ cmd_up() {
     step "swarm (3 managers)" ensure_swarm || die "swarm failed"
   fi
   step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
+  if ! wait "$swift_job"; then
+    cat "$LOGS/swift-up.log" >&2
+    die "swift failed"
+  fi
+  log "   swift: $(grep 'done in' "$LOGS/swift-up.log" | sed 's/.*done in/ready after/')"
   step "sandbox.json" write_json
   log "up: ready in $(elapsed "$T0")s -> $STATE/sandbox.json"
 }
@@ -782,7 +842,7 @@ cmd_down() {
   [[ $(id -u) -eq 0 ]] || die "must run as root"
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
-  flock 9
+  flock -w 15 9 || log "WARNING: lock $STATE/.lock busy (another sandbox.sh running?); continuing"
   step "hosts" hosts_down
   step "swift + memcached" swift_down
   step "bridge + FORWARD rule" bridge_down
@@ -806,9 +866,10 @@ cmd_status() {
         cg=$(grep '/memory/' "$d/cgroups" || true)
         [[ -n $cg ]] && mem=$(($(cat "$cg/memory.usage_in_bytes") / 1048576))MiB
       fi
-      printf '%s %s nspawn=%s mem=%s system=%s docker=%s\n' "$h" "${ADDR[$h]}" "$(cat "$d/nspawn.pid")" "$mem" \
-        "$(hssh "$h" 'systemctl is-system-running' 2>/dev/null || true)" \
-        "$(hssh "$h" 'docker info --format "{{.ServerVersion}}/{{.Swarm.LocalNodeState}}"' 2>/dev/null || echo down)"
+      local sys dk
+      sys=$(hssh "$h" 'systemctl is-system-running' 2>/dev/null) || true
+      dk=$(hssh "$h" 'docker info --format "{{.ServerVersion}}/{{.Swarm.LocalNodeState}}"' 2>/dev/null) || dk="not-answering($(hssh "$h" 'systemctl is-active docker' 2>/dev/null || true))"
+      printf '%s %s nspawn=%s mem=%s system=%s docker=%s\n' "$h" "${ADDR[$h]}" "$(cat "$d/nspawn.pid")" "$mem" "$sys" "$dk"
     else
       echo "$h: not running"
       rc=1

@@ -198,7 +198,11 @@ docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 wait_healthy() {
     local deadline=$(($(date +%s) + RESTART_TIMEOUT)) swarm_before=$1 state ready
     until docker_up; do
-        [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for the Docker API"; return 1; }
+        [ "$(date +%s)" -lt "$deadline" ] || {
+            FAIL_STEP="wait for the Docker API"
+            FAIL_LINE="docker.service is $(systemctl is-active docker.service 2>/dev/null || echo unknown); $(docker version --format '{{.Server.Version}}' 2>&1 | tail -1)"
+            return 1
+        }
         sleep 0.5
     done
     if [ "$swarm_before" = active ]; then
@@ -263,7 +267,13 @@ restart_dockerd() {
         # A failed restart loop trips StartLimitBurst; without reset-failed the next start is refused.
         systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true
     fi
-    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RESTART_CMD" 2>&1 </dev/null); then
+    local cmd=$RESTART_CMD
+    if [ "$USE_SYSTEMD" = 1 ] && systemctl cat docker.socket >/dev/null 2>&1; then
+        # When daemon.json "hosts" made dockerd bind /var/run/docker.sock itself, dockerd removed
+        # docker.socket's socket file on exit; restarting the socket unit recreates it.
+        cmd="systemctl stop docker.service && systemctl restart docker.socket && systemctl start docker.service"
+    fi
+    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$cmd" 2>&1 </dev/null); then
         FAIL_STEP="restart dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
     fi
 }

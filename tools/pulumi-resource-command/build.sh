@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Build dockfleet's `pulumi-resource-command` plugin (reports version 1.2.1,
+# for the @pulumi/command@1.2.1 SDK) into a cache dir outside the repo, and
+# print that bin dir on the last line of stdout.
+#
+#   tools/pulumi-resource-command/build.sh                 # build if missing, print bin dir
+#   tools/pulumi-resource-command/build.sh --print-bin-dir # only print the bin dir (no build)
+#   tools/pulumi-resource-command/build.sh --force         # rebuild for this key
+#
+# It is NOT pulumi-command's provider (that Go module is not served by the
+# module proxy here): it is dockfleet's own implementation of
+# command:remote:Command. See README.md.
+#
+# Progress and timings go to stderr; stdout carries only the bin dir.
+# Cache: ${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-resource-command/<key>/bin
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+PLUGIN_VERSION="1.2.1"   # must equal @pulumi/command's package.json "pulumi.version"
+# Bump when the go build invocation below changes (part of the key).
+BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -buildvcs=false -ldflags=-s -w"
+
+log() { printf '[pulumi-resource-command] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cache_key() {
+  # Plugin version plus a short hash of go.mod, go.sum, the Go sources (not
+  # the tests), the build flags and the Go version.
+  local sum
+  sum="$( { cat "$here/go.mod" "$here/go.sum"
+    find "$here" -maxdepth 1 -name '*.go' ! -name '*_test.go' -print0 | sort -z | xargs -0 cat
+    printf '%s\n' "$PLUGIN_VERSION" "$BUILD_FLAGS_ID" "$(go env GOVERSION)"; } | sha256sum | cut -c1-12)"
+  printf 'command-%s_%s' "$PLUGIN_VERSION" "$sum"
+}
+
+mode="build"
+case "${1:-}" in
+  "") ;;
+  --print-bin-dir) mode="print" ;;
+  --force) mode="force" ;;
+  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) log "unknown argument: $1"; exit 2 ;;
+esac
+
+command -v go >/dev/null || die "go is not on PATH"
+cache_root="${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-resource-command"
+key="$(cache_key)"
+key_dir="$cache_root/$key"
+bin_dir="$key_dir/bin"
+plugin="$bin_dir/pulumi-resource-command"
+
+if [[ "$mode" == "print" ]]; then
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+if [[ "$mode" == "build" && -x "$plugin" ]]; then
+  log "cached: $plugin"
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+
+mkdir -p "$key_dir"
+# One build per key at a time.
+exec 9>"$key_dir/.lock"
+flock 9
+if [[ "$mode" == "build" && -x "$plugin" ]]; then
+  log "cached (built by a concurrent run): $plugin"
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+
+t_start=$SECONDS
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+(cd "$here" && go mod download)
+log "go mod download ($((SECONDS - t_start))s)"
+
+work="$key_dir/work"
+rm -rf "$work"
+mkdir -p "$work"
+(cd "$here" && go build -trimpath -ldflags "-s -w" -o "$work/pulumi-resource-command" .)
+
+got="$("$work/pulumi-resource-command" -version)"
+[[ "$got" == "$PLUGIN_VERSION" ]] || die "built plugin reports version '$got', want $PLUGIN_VERSION"
+
+mkdir -p "$bin_dir"
+mv -f "$work/pulumi-resource-command" "$plugin"
+rm -rf "$work"
+log "built $plugin ($(du -h "$plugin" | cut -f1), version $got) in $((SECONDS - t_start))s"
+printf '%s\n' "$bin_dir"
