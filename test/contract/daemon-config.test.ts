@@ -105,11 +105,11 @@ describe(`contract: daemon.json settings on a real host (${HOST})`, function () 
         assert.notStrictEqual(ssh(HOST, "curl -sf --max-time 2 http://127.0.0.1:2375/_ping").code, 0);
     });
 
-    it("live-restore: accepted by the component only off-swarm; on this swarm node dockerd refuses it and the apply rolls back", () => {
+    it("live-restore on a swarm node: refused before anything is written (a reload would accept it and the next restart fail)", () => {
         const before = fileSha(HOST, "/etc/docker/daemon.json");
         const r = push(HOST, { ...base, liveRestore: true });
         assert.strictEqual(r.code, 1, r.stderr);
-        assert.match(r.stderr, /live-restore daemon configuration is incompatible with swarm mode/);
+        assert.match(r.stderr, /live-restore is incompatible with swarm mode/);
         assert.strictEqual(fileSha(HOST, "/etc/docker/daemon.json"), before);
         assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
     });

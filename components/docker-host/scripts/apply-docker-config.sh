@@ -107,6 +107,12 @@ check_file() {
                     die "dockerd --validate rejected $path: $(printf '%s' "$out" | tail -1)"
                 fi
             fi
+            # live-restore is hot-reloadable, so a reload would accept it on a swarm node, and the
+            # next restart (reboot, upgrade) would then fail: refuse it up front.
+            if grep -Eq '"live-restore"[[:space:]]*:[[:space:]]*true' "$new" &&
+                [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]; then
+                die "live-restore is incompatible with swarm mode (dockerd would refuse to start at its next restart); this host is a swarm node"
+            fi
             if grep -Eq '"storage-driver"[[:space:]]*:[[:space:]]*"devicemapper"' "$new" && [ "$major" -ge 25 ]; then
                 die "storage-driver devicemapper was removed in Docker Engine 25 (this host runs $(engine_version)); use overlay2"
             fi
