@@ -56,6 +56,8 @@ export function buildProgram(cfg: LoadedConfig) {
             fleetRegistries: registryAddress ? [registryAddress] : [],
             engineVersion: c.engineVersion,
             ...(c.rollout ?? {}),
+            // Unit tests build every stack under mocks and must not reach for real hosts.
+            driftCheck: process.env.DOCKFLEET_NO_DRIFT_CHECK === "1" ? false : (c.rollout?.driftCheck ?? true),
         });
     }
     const after = fleet ? [fleet] : [];

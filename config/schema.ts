@@ -64,6 +64,8 @@ export const rolloutSchema = z.object({
     logCommand: str.optional(),
     execStart: str.optional(),
     onDelete: z.enum(["restore", "keep"]).optional(),
+    /** Ask each host for hand edits on every preview/up. Default: true. */
+    driftCheck: z.boolean().optional(),
 }).strict();
 
 const swiftSchema = z.object({

@@ -296,11 +296,13 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.ok(!exists(env, "var/lib/dockfleet/docker-host/original"));
     });
 
-    it("status prints digests of managed files for drift checks", () => {
+    it("status says unmanaged, in-sync, or which file drifted from the last verified apply", () => {
         const env = mkEnv();
+        assert.strictEqual(run(env, "status").stdout.trim(), "unmanaged");
         assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
-        const r = run(env, "status");
-        assert.match(r.stdout, /^\/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
+        assert.strictEqual(run(env, "status").stdout.trim(), "in-sync");
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
+        assert.match(run(env, "status").stdout, /^drift \/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
     });
 
     it("rejects a bundle with a relative path or a path given twice", () => {

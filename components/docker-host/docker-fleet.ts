@@ -42,6 +42,8 @@ export interface DockerFleetArgs extends ApplyPolicy {
     engineVersion?: string;
     /** Hosts restarted together; batch N+1 starts only after batch N is healthy. Default: 1. */
     batchSize?: number;
+    /** Check every host for hand edits on each preview/up (see DockerHostArgs.driftCheck). Default: false. */
+    driftCheck?: boolean;
 }
 
 /** Splits hosts into restart batches, in the order given. */
@@ -132,6 +134,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                         logCommand: args.logCommand,
                         execStart: args.execStart,
                         onDelete: args.onDelete,
+                        driftCheck: args.driftCheck,
                     }, { parent: this, dependsOn: previous }),
             );
             this.hosts.push(...current);

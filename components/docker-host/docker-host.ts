@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { throwOnErrors, warnOnce } from "../common/issues";
 import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+import { probeHost } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
@@ -50,6 +51,11 @@ export interface DockerHostArgs extends ApplyPolicy {
     engineVersion?: string;
     /** The host is a swarm node (live-restore is refused). Default: false. */
     swarm?: boolean;
+    /**
+     * Ask the host over SSH, on every preview/up, whether its files still match the last verified
+     * apply; a hand edit then shows as a change (`triggers`) and the next up re-applies. Default: false.
+     */
+    driftCheck?: boolean;
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -142,12 +148,27 @@ export class DockerHost extends pulumi.ComponentResource {
             ? renderApplyCommand("restore", cmdOpts)
             : renderApplyCommand("forget", cmdOpts);
 
+        // Drift: a marker that is empty while the host is in sync, and names the drifted files
+        // (with their current digests) otherwise, so a hand edit shows in the preview.
+        const triggers = args.driftCheck
+            ? pulumi.unsecret(pulumi.output(args.connection).apply(async (c) => {
+                  const st = await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
+                  if (st.kind === "drift") {
+                      pulumi.log.warn(`DockerHost "${this.hostName}": files changed outside dockfleet since the last apply (${st.files.join(", ")}); the next up re-applies and verifies them`, this);
+                      return [st.marker];
+                  }
+                  if (st.kind === "unknown") pulumi.log.warn(`DockerHost "${this.hostName}": drift check failed (${st.reason}); continuing without it`, this);
+                  return [];
+              }))
+            : undefined;
+
         const apply = new command.remote.Command(`${name}-apply`, {
             connection: args.connection,
             create: applyCmd,
             update: applyCmd,
             delete: deleteCmd,
             stdin,
+            triggers,
             addPreviousOutputInEnv: false,
         }, { parent: this, customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
 

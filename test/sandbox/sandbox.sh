@@ -587,8 +587,10 @@ ensure_swarm() {
 swift_key() {
   mkdir -p "$SWIFT_DIR"
   if [[ ! -s $SWIFT_DIR/key ]]; then
-    # Letters first: registry env values are YAML-decoded (a numeric key breaks it).
-    printf 'sk%s\n' "$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$SWIFT_DIR/key"
+    # The local stack (stacks/Pulumi.local.yaml) holds this key encrypted with the sandbox's public
+    # passphrase, so it is fixed unless DOCKFLEET_SANDBOX_SWIFT_KEY says otherwise. It guards only
+    # this throwaway Swift on the sandbox bridge. Letters first: registry env values are YAML-decoded.
+    printf '%s\n' "${DOCKFLEET_SANDBOX_SWIFT_KEY:-skDockfleetLocalSandbox}" >"$SWIFT_DIR/key"
     chmod 600 "$SWIFT_DIR/key"
   fi
   cat "$SWIFT_DIR/key"

@@ -10,6 +10,9 @@ export interface Registered extends MockResourceArgs {
 }
 
 export const registered: Registered[] = [];
+
+// The program asks real hosts for drift over SSH; never under mocks (stack files name real fleets).
+process.env.DOCKFLEET_NO_DRIFT_CHECK = "1";
 const t0 = Date.now();
 
 /** Artificial latency per resource type (e.g. a remote command "taking" a restart). */

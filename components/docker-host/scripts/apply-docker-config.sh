@@ -488,8 +488,17 @@ case "$ACTION" in
         say "kept the current files; dockfleet state removed"
         ;;
     status)
+        # "unmanaged", "in-sync", or "drift <path> <sha of the file now>" per managed file that
+        # differs from what dockfleet last verified (a hand edit, or an interrupted apply).
         [ -f "$STATE/last-good/manifest" ] || { echo "unmanaged"; exit 0; }
-        while read -r _k _mode path; do printf '%s %s\n' "$path" "$(sha "$ROOT$path")"; done <"$STATE/last-good/manifest" | sort
+        drift=0
+        while read -r k mode path; do
+            if [ "$mode" = absent ]; then want=absent; else want=$(sha "$STATE/last-good/$k"); fi
+            now=$(sha "$ROOT$path")
+            [ "$now" = "$want" ] || { printf 'drift %s %s\n' "$path" "$now"; drift=1; }
+        done <"$STATE/last-good/manifest"
+        [ -f "$STATE/in-progress" ] && { echo "drift in-progress -"; drift=1; }
+        [ "$drift" = 1 ] || echo "in-sync"
         ;;
     recover)
         if [ -f "$STATE/in-progress" ]; then

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm run engine`: builds (or finds, when cached) the Pulumi CLI + Node.js language host and the
+# two resource plugins from Go modules, then prints where they are. Everything else uses
+# scripts/env.sh, which puts these directories first on PATH (the engine uses binaries on PATH as
+# ambient plugins).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+engine=$(bash tools/pulumi-engine/build.sh | tail -1)
+cmd=$(bash tools/pulumi-resource-command/build.sh | tail -1)
+dkr=$(bash tools/pulumi-docker-provider/build.sh | tail -1)
+echo "engine: pulumi CLI + language host  $engine" >&2
+echo "engine: pulumi-resource-command      $cmd" >&2
+echo "engine: pulumi-resource-docker       $dkr" >&2
+echo "engine: ready in $(($(date +%s) - t0)) s" >&2
+echo "$engine:$cmd:$dkr"

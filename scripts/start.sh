@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm start`: the main job on the local default. Brings up the sandbox of test hosts and the
+# engine (both cached), then `pulumi up --stack local --yes` converges the sandbox hosts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash test/sandbox/sandbox.sh up
+bash scripts/engine.sh >/dev/null
+# shellcheck source=env.sh
+source scripts/env.sh
+bash scripts/local-stack.sh
+pulumi up --stack local --yes --skip-preview "$@"
