@@ -252,18 +252,29 @@ smoke() {
             FAIL_STEP="smoke test"; FAIL_LINE="smoke image $SMOKE_IMAGE is not on the host and could not be pulled: $(printf '%s' "$out" | tail -1)"; return 1; }
     fi
     if ! out=$(timeout "$RESTART_TIMEOUT" docker run --rm --network none "$SMOKE_IMAGE" true 2>&1 </dev/null); then
-        FAIL_STEP="smoke container"; FAIL_LINE=$(printf '%s' "$out" | grep -v '^$' | tail -1); return 1
+        FAIL_STEP="smoke container"
+        FAIL_LINE=$(printf '%s\n' "$out" | grep -E 'Error response from daemon|^docker: ' | tail -1)
+        [ -n "$FAIL_LINE" ] || FAIL_LINE=$(printf '%s\n' "$out" | grep -v '^$' | tail -1)
+        return 1
     fi
 }
 
 dockerd_error_line() {
-    local since=$1 out
-    if [ -n "$LOG_CMD" ]; then
-        out=$(bash -c "$LOG_CMD" 2>/dev/null || true)
-    elif [ "$USE_SYSTEMD" = 1 ]; then
-        out=$(journalctl -u docker.service --no-pager -o cat --since "@$since" 2>/dev/null || true)
-    fi
-    printf '%s\n' "$out" | grep -Ei 'failed to start daemon|unable to configure|level=fatal|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use' | tail -1 | cut -c1-400 || true
+    local since=$1 out line try
+    # journald receives dockerd's stderr asynchronously: the last lines can lag the failed start.
+    for try in 1 2 3 4 5 6; do
+        if [ -n "$LOG_CMD" ]; then
+            out=$(bash -c "$LOG_CMD" 2>/dev/null || true)
+        elif [ "$USE_SYSTEMD" = 1 ]; then
+            out=$(journalctl -u docker.service --no-pager -o cat --since "@$since" 2>/dev/null || true)
+        else
+            out=""
+        fi
+        line=$(printf '%s\n' "$out" | grep -Ei 'failed to start daemon|unable to configure|level=fatal|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use|no such file' | grep -Ev 'level=(info|warning)' | tail -1 | cut -c1-400 || true)
+        [ -n "$line" ] && break
+        [ "$try" -lt 6 ] && sleep 0.5
+    done
+    printf '%s\n' "$line"
 }
 
 restart_dockerd() {
@@ -400,8 +411,11 @@ converge() {
         return 0
     fi
     local why=${FAIL_LINE:-}
-    local dline
-    dline=$(dockerd_error_line "$start")
+    local dline=""
+    case "${FAIL_STEP:-}" in
+        "smoke container") ;; # the container's own error says it all
+        *) dline=$(dockerd_error_line "$start") ;;
+    esac
     [ -n "$dline" ] && why="$dline${why:+ ($why)}"
     local step=${FAIL_STEP:-apply}
     if rollback "$swarm_before"; then
