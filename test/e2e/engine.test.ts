@@ -1,0 +1,189 @@
+// End-to-end: `pulumi up/preview/destroy` of the local stack on the real engine against the
+// sandbox hosts, through the Automation API.
+import * as assert from "assert";
+import * as fs from "fs";
+import { Stack } from "@pulumi/pulumi/automation";
+import { health, sandbox, sh, ssh } from "../contract/lib";
+import { STACK_FILE, applyLog, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
+
+const HOSTS = ["host1", "host2", "host3"];
+const DJ = "/etc/docker/daemon.json";
+const PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
+// The local stack's secrets (committed encrypted with the sandbox passphrase) and the SSH key.
+const SECRET_NEEDLES = ["sandbox-proxy-pw-91ab", "sandbox-registry-http-secret-4f1c", "skDockfleetLocalSandbox"];
+
+const timings: string[] = [];
+async function timed<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const t = Date.now();
+    try {
+        return await f();
+    } finally {
+        timings.push(`${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+}
+
+/** Host state that a no-op must not touch: apply.log length and dockerd's start time. */
+function hostMarks(): Record<string, string> {
+    const m: Record<string, string> = {};
+    for (const h of HOSTS) {
+        m[h] = sh(h, "echo $(wc -l < /var/lib/dockfleet/docker-host/apply.log 2>/dev/null || echo 0) $(systemctl show docker -p ExecMainStartTimestampMonotonic --value)");
+    }
+    return m;
+}
+
+/** [start, end] (ms) of each host's last restart/reload in its apply log. */
+function applyWindows(): Record<string, [number, number]> {
+    const w: Record<string, [number, number]> = {};
+    for (const h of HOSTS) {
+        const log = applyLog(ssh(h, "cat /var/lib/dockfleet/docker-host/apply.log").stdout);
+        const end = [...log].reverse().find((l) => /^applied \((restart|reload)\)/.test(l.msg));
+        const start = [...log].reverse().find((l) => /^(restarting|reloading) dockerd/.test(l.msg) && (!end || l.t <= end.t));
+        if (start && end) w[h] = [start.t, end.t];
+    }
+    return w;
+}
+
+function assertBatchOrder(w: Record<string, [number, number]>, hosts: string[]) {
+    for (let i = 1; i < hosts.length; i++) {
+        const prev = w[hosts[i - 1]];
+        const cur = w[hosts[i]];
+        assert.ok(prev && cur, `apply windows missing: ${JSON.stringify(w)}`);
+        // the log has 1 s resolution: the next batch starts no earlier than the previous ended
+        assert.ok(cur[0] >= prev[1], `${hosts[i]} started before ${hosts[i - 1]} finished: ${JSON.stringify(w)}`);
+    }
+}
+
+describe("e2e: the local stack on the real Pulumi engine", function () {
+    this.timeout(1800000);
+    let stack: Stack;
+    let stackFileBefore = "";
+    const outputs: string[] = [];
+    const collect = (s: string) => outputs.push(s);
+
+    before(async () => {
+        sandbox();
+        loadEngineEnv();
+        stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
+        stack = await localStack();
+        // from nothing: no earlier state, hosts without dockfleet files
+        await stack.destroy({ onOutput: collect });
+        for (const h of HOSTS) {
+            ssh(h, `bash /var/lib/dockfleet/docker-host/apply-docker-config.sh restore --host ${h} >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f ${DJ} /etc/systemd/system/docker.service.d/*.conf; systemctl daemon-reload`);
+            ssh(h, "systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }");
+        }
+    });
+
+    after(async () => {
+        fs.writeFileSync(STACK_FILE, stackFileBefore);
+        console.log(`      e2e timings:\n${timings.map((t) => `        ${t}`).join("\n")}`);
+        if (stack && process.env.DOCKFLEET_KEEP_E2E !== "1") await stack.destroy({ onOutput: collect });
+    });
+
+    it("1. up from nothing: every host gets daemon.json and the proxy drop-in, restarted one batch at a time", async () => {
+        const res = await timed("up from nothing", () => stack.up({ onOutput: collect }));
+        assert.strictEqual(res.summary.result, "succeeded");
+        for (const h of HOSTS) {
+            const info = JSON.parse(sh(h, "docker info --format '{{json .}}'"));
+            assert.ok(info.Labels.includes("dockfleet.env=local"), `${h}: ${info.Labels}`);
+            assert.deepStrictEqual(info.RegistryConfig.Mirrors, ["http://10.232.0.11:5000/"]);
+            assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10\.232\.0\.1:3128$/);
+            assert.match(info.NoProxy, /^localhost,127\.0\.0\.1,10\.232\.0\.11,10\.232\.0\.0\/24$/);
+            assert.strictEqual(ssh(h, `test -f ${PROXY_DROPIN}`).code, 0);
+            assert.deepStrictEqual(health(h), { active: "active", swarm: "active", ready: "ready" });
+        }
+        assertBatchOrder(applyWindows(), HOSTS);
+        assert.strictEqual(sh("host1", "systemctl is-active heartbeat"), "active", "the container unit runs");
+    });
+
+    it("2. no-op up: zero changes, zero remote commands, zero dockerd restarts", async () => {
+        const before = hostMarks();
+        const res = await timed("no-op up", () => stack.up({ onOutput: collect }));
+        const changes = Object.entries(res.summary.resourceChanges ?? {}).filter(([k]) => k !== "same");
+        assert.deepStrictEqual(changes, []);
+        assert.deepStrictEqual(hostMarks(), before, "apply.log lines and dockerd start times must not change");
+    });
+
+    it("3. one key changed: preview --diff shows that key only; up applies it host by host", async () => {
+        await stack.setConfig("dockfleet:daemon.logOpts.max-size", { value: "20m" }, true);
+        const pv = await timed("preview --diff (one key)", () => stack.preview({ diff: true, onOutput: collect }));
+        assert.deepStrictEqual(pv.changeSummary, { same: pv.changeSummary.same, update: 3 }, JSON.stringify(pv.changeSummary));
+        assert.match(pv.stdout, /-\s+"max-size": "10m"/);
+        assert.match(pv.stdout, /\+\s+"max-size": "20m"/);
+        const changedLines = pv.stdout.split("\n").filter((l) => /^\s+[-+]\s+"/.test(l));
+        assert.deepStrictEqual([...new Set(changedLines.map((l) => l.trim()))].sort(), ['+ "max-size": "20m"', '- "max-size": "10m"'].sort(), changedLines.join("\n"));
+        const res = await timed("up (one key)", () => stack.up({ onOutput: collect }));
+        assert.strictEqual(res.summary.resourceChanges?.update, 3);
+        for (const h of HOSTS) assert.match(sh(h, `cat ${DJ}`), /"max-size": "20m"/);
+        assertBatchOrder(applyWindows(), HOSTS);
+    });
+
+    it("4. a config dockerd rejects on restart: up fails naming the host and dockerd's error; the host keeps its previous config; fixing it converges", async () => {
+        const good = sh("host1", `sha256sum ${DJ}`);
+        // 10.232.0.12 exists only on host2: host1's dockerd cannot bind it and refuses to start
+        await stack.setConfig("dockfleet:daemon.metricsAddr", { value: "10.232.0.12:9323" }, true);
+        let err = "";
+        await timed("up (bad config, rolled back)", async () => {
+            try {
+                await stack.up({ onOutput: collect });
+            } catch (e) {
+                err = String((e as Error).message);
+            }
+        });
+        assert.match(err, /FAILED on host host1 at step 'restart dockerd'/);
+        assert.match(err, /cannot assign requested address/);
+        assert.strictEqual(sh("host1", `sha256sum ${DJ}`), good, "host1 is back on its previous daemon.json");
+        assert.deepStrictEqual(health("host1"), { active: "active", swarm: "active", ready: "ready" });
+        assert.doesNotMatch(sh("host2", `cat ${DJ}`), /10\.232\.0\.12:9323/, "the next batch was not started");
+        const exported = await stack.exportStack();
+        assert.ok(exported.deployment.resources.length > 0, "state is readable");
+        await stack.setConfig("dockfleet:daemon.metricsAddr", { value: "0.0.0.0:9323" }, true);
+        const fixed = await timed("up (fixed)", () => stack.up({ onOutput: collect }));
+        assert.strictEqual(fixed.summary.result, "succeeded");
+        const again = await stack.preview({ onOutput: collect });
+        assert.deepStrictEqual(Object.keys(again.changeSummary), ["same"]);
+    });
+
+    it("7. drift: a hand edit of daemon.json shows in the next preview, and up repairs it", async () => {
+        sh("host2", `sed -i 's/"debug": false/"debug": true/' ${DJ}`);
+        const pv = await timed("preview after a hand edit", () => stack.preview({ diff: true, onOutput: collect }));
+        assert.strictEqual(pv.changeSummary.update, 1, JSON.stringify(pv.changeSummary));
+        assert.match(pv.stdout, /host2-apply/);
+        assert.match(pv.stdout, /drift \/etc\/docker\/daemon.json/);
+        await timed("up (repair drift)", () => stack.up({ onOutput: collect }));
+        assert.match(sh("host2", `cat ${DJ}`), /"debug": false/);
+        assert.strictEqual(JSON.parse(sh("host2", "docker info --format '{{json .Debug}}'")), false);
+        // the drift marker clears on the next up (one more no-op run of the host's script), then nothing
+        await stack.up({ onOutput: collect });
+        const quiet = await stack.preview({ onOutput: collect });
+        assert.deepStrictEqual(Object.keys(quiet.changeSummary), ["same"]);
+    });
+
+    it("5. secrets: no plaintext in stack export, outputs, preview/up output, state files or engine logs", async () => {
+        const key = fs.readFileSync(sandbox().sshKeyPath, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"))[1];
+        const needles = [...SECRET_NEEDLES, key];
+        const exported = JSON.stringify(await stack.exportStack());
+        const outs = JSON.stringify(await stack.outputs());
+        const verbose = pulumiCli(["preview", "--diff", "--logtostderr", "-v=5"]);
+        const files = [...readTree(process.env.PULUMI_HOME!), ...readTree(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""))];
+        const haystacks: [string, string][] = [["stack export", exported], ["stack outputs", outs], ["preview/up output", outputs.join("\n")], ["preview -v=5 --logtostderr", verbose.out], ...files.map((f) => [f.file, f.text] as [string, string])];
+        const hits = haystacks.flatMap(([where, text]) => needles.filter((n) => text.includes(n)).map((n) => `${where}: ${n.slice(0, 12)}…`));
+        console.log(`      secret scan: ${needles.length} secrets × ${haystacks.length} places (${files.length} state/home files), ${hits.length} plaintext hits`);
+        assert.deepStrictEqual(hits, []);
+        assert.match(exported, /"stdin":\{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext"/);
+    });
+
+    it("6. destroy returns hosts to their pre-dockfleet config (and keeps it when onDelete is keep)", async () => {
+        await timed("destroy (restore)", () => stack.destroy({ onOutput: collect }));
+        for (const h of HOSTS) {
+            assert.strictEqual(ssh(h, `test -e ${DJ}`).code, 1, `${h}: daemon.json existed before dockfleet? it did not`);
+            assert.strictEqual(ssh(h, `test -e ${PROXY_DROPIN}`).code, 1);
+            assert.deepStrictEqual(health(h), { active: "active", swarm: "active", ready: "ready" });
+        }
+        assert.notStrictEqual(ssh("host1", "systemctl is-active heartbeat").stdout.trim(), "active");
+        await stack.setConfig("dockfleet:rollout.onDelete", { value: "keep" }, true);
+        await timed("up (onDelete keep)", () => stack.up({ onOutput: collect }));
+        await timed("destroy (keep)", () => stack.destroy({ onOutput: collect }));
+        for (const h of HOSTS) assert.match(sh(h, `cat ${DJ}`), /dockfleet.env=local/, `${h} keeps the dockfleet config`);
+        for (const h of HOSTS) sh(h, `rm -f ${DJ} ${PROXY_DROPIN} && systemctl daemon-reload && systemctl restart docker`);
+    });
+});

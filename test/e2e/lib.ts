@@ -1,0 +1,54 @@
+// End-to-end helpers: the real Pulumi engine (built from Go modules) driven through the
+// Automation API against the sandbox hosts.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const STACK_FILE = path.join(ROOT, "stacks", "Pulumi.local.yaml");
+
+/** Builds the engine if needed and loads scripts/env.sh into this process (PATH, PULUMI_*). */
+export function loadEngineEnv(): void {
+    execFileSync("bash", [path.join(ROOT, "scripts/engine.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    const out = execFileSync("bash", ["-c", `source ${path.join(ROOT, "scripts/env.sh")} && env -0`], { encoding: "utf8" });
+    for (const kv of out.split("\0")) {
+        const i = kv.indexOf("=");
+        if (i > 0) process.env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    execFileSync("bash", [path.join(ROOT, "scripts/local-stack.sh")], { stdio: ["ignore", "ignore", "inherit"], env: process.env });
+}
+
+export async function localStack(): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack({ stackName: "local", workDir: ROOT }, { envVars: {} });
+}
+
+/** Runs the CLI directly (for flags the Automation API does not expose); returns stdout+stderr. */
+export function pulumiCli(args: string[]): { code: number; out: string } {
+    const r = spawnSync("pulumi", [...args, "--stack", "local", "--non-interactive", "--color", "never"], { cwd: ROOT, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024, timeout: 900000 });
+    return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
+}
+
+/** Every file under `dir`, as text (for plaintext-secret scans). */
+export function readTree(dir: string): { file: string; text: string }[] {
+    const out: { file: string; text: string }[] = [];
+    if (!fs.existsSync(dir)) return out;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+            if (e.name === "plugins") continue; // plugin binaries
+            out.push(...readTree(p));
+        } else if (e.isFile() && fs.statSync(p).size < 64 * 1024 * 1024) {
+            out.push({ file: p, text: fs.readFileSync(p, "latin1") });
+        }
+    }
+    return out;
+}
+
+/** Parses the apply script's log lines ("<ISO time> <message>") from a host. */
+export function applyLog(text: string): { t: number; msg: string }[] {
+    return text.split("\n").filter(Boolean).map((l) => {
+        const i = l.indexOf(" ");
+        return { t: Date.parse(l.slice(0, i)), msg: l.slice(i + 1) };
+    });
+}
