@@ -114,7 +114,7 @@ describe("stack config loading", () => {
         ["compose file missing", (c) => { (c["dockfleet:stacks"] as any).kafka = { composeFile: "stacks/compose/nope.yml" }; }, 'SwarmStack "kafka"', "dockfleet:stacks.kafka.composeFile", /does not exist/],
         ["unit with bad name", (c) => { c["dockfleet:containerUnits"] = [{ name: "my unit", image: "x:1" }]; }, 'ContainerUnit "my unit"', "dockfleet:containerUnits[0].name", /container\/unit name/],
         ["unit on an unknown host", (c) => { c["dockfleet:containerUnits"] = [{ name: "mco", image: "x:1", onHosts: ["ghost"] }]; }, 'ContainerUnit "mco"', "dockfleet:containerUnits[0].onHosts[0]", /not a host/],
-        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volumes"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, containerUnits, registry, stacks/],
+        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, containerUnits, registry, stacks, volumes/],
     ];
 
     for (const [desc, mutate, resource, field, msg] of cases) {
@@ -145,5 +145,16 @@ describe("stack config loading", () => {
         delete c["dockfleet:registryHttpSecret"];
         c["dockfleet:parts"] = ["daemon", "stacks"];
         assert.deepStrictEqual([...load(c).parts].sort(), ["daemon", "stacks"]);
+    });
+});
+
+describe("stand-alone NFS volumes in the stack config", () => {
+    it("rejects an NFS server given by name and an unknown host, naming the volume", () => {
+        const c = base();
+        c["dockfleet:volumes"] = [{ onHost: "ghost", name: "data", server: "nfs.example", path: "/x" }];
+        let m = "";
+        try { load(c); } catch (e) { m = (e as Error).message; }
+        assert.match(m, /stack "test", NfsVolume "data", field dockfleet:volumes\[0\]\.server: "nfs.example" must be an IP address/);
+        assert.match(m, /NfsVolume "data", field dockfleet:volumes\[0\]\.onHost: "ghost" is not a host/);
     });
 });

@@ -4,6 +4,7 @@ import { FleetHost, validateFleet } from "../components/docker-host/docker-fleet
 import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
+import { validateNfs } from "../components/nfs-volume/nfs";
 import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { StackSpecs, loadStacks } from "./stacks";
 import { NAMESPACE } from "./names";
@@ -31,6 +32,8 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
         case "stacks":
             return `SwarmStack "${path[0] ?? "?"}"`;
+        case "volumes":
+            return `NfsVolume #${typeof path[0] === "number" ? path[0] : "?"}`;
         default:
             return 'DockerFleet "fleet"';
     }
@@ -94,7 +97,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         throw new DockfleetConfigError(problems);
     }
     const c = parsed.data;
-    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits)));
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
 
     // Docker hosts: daemon, proxy, rollout.
     const fleetIssues = validateFleet({
@@ -139,6 +142,16 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         (u.onHosts ?? []).forEach((h, j) => {
             if (!hostNames.has(h)) add(res, [error(`${NAMESPACE}:containerUnits[${i}].onHosts[${j}]`, `"${h}" is not a host in ${NAMESPACE}:hosts`)]);
         });
+    });
+
+    const volumeNames = new Set<string>();
+    (c.volumes ?? []).forEach((v, i) => {
+        const res = `NfsVolume "${v.name}"`;
+        const { onHost, name, ...nfs } = v;
+        add(res, nest(`${NAMESPACE}:volumes[${i}]`, validateNfs(nfs)));
+        if (!hostNames.has(onHost)) add(res, [error(`${NAMESPACE}:volumes[${i}].onHost`, `"${onHost}" is not a host in ${NAMESPACE}:hosts`)]);
+        if (volumeNames.has(`${onHost}/${name}`)) add(res, [error(`${NAMESPACE}:volumes[${i}].name`, `duplicate volume "${name}" on ${onHost}`)]);
+        volumeNames.add(`${onHost}/${name}`);
     });
 
     let stacks: StackSpecs = {};

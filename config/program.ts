@@ -6,6 +6,7 @@ import { DaemonConfig } from "../components/docker-host/daemon-config";
 import { ContainerUnit } from "../components/container-unit/container-unit";
 import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
+import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { warnOnce } from "../components/common/issues";
 import { LoadedConfig } from "./load";
 import { PARTS, Part } from "./schema";
@@ -16,6 +17,7 @@ const PART_NEEDS: Record<Part, string> = {
     containerUnits: "the pulumi-resource-command plugin",
     registry: "the pulumi-resource-docker plugin",
     stacks: "the pulumi-resource-docker plugin",
+    volumes: "the pulumi-resource-docker plugin",
 };
 
 /** Creates every component the stack config asks for and returns the stack outputs. */
@@ -28,6 +30,7 @@ export function buildProgram(cfg: LoadedConfig) {
         containerUnits: (c.containerUnits ?? []).length > 0,
         registry: c.registry !== undefined,
         stacks: Object.keys(c.stacks ?? {}).length > 0,
+        volumes: (c.volumes ?? []).length > 0,
     };
     const skipped: string[] = [];
     for (const p of PARTS) {
@@ -84,6 +87,12 @@ export function buildProgram(cfg: LoadedConfig) {
         return new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${h.port ?? ssh.port ?? 22}`, sshOpts });
     };
 
+    const providers = new Map<string, docker.Provider>();
+    const providerFor = (host: string) => {
+        if (!providers.has(host)) providers.set(host, dockerProvider(host));
+        return providers.get(host)!;
+    };
+
     let registry: Registry | undefined;
     if (cfg.parts.has("registry") && c.registry) {
         const r = c.registry;
@@ -99,13 +108,21 @@ export function buildProgram(cfg: LoadedConfig) {
             httpSecret: pulumi.secret(cfg.secrets.registryHttpSecret!),
             deleteEnabled: r.deleteEnabled,
             healthcheck: r.healthcheck,
-        }, { provider: dockerProvider(r.onHost), dependsOn: after });
+        }, { provider: providerFor(r.onHost), dependsOn: after });
+    }
+
+    const volumes: NfsVolume[] = [];
+    if (cfg.parts.has("volumes")) {
+        for (const v of c.volumes ?? []) {
+            const { onHost, name, ...nfs } = v;
+            volumes.push(new NfsVolume(`${onHost}-${name}`, { ...nfs, volumeName: name }, { provider: providerFor(onHost), dependsOn: after }));
+        }
     }
 
     const stacks: SwarmStack[] = [];
     if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) {
         const manager = c.hosts.find((h) => h.role === "manager")!;
-        const provider = dockerProvider(manager.name);
+        const provider = providerFor(manager.name);
         for (const [name, spec] of Object.entries(cfg.stacks)) {
             stacks.push(new SwarmStack(name, spec, { provider, dependsOn: after }));
         }
@@ -119,6 +136,7 @@ export function buildProgram(cfg: LoadedConfig) {
         containerUnits: units.map((u) => u.urn),
         registryEndpoint: registry?.endpoint,
         registryCatalogUrl: registry?.catalogUrl,
+        nfsVolumes: volumes.length > 0 ? pulumi.all(volumes.map((v) => v.volumeName)) : undefined,
         swarmServices: stacks.length > 0 ? pulumi.all(stacks.map((s) => s.serviceNames)).apply((x) => x.flat()) : undefined,
     };
 }

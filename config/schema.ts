@@ -136,7 +136,17 @@ export const stackSchema = z.object({
     convergeTimeout: str.optional(),
 }).strict();
 
-export const PARTS = ["daemon", "containerUnits", "registry", "stacks"] as const;
+/** A stand-alone NFS volume on one host (for swarm services use a stack's nfsVolumes). */
+export const volumeSchema = z.object({
+    onHost: str,
+    name: str,
+    server: str,
+    path: str,
+    nfsVersion: z.enum(["3", "4", "4.0", "4.1", "4.2"]).optional(),
+    options: z.array(str).optional(),
+}).strict();
+
+export const PARTS = ["daemon", "containerUnits", "registry", "stacks", "volumes"] as const;
 export type Part = (typeof PARTS)[number];
 
 /** Every non-secret key. Secret keys are listed in SECRET_KEYS. */
@@ -150,6 +160,7 @@ export const configSchema = z.object({
     registry: registrySchema.optional(),
     containerUnits: z.array(containerUnitSchema).optional(),
     stacks: z.record(z.string(), stackSchema).optional(),
+    volumes: z.array(volumeSchema).optional(),
     /** Which parts this stack manages. Default: every configured part. */
     parts: z.array(z.enum(PARTS)).optional(),
 }).strict();

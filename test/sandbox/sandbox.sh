@@ -205,7 +205,7 @@ ensure_base() {
 
 # ---------------------------------------------------------------- container images
 images_key() {
-  { echo "$SCRIPT_VERSION"; sha256sum /bin/busybox /usr/bin/docker-registry; dpkg-query -W docker-registry busybox-static; } \
+  { echo "$SCRIPT_VERSION images-2"; sha256sum /bin/busybox /usr/bin/docker-registry; dpkg-query -W docker-registry busybox-static; } \
     | sha256sum | cut -c1-16
 }
 
@@ -229,6 +229,10 @@ build_images() {
   mkdir -p "$r/usr/bin" "$r/bin" "$r/etc/docker/registry" "$r/etc/ssl/certs" "$r/var/lib/registry" "$r/tmp"
   cp /usr/bin/docker-registry "$r/usr/bin/docker-registry"
   ln -s /usr/bin/docker-registry "$r/bin/registry"
+  # sh + wget for healthchecks, as the official (alpine-based) registry image has them.
+  cp /bin/busybox "$r/bin/busybox"
+  ln -s busybox "$r/bin/sh"
+  ln -s busybox "$r/bin/wget"
   while read -r lib; do
     mkdir -p "$r$(dirname "$lib")"
     cp -L "$lib" "$r$lib"

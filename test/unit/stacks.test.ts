@@ -107,9 +107,9 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(await valueOf(pulumi.output(out.restartBatches!)), [["registry01"], ["swarm-mgr01"], ["swarm-wrk01"], ["swarm-wrk02"], ["swarm-wrk03"]]);
             }
             if (stack === "local") {
-                assert.deepStrictEqual(out.managedParts, ["daemon", "containerUnits"]);
-                assert.strictEqual(out.skippedParts.length, 2);
-                assert.match(out.skippedParts.join("\n"), /registry: configured but NOT managed .*pulumi-resource-docker/);
+                assert.deepStrictEqual(out.managedParts, ["daemon", "containerUnits", "registry", "stacks", "volumes"]);
+                assert.deepStrictEqual(out.skippedParts, []);
+                assert.strictEqual(count("docker:index/volume:Volume"), 1);
             }
 
             const leaks: string[] = [];

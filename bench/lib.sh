@@ -1,0 +1,161 @@
+# shellcheck shell=bash
+# Shared helpers for the sandbox benchmarks (bench/rollout-vs-ansible.sh, bench/noop-cost.sh).
+# Sourced, not run. Expects: set -euo pipefail, BENCH_ROOT = the repository root.
+
+SANDBOX_LOCK=${SANDBOX_LOCK:-/run/dockfleet-sandbox.lock}
+SSH_CONFIG=${SSH_CONFIG:-/var/lib/dockfleet-sandbox/ssh_config}
+BENCH_HOSTS=(host1 host2 host3)
+BENCH_STACK=${BENCH_STACK:-bench}
+PROBE_SERVICE=${PROBE_SERVICE:-bench-probe}
+PROBE_REPLICAS=3
+
+now() { date +%s.%N; }
+note() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
+hs() { ssh -F "$SSH_CONFIG" -o BatchMode=yes "$@"; }
+
+# Re-executes the calling script under the sandbox lock (held for this one benchmark run only).
+hold_sandbox_lock() {
+    if [ -z "${BENCH_LOCKED:-}" ]; then
+        note "waiting for the sandbox lock $SANDBOX_LOCK ..."
+        BENCH_LOCKED=1 exec flock "$SANDBOX_LOCK" bash "$0" "$@"
+    fi
+    note "holding the sandbox lock"
+}
+
+# Refuses to run when another stack's dockfleet state or an apply in progress is on a host.
+check_hosts_free() {
+    local h out
+    for h in "${BENCH_HOSTS[@]}"; do
+        out=$(hs "$h" 'systemctl is-active docker.service; ls /var/lib/dockfleet/docker-host 2>/dev/null | tr "\n" " "') || { note "cannot reach $h"; return 1; }
+        case "$out" in
+            active*) ;;
+            *) note "$h: docker.service is not active ($out)"; return 1 ;;
+        esac
+        case "$out" in
+            *last-good* | *in-progress* | *original*) note "$h: dockfleet state of another stack present ($out); refusing to take the hosts over"; return 1 ;;
+        esac
+    done
+}
+
+# Setup of the engine and a scratch copy of the project (so the scratch stack's config file never
+# lands in the repository's stacks/). Sets WORK.
+setup_scratch_project() {
+    bash "$BENCH_ROOT/scripts/engine.sh" >/dev/null
+    # shellcheck source=../scripts/env.sh
+    source "$BENCH_ROOT/scripts/env.sh"
+    WORK=$(mktemp -d /tmp/dockfleet-bench.XXXXXX)
+    cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/package.json" "$BENCH_ROOT/tsconfig.json" \
+        "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
+    mkdir -p "$WORK/stacks"
+    cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
+    ln -s "$BENCH_ROOT/node_modules" "$WORK/node_modules"
+    pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
+    if pulumi stack ls --json -C "$WORK" 2>/dev/null | grep -q "\"name\": \"$BENCH_STACK\""; then
+        note "stack '$BENCH_STACK' already exists (an earlier run died?); refusing: inspect it, then 'pulumi destroy' + 'pulumi stack rm' it"
+        return 1
+    fi
+    # The local stack's config, secrets re-encrypted for the scratch stack (works offline).
+    (cd "$WORK" && pulumi stack init "$BENCH_STACK" --non-interactive --secrets-provider passphrase --copy-config-from local >/dev/null)
+    # The daemon part only: the rollout benchmarks change daemon.json, nothing else.
+    (cd "$WORK" && node -e '
+        const fs = require("fs"), YAML = require("yaml");
+        const f = process.argv[1], d = YAML.parse(fs.readFileSync(f, "utf8"));
+        for (const k of ["dockfleet:containerUnits", "dockfleet:registry", "dockfleet:stacks"]) delete d.config[k];
+        d.config["dockfleet:parts"] = ["daemon"];
+        fs.writeFileSync(f, YAML.stringify(d));
+        const c = YAML.parse(fs.readFileSync(f, "utf8"));
+        c.config["dockfleet:daemon"].registryMirrors.push("http://10.232.0.12:5000");
+        c.config["dockfleet:daemon"].logOpts.compress = "true";
+        fs.writeFileSync(f.replace(/\.yaml$/, ".changed.yaml"), YAML.stringify(c));
+        fs.copyFileSync(f, f.replace(/\.yaml$/, ".base.yaml"));
+    ' "stacks/Pulumi.$BENCH_STACK.yaml")
+    note "scratch project $WORK, stack '$BENCH_STACK' (daemon part of the local stack's config)"
+}
+
+# use_config base|changed : puts that variant of the scratch stack's config in place.
+use_config() { cp "$WORK/stacks/Pulumi.$BENCH_STACK.$1.yaml" "$WORK/stacks/Pulumi.$BENCH_STACK.yaml"; }
+
+bench_pulumi() { (cd "$WORK" && pulumi --non-interactive --stack "$BENCH_STACK" "$@"); }
+
+# Destroys the scratch stack (onDelete restore puts back the pre-dockfleet files) and removes it.
+teardown_scratch_project() {
+    [ -n "${WORK:-}" ] && [ -d "$WORK" ] || return 0
+    if bench_pulumi stack ls >/dev/null 2>&1; then
+        note "destroying stack '$BENCH_STACK' (restores the hosts' pre-dockfleet docker files)"
+        use_config base || true
+        bench_pulumi destroy --yes --skip-preview >"$WORK/destroy.log" 2>&1 || { note "destroy FAILED, see $WORK/destroy.log (stack kept)"; return 1; }
+        bench_pulumi stack rm "$BENCH_STACK" --yes >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+
+# Per-host count of healthy probe tasks; 0 when the host does not answer within 2 s.
+healthy_on() {
+    timeout 2 ssh -F "$SSH_CONFIG" -o BatchMode=yes "$1" \
+        "docker ps -q --filter label=com.docker.swarm.service.name=$PROBE_SERVICE --filter health=healthy | wc -l" 2>/dev/null || echo 0
+}
+
+healthy_total() {
+    local h t=0 n
+    for h in "${BENCH_HOSTS[@]}"; do
+        n=$(healthy_on "$h" | tr -dc 0-9)
+        t=$((t + ${n:-0}))
+    done
+    echo "$t"
+}
+
+create_probe_service() {
+    hs host1 "docker service rm $PROBE_SERVICE >/dev/null 2>&1; docker service create -d --name $PROBE_SERVICE \
+        --replicas $PROBE_REPLICAS --replicas-max-per-node 1 --no-resolve-image --endpoint-mode dnsrr \
+        --health-cmd 'wget -q -O- http://127.0.0.1:8080/ || exit 1' --health-interval 1s \
+        local/busybox:1 sh -c 'mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www'" >/dev/null
+}
+
+remove_probe_service() { hs host1 "docker service rm $PROBE_SERVICE" >/dev/null 2>&1 || true; }
+
+# wait_all_healthy TIMEOUT : until every replica is healthy; prints the seconds it took.
+wait_all_healthy() {
+    local t0 limit=$1
+    t0=$(now)
+    while [ "$(healthy_total)" -lt "$PROBE_REPLICAS" ]; do
+        if awk -v a="$(now)" -v b="$t0" -v l="$limit" 'BEGIN{exit !(a-b>l)}'; then return 1; fi
+        sleep 0.5
+    done
+    awk -v a="$(now)" -v b="$t0" 'BEGIN{printf "%.1f\n", a-b}'
+}
+
+# start_sampler FILE : every 0.5 s appends "epoch h1 h2 h3" (healthy probe tasks per host).
+start_sampler() {
+    local out=$1
+    (
+        while :; do
+            t=$(now)
+            for h in "${BENCH_HOSTS[@]}"; do healthy_on "$h" >"$out.$h" & done
+            wait
+            printf '%s %s %s %s\n' "$t" "$(tr -dc 0-9 <"$out.host1")" "$(tr -dc 0-9 <"$out.host2")" "$(tr -dc 0-9 <"$out.host3")" >>"$out"
+            sleep "$(awk -v t="$t" -v n="$(now)" 'BEGIN{d=t+0.5-n; if (d<0) d=0; printf "%.3f", d}')"
+        done
+    ) &
+    SAMPLER_PID=$!
+}
+
+stop_sampler() { kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; }
+
+# summarize_samples FILE START END : "min_healthy seconds_below samples" over [START, END]
+# (seconds below = sample intervals whose total healthy was < replicas-1).
+summarize_samples() {
+    awk -v s="$2" -v e="$3" -v need=$((PROBE_REPLICAS - 1)) '
+        $1 >= s && $1 <= e { t[n] = $1; v[n] = ($2 + $3 + $4); n++ }
+        END {
+            if (n == 0) { print "NA NA 0"; exit }
+            min = v[0]; below = 0
+            for (i = 0; i < n; i++) {
+                if (v[i] < min) min = v[i]
+                nxt = (i + 1 < n) ? t[i + 1] : e
+                if (v[i] < need) below += nxt - t[i]
+            }
+            printf "%d %.1f %d\n", min, below, n
+        }' "$1"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END{if (NR==0) {print "NA"; exit} if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
