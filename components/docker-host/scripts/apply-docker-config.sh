@@ -266,7 +266,7 @@ dockerd_error_line() {
         if [ -n "$LOG_CMD" ]; then
             out=$(bash -c "$LOG_CMD" 2>/dev/null || true)
         elif [ "$USE_SYSTEMD" = 1 ]; then
-            out=$(journalctl -u docker.service --no-pager -o cat --since "@$since" 2>/dev/null || true)
+            out=$(journalctl -u docker.service -t dockerd --no-pager -o cat --since "@$since" 2>/dev/null || true)
         else
             out=""
         fi
