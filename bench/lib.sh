@@ -41,7 +41,7 @@ check_hosts_free() {
 # lands in the repository's stacks/). Sets WORK.
 setup_scratch_project() {
     bash "$BENCH_ROOT/scripts/engine.sh" >/dev/null
-    # shellcheck source=../scripts/env.sh
+    # shellcheck source=scripts/env.sh
     source "$BENCH_ROOT/scripts/env.sh"
     WORK=$(mktemp -d /tmp/dockfleet-bench.XXXXXX)
     cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/package.json" "$BENCH_ROOT/tsconfig.json" \
@@ -60,7 +60,8 @@ setup_scratch_project() {
     (cd "$WORK" && node -e '
         const fs = require("fs"), YAML = require("yaml");
         const f = process.argv[1], d = YAML.parse(fs.readFileSync(f, "utf8"));
-        for (const k of ["dockfleet:containerUnits", "dockfleet:registry", "dockfleet:stacks"]) delete d.config[k];
+        const keep = ["hosts", "ssh", "engineVersion", "daemon", "proxy", "rollout", "sshPrivateKey", "httpProxy", "httpsProxy"];
+        for (const k of Object.keys(d.config)) if (!keep.includes(k.replace(/^dockfleet:/, ""))) delete d.config[k];
         d.config["dockfleet:parts"] = ["daemon"];
         fs.writeFileSync(f, YAML.stringify(d));
         const c = YAML.parse(fs.readFileSync(f, "utf8"));

@@ -12,7 +12,7 @@
 set -euo pipefail
 BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_ROOT
-# shellcheck source=lib.sh
+# shellcheck source=bench/lib.sh
 source "$BENCH_ROOT/bench/lib.sh"
 
 REPEATS=${1:-3}

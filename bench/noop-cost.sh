@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# No-op cost: `pulumi up` on a converged dockfleet stack (the local stack's daemon config on the 3
+# sandbox hosts, in a scratch stack): remote apply commands run, dockerd restarts, and wall time
+# relative to `pulumi preview` of an empty TypeScript program on the same engine.
+#
+#   bash bench/noop-cost.sh [N]      # N repeats (default 5), order rotates; medians printed
+#
+# Takes the sandbox lock for the run; leaves the hosts as found (scratch stack destroyed with
+# onDelete: restore). See bench/README.md.
+set -euo pipefail
+BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+export BENCH_ROOT
+# shellcheck source=bench/lib.sh
+source "$BENCH_ROOT/bench/lib.sh"
+
+REPEATS=${1:-5}
+case "$REPEATS" in '' | *[!0-9]* | 0) echo "usage: $0 [REPEATS>0]" >&2; exit 2 ;; esac
+
+hold_sandbox_lock "$@"
+check_hosts_free
+
+EMPTY=""
+cleanup() {
+    local rc=$?
+    if [ -n "$EMPTY" ] && [ -d "$EMPTY" ]; then
+        (cd "$EMPTY" && pulumi stack rm bench-empty --yes --force --non-interactive >/dev/null 2>&1) || true
+        rm -rf "$EMPTY"
+    fi
+    teardown_scratch_project || rc=1
+    note "hosts restored"
+    exit "$rc"
+}
+setup_scratch_project
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The reference: an empty TypeScript program, same engine, same backend, same node_modules.
+EMPTY=$(mktemp -d /tmp/dockfleet-bench-empty.XXXXXX)
+cat >"$EMPTY/Pulumi.yaml" <<'EOF'
+name: bench-empty
+runtime:
+  name: nodejs
+  options:
+    typescript: true
+EOF
+echo 'export {};' >"$EMPTY/index.ts"
+echo '{"name": "bench-empty", "private": true, "main": "index.ts"}' >"$EMPTY/package.json"
+cp "$BENCH_ROOT/tsconfig.json" "$EMPTY/"
+ln -s "$BENCH_ROOT/node_modules" "$EMPTY/node_modules"
+(cd "$EMPTY" && pulumi stack init bench-empty --non-interactive --secrets-provider passphrase >/dev/null)
+
+note "converging the scratch stack (not measured)"
+use_config base
+bench_pulumi up --yes --skip-preview >"$WORK/converge.log" 2>&1 || { tail -30 "$WORK/converge.log" >&2; exit 1; }
+
+# Per host: "apply.log lines" and "dockerd main PID + start time" (a restart changes the latter).
+host_marks() {
+    local h
+    for h in "${BENCH_HOSTS[@]}"; do
+        # shellcheck disable=SC2016 # expanded on the host
+        hs "$h" 'printf "%s %s|%s\n" "$(cat /var/lib/dockfleet/docker-host/apply.log 2>/dev/null | wc -l)" "$(systemctl show -P ExecMainPID docker.service)" "$(systemctl show -P ExecMainStartTimestampMonotonic docker.service)"'
+    done
+}
+
+# timed NAME CMD... : runs CMD, appends "NAME seconds" to the results.
+timed() {
+    local name=$1 t0 t1; shift
+    t0=$(now)
+    "$@" >"$WORK/$name.last.log" 2>&1 || { note "$name FAILED"; tail -30 "$WORK/$name.last.log" >&2; return 1; }
+    t1=$(now)
+    awk -v n="$name" -v a="$t1" -v b="$t0" 'BEGIN{printf "%s %.2f\n", n, a-b}' >>"$WORK/times.txt"
+}
+empty_preview() { (cd "$EMPTY" && pulumi preview --non-interactive --stack bench-empty); }
+noop_up() { bench_pulumi up --yes; }
+noop_up_skip() { bench_pulumi up --yes --skip-preview; }
+df_preview() { bench_pulumi preview; }
+
+: >"$WORK/times.txt"
+: >"$WORK/effects.txt"
+# Warm-up (not counted): first runs pay for ts-node compile caches and plugin start.
+empty_preview >/dev/null 2>&1 || true
+df_preview >/dev/null 2>&1 || true
+
+ops=(empty_preview noop_up noop_up_skip df_preview)
+for r in $(seq 1 "$REPEATS"); do
+    before=$(host_marks)
+    for i in 0 1 2 3; do
+        op=${ops[$(((i + r) % 4))]}
+        timed "$op" "$op"
+        if [ "$op" = noop_up ] || [ "$op" = noop_up_skip ]; then
+            grep -Eo '[0-9]+ (to update|updated|to create|created|to replace|replaced|to delete|deleted)' "$WORK/$op.last.log" | sed "s/^/$op $r /" >>"$WORK/effects.txt" || true
+        fi
+    done
+    after=$(host_marks)
+    paste -d' ' <(echo "$before") <(echo "$after") | awk -v r="$r" '{ printf "repeat %s: apply.log lines +%d, dockerd restarted: %s\n", r, $3 - $1, ($2 == $4 ? "no" : "YES") }' >>"$WORK/effects.txt"
+    note "repeat $r/$REPEATS done"
+done
+
+med() { awk -v n="$1" '$1 == n {print $2}' "$WORK/times.txt" | median; }
+e=$(med empty_preview); u=$(med noop_up); s=$(med noop_up_skip); p=$(med df_preview)
+lines=$(awk '/^repeat/ { gsub(/[+,]/, "", $5); t += $5 } END { print t + 0 }' "$WORK/effects.txt")
+restarts=$(grep -c 'restarted: YES' "$WORK/effects.txt" || true)
+changes=$(grep -Ec '^noop_up' "$WORK/effects.txt" || true)
+echo
+echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats, 3 hosts (local stack's daemon config, scratch stack)"
+echo "per-run wall times (s):"; sort "$WORK/times.txt" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) printf "  %-14s%s\n", k, a[k]}'
+echo "effects on the hosts over all no-op runs ($((REPEATS * 2)) ups, $REPEATS dockfleet previews):"
+sed 's/^/  /' "$WORK/effects.txt"
+echo "medians:"
+printf '  empty-program preview          %6.2f s\n' "$e"
+printf '  dockfleet no-op up (preview+up) %5.2f s   = %.2fx the empty preview\n' "$u" "$(awk -v a="$u" -v b="$e" 'BEGIN{print a/b}')"
+printf '  dockfleet no-op up --skip-preview %4.2f s = %.2fx\n' "$s" "$(awk -v a="$s" -v b="$e" 'BEGIN{print a/b}')"
+printf '  dockfleet preview               %6.2f s   = %.2fx\n' "$p" "$(awk -v a="$p" -v b="$e" 'BEGIN{print a/b}')"
+echo "  apply.log lines added (remote apply/restore commands that ran): $lines"
+echo "  dockerd restarts: $restarts    resource changes reported by the ups: $changes"
