@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/sandbox/sandbox.sh up
 bash scripts/engine.sh >/dev/null
-# shellcheck source=env.sh
+# shellcheck source=scripts/env.sh
 source scripts/env.sh
 bash scripts/local-stack.sh
 pulumi up --stack local --yes --skip-preview "$@"
