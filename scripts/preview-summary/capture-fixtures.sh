@@ -22,6 +22,14 @@ cd "$work/proj"
 export PULUMI_BACKEND_URL="file://$work/backend" DOCKFLEET_NO_DRIFT_CHECK=1
 pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
+# A throwaway SSH key: previews never log in, and the sandbox's own key is never read.
+ssh-keygen -q -t ed25519 -N "" -C dockfleet-fixture -f "$work/id_fixture"
+node -e '
+const fs = require("fs"), YAML = require("yaml");
+const f = "stacks/Pulumi.local.yaml";
+const doc = YAML.parseDocument(fs.readFileSync(f, "utf8"));
+doc.setIn(["config", "dockfleet:ssh", "privateKeyPath"], process.argv[1]);
+fs.writeFileSync(f, doc.toString());' "$work/id_fixture"
 
 pulumi preview --json --stack local >"$work/first.json"
 pulumi preview --stack local --save-plan "$work/plan.json" >"$work/plan.log" 2>&1
@@ -30,7 +38,7 @@ pulumi preview --stack local --save-plan "$work/plan.json" >"$work/plan.log" 2>&
 pulumi stack export --stack local >"$work/empty.json"
 node -e '
 const fs = require("fs");
-const [planFile, emptyFile] = process.argv.slice(1);
+const [planFile, emptyFile, stepsFile] = process.argv.slice(1);
 const plan = JSON.parse(fs.readFileSync(planFile, "utf8"));
 const dep = JSON.parse(fs.readFileSync(emptyFile, "utf8"));
 const ids = new Map();
@@ -38,7 +46,7 @@ const idOf = (urn) => { if (!ids.has(urn)) ids.set(urn, `fixture-${ids.size}`); 
 const resources = [];
 for (const [urn, rp] of Object.entries(plan.resourcePlans)) {
     const g = rp.goal;
-    if (!g || g.type === "pulumi:pulumi:Stack" && false) continue;
+    if (!g) continue;
     const inputs = { ...(g.inputDiff?.adds ?? {}), ...(g.inputDiff?.updates ?? {}) };
     const r = { urn, custom: g.custom, type: g.type, inputs, outputs: g.custom ? { ...inputs } : {} };
     if (g.custom) r.id = idOf(urn);
@@ -46,15 +54,16 @@ for (const [urn, rp] of Object.entries(plan.resourcePlans)) {
     if (g.provider) { const pu = g.provider.replace(/::[^:]*$/, ""); r.provider = `${pu}::${idOf(pu)}`; }
     resources.push(r);
 }
-// Parents and providers before their children: providers first, then in plan order by depth.
-const depth = (r) => r.urn.split("$").length;
-resources.sort((a, b) => (b.type.startsWith("pulumi:providers:") - a.type.startsWith("pulumi:providers:")) || (a.type === "pulumi:pulumi:Stack" ? -1 : b.type === "pulumi:pulumi:Stack" ? 1 : 0) || depth(a) - depth(b));
-// Default providers are not in the plan: add the ones referenced.
+// Registration order (the steps of preview 1) keeps parents and dependencies before their children;
+// default providers are not steps: they go right after the stack.
+const order = new Map(JSON.parse(fs.readFileSync(stepsFile, "utf8")).steps.map((s, i) => [s.urn, i]));
+const pos = (r) => order.get(r.urn) ?? (r.type.startsWith("pulumi:providers:") ? 0.5 : 1e9);
+resources.sort((a, b) => pos(a) - pos(b));
 const have = new Set(resources.map((r) => r.urn));
 const extra = [];
 for (const r of resources) if (r.provider) { const pu = r.provider.replace(/::[^:]*$/, ""); if (!have.has(pu)) { have.add(pu); extra.push({ urn: pu, custom: true, id: idOf(pu), type: pu.split("::")[2], inputs: {}, outputs: {} }); } }
-dep.deployment.resources = [...extra, ...resources];
-process.stdout.write(JSON.stringify(dep));' "$work/plan.json" "$work/empty.json" >"$work/state.json"
+dep.deployment.resources = [resources[0], ...extra, ...resources.slice(1)];
+process.stdout.write(JSON.stringify(dep));' "$work/plan.json" "$work/empty.json" "$work/first.json" >"$work/state.json"
 pulumi stack import --stack local --file "$work/state.json" >/dev/null
 
 # Config B: what a typical pull request changes.
@@ -71,11 +80,33 @@ c["dockfleet:registry"].image = c["dockfleet:registry"].image.replace(/2\.8\.\d+
 const httpd = c["dockfleet:stacks"].web.services.httpd;
 httpd.healthcheck.retries = 5;
 httpd.update.parallelism = 2;
-c["dockfleet:stacks"].web.nfsVolumes.shared.options = ["rw", "hard"];
-for (const v of Object.values(c["dockfleet:volumes"] ?? {})) { v.options = [...(v.options ?? ["rw"]), "noatime"]; break; }
+const vol = (c["dockfleet:volumes"] ?? [])[0];
+if (vol) vol.options = ["rw", "hard"];
 fs.writeFileSync(f, YAML.stringify(y));'
 pulumi preview --json --stack local >"$work/second.json" || true
 pulumi preview --diff --stack local >"$work/second.diff.txt" 2>&1 || true
+
+# Preview 3 (when the sandbox has been deployed with `npm start`): the same edit against the real
+# state of the sandbox stack, read with `pulumi stack export` (secrets stay encrypted; same
+# passphrase and salt) from the project's own backend and imported here. The real key path is
+# used so only what the edit changes shows up. Nothing is written to the real stack.
+main_backend="$(cd "$repo" && unset PULUMI_BACKEND_URL && source tools/pulumi-engine/env.sh && echo "$PULUMI_BACKEND_URL")"
+real_key=$(cd "$repo" && node -e 'const Y=require("yaml");console.log(Y.parse(require("fs").readFileSync("stacks/Pulumi.local.yaml","utf8")).config["dockfleet:ssh"].privateKeyPath||"")')
+if PULUMI_BACKEND_URL="$main_backend" pulumi stack export --stack local --cwd "$repo" >"$work/real-state.json" 2>/dev/null \
+    && [ -n "$real_key" ] && [ -r "$real_key" ] \
+    && [ "$(node -e 'console.log((JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).deployment.resources||[]).length)' "$work/real-state.json")" -gt 1 ]; then
+    pulumi stack import --stack local --force --file "$work/real-state.json" >/dev/null
+    node -e '
+const fs = require("fs"), YAML = require("yaml");
+const f = "stacks/Pulumi.local.yaml";
+const y = YAML.parse(fs.readFileSync(f, "utf8"));
+y.config["dockfleet:ssh"].privateKeyPath = process.argv[1];
+fs.writeFileSync(f, YAML.stringify(y));' "$real_key"
+    pulumi preview --json --stack local >"$work/third.json" || true
+    cp "$work/third.json" "$out/sandbox-pr-update-real-state.json"
+else
+    echo "capture-fixtures: the sandbox stack has no state (run npm start first); skipped the real-state preview" >&2
+fi
 
 cp "$work/first.json" "$out/sandbox-first-deploy.json"
 cp "$work/second.json" "$out/sandbox-pr-update.json"

@@ -1,0 +1,107 @@
+// End-to-end for the parts that go through the docker provider plugin: the registry on Swift,
+// the swarm stack with healthchecks, the stand-alone NFS volume — real `pulumi up` on the sandbox.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { Stack } from "@pulumi/pulumi/automation";
+import { eventually, sandbox, sh, sleep, ssh } from "../contract/lib";
+import { STACK_FILE, loadEngineEnv, localStack } from "./lib";
+
+const REG = "10.232.0.11:5000";
+
+function swiftList(container: string): string {
+    const s = sandbox().swift;
+    const r = spawnSync("swift", ["-A", s.authUrl, "-U", s.username, "-K", s.password, "list", container], { encoding: "utf8" });
+    return r.stdout;
+}
+
+function healthyWeb(): number {
+    return ["host1", "host2", "host3"].reduce((n, h) => n + Number(ssh(h, "docker ps -q --filter label=com.docker.swarm.service.name=web_httpd --filter health=healthy | wc -l").stdout.trim() || 0), 0);
+}
+
+describe("e2e: registry, swarm stack and NFS volume through the docker provider", function () {
+    this.timeout(1800000);
+    let stack: Stack;
+    let stackFileBefore = "";
+    const log: string[] = [];
+    const collect = (s: string) => log.push(s);
+
+    before(async () => {
+        sandbox();
+        loadEngineEnv();
+        stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
+        stack = await localStack();
+        await stack.destroy({ onOutput: collect });
+    });
+    after(async () => {
+        fs.writeFileSync(STACK_FILE, stackFileBefore);
+        if (stack) await stack.destroy({ onOutput: collect });
+    });
+
+    it("up creates the registry, the stack's services and the volume; the outputs say where", async () => {
+        const t = Date.now();
+        const res = await stack.up({ onOutput: collect });
+        console.log(`      up from nothing (all parts): ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        assert.strictEqual(res.summary.result, "succeeded");
+        assert.strictEqual(res.outputs.registryEndpoint.value, REG);
+        assert.deepStrictEqual(res.outputs.swarmServices.value, ["web_httpd"]);
+        assert.match(res.outputs.nfsVolumes.value[0], /^shared-[0-9a-f]{8}$/);
+    });
+
+    it("docker push through the registry lands in Swift; /v2/_catalog lists it; a pull elsewhere gets the same image", async () => {
+        await eventually(() => spawnSync("curl", ["-sf", "--max-time", "3", `http://${REG}/v2/`]).status === 0, 60000, "registry /v2/");
+        const ref = `${REG}/e2e/busybox:1`;
+        sh("host2", `docker tag local/busybox:1 ${ref} && docker push ${ref} >/dev/null`);
+        const id = sh("host2", `docker image inspect -f '{{.Id}}' ${ref}`);
+        assert.match(swiftList("registry"), /docker\/registry\/v2\/repositories\/e2e\/busybox/);
+        const catalog = JSON.parse(spawnSync("curl", ["-sf", `http://${REG}/v2/_catalog`], { encoding: "utf8" }).stdout);
+        assert.ok(catalog.repositories.includes("e2e/busybox"));
+        ssh("host3", `docker rmi -f ${ref} >/dev/null 2>&1`);
+        sh("host3", `docker pull ${ref} >/dev/null`);
+        assert.strictEqual(sh("host3", `docker image inspect -f '{{.Id}}' ${ref}`), id);
+        assert.strictEqual(sh("host1", "docker inspect -f '{{.State.Health.Status}}' registry"), "healthy");
+    });
+
+    it("the stack's service is healthy on every node and `docker stack ps web` lists it", async () => {
+        await eventually(() => healthyWeb() === 3, 120000, "3 healthy web tasks");
+        const ps = sh("host1", "docker stack ps web --filter desired-state=running --format '{{.Name}} {{.CurrentState}}'");
+        assert.strictEqual(ps.split("\n").filter((l) => /^web_httpd\.\d+ Running/.test(l)).length, 3, ps);
+    });
+
+    it("the NFS volume exists with its options (creation only: this kernel has no NFS client to mount it)", () => {
+        const name = sh("host1", "docker volume ls -q --filter name=shared-");
+        const opts = JSON.parse(sh("host1", `docker volume inspect ${name} --format '{{json .Options}}'`));
+        assert.deepStrictEqual(opts, { device: ":/export/shared", o: "addr=10.232.0.1,nfsvers=4,rw,soft", type: "nfs" });
+    });
+
+    it("a no-op up shows zero changes (no perpetual diffs in durations or restart-policy defaults)", async () => {
+        const pv = await stack.preview({ onOutput: collect, diff: true });
+        assert.deepStrictEqual(Object.keys(pv.changeSummary), ["same"], pv.stdout.split("\n").filter((l) => /^\s+[~+-]/.test(l)).slice(0, 40).join("\n"));
+    });
+
+    it("a healthcheck change rolls the service with its update config, keeping >= 2 of 3 tasks healthy", async () => {
+        await stack.setConfig("dockfleet:stacks.web.services.httpd.healthcheck.interval", { value: "3s" }, true);
+        const samples: number[] = [];
+        let sampling = true;
+        const sampler = (async () => { while (sampling) { samples.push(healthyWeb()); await sleep(500); } })();
+        const res = await stack.up({ onOutput: collect });
+        await eventually(() => healthyWeb() === 3, 120000, "3 healthy web tasks after the update");
+        sampling = false;
+        await sampler;
+        assert.strictEqual(res.summary.resourceChanges?.update, 1, JSON.stringify(res.summary.resourceChanges));
+        const spec = JSON.parse(sh("host1", "docker service inspect web_httpd --format '{{json .Spec}}'"));
+        assert.strictEqual(spec.TaskTemplate.ContainerSpec.Healthcheck.Interval, 3e9);
+        assert.strictEqual(spec.UpdateConfig.Parallelism, 1);
+        assert.strictEqual(spec.UpdateConfig.FailureAction, "rollback");
+        console.log(`      rolling update: ${samples.length} samples, min healthy ${Math.min(...samples)}`);
+        assert.ok(Math.min(...samples) >= 2, samples.join(","));
+    });
+
+    it("destroy removes the registry, services, network and volume", async () => {
+        await stack.destroy({ onOutput: collect });
+        assert.notStrictEqual(ssh("host1", "docker inspect registry").code, 0);
+        assert.strictEqual(sh("host1", "docker service ls -q --filter name=web_"), "");
+        assert.strictEqual(sh("host1", "docker network ls -q --filter name=web_"), "");
+        assert.strictEqual(sh("host1", "docker volume ls -q --filter name=shared-"), "");
+    });
+});
