@@ -1,0 +1,528 @@
+// Turns `pulumi preview --json` (engine v3.248 format: {config, steps[], diagnostics[],
+// changeSummary}) into a Markdown review summary: data risk first, then hosts (daemon.json keys,
+// restart or reload, batch), swarm services (roll or not, and why), the rest. No value that the
+// engine marked secret, and nothing that looks like a credential, is ever printed.
+import { RELOADABLE_KEYS } from "../../components/docker-host/daemon-config";
+import { DAEMON_JSON_PATH } from "../../components/docker-host/dropins";
+import { BUNDLE_EOF } from "../../components/docker-host/bundle";
+
+// ---------------------------------------------------------------------------------------------
+// The preview JSON (only what is read here).
+
+export interface PreviewState {
+    urn: string;
+    type: string;
+    custom?: boolean;
+    parent?: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+}
+
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    oldState?: PreviewState;
+    newState?: PreviewState;
+    diffReasons?: string[];
+    replaceReasons?: string[];
+    detailedDiff?: Record<string, { kind: string; inputDiff?: boolean }> | null;
+}
+
+export interface PreviewJson {
+    config?: Record<string, string>;
+    steps?: PreviewStep[];
+    diagnostics?: { urn?: string; message: string; severity?: string; prefix?: string }[];
+    policies?: unknown;
+    changeSummary?: Record<string, number>;
+}
+
+export const SECRET = "[secret]";
+
+// ---------------------------------------------------------------------------------------------
+// Secrets: the engine prints "[secret]" for secret values; anything else that looks like a
+// credential is masked too (a summary is posted to a PR, which is more public than the state).
+
+const SECRET_KEY = /(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth)/i;
+
+/** Masks credentials inside a plain string: `user:pass@` in URLs, KEY=value for secret-looking keys, PEM keys. */
+export function maskString(s: string): string {
+    if (s === SECRET) return s;
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(s)) return SECRET;
+    return s
+        .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+):([^\s/@]+)@/gi, (_m, scheme, user) => `${scheme}${user}:${SECRET}@`)
+        .replace(/\b([A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|APIKEY|API_KEY|SECRETKEY)[A-Za-z0-9_]*)=("[^"]*"|\S+)/g, (_m, k) => `${k}=${SECRET}`);
+}
+
+/** A value for display: secrets and secret-looking keys as [secret], long text shortened. */
+export function show(value: unknown, key = ""): string {
+    if (value === undefined) return "(unset)";
+    if (value === SECRET) return SECRET;
+    if (key && SECRET_KEY.test(key) && !/path$|file$/i.test(key) && value !== null && value !== "") return SECRET;
+    let s = typeof value === "string" ? maskString(value) : JSON.stringify(maskDeep(value));
+    if (s.length > 120) s = `${s.slice(0, 117)}...`;
+    return "`" + s.replace(/`/g, "'") + "`";
+}
+
+function maskDeep(v: unknown, key = ""): unknown {
+    if (v === SECRET) return v;
+    if (typeof v === "string") return key && SECRET_KEY.test(key) && !/path$|file$/i.test(key) ? SECRET : maskString(v);
+    if (Array.isArray(v)) return v.map((x) => maskDeep(x, key));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskDeep(x, k)]));
+    return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers over URNs and steps.
+
+/** `urn:pulumi:<stack>::<project>::<parent types$...$type>::<name>` */
+export function parseUrn(urn: string) {
+    const parts = urn.split("::");
+    const stack = parts[0].replace(/^urn:pulumi:/, "");
+    const types = (parts[2] ?? "").split("$");
+    return { stack, project: parts[1], type: types[types.length - 1], parentTypes: types.slice(0, -1), name: parts.slice(3).join("::") };
+}
+
+const typeOf = (s: PreviewStep) => s.newState?.type ?? s.oldState?.type ?? parseUrn(s.urn).type;
+const nameOf = (s: PreviewStep) => parseUrn(s.urn).name;
+const CHANGE_OPS = new Set(["create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import", "discard"]);
+
+/** One op per resource: a replacement shows up as create-replacement + replace + delete-replaced. */
+export function normalizeSteps(steps: PreviewStep[]): PreviewStep[] {
+    const byUrn = new Map<string, PreviewStep>();
+    for (const s of steps) {
+        if (!CHANGE_OPS.has(s.op)) continue;
+        const prev = byUrn.get(s.urn);
+        const op = ["replace", "create-replacement", "delete-replaced"].includes(s.op) ? "replace" : s.op;
+        if (!prev) {
+            byUrn.set(s.urn, { ...s, op });
+        } else {
+            byUrn.set(s.urn, {
+                ...prev,
+                op: prev.op === "replace" || op === "replace" ? "replace" : prev.op,
+                oldState: prev.oldState ?? s.oldState,
+                newState: prev.newState ?? s.newState,
+                diffReasons: prev.diffReasons ?? s.diffReasons,
+                replaceReasons: prev.replaceReasons ?? s.replaceReasons,
+                detailedDiff: prev.detailedDiff ?? s.detailedDiff,
+            });
+        }
+    }
+    return [...byUrn.values()];
+}
+
+/** Value at a detailedDiff path such as `taskSpec.containerSpec.mounts[0].source` or `labels["a.b"]`. */
+export function getPath(obj: unknown, path: string): unknown {
+    const tokens: (string | number)[] = [];
+    const re = /([^.[\]]+)|\[(\d+)\]|\["([^"]+)"\]/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(path))) tokens.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]));
+    let cur: unknown = obj;
+    for (const t of tokens) {
+        if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
+        cur = (cur as Record<string | number, unknown>)[t];
+    }
+    return cur;
+}
+
+const oldProps = (s: PreviewStep) => ({ ...(s.oldState?.outputs ?? {}), ...(s.oldState?.inputs ?? {}) });
+const newProps = (s: PreviewStep) => s.newState?.inputs ?? {};
+
+/** "path: old → new" for each changed field (leaf paths from detailedDiff, else diffReasons). */
+export function fieldChanges(s: PreviewStep): { path: string; from: string; to: string; replaces: boolean }[] {
+    const diff = s.detailedDiff ?? {};
+    const paths = Object.keys(diff).length > 0 ? Object.keys(diff) : (s.diffReasons ?? []);
+    return paths.sort().map((p): { path: string; from: string; to: string; replaces: boolean } => {
+        const kind = diff[p]?.kind ?? "update";
+        const leaf = p.replace(/\[\d+\]$/, "").split(/[.[]/).pop() ?? p;
+        return {
+            path: p,
+            from: kind.startsWith("add") ? "(unset)" : show(getPath(oldProps(s), p), leaf),
+            to: kind.startsWith("delete") ? "(removed)" : show(getPath(newProps(s), p), leaf),
+            replaces: kind.endsWith("-replace") || (s.replaceReasons ?? []).some((r) => p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`)),
+        };
+    }).filter((c) => c.from !== c.to); // provider-computed fields that stay unset are not changes
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docker hosts: the apply command's bundle (here-document on fd 3) and its options.
+
+export interface ApplyCommand {
+    host: string;
+    files: Record<string, string | undefined>;
+    daemon?: Record<string, unknown>;
+}
+
+/** Parses a DockerHost apply command line; undefined for any other command. */
+export function parseApplyCommand(cmd: unknown): ApplyCommand | undefined {
+    if (typeof cmd !== "string" || !/\bapply-docker-config\b/.test(cmd)) return undefined;
+    const host = /'?--host'? '((?:[^']|'\\'')*)'/.exec(cmd)?.[1]?.replace(/'\\''/g, "'") ?? "?";
+    const files: Record<string, string | undefined> = {};
+    const start = cmd.indexOf(`<<'${BUNDLE_EOF}'\n`);
+    if (start >= 0) {
+        const body = cmd.slice(start + `<<'${BUNDLE_EOF}'\n`.length);
+        let current: string | undefined;
+        for (const line of body.split("\n")) {
+            if (line === BUNDLE_EOF) break;
+            const h = /^=== (\S+) (\S+)$/.exec(line);
+            if (h) {
+                current = h[1];
+                files[current] = h[2] === "absent" ? undefined : "";
+                continue;
+            }
+            if (current !== undefined && files[current] !== undefined) files[current] += `${line}\n`;
+        }
+    }
+    let daemon: Record<string, unknown> | undefined;
+    const dj = files[DAEMON_JSON_PATH];
+    if (dj !== undefined) {
+        try {
+            daemon = JSON.parse(dj);
+        } catch {
+            daemon = undefined;
+        }
+    }
+    return { host, files, daemon };
+}
+
+export interface KeyChange {
+    key: string;
+    from: unknown;
+    to: unknown;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** daemon.json key changes; object-valued keys (log-opts) are diffed one level down. */
+export function diffDaemon(a: Record<string, unknown> = {}, b: Record<string, unknown> = {}): KeyChange[] {
+    const out: KeyChange[] = [];
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+        const x = a[k];
+        const y = b[k];
+        if (same(x, y)) continue;
+        const isObj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+        if (isObj(x) && isObj(y)) {
+            for (const sk of [...new Set([...Object.keys(x as object), ...Object.keys(y as object)])].sort()) {
+                const sx = (x as Record<string, unknown>)[sk];
+                const sy = (y as Record<string, unknown>)[sk];
+                if (!same(sx, sy)) out.push({ key: `${k}.${sk}`, from: sx, to: sy });
+            }
+        } else {
+            out.push({ key: k, from: x, to: y });
+        }
+    }
+    return out;
+}
+
+export interface HostChange {
+    host: string;
+    op: string;
+    /** "restart", "reload", "none" (only the delete command or the drift marker changed), "restore"/"forget" on delete. */
+    action: string;
+    batch?: number;
+    batches?: number;
+    daemonKeys: KeyChange[];
+    otherFiles: string[];
+    notes: string[];
+}
+
+function configJson<T>(config: Record<string, string> | undefined, key: string): T | undefined {
+    const v = config?.[key];
+    if (v === undefined || v === SECRET) return undefined;
+    try {
+        return JSON.parse(v) as T;
+    } catch {
+        return v as unknown as T;
+    }
+}
+
+/** Restart batches from the stack config in the preview: hosts in config order, rollout.batchSize (default 1). */
+export function batchesFromConfig(config: Record<string, string> | undefined): string[][] | undefined {
+    const hosts = configJson<{ name: string }[]>(config, "dockfleet:hosts");
+    if (!Array.isArray(hosts)) return undefined;
+    const size = configJson<{ batchSize?: number }>(config, "dockfleet:rollout")?.batchSize ?? 1;
+    const out: string[][] = [];
+    for (let i = 0; i < hosts.length; i += size) out.push(hosts.slice(i, i + size).map((h) => h.name));
+    return out;
+}
+
+export function hostChanges(steps: PreviewStep[], batches: string[][] | undefined): HostChange[] {
+    const out: HostChange[] = [];
+    for (const s of steps) {
+        if (typeOf(s) !== "command:remote:Command") continue;
+        const oldCmd = parseApplyCommand(s.oldState?.inputs?.create);
+        const newCmd = parseApplyCommand(s.newState?.inputs?.create);
+        if (!oldCmd && !newCmd) continue;
+        const host = (newCmd ?? oldCmd)!.host;
+        const daemonKeys = diffDaemon(oldCmd?.daemon ?? {}, newCmd?.daemon ?? {});
+        const paths = [...new Set([...Object.keys(oldCmd?.files ?? {}), ...Object.keys(newCmd?.files ?? {})])].sort();
+        const otherFiles = paths.filter((p) => p !== DAEMON_JSON_PATH && oldCmd?.files[p] !== newCmd?.files[p])
+            .map((p) => `${p}: ${newCmd?.files[p] === undefined ? "removed" : oldCmd?.files[p] === undefined ? "added" : "changed"}`);
+        const reasons = new Set([...(s.diffReasons ?? []), ...Object.keys(s.detailedDiff ?? {}).map((k) => k.split(/[.[]/)[0])]);
+        const notes: string[] = [];
+        if (reasons.has("stdin")) notes.push(`proxy drop-in (on stdin) changed: ${SECRET}`);
+        if (reasons.has("connection")) notes.push(`SSH connection changed: ${SECRET}`);
+        if (reasons.has("triggers")) {
+            const t = s.newState?.inputs?.triggers;
+            notes.push(Array.isArray(t) && t.length > 0
+                ? `drift: files on the host were changed by hand (${show(t.join(" "))}); the apply puts dockfleet's version back`
+                : "drift marker cleared (no drift reported, or the drift check was off)");
+        }
+        const oldProxyLine = typeof s.oldState?.inputs?.create === "string" ? (s.oldState.inputs.create as string).split("\n")[0] : "";
+        const newProxyLine = typeof s.newState?.inputs?.create === "string" ? (s.newState.inputs.create as string).split("\n")[0] : "";
+        if (oldProxyLine.startsWith("# proxy:") || newProxyLine.startsWith("# proxy:")) {
+            if (oldProxyLine !== newProxyLine) notes.push(`proxy: ${show(maskString(oldProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))} → ${show(maskString(newProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))}`);
+        }
+        const applyChanged = s.op === "create" || s.op === "replace" || daemonKeys.length > 0 || otherFiles.length > 0 || reasons.has("stdin") || reasons.has("triggers") || reasons.has("create") || reasons.has("update");
+        let action: string;
+        if (s.op === "delete") {
+            action = /\brestore\b/.test(String(s.oldState?.inputs?.delete ?? "")) ? "restore (puts back the pre-dockfleet files, restarts)" : "forget (keeps the current files)";
+        } else if (!applyChanged) {
+            action = "none";
+        } else if (s.op === "create" || s.op === "replace") {
+            action = "restart";
+        } else {
+            const onlyReloadable = otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => (RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]));
+            action = onlyReloadable ? "reload" : daemonKeys.length === 0 && otherFiles.length === 0 && !reasons.has("stdin") ? "re-apply (verify; restart only if the host drifted)" : "restart";
+        }
+        const bi = batches?.findIndex((b) => b.includes(host));
+        out.push({ host, op: s.op, action, batch: bi !== undefined && bi >= 0 ? bi + 1 : undefined, batches: batches?.length, daemonKeys, otherFiles, notes });
+    }
+    const order = new Map((batches ?? []).flat().map((h, i) => [h, i]));
+    return out.sort((a, b) => (order.get(a.host) ?? 1e9) - (order.get(b.host) ?? 1e9) || a.host.localeCompare(b.host));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Swarm services, networks, volumes, containers, units.
+
+export interface ServiceChange {
+    stack: string;
+    service: string;
+    op: string;
+    /** "rolls", "scales", "spec only", "recreated", "created", "removed". */
+    effect: string;
+    changes: ReturnType<typeof fieldChanges>;
+}
+
+function serviceIdentity(s: PreviewStep) {
+    const p = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as Record<string, unknown>;
+    const full = typeof p.name === "string" ? p.name : nameOf(s);
+    const labels = Array.isArray(p.labels) ? (p.labels as { label: string; value: string }[]) : [];
+    const ns = labels.find((l) => l.label === "com.docker.stack.namespace")?.value;
+    const stack = ns ?? (full.includes("_") ? full.split("_")[0] : "(no stack)");
+    const service = ns && full.startsWith(`${ns}_`) ? full.slice(ns.length + 1) : full;
+    return { stack, service };
+}
+
+export function serviceChanges(steps: PreviewStep[]): ServiceChange[] {
+    const out: ServiceChange[] = [];
+    for (const s of steps) {
+        if (typeOf(s) !== "docker:index/service:Service") continue;
+        const { stack, service } = serviceIdentity(s);
+        const changes = s.op === "update" || s.op === "replace" ? fieldChanges(s) : [];
+        let effect: string;
+        if (s.op === "create") effect = "created";
+        else if (s.op === "delete") effect = "removed (its tasks stop)";
+        else if (s.op === "replace") effect = "recreated: the service is removed and created again (downtime, not a rolling update)";
+        else if (changes.some((c) => c.path.startsWith("taskSpec"))) {
+            const u = (s.newState?.inputs?.updateConfig ?? {}) as Record<string, unknown>;
+            const how = [u.parallelism !== undefined ? `${u.parallelism} at a time` : "", u.order ? String(u.order) : "", u.failureAction ? `on failure: ${u.failureAction}` : ""].filter((x) => x).join(", ");
+            effect = `tasks roll${how ? ` (${how})` : ""}`;
+        } else if (changes.length > 0 && changes.every((c) => c.path.startsWith("mode.replicated.replicas"))) effect = "scales (no restart of running tasks)";
+        else effect = "service spec only (running tasks are not restarted)";
+        out.push({ stack, service, op: s.op, effect, changes });
+    }
+    return out.sort((a, b) => a.stack.localeCompare(b.stack) || a.service.localeCompare(b.service));
+}
+
+export interface RiskItem {
+    level: "data" | "replace" | "delete";
+    text: string;
+}
+
+function isNfsVolume(p: Record<string, unknown> | undefined) {
+    const o = (p?.driverOpts ?? {}) as Record<string, string>;
+    return o.type === "nfs" || /^nfs/.test(o.type ?? "");
+}
+
+/** Volumes and other replacements/deletes, the data risk first. */
+export function risks(steps: PreviewStep[], preview: PreviewJson = {}): RiskItem[] {
+    const out: RiskItem[] = [];
+    for (const s of steps) {
+        const type = typeOf(s);
+        const name = nameOf(s);
+        if (s.op !== "replace" && s.op !== "delete") continue;
+        if (type === "docker:index/volume:Volume") {
+            const oldP = s.oldState?.inputs ?? s.oldState?.outputs;
+            const newP = s.newState?.inputs;
+            const oldName = show(oldP?.name ?? name);
+            const why = s.op === "replace" ? fieldChanges(s).map((c) => `${c.path} ${c.from} → ${c.to}`).join("; ") : "";
+            if (isNfsVolume(oldP ?? newP)) {
+                const o = (oldP?.driverOpts ?? {}) as Record<string, string>;
+                const addr = /addr=([^,]+)/.exec(o.o ?? "")?.[1];
+                const where = `${addr ?? "?"}:${String(o.device ?? "").replace(/^:/, "")}`;
+                out.push({ level: "data", text: s.op === "replace"
+                    ? `NFS volume ${oldName} is **replaced** by ${show(newP?.name ?? name)}: the data stays on the NFS server (${show(where)}); containers mounting the old volume must be restarted onto the new one. Changed: ${why}`
+                    : `NFS volume ${oldName} is **deleted**: the Docker volume goes, the data stays on the NFS server (${show(where)}).` });
+            } else {
+                out.push({ level: "data", text: s.op === "replace"
+                    ? `Volume ${oldName} is **replaced**: a new, empty volume is created and the old one's data is **lost** unless copied first. Changed: ${why}`
+                    : `Volume ${oldName} is **deleted**: its data is **lost**.` });
+            }
+            continue;
+        }
+        if (type.startsWith("pulumi:providers:")) continue;
+        const label = `${type.replace(/^docker:index\/(\w+):\w+$/, "docker $1").replace(/^command:remote:Command$/, "remote command")} \`${name}\``;
+        if (s.op === "delete") {
+            out.push({ level: "delete", text: `${label} is **deleted**.` });
+        } else {
+            const reasons = fieldChanges(s).filter((c) => c.replaces).map((c) => `${c.path} ${c.from} → ${c.to}`);
+            const regNote = type === "docker:index/container:Container" ? containerNote(s, preview.config) : "";
+            out.push({ level: "replace", text: `${label} is **replaced** (deleted and created again)${reasons.length ? ` because ${reasons.join("; ")}` : ""}.${regNote}` });
+        }
+    }
+    const rank = { data: 0, delete: 1, replace: 2 };
+    return out.sort((a, b) => rank[a.level] - rank[b.level]);
+}
+
+function containerNote(s: PreviewStep, config: Record<string, string> | undefined): string {
+    const p = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as Record<string, unknown>;
+    const envs = Array.isArray(p.envs) ? (p.envs as string[]) : [];
+    const labels = Array.isArray(p.labels) ? (p.labels as { label: string; value: string }[]) : [];
+    const isRegistry = labels.some((l) => l.label === "dockfleet.component" && l.value === "registry");
+    // envs are secret (the preview shows [secret]); the stack config says which storage it is.
+    const storage = envs.map((e) => /^REGISTRY_STORAGE=(\w+)/.exec(String(e))?.[1]).find((x) => x)
+        ?? (isRegistry ? configJson<{ storage?: { kind?: string } }>(config, "dockfleet:registry")?.storage?.kind : undefined);
+    if (storage === "filesystem") return " Registry with **filesystem** storage: blobs inside the container are lost unless they are on a volume.";
+    if (storage) return ` Registry storage is ${storage}: blobs are kept; pushes and pulls fail while the container restarts.`;
+    return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown.
+
+const OP_WORD: Record<string, string> = { create: "create", update: "update", replace: "replace", delete: "delete" };
+
+export interface SummaryOptions {
+    stack?: string;
+    /** Heading level of the title (2 → "##"). Default: 2. */
+    level?: number;
+}
+
+export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): string {
+    const h = (n: number) => "#".repeat((opts.level ?? 2) + n);
+    const steps = normalizeSteps(preview.steps ?? []);
+    const stack = opts.stack ?? (preview.steps?.[0] ? parseUrn(preview.steps[0].urn).stack : "?");
+    const lines: string[] = [];
+    const errors = (preview.diagnostics ?? []).filter((d) => (d.severity ?? "") === "error" || /^error:/.test(d.message));
+    const counts: Record<string, number> = {};
+    for (const s of steps) counts[s.op] = (counts[s.op] ?? 0) + 1;
+    const unchanged = preview.changeSummary?.same ?? 0;
+    const countText = ["create", "update", "replace", "delete"].filter((o) => counts[o]).map((o) => `${counts[o]} to ${OP_WORD[o]}`).join(", ");
+    lines.push(`${h(0)} dockfleet preview: stack \`${stack}\``);
+    lines.push("");
+    if (errors.length > 0) {
+        lines.push(`**The preview failed** (${errors.length} error${errors.length > 1 ? "s" : ""}):`);
+        lines.push("");
+        for (const e of errors) lines.push("```", maskString(e.message.replace(/\u001b\[[0-9;]*m/g, "").trim()), "```");
+        lines.push("");
+    }
+    if (steps.length === 0 && errors.length === 0) {
+        lines.push(`**No changes.** ${unchanged} resource${unchanged === 1 ? "" : "s"} unchanged; no host restarts, no service rolls.`);
+        return lines.join("\n") + "\n" + renderWarnings(preview, h);
+    }
+    if (steps.length > 0) {
+        lines.push(`${countText}${unchanged ? `, ${unchanged} unchanged` : ""}.`);
+        lines.push("");
+    }
+
+    const risky = risks(steps, preview);
+    if (risky.length > 0) {
+        lines.push(`${h(1)} Data risk, replacements and deletes`);
+        lines.push("");
+        for (const r of risky) lines.push(`- ${r.level === "data" ? "**DATA** " : ""}${r.text}`);
+        lines.push("");
+    }
+
+    const batches = batchesFromConfig(preview.config);
+    const hosts = hostChanges(steps, batches).filter((x) => x.action !== "none" || x.notes.length > 0);
+    if (hosts.length > 0) {
+        lines.push(`${h(1)} Docker hosts`);
+        lines.push("");
+        const size = configJson<{ batchSize?: number }>(preview.config, "dockfleet:rollout")?.batchSize ?? 1;
+        if (batches) lines.push(`Restart order: ${batches.map((b, i) => `batch ${i + 1} = ${b.join(", ")}`).join(" → ")} (batch size ${size}; a batch starts only when the previous one is healthy, a failure stops the rollout).`, "");
+        lines.push("| batch | host | what happens | daemon.json keys |", "|---|---|---|---|");
+        for (const x of hosts) {
+            const keys = x.daemonKeys.map((k) => `\`${k.key}\``).join(", ") || "—";
+            lines.push(`| ${x.batch !== undefined ? `${x.batch} of ${x.batches}` : "?"} | ${x.host} | ${x.op === "create" ? "first apply: " : ""}${x.action} | ${keys} |`);
+        }
+        lines.push("");
+        for (const x of hosts) {
+            if (x.daemonKeys.length === 0 && x.otherFiles.length === 0 && x.notes.length === 0) continue;
+            lines.push(`<details><summary>${x.host}: ${x.daemonKeys.length} daemon.json key${x.daemonKeys.length === 1 ? "" : "s"}${x.otherFiles.length ? `, ${x.otherFiles.length} drop-in${x.otherFiles.length === 1 ? "" : "s"}` : ""}</summary>`, "");
+            for (const k of x.daemonKeys) lines.push(`- \`${k.key}\`: ${k.from === undefined ? "(unset)" : show(k.from, k.key)} → ${k.to === undefined ? "(removed)" : show(k.to, k.key)}${(RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]) ? " (hot-reloadable)" : ""}`);
+            for (const f of x.otherFiles) lines.push(`- ${f}`);
+            for (const n of x.notes) lines.push(`- ${n}`);
+            lines.push("", "</details>", "");
+        }
+    }
+
+    const services = serviceChanges(steps);
+    if (services.length > 0) {
+        lines.push(`${h(1)} Swarm stacks`);
+        lines.push("");
+        let current = "";
+        for (const s of services) {
+            if (s.stack !== current) {
+                current = s.stack;
+                lines.push(`**stack \`${s.stack}\`**`, "");
+            }
+            lines.push(`- service \`${s.service}\`: ${s.effect}`);
+            for (const c of s.changes) lines.push(`  - \`${c.path}\`: ${c.from} → ${c.to}${c.replaces ? " (forces replacement)" : ""}`);
+        }
+        lines.push("");
+    }
+
+    // Replacements and deletes are listed under data risk; components only group their children.
+    const others = steps.filter((s) => {
+        const t = typeOf(s);
+        if (t === "docker:index/service:Service" || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
+        if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
+        if (s.op === "replace" || s.op === "delete") return false;
+        return !(t === "command:remote:Command" && (parseApplyCommand(s.oldState?.inputs?.create) || parseApplyCommand(s.newState?.inputs?.create)));
+    });
+    if (others.length > 0) {
+        lines.push(`${h(1)} Other changes`);
+        lines.push("");
+        for (const s of others) {
+            const what = describeOther(s);
+            lines.push(`- ${s.op} ${what}`);
+            if (s.op === "update") for (const c of fieldChanges(s)) lines.push(`  - \`${c.path}\`: ${c.from} → ${c.to}`);
+        }
+        lines.push("");
+    }
+    return lines.join("\n") + renderWarnings(preview, h);
+}
+
+function describeOther(s: PreviewStep): string {
+    const t = typeOf(s);
+    const parents = parseUrn(s.urn).parentTypes;
+    if (t === "command:remote:Command" && parents.includes("dockfleet:containerunit:ContainerUnit")) return `systemd unit \`${nameOf(s).replace(/-unit$/, "")}\` (container unit; reinstalled and restarted)`;
+    return `${t} \`${nameOf(s)}\``;
+}
+
+const NOISE = [/^warning: using pulumi-(resource|language|analyzer)-\S+ from \$PATH/];
+
+function renderWarnings(preview: PreviewJson, h: (n: number) => string): string {
+    const seen = new Set<string>();
+    const items: string[] = [];
+    for (const d of preview.diagnostics ?? []) {
+        if (d.severity === "error" || /^error:/.test(d.message)) continue;
+        const m = d.message.replace(/\u001b\[[0-9;]*m/g, "").trim();
+        if (NOISE.some((r) => r.test(m)) || seen.has(m)) continue;
+        if (/will not show as a stack output/.test(m)) continue;
+        seen.add(m);
+        items.push(`- ${maskString(m.replace(/^(warning|info): /, ""))}`);
+    }
+    if (items.length === 0) return "";
+    return ["", `${h(1)} Warnings`, "", ...items, ""].join("\n");
+}
