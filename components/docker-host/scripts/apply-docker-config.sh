@@ -146,7 +146,10 @@ verify_dropin() {
     out=$(cd "$tmp" && systemd-analyze verify --man=no "$tmp/$unit" 2>&1) || rc=$?
     rm -rf "$tmp"
     if [ "$rc" != 0 ] || printf '%s' "$out" | grep -q 'more than one ExecStart'; then
-        die "$path: systemd-analyze verify rejects $unit with this drop-in: $(printf '%s' "$out" | grep -v '^$' | tail -1)"
+        local why
+        why=$(printf '%s\n' "$out" | grep -E 'ExecStart|bad-setting|Invalid|Unknown' | head -1)
+        [ -n "$why" ] || why=$(printf '%s\n' "$out" | grep -v '^$' | tail -1)
+        die "$path: systemd-analyze verify rejects $unit with this drop-in: $why"
     fi
 }
 
@@ -270,7 +273,9 @@ dockerd_error_line() {
         else
             out=""
         fi
-        line=$(printf '%s\n' "$out" | grep -Ei 'failed to start daemon|unable to configure|level=fatal|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use|no such file' | grep -Ev 'level=(info|warning)' | tail -1 | cut -c1-400 || true)
+        line=$(printf '%s\n' "$out" | grep -Ei 'level=(fatal|error)|failed to start daemon|unable to|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use|no such file|not a directory|unknown (flag|shorthand)|cannot|could not' | grep -Ev 'level=(info|warning|debug)' | tail -1 | cut -c1-400 || true)
+        # dockerd prints fatal start-up errors raw (no logrus prefix): take the last such line
+        [ -n "$line" ] || line=$(printf '%s\n' "$out" | grep -v '^time=' | grep -v '^$' | tail -1 | cut -c1-400 || true)
         [ -n "$line" ] && break
         [ "$try" -lt 6 ] && sleep 0.5
     done
