@@ -92,6 +92,19 @@ export function pushFiles(host: string, pub: ManagedFile[], secret: ManagedFile[
     return ssh(host, cmd, renderBundle(secret));
 }
 
+/** push() without blocking the event loop (for tests that sample while a rollout runs). */
+export function pushAsync(host: string, daemon: DaemonConfig, o: PushOptions = {}): Promise<Run> {
+    const [pub, secret] = hostFiles(daemon, o);
+    const cmd = renderApplyCommand("apply", { host, restartTimeoutSeconds: o.restartTimeoutSeconds ?? 60, smokeImage: o.smokeImage ?? sandbox().images.busybox, reloadDigest: restartDigest(daemon) }, renderBundle(pub));
+    const p = spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.stdin.end(renderBundle(secret));
+    return new Promise((resolve) => p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}
+
 export function restore(host: string): Run {
     return ssh(host, renderApplyCommand("restore", { host, restartTimeoutSeconds: 60, smokeImage: sandbox().images.busybox }));
 }

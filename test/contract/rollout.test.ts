@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { restartBatches } from "../../components/docker-host/docker-fleet";
-import { eventually, fileSha, health, hostFiles, push, restore, sandbox, sh, sleep, ssh, sshAsync } from "./lib";
+import { eventually, fileSha, health, hostFiles, push, pushAsync, restore, sandbox, sh, sleep, ssh, sshAsync } from "./lib";
 
 const DJ = "/etc/docker/daemon.json";
 
@@ -111,7 +111,7 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
         const daemon = { logDriver: "json-file", logOpts: { "max-size": "20m" }, labels: { rolled: "yes" } };
         const t = Date.now();
         for (const batch of restartBatches(["host1", "host2", "host3"], 1)) {
-            const runs = batch.map((h) => push(h, daemon));
+            const runs = await Promise.all(batch.map((h) => pushAsync(h, daemon)));
             runs.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         }
         const secs = (Date.now() - t) / 1000;

@@ -227,12 +227,25 @@ wait_healthy() {
         done
     fi
     # The next batch may only start once this node serves again: as many swarm task containers
-    # running (and not starting/unhealthy) as before the restart.
-    local want=${TASKS_BEFORE:-0} have
+    # running (and not starting/unhealthy) as before the restart, capped (on managers, which can
+    # ask) by the tasks the swarm still wants here, since services may be removed meanwhile.
+    local want=${TASKS_BEFORE:-0} have desired manager
+    manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
+        if [ "$manager" = true ]; then
+            desired=$(docker node ps self -q --filter desired-state=running 2>/dev/null | wc -l)
+            [ "$desired" -lt "$want" ] && want=$desired
+        fi
         have=$(ready_tasks)
         [ "$have" -ge "$want" ] && break
-        [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for this node's swarm tasks ($have of $want running and healthy)"; return 1; }
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            if [ "$manager" = true ]; then
+                FAIL_STEP="wait for this node's swarm tasks ($have of $want running and healthy)"
+                return 1
+            fi
+            say "warning: $have of $want swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
+            break
+        fi
         sleep 0.5
     done
     return 0
@@ -337,6 +350,7 @@ rollback() {
     say "rolling back to the last known-good files"
     install_set "$STATE/last-good"
     FAIL_STEP_SAVED=${FAIL_STEP:-}
+    TASKS_BEFORE=0 # a rollback only needs dockerd and the node back; tasks follow
     if restart_dockerd && wait_healthy "$swarm_before"; then
         rm -f "$STATE/in-progress"
         return 0
