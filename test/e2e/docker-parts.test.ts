@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import { eventually, sandbox, sh, sleep, ssh } from "../contract/lib";
-import { STACK_FILE, loadEngineEnv, localStack } from "./lib";
+import { STACK_FILE, cleanHosts, loadEngineEnv, localStack } from "./lib";
 
 const REG = "10.232.0.11:5000";
 
@@ -31,7 +31,7 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
         loadEngineEnv();
         stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
         stack = await localStack();
-        await stack.destroy({ onOutput: collect });
+        cleanHosts(ssh);
     });
     after(async () => {
         fs.writeFileSync(STACK_FILE, stackFileBefore);

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import { health, sandbox, sh, ssh } from "../contract/lib";
-import { STACK_FILE, applyLog, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
+import { STACK_FILE, applyLog, cleanHosts, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
@@ -65,12 +65,8 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         loadEngineEnv();
         stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
         stack = await localStack();
-        // from nothing: no earlier state, hosts without dockfleet files
-        await stack.destroy({ onOutput: collect });
-        for (const h of HOSTS) {
-            ssh(h, `bash /var/lib/dockfleet/docker-host/apply-docker-config.sh restore --host ${h} >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f ${DJ} /etc/systemd/system/docker.service.d/*.conf; systemctl daemon-reload`);
-            ssh(h, "systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }");
-        }
+        // from nothing: a fresh backend (loadEngineEnv) and hosts without dockfleet files
+        cleanHosts(ssh);
     });
 
     after(async () => {

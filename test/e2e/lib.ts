@@ -2,6 +2,7 @@
 // Automation API against the sandbox hosts.
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
@@ -10,6 +11,9 @@ export const STACK_FILE = path.join(ROOT, "stacks", "Pulumi.local.yaml");
 
 /** Builds the engine if needed and loads scripts/env.sh into this process (PATH, PULUMI_*). */
 export function loadEngineEnv(): void {
+    // A backend of its own per test run: state from an earlier, aborted run (or a sandbox that has
+    // since been rebuilt) must not leak in. Hosts are cleaned by cleanHosts().
+    process.env.DOCKFLEET_PULUMI_STATE_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-e2e-state-"));
     execFileSync("bash", [path.join(ROOT, "scripts/engine.sh")], { stdio: ["ignore", "ignore", "inherit"] });
     const out = execFileSync("bash", ["-c", `source ${path.join(ROOT, "scripts/env.sh")} && env -0`], { encoding: "utf8" });
     for (const kv of out.split("\0")) {
@@ -51,4 +55,12 @@ export function applyLog(text: string): { t: number; msg: string }[] {
         const i = l.indexOf(" ");
         return { t: Date.parse(l.slice(0, i)), msg: l.slice(i + 1) };
     });
+}
+
+/** Removes what an aborted earlier run may have left on the sandbox hosts (sandbox-only names). */
+export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
+    ssh("host1", "docker service rm web_httpd >/dev/null 2>&1; docker rm -f registry >/dev/null 2>&1; systemctl disable --now heartbeat >/dev/null 2>&1; rm -f /etc/systemd/system/heartbeat.service; systemctl daemon-reload; sleep 2; docker network rm web_default >/dev/null 2>&1; docker volume ls -q --filter name=shared- | xargs -r docker volume rm >/dev/null 2>&1; true");
+    for (const h of ["host1", "host2", "host3"]) {
+        ssh(h, "bash /var/lib/dockfleet/docker-host/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
+    }
 }
