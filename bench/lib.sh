@@ -22,7 +22,7 @@ hold_sandbox_lock() {
     note "holding the sandbox lock"
 }
 
-# Refuses to run when another stack's dockfleet state or an apply in progress is on a host.
+# Refuses hosts whose dockerd is not active or where a dockfleet apply is in progress.
 check_hosts_free() {
     local h out
     for h in "${BENCH_HOSTS[@]}"; do
@@ -32,14 +32,29 @@ check_hosts_free() {
             *) note "$h: docker.service is not active ($out)"; return 1 ;;
         esac
         case "$out" in
-            *last-good* | *in-progress* | *original*) note "$h: dockfleet state of another stack present ($out); refusing to take the hosts over"; return 1 ;;
+            *in-progress*) note "$h: a dockfleet apply is in progress (or was interrupted): $out"; return 1 ;;
         esac
     done
 }
 
-# Setup of the engine and a scratch copy of the project (so the scratch stack's config file never
-# lands in the repository's stacks/). Sets WORK.
-setup_scratch_project() {
+# True when some host carries dockfleet state (some stack manages its docker files).
+hosts_managed() {
+    local h
+    for h in "${BENCH_HOSTS[@]}"; do
+        hs "$h" 'ls /var/lib/dockfleet/docker-host/last-good /var/lib/dockfleet/docker-host/original' >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+
+# Engine, a scratch copy of the project (so no config file the benchmark writes lands in the
+# repository's stacks/), and the stack to drive. Sets WORK, BENCH_STACK and BENCH_MODE:
+#  - "local":   the local stack already manages the hosts (it has resources). It is driven from the
+#               scratch copy with config changes that are reverted; it must preview with no changes
+#               first, and is brought back to its committed config at the end.
+#  - "scratch": no stack manages the hosts. A scratch stack `bench` gets the local stack's daemon
+#               config (copied, secrets re-encrypted: `--copy-config-from local`, works offline) and
+#               is destroyed at the end (onDelete: restore puts the pre-dockfleet files back).
+setup_bench_stack() {
     bash "$BENCH_ROOT/scripts/engine.sh" >/dev/null
     # shellcheck source=scripts/env.sh
     source "$BENCH_ROOT/scripts/env.sh"
@@ -48,45 +63,77 @@ setup_scratch_project() {
         "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
     mkdir -p "$WORK/stacks"
     cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
+    [ ! -d "$BENCH_ROOT/stacks/compose" ] || cp -r "$BENCH_ROOT/stacks/compose" "$WORK/stacks/"
     ln -s "$BENCH_ROOT/node_modules" "$WORK/node_modules"
     pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
-    if pulumi stack ls --json -C "$WORK" 2>/dev/null | grep -q "\"name\": \"$BENCH_STACK\""; then
-        note "stack '$BENCH_STACK' already exists (an earlier run died?); refusing: inspect it, then 'pulumi destroy' + 'pulumi stack rm' it"
-        return 1
+    local stacks local_count keep
+    stacks=$(cd "$WORK" && pulumi stack ls --json)
+    local_count=$(node -e 'const s = JSON.parse(process.argv[1]).find((x) => x.name === "local"); console.log(s ? (s.resourceCount || 0) : 0)' "$stacks")
+    if [ "$local_count" -gt 0 ]; then
+        BENCH_MODE=local BENCH_STACK=local
+        keep=all
+        note "the local stack manages the hosts ($local_count resources): driving it with reverted config changes"
+    else
+        if hosts_managed; then note "hosts carry dockfleet state but the local stack has no resources; refusing to take them over"; return 1; fi
+        BENCH_MODE=scratch
+        if node -e 'process.exit(JSON.parse(process.argv[1]).some((x) => x.name === process.argv[2]) ? 0 : 1)' "$stacks" "$BENCH_STACK"; then
+            note "stack '$BENCH_STACK' already exists (an earlier run died?); refusing: inspect it, then 'pulumi destroy' + 'pulumi stack rm' it"
+            return 1
+        fi
+        (cd "$WORK" && pulumi stack init "$BENCH_STACK" --non-interactive --secrets-provider passphrase --copy-config-from local >/dev/null)
+        SCRATCH_CREATED=1
+        keep=daemon
+        note "no stack manages the hosts: scratch stack '$BENCH_STACK' with the local stack's daemon config"
     fi
-    # The local stack's config, secrets re-encrypted for the scratch stack (works offline).
-    (cd "$WORK" && pulumi stack init "$BENCH_STACK" --non-interactive --secrets-provider passphrase --copy-config-from local >/dev/null)
-    # The daemon part only: the rollout benchmarks change daemon.json, nothing else.
+    # base = as is (scratch: the daemon part only); changed = base + a registry mirror + a log-opt.
     (cd "$WORK" && node -e '
         const fs = require("fs"), YAML = require("yaml");
-        const f = process.argv[1], d = YAML.parse(fs.readFileSync(f, "utf8"));
-        const keep = ["hosts", "ssh", "engineVersion", "daemon", "proxy", "rollout", "sshPrivateKey", "httpProxy", "httpsProxy"];
-        for (const k of Object.keys(d.config)) if (!keep.includes(k.replace(/^dockfleet:/, ""))) delete d.config[k];
-        d.config["dockfleet:parts"] = ["daemon"];
-        fs.writeFileSync(f, YAML.stringify(d));
-        const c = YAML.parse(fs.readFileSync(f, "utf8"));
-        c.config["dockfleet:daemon"].registryMirrors.push("http://10.232.0.12:5000");
-        c.config["dockfleet:daemon"].logOpts.compress = "true";
-        fs.writeFileSync(f.replace(/\.yaml$/, ".changed.yaml"), YAML.stringify(c));
+        const [f, keepMode] = process.argv.slice(1);
+        const d = YAML.parse(fs.readFileSync(f, "utf8"));
+        if (keepMode === "daemon") {
+            const keep = ["hosts", "ssh", "engineVersion", "daemon", "proxy", "rollout", "sshPrivateKey", "httpProxy", "httpsProxy"];
+            for (const k of Object.keys(d.config)) if (!keep.includes(k.replace(/^dockfleet:/, ""))) delete d.config[k];
+            d.config["dockfleet:parts"] = ["daemon"];
+            fs.writeFileSync(f, YAML.stringify(d));
+        }
         fs.copyFileSync(f, f.replace(/\.yaml$/, ".base.yaml"));
-    ' "stacks/Pulumi.$BENCH_STACK.yaml")
-    note "scratch project $WORK, stack '$BENCH_STACK' (daemon part of the local stack's config)"
+        const daemon = d.config["dockfleet:daemon"];
+        daemon.registryMirrors = [...(daemon.registryMirrors || []), "http://10.232.0.12:5000"];
+        daemon.logOpts = { ...(daemon.logOpts || {}), compress: "true" };
+        fs.writeFileSync(f.replace(/\.yaml$/, ".changed.yaml"), YAML.stringify(d));
+    ' "stacks/Pulumi.$BENCH_STACK.yaml" "$keep")
+    if [ "$BENCH_MODE" = local ]; then
+        bench_pulumi preview --expect-no-changes >"$WORK/preview-before.log" 2>&1 ||
+            { note "the local stack is not converged (preview shows changes or failed, see below); refusing"; tail -25 "$WORK/preview-before.log" >&2; BENCH_MODE=local-untouched; return 1; }
+    fi
+    note "scratch project $WORK, stack '$BENCH_STACK' ($BENCH_MODE mode)"
 }
 
-# use_config base|changed : puts that variant of the scratch stack's config in place.
+# use_config base|changed : puts that variant of the stack's config in place (in the scratch copy).
 use_config() { cp "$WORK/stacks/Pulumi.$BENCH_STACK.$1.yaml" "$WORK/stacks/Pulumi.$BENCH_STACK.yaml"; }
 
 bench_pulumi() { (cd "$WORK" && pulumi --non-interactive --stack "$BENCH_STACK" "$@"); }
 
-# Destroys the scratch stack (onDelete restore puts back the pre-dockfleet files) and removes it.
-teardown_scratch_project() {
+# Scratch mode: destroy (onDelete restore puts back the pre-dockfleet files) and remove the stack.
+# Local mode: bring the local stack back to its committed config (a no-op when every revert worked).
+teardown_bench_stack() {
     [ -n "${WORK:-}" ] && [ -d "$WORK" ] || return 0
-    if bench_pulumi stack ls >/dev/null 2>&1; then
-        note "destroying stack '$BENCH_STACK' (restores the hosts' pre-dockfleet docker files)"
-        use_config base || true
-        bench_pulumi destroy --yes --skip-preview >"$WORK/destroy.log" 2>&1 || { note "destroy FAILED, see $WORK/destroy.log (stack kept)"; return 1; }
-        bench_pulumi stack rm "$BENCH_STACK" --yes >/dev/null 2>&1 || true
-    fi
+    case "${BENCH_MODE:-}" in
+        scratch)
+            if [ -n "${SCRATCH_CREATED:-}" ]; then
+                note "destroying stack '$BENCH_STACK' (restores the hosts' pre-dockfleet docker files)"
+                use_config base
+                bench_pulumi destroy --yes --skip-preview >"$WORK/destroy.log" 2>&1 || { note "destroy FAILED, see $WORK/destroy.log (stack and $WORK kept)"; return 1; }
+                bench_pulumi stack rm "$BENCH_STACK" --yes >/dev/null 2>&1 || true
+            fi
+            ;;
+        local)
+            note "bringing the local stack back to its committed config"
+            use_config base
+            bench_pulumi up --yes --skip-preview >"$WORK/restore-up.log" 2>&1 || { note "restoring up FAILED, see $WORK/restore-up.log ($WORK kept)"; return 1; }
+            bench_pulumi preview --expect-no-changes >"$WORK/preview-after.log" 2>&1 || { note "local stack NOT converged after the run, see $WORK/preview-after.log"; return 1; }
+            ;;
+    esac
     rm -rf "$WORK"
 }
 

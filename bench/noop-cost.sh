@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# No-op cost: `pulumi up` on a converged dockfleet stack (the local stack's daemon config on the 3
-# sandbox hosts, in a scratch stack): remote apply commands run, dockerd restarts, and wall time
-# relative to `pulumi preview` of an empty TypeScript program on the same engine.
+# No-op cost: `pulumi up` on a converged dockfleet stack (the local stack when it manages the 3
+# sandbox hosts, else a scratch stack with its daemon config): remote apply commands run, dockerd
+# restarts, and wall time relative to `pulumi preview` of an empty TypeScript program.
 #
 #   bash bench/noop-cost.sh [N]      # N repeats (default 5), order rotates; medians printed
 #
@@ -26,12 +26,12 @@ cleanup() {
         (cd "$EMPTY" && pulumi stack rm bench-empty --yes --force --non-interactive >/dev/null 2>&1) || true
         rm -rf "$EMPTY"
     fi
-    teardown_scratch_project || rc=1
+    teardown_bench_stack || rc=1
     note "hosts restored"
     exit "$rc"
 }
-setup_scratch_project
 trap cleanup EXIT
+setup_bench_stack
 trap 'exit 130' INT TERM
 
 # The reference: an empty TypeScript program, same engine, same backend, same node_modules.
@@ -49,9 +49,11 @@ cp "$BENCH_ROOT/tsconfig.json" "$EMPTY/"
 ln -s "$BENCH_ROOT/node_modules" "$EMPTY/node_modules"
 (cd "$EMPTY" && pulumi stack init bench-empty --non-interactive --secrets-provider passphrase >/dev/null)
 
-note "converging the scratch stack (not measured)"
 use_config base
-bench_pulumi up --yes --skip-preview >"$WORK/converge.log" 2>&1 || { tail -30 "$WORK/converge.log" >&2; exit 1; }
+if [ "$BENCH_MODE" = scratch ]; then
+    note "converging the scratch stack (not measured)"
+    bench_pulumi up --yes --skip-preview >"$WORK/converge.log" 2>&1 || { tail -30 "$WORK/converge.log" >&2; exit 1; }
+fi
 
 # Per host: "apply.log lines" and "dockerd main PID + start time" (a restart changes the latter).
 host_marks() {
@@ -102,7 +104,7 @@ lines=$(awk '/^repeat/ { gsub(/[+,]/, "", $5); t += $5 } END { print t + 0 }' "$
 restarts=$(grep -c 'restarted: YES' "$WORK/effects.txt" || true)
 changes=$(grep -Ec '^noop_up' "$WORK/effects.txt" || true)
 echo
-echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats, 3 hosts (local stack's daemon config, scratch stack)"
+echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats, 3 hosts, stack '$BENCH_STACK' ($BENCH_MODE mode)"
 echo "per-run wall times (s):"; sort "$WORK/times.txt" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) printf "  %-14s%s\n", k, a[k]}'
 echo "effects on the hosts over all no-op runs ($((REPEATS * 2)) ups, $REPEATS dockfleet previews):"
 sed 's/^/  /' "$WORK/effects.txt"

@@ -5,9 +5,9 @@
 #
 #   bash bench/rollout-vs-ansible.sh [N]        # N repeats (default 3), order alternates
 #
-# Takes the sandbox lock (/run/dockfleet-sandbox.lock) for the whole run, refuses hosts that carry
-# another stack's dockfleet state, and leaves the hosts as found: the scratch stack is destroyed
-# (onDelete: restore) and the probe service removed. Needs the sandbox up, the engine
+# Takes the sandbox lock (/run/dockfleet-sandbox.lock) for the whole run and leaves the hosts as
+# found: it drives the local stack with reverted config changes when that stack manages the hosts,
+# else a scratch stack that is destroyed at the end (onDelete: restore); the probe service is removed. Needs the sandbox up, the engine
 # (scripts/engine.sh) and ansible-core (apt-get install ansible-core). See bench/README.md.
 set -euo pipefail
 BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,20 +27,22 @@ cleanup() {
     local rc=$?
     [ -n "$SAMPLER_PID" ] && stop_sampler
     remove_probe_service
-    teardown_scratch_project || rc=1
+    teardown_bench_stack || rc=1
     note "hosts restored"
     exit "$rc"
 }
-setup_scratch_project
 trap cleanup EXIT
+setup_bench_stack
 trap 'exit 130' INT TERM
 RESULTS=$WORK/results.txt
 : >"$RESULTS"
 
 # ------------------------------------------------------------------------- baseline state ---
-note "baseline: pulumi up of the unchanged daemon config (not measured)"
 use_config base
-bench_pulumi up --yes --skip-preview >"$WORK/baseline-up.log" 2>&1 || { tail -30 "$WORK/baseline-up.log" >&2; exit 1; }
+if [ "$BENCH_MODE" = scratch ]; then
+    note "baseline: pulumi up of the unchanged daemon config (not measured)"
+    bench_pulumi up --yes --skip-preview >"$WORK/baseline-up.log" 2>&1 || { tail -30 "$WORK/baseline-up.log" >&2; exit 1; }
+fi
 
 # The Ansible side copies exactly the bytes dockfleet wrote (base), and base + the same change.
 mkdir -p "$WORK/ansible/base" "$WORK/ansible/changed"
@@ -147,7 +149,7 @@ done
 
 field() { grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | median; }
 echo
-echo "rollout-vs-ansible: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats (alternating order), 3 hosts, probe $PROBE_REPLICAS replicas"
+echo "rollout-vs-ansible: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats (alternating order), 3 hosts, stack '$BENCH_STACK' ($BENCH_MODE mode), probe $PROBE_REPLICAS replicas"
 cat "$RESULTS"
 echo "medians:            wall s  min healthy  s below $((PROBE_REPLICAS - 1))  recovery s  min healthy (incl. recovery)  s below (incl. recovery)"
 for m in dockfleet ansible; do

@@ -189,7 +189,8 @@ export function checkInsecureRegistries(daemon: Props): string[] {
             if (!ok) out.push(`insecure-registries: "${r}" is not a private range`);
             continue;
         }
-        const host = r.replace(/^\[([^\]]+)\](:\d+)?$/, "$1").replace(/:\d+$/, "");
+        const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(r);
+        const host = v6 ? v6[1] : r.includes(":") && !/:.*:/.test(r) ? r.replace(/:\d+$/, "") : r;
         if (!isIpAddress(host)) out.push(`insecure-registries: "${r}" is a name: plain HTTP is allowed only to private IP addresses, use the registry's IP`);
         else if (!isPrivateAddress(host)) out.push(`insecure-registries: "${r}" is a public address: plain HTTP to it crosses networks you do not control`);
     }

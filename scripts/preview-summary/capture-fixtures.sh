@@ -13,7 +13,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${DOCKFLEET_FIXTURE_DIR:-/tmp/df-preview-fixture}"
-out="$repo/test/fixtures/preview"
+out="${DOCKFLEET_FIXTURE_OUT:-$repo/test/fixtures/preview}"
 rm -rf "$work"
 mkdir -p "$work/proj" "$work/backend"
 (cd "$repo" && tar --exclude=./node_modules --exclude=./.git --exclude=./test/fixtures --exclude=./bench -cf - .) | tar -xf - -C "$work/proj"
@@ -36,6 +36,7 @@ pulumi preview --stack local --save-plan "$work/plan.json" >"$work/plan.log" 2>&
 
 # State = preview 1's plan, as if `up` had run (ids made up; outputs = inputs).
 pulumi stack export --stack local >"$work/empty.json"
+# shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
 node -e '
 const fs = require("fs");
 const [planFile, emptyFile, stepsFile] = process.argv.slice(1);
@@ -103,11 +104,12 @@ const y = YAML.parse(fs.readFileSync(f, "utf8"));
 y.config["dockfleet:ssh"].privateKeyPath = process.argv[1];
 fs.writeFileSync(f, YAML.stringify(y));' "$real_key"
     pulumi preview --json --stack local >"$work/third.json" || true
-    cp "$work/third.json" "$out/sandbox-pr-update-real-state.json"
+    cp "$work/third.json" "$out/sandbox-pr-update.json"
+    echo "capture-fixtures: sandbox-pr-update.json is the edit against the real sandbox state" >&2
 else
-    echo "capture-fixtures: the sandbox stack has no state (run npm start first); skipped the real-state preview" >&2
+    cp "$work/second.json" "$out/sandbox-pr-update.json"
+    echo "capture-fixtures: the sandbox stack has no state (npm start deploys it): sandbox-pr-update.json is against the plan-synthesized state" >&2
 fi
 
 cp "$work/first.json" "$out/sandbox-first-deploy.json"
-cp "$work/second.json" "$out/sandbox-pr-update.json"
 echo "capture-fixtures: wrote $out/sandbox-first-deploy.json and $out/sandbox-pr-update.json" >&2

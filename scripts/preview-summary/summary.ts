@@ -67,7 +67,8 @@ function maskDeep(v: unknown, key = ""): unknown {
     if (v === SECRET) return v;
     if (typeof v === "string") return key && SECRET_KEY.test(key) && !/path$|file$/i.test(key) ? SECRET : maskString(v);
     if (Array.isArray(v)) return v.map((x) => maskDeep(x, key));
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskDeep(x, k)]));
+    // "__defaults" and other "__" keys are the bridged provider's bookkeeping, not settings.
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith("__")).map(([k, x]) => [k, maskDeep(x, k)]));
     return v;
 }
 
@@ -213,6 +214,18 @@ export function diffDaemon(a: Record<string, unknown> = {}, b: Record<string, un
     return out;
 }
 
+/** The DockerHost drift marker ("drift <path> <sha>" per file, "drift in-progress -") in words. */
+export function describeDrift(markers: string[]): string {
+    const parts: string[] = [];
+    for (const m of markers.join("\n").split("\n")) {
+        const f = /^drift (\S+) (\S+)$/.exec(m.trim());
+        if (!f) continue;
+        if (f[1] === "in-progress") parts.push("an earlier apply was interrupted half-way");
+        else parts.push(`\`${f[1]}\` was changed by hand${f[2] === "absent" || f[2] === "-" ? " (removed)" : ""}`);
+    }
+    return parts.length ? parts.join("; ") : show(markers.join(" "));
+}
+
 export interface HostChange {
     host: string;
     op: string;
@@ -253,9 +266,10 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         const newCmd = parseApplyCommand(s.newState?.inputs?.create);
         if (!oldCmd && !newCmd) continue;
         const host = (newCmd ?? oldCmd)!.host;
-        const daemonKeys = diffDaemon(oldCmd?.daemon ?? {}, newCmd?.daemon ?? {});
+        // A delete runs the restore/forget command: the old daemon.json is not "changed" key by key.
+        const daemonKeys = s.op === "delete" ? [] : diffDaemon(oldCmd?.daemon ?? {}, newCmd?.daemon ?? {});
         const paths = [...new Set([...Object.keys(oldCmd?.files ?? {}), ...Object.keys(newCmd?.files ?? {})])].sort();
-        const otherFiles = paths.filter((p) => p !== DAEMON_JSON_PATH && oldCmd?.files[p] !== newCmd?.files[p])
+        const otherFiles = s.op === "delete" ? [] : paths.filter((p) => p !== DAEMON_JSON_PATH && oldCmd?.files[p] !== newCmd?.files[p])
             .map((p) => `${p}: ${newCmd?.files[p] === undefined ? "removed" : oldCmd?.files[p] === undefined ? "added" : "changed"}`);
         const reasons = new Set([...(s.diffReasons ?? []), ...Object.keys(s.detailedDiff ?? {}).map((k) => k.split(/[.[]/)[0])]);
         const notes: string[] = [];
@@ -264,12 +278,12 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         if (reasons.has("triggers")) {
             const t = s.newState?.inputs?.triggers;
             notes.push(Array.isArray(t) && t.length > 0
-                ? `drift: files on the host were changed by hand (${show(t.join(" "))}); the apply puts dockfleet's version back`
+                ? `drift found on the host: ${describeDrift(t.map(String))}; the apply puts dockfleet's version back and verifies it`
                 : "drift marker cleared (no drift reported, or the drift check was off)");
         }
         const oldProxyLine = typeof s.oldState?.inputs?.create === "string" ? (s.oldState.inputs.create as string).split("\n")[0] : "";
         const newProxyLine = typeof s.newState?.inputs?.create === "string" ? (s.newState.inputs.create as string).split("\n")[0] : "";
-        if (oldProxyLine.startsWith("# proxy:") || newProxyLine.startsWith("# proxy:")) {
+        if (s.op !== "delete" && (oldProxyLine.startsWith("# proxy:") || newProxyLine.startsWith("# proxy:"))) {
             if (oldProxyLine !== newProxyLine) notes.push(`proxy: ${show(maskString(oldProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))} → ${show(maskString(newProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))}`);
         }
         const applyChanged = s.op === "create" || s.op === "replace" || daemonKeys.length > 0 || otherFiles.length > 0 || reasons.has("stdin") || reasons.has("triggers") || reasons.has("create") || reasons.has("update");
@@ -281,7 +295,9 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         } else if (s.op === "create" || s.op === "replace") {
             action = "restart";
         } else {
-            const onlyReloadable = otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => (RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]));
+            const t = s.newState?.inputs?.triggers;
+            const drifted = Array.isArray(t) && t.length > 0; // the apply script never just reloads a drifted host
+            const onlyReloadable = !drifted && otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => (RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]));
             action = onlyReloadable ? "reload" : daemonKeys.length === 0 && otherFiles.length === 0 && !reasons.has("stdin") ? "re-apply (verify; restart only if the host drifted)" : "restart";
         }
         const bi = batches?.findIndex((b) => b.includes(host));
@@ -371,6 +387,12 @@ export function risks(steps: PreviewStep[], preview: PreviewJson = {}): RiskItem
             continue;
         }
         if (type.startsWith("pulumi:providers:")) continue;
+        const apply = type === "command:remote:Command" ? parseApplyCommand(s.oldState?.inputs?.create) : undefined;
+        if (apply && s.op === "delete") {
+            const restore = /\brestore\b/.test(String(s.oldState?.inputs?.delete ?? ""));
+            out.push({ level: "delete", text: `Docker host \`${apply.host}\` leaves dockfleet: ${restore ? "its pre-dockfleet daemon.json and drop-ins are **restored and dockerd restarts**" : "its current files are kept (onDelete: keep)"}.` });
+            continue;
+        }
         const label = `${type.replace(/^docker:index\/(\w+):\w+$/, "docker $1").replace(/^command:remote:Command$/, "remote command")} \`${name}\``;
         if (s.op === "delete") {
             out.push({ level: "delete", text: `${label} is **deleted**.` });
@@ -425,6 +447,9 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push("");
         for (const e of errors) lines.push("```", maskString(e.message.replace(/\u001b\[[0-9;]*m/g, "").trim()), "```");
         lines.push("");
+        if (errors.every((e) => /^error: preview failed\s*$/.test(e.message))) {
+            lines.push("No program error was reported: this is what a **policy violation** looks like in `pulumi preview --json` (v3.248 does not put policy results in the JSON). The violations are in the raw preview output (the other comment / the job log).", "");
+        }
     }
     if (steps.length === 0 && errors.length === 0) {
         lines.push(`**No changes.** ${unchanged} resource${unchanged === 1 ? "" : "s"} unchanged; no host restarts, no service rolls.`);
@@ -458,7 +483,8 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push("");
         for (const x of hosts) {
             if (x.daemonKeys.length === 0 && x.otherFiles.length === 0 && x.notes.length === 0) continue;
-            lines.push(`<details><summary>${x.host}: ${x.daemonKeys.length} daemon.json key${x.daemonKeys.length === 1 ? "" : "s"}${x.otherFiles.length ? `, ${x.otherFiles.length} drop-in${x.otherFiles.length === 1 ? "" : "s"}` : ""}</summary>`, "");
+            const parts = [x.daemonKeys.length ? `${x.daemonKeys.length} daemon.json key${x.daemonKeys.length === 1 ? "" : "s"}` : "", x.otherFiles.length ? `${x.otherFiles.length} drop-in${x.otherFiles.length === 1 ? "" : "s"}` : "", x.notes.length ? `${x.notes.length} note${x.notes.length === 1 ? "" : "s"}` : ""].filter((p) => p);
+            lines.push(`<details><summary>${x.host}: ${parts.join(", ")}</summary>`, "");
             for (const k of x.daemonKeys) lines.push(`- \`${k.key}\`: ${k.from === undefined ? "(unset)" : show(k.from, k.key)} → ${k.to === undefined ? "(removed)" : show(k.to, k.key)}${(RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]) ? " (hot-reloadable)" : ""}`);
             for (const f of x.otherFiles) lines.push(`- ${f}`);
             for (const n of x.notes) lines.push(`- ${n}`);

@@ -1,0 +1,207 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import {
+    PreviewJson, batchesFromConfig, diffDaemon, hostChanges, maskString, normalizeSteps, parseApplyCommand, renderSummary, risks, serviceChanges,
+} from "../../scripts/preview-summary/summary";
+import { parseArgs } from "../../scripts/preview-summary";
+import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
+
+const FIX = path.join(__dirname, "..", "fixtures", "preview");
+const load = (name: string): PreviewJson => JSON.parse(fs.readFileSync(path.join(FIX, name), "utf8"));
+const section = (md: string, title: string) => {
+    const i = md.indexOf(`### ${title}`);
+    if (i < 0) return "";
+    const j = md.indexOf("\n### ", i + 4);
+    return md.slice(i, j < 0 ? undefined : j);
+};
+
+describe("preview summary: real engine previews of the sandbox stack", () => {
+    it("first deploy: every host gets its first apply, in config order, batch size 1", () => {
+        const md = renderSummary(load("sandbox-first-deploy.json"));
+        assert.match(md, /^## dockfleet preview: stack `local`/);
+        assert.match(md, /18 to create/);
+        assert.match(md, /batch 1 = host1 → batch 2 = host2 → batch 3 = host3 \(batch size 1/);
+        assert.match(md, /\| 1 of 3 \| host1 \| first apply: restart \|/);
+        assert.match(md, /\| 3 of 3 \| host3 \| first apply: restart \|/);
+        assert.match(md, /service `httpd`: created/);
+        assert.doesNotMatch(md, /Data risk/, "a first deploy replaces and deletes nothing");
+    });
+
+    it("PR update against the real sandbox state: daemon.json keys, batches, the rolling service, the replaced volume first", () => {
+        const md = renderSummary(load("sandbox-pr-update.json"));
+        assert.match(md, /4 to update, 2 to replace, 12 unchanged/);
+        // data risk comes before everything else
+        assert.ok(md.indexOf("### Data risk") < md.indexOf("### Docker hosts"));
+        assert.ok(md.indexOf("### Docker hosts") < md.indexOf("### Swarm stacks"));
+        const risk = section(md, "Data risk, replacements and deletes");
+        assert.match(risk, /\*\*DATA\*\* NFS volume `shared-[0-9a-f]{8}` is \*\*replaced\*\* by `shared-[0-9a-f]{8}`: the data stays on the NFS server \(`10\.232\.0\.1:\/export\/shared`\)/);
+        assert.match(risk, /rw,soft` → `addr=10\.232\.0\.1,nfsvers=4,rw,hard`/);
+        assert.match(risk, /container `registry-container` is \*\*replaced\*\* .*image `local\/registry:2\.8\.2` → `local\/registry:2\.8\.3`\. Registry storage is swift: blobs are kept/);
+        const hosts = section(md, "Docker hosts");
+        assert.match(hosts, /batch 1 = host1, host2 → batch 2 = host3 \(batch size 2/);
+        assert.match(hosts, /\| 1 of 2 \| host1 \| restart \| `debug`, `log-opts.max-size`, `metrics-addr`, `storage-driver` \|/);
+        assert.match(hosts, /\| 2 of 2 \| host3 \| restart \|/);
+        assert.match(hosts, /- `log-opts.max-size`: `10m` → `20m`/);
+        assert.match(hosts, /- `metrics-addr`: `0\.0\.0\.0:9323` → \(removed\)/);
+        assert.match(hosts, /- `storage-driver`: \(unset\) → `overlay2`/);
+        const swarm = section(md, "Swarm stacks");
+        assert.match(swarm, /\*\*stack `web`\*\*/);
+        assert.match(swarm, /service `httpd`: tasks roll \(2 at a time, stop-first, on failure: rollback\)/);
+        assert.match(swarm, /`taskSpec.containerSpec.healthcheck.retries`: `3` → `5`/);
+        assert.match(swarm, /`updateConfig.parallelism`: `1` → `2`/);
+        assert.doesNotMatch(md, /\(unset\) → \(unset\)/, "provider-computed fields that stay unset are not listed");
+    });
+
+    it("a real drift marker from the sandbox (an interrupted apply on host1) and a service command change", () => {
+        const md = renderSummary(load("sandbox-drift.json"));
+        assert.match(md, /4 to update, 14 unchanged/);
+        assert.match(md, /- drift found on the host: an earlier apply was interrupted half-way; the apply puts dockfleet's version back and verifies it/);
+        assert.match(md, /\| 1 of 3 \| host1 \| restart \|/);
+        assert.match(md, /service `httpd`: tasks roll \(1 at a time, stop-first, on failure: rollback\)/);
+    });
+
+    it("policy violations (the JSON only says 'preview failed') are called out", () => {
+        const md = renderSummary(load("sandbox-policy-violation.json"));
+        assert.match(md, /\*\*The preview failed\*\*/);
+        assert.match(md, /policy violation/);
+        assert.match(md, /`hosts`/);
+    });
+
+    it("never prints a secret: no private key, no proxy password, [secret] where the engine hid a value", () => {
+        for (const f of fs.readdirSync(FIX).filter((x) => x.endsWith(".json"))) {
+            const md = renderSummary(load(f));
+            assert.doesNotMatch(md, /PRIVATE KEY|hunter2|skDockfleet/, f);
+        }
+        const md = renderSummary(load("edge-replace-delete.json"));
+        assert.match(md, /`taskSpec.containerSpec.env.API_TOKEN`: \(unset\) → \[secret\]/);
+        assert.match(md, /proxy drop-in \(on stdin\) changed: \[secret\]/);
+        assert.match(md, /proxy http:\/\/svc:\[secret\]@proxy.corp.example:3128 unreachable/);
+    });
+});
+
+describe("preview summary: hand-written edge cases", () => {
+    it("no changes", () => {
+        const md = renderSummary(load("edge-no-changes.json"));
+        assert.match(md, /\*\*No changes\.\*\* 18 resources unchanged; no host restarts, no service rolls\./);
+        assert.doesNotMatch(md, /###/, "no sections (the $PATH plugin warning is noise)");
+    });
+
+    it("replacements and deletes: data loss first, then NFS, host removal, service delete/replace", () => {
+        const md = renderSummary(load("edge-replace-delete.json"));
+        const risk = section(md, "Data risk, replacements and deletes").split("\n").filter((l) => l.startsWith("- "));
+        assert.match(risk[0], /\*\*DATA\*\* Volume `pgdata` is \*\*replaced\*\*: a new, empty volume is created and the old one's data is \*\*lost\*\*/);
+        assert.match(risk[1], /\*\*DATA\*\* NFS volume `shared-[0-9a-f]+` is \*\*deleted\*\*: the Docker volume goes, the data stays on the NFS server/);
+        assert.ok(risk.some((l) => /Docker host `host3` leaves dockfleet: its pre-dockfleet daemon.json and drop-ins are \*\*restored and dockerd restarts\*\*/.test(l)));
+        assert.ok(risk.some((l) => /service `web-legacy` is \*\*deleted\*\*/.test(l)));
+        assert.ok(risk.some((l) => /service `web-api` is \*\*replaced\*\*.*mode\.global/.test(l)));
+        assert.doesNotMatch(md, /__defaults/);
+    });
+
+    it("hot-reloadable keys only → reload, unless the host drifted; proxy (stdin) change → restart", () => {
+        const md = renderSummary(load("edge-replace-delete.json"));
+        assert.match(md, /\| 1 of 2 \| host1 \| restart \| `debug`, `labels` \|/, "host1 drifted: the script restarts");
+        assert.match(md, /drift found on the host: `\/etc\/docker\/daemon.json` was changed by hand; the apply puts dockfleet's version back/);
+        assert.match(md, /\| 1 of 2 \| host2 \| restart \| — \|/);
+        assert.match(md, /\| 2 of 2 \| host3 \| restore/);
+        const p = load("edge-replace-delete.json");
+        const h1 = p.steps!.find((s) => s.urn.endsWith("::host1-apply"))!;
+        delete h1.newState!.inputs!.triggers;
+        h1.diffReasons = ["create", "update"];
+        h1.detailedDiff = { create: { kind: "update" }, update: { kind: "update" } };
+        assert.match(renderSummary(p), /\| 1 of 2 \| host1 \| reload \| `debug`, `labels` \|/);
+    });
+
+    it("services: roll on task spec changes, scale on replicas only, recreate on replace", () => {
+        const s = serviceChanges(normalizeSteps(load("edge-replace-delete.json").steps!));
+        const by = Object.fromEntries(s.map((x) => [x.service, x.effect]));
+        assert.match(by.httpd, /^tasks roll/);
+        assert.match(by.worker, /^scales/);
+        assert.match(by.api, /^recreated/);
+        assert.match(by.legacy, /^removed/);
+    });
+
+    it("a failed preview shows the error, masked", () => {
+        const md = renderSummary(load("edge-preview-error.json"));
+        assert.match(md, /\*\*The preview failed\*\* \(2 errors\)/);
+        assert.match(md, /DockfleetConfigError/);
+        assert.match(md, /http:\/\/svc:\[secret\]@proxy:3128/);
+        assert.doesNotMatch(md, /policy violation/);
+    });
+});
+
+describe("preview summary: pieces", () => {
+    it("parses the DockerHost apply command the component renders", () => {
+        const bundle = renderBundle([{ path: "/etc/docker/daemon.json", mode: "0644", content: '{\n  "debug": true\n}\n' }, { path: "/etc/x.conf", mode: "0644" }]);
+        const cmd = renderApplyCommand("apply", { host: "web-01", restartTimeoutSeconds: 60 }, bundle);
+        const p = parseApplyCommand(cmd)!;
+        assert.strictEqual(p.host, "web-01");
+        assert.deepStrictEqual(p.daemon, { debug: true });
+        assert.strictEqual(p.files["/etc/x.conf"], undefined);
+        assert.ok("/etc/x.conf" in p.files);
+        assert.strictEqual(parseApplyCommand("echo hi"), undefined);
+    });
+
+    it("diffs daemon.json keys, one level into objects", () => {
+        assert.deepStrictEqual(diffDaemon({ a: 1, "log-opts": { x: "1", y: "2" }, b: [1] }, { a: 1, "log-opts": { x: "1", y: "3" }, c: true }), [
+            { key: "b", from: [1], to: undefined },
+            { key: "c", from: undefined, to: true },
+            { key: "log-opts.y", from: "2", to: "3" },
+        ]);
+    });
+
+    it("batches: hosts in config order, rollout.batchSize, default 1", () => {
+        const hosts = JSON.stringify([{ name: "a" }, { name: "b" }, { name: "c" }]);
+        assert.deepStrictEqual(batchesFromConfig({ "dockfleet:hosts": hosts }), [["a"], ["b"], ["c"]]);
+        assert.deepStrictEqual(batchesFromConfig({ "dockfleet:hosts": hosts, "dockfleet:rollout": '{"batchSize":2}' }), [["a", "b"], ["c"]]);
+        assert.strictEqual(batchesFromConfig({}), undefined);
+    });
+
+    it("folds a replacement's three steps into one", () => {
+        const steps = normalizeSteps([
+            { op: "create-replacement", urn: "u", newState: { urn: "u", type: "t" } },
+            { op: "replace", urn: "u", diffReasons: ["x"] },
+            { op: "delete-replaced", urn: "u", oldState: { urn: "u", type: "t" } },
+            { op: "same", urn: "v" },
+        ]);
+        assert.strictEqual(steps.length, 1);
+        assert.strictEqual(steps[0].op, "replace");
+        assert.ok(steps[0].oldState && steps[0].newState);
+        assert.strictEqual(risks(steps).length, 1);
+    });
+
+    it("masks credentials in strings", () => {
+        assert.strictEqual(maskString("http://u:p4ss@h:3128"), "http://u:[secret]@h:3128");
+        assert.strictEqual(maskString("DB_PASSWORD=x run"), "DB_PASSWORD=[secret] run");
+        assert.strictEqual(maskString("-----BEGIN OPENSSH PRIVATE KEY-----\nabc"), "[secret]");
+        assert.strictEqual(maskString("http://***@h:3128"), "http://***@h:3128");
+    });
+
+    it("hostChanges skips commands that are not DockerHost applies", () => {
+        assert.deepStrictEqual(hostChanges([{ op: "update", urn: "urn:pulumi:s::p::command:remote:Command::x", newState: { urn: "", type: "command:remote:Command", inputs: { create: "echo" } } }], undefined), []);
+    });
+});
+
+describe("npm run preview:summary", () => {
+    it("reads --input and writes Markdown; bad usage exits 2", function () {
+        this.timeout(60000);
+        const root = path.join(__dirname, "..", "..");
+        const run = (args: string[]) => spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/preview-summary.ts", ...args], { cwd: root, encoding: "utf8" });
+        const ok = run(["--input", "test/fixtures/preview/edge-no-changes.json"]);
+        assert.strictEqual(ok.status, 0, ok.stderr);
+        assert.match(ok.stdout, /No changes/);
+        const bad = run([]);
+        assert.strictEqual(bad.status, 2);
+        assert.match(bad.stderr, /--stack NAME/);
+        const missing = run(["--input", "/nonexistent.json"]);
+        assert.strictEqual(missing.status, 2);
+    });
+
+    it("parses its arguments", () => {
+        assert.deepStrictEqual(parseArgs(["--stack", "prod"]), { stack: "prod", extra: [] });
+        assert.deepStrictEqual(parseArgs(["--input=x.json", "-o", "y.md"]), { input: "x.json", output: "y.md", extra: [] });
+        assert.deepStrictEqual(parseArgs(["-s", "dev", "--", "--refresh"]), { stack: "dev", extra: ["--refresh"] });
+        assert.throws(() => parseArgs(["--bogus"]), /unknown argument/);
+    });
+});
