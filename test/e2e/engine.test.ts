@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import { health, sandbox, sh, ssh } from "../contract/lib";
-import { STACK_FILE, applyLog, cleanHosts, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
+import { ROOT as ROOT_DIR, STACK_FILE, applyLog, cleanHosts, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
@@ -97,6 +97,18 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         const changes = Object.entries(res.summary.resourceChanges ?? {}).filter(([k]) => k !== "same");
         assert.deepStrictEqual(changes, []);
         assert.deepStrictEqual(hostMarks(), before, "apply.log lines and dockerd start times must not change");
+    });
+
+    it("the policy pack runs in a real preview of the local stack and passes", () => {
+        const before = process.env.PATH;
+        process.env.PATH = `${ROOT_DIR}/policy/bin:${before}`;
+        try {
+            const r = pulumiCli(["preview", "--policy-pack", "policy/entry"]);
+            assert.strictEqual(r.code, 0, r.out.slice(-3000));
+            assert.match(r.out, /dockfleet@v0\.1\.0/);
+        } finally {
+            process.env.PATH = before;
+        }
     });
 
     it("3. one key changed: preview --diff shows that key only; up applies it host by host", async () => {
