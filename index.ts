@@ -14,3 +14,4 @@ export const daemonJson = out.daemonJson;
 export const registryEndpoint = out.registryEndpoint;
 export const registryCatalogUrl = out.registryCatalogUrl;
 export const swarmServices = out.swarmServices;
+export const nfsVolumes = out.nfsVolumes;
