@@ -229,15 +229,23 @@ wait_healthy() {
     # The next batch may only start once this node serves again: as many swarm task containers
     # running (and not starting/unhealthy) as before the restart, capped (on managers, which can
     # ask) by the tasks the swarm still wants here, since services may be removed meanwhile.
-    local want=${TASKS_BEFORE:-0} have desired manager
+    # Right after a restart the agent may bring back an old task's container, which the manager
+    # then replaces: count only tasks the swarm wants here (managers can ask), and require the
+    # count to hold for STABLE_CHECKS consecutive checks.
+    local want=${TASKS_BEFORE:-0} have desired manager stable=0
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
         if [ "$manager" = true ]; then
-            desired=$(docker node ps self -q --filter desired-state=running 2>/dev/null | wc -l)
+            desired=$(docker node ps self -q --no-trunc --filter desired-state=running 2>/dev/null | wc -l)
             [ "$desired" -lt "$want" ] && want=$desired
         fi
-        have=$(ready_tasks)
-        [ "$have" -ge "$want" ] && break
+        have=$(ready_tasks "$manager")
+        if [ "$have" -ge "$want" ]; then
+            stable=$((stable + 1))
+            [ "$stable" -ge "${STABLE_CHECKS:-4}" ] && break
+        else
+            stable=0
+        fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
             if [ "$manager" = true ]; then
                 FAIL_STEP="wait for this node's swarm tasks ($have of $want running and healthy)"
@@ -246,18 +254,25 @@ wait_healthy() {
             say "warning: $have of $want swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
             break
         fi
-        sleep 0.5
+        sleep 2
     done
     return 0
 }
 
-# Running swarm task containers whose healthcheck (if any) is not starting or unhealthy.
+# Running swarm task containers whose healthcheck (if any) is not starting or unhealthy; on a
+# manager ($1 = true) only those of tasks the swarm still wants running on this node.
 ready_tasks() {
-    local all bad
-    all=$(docker ps -q --filter label=com.docker.swarm.task.id 2>/dev/null | wc -l)
-    bad=$( (docker ps -q --filter label=com.docker.swarm.task.id --filter health=starting 2>/dev/null
-        docker ps -q --filter label=com.docker.swarm.task.id --filter health=unhealthy 2>/dev/null) | wc -l)
-    echo $((all - bad))
+    local wanted="" id status n=0
+    if [ "${1:-false}" = true ]; then
+        wanted=$(docker node ps self -q --no-trunc --filter desired-state=running 2>/dev/null || true)
+    fi
+    while read -r id status; do
+        [ -n "$id" ] || continue
+        case "$status" in *"(health: starting)"* | *"(unhealthy)"*) continue ;; esac
+        if [ "${1:-false}" = true ] && ! printf '%s\n' "$wanted" | grep -qx "$id"; then continue; fi
+        n=$((n + 1))
+    done < <(docker ps --filter label=com.docker.swarm.task.id --format '{{.Label "com.docker.swarm.task.id"}} {{.Status}}' 2>/dev/null)
+    echo "$n"
 }
 
 smoke() {
@@ -405,7 +420,7 @@ converge() {
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
     TASKS_BEFORE=0
-    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks)
+    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)")
     start=$(date +%s)
     save_self
     touch "$STATE/in-progress"
