@@ -102,7 +102,7 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
         return answers.filter(Boolean).length;
     }
 
-    it(`a change to every host in batches of 1 never takes the service down (target: >= ${REPLICAS - 1} serving, printed)`, async () => {
+    it(`a change to every host in batches of 1 keeps >= ${REPLICAS - 1} of ${REPLICAS} tasks serving the whole time`, async () => {
         let sampling = true;
         const sampler = (async () => {
             while (sampling) {
@@ -121,12 +121,8 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
         await sampler;
         console.log(`      rollout took ${secs.toFixed(1)} s; ${samples.length} samples; min healthy ${Math.min(...samples)} of ${REPLICAS}`);
         assert.ok(samples.length > 10, "enough samples");
-        // Target (issue 3): >= replicas-1 serving the whole time. Measured here: it dips to 1 while
-        // a restarted node's task is rescheduled (see the closing note); the assertion below is the
-        // weaker invariant that holds (never a full outage), and the gap is printed on every run.
         const min = Math.min(...samples);
-        if (min < REPLICAS - 1) console.log(`      NOT MET: target >= ${REPLICAS - 1} serving; measured min ${min} (samples ${samples.join(",")})`);
-        assert.ok(min >= 1, `full outage during the rollout: ${samples.join(",")}`);
+        assert.ok(min >= REPLICAS - 1, `serving tasks dropped to ${min}: ${samples.join(",")}`);
         for (const h of ["host1", "host2", "host3"]) assert.ok(sh(h, "docker info --format '{{json .Labels}}'").includes("rolled=yes"));
     });
 });
