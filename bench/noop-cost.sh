@@ -73,9 +73,9 @@ timed() {
     awk -v n="$name" -v a="$t1" -v b="$t0" 'BEGIN{printf "%s %.2f\n", n, a-b}' >>"$WORK/times.txt"
 }
 empty_preview() { (cd "$EMPTY" && pulumi preview --non-interactive --stack bench-empty); }
-noop_up() { bench_pulumi up --yes; }
-noop_up_skip() { bench_pulumi up --yes --skip-preview; }
-df_preview() { bench_pulumi preview; }
+noop_up() { bench_pulumi up --yes "${BENCH_UP_ARGS[@]}"; }
+noop_up_skip() { bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}"; }
+df_preview() { bench_pulumi preview "${BENCH_UP_ARGS[@]}"; }
 
 : >"$WORK/times.txt"
 : >"$WORK/effects.txt"
