@@ -99,6 +99,7 @@ describe("stack config loading", () => {
         ["restart timeout too short", (c) => { c["dockfleet:rollout"] = { restartTimeoutSeconds: 2 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.restartTimeoutSeconds", /between 10 and 900/],
         ["proxy URL garbage (value hidden)", (c) => { c["dockfleet:httpProxy"] = "proxy.example:3128 user:pw"; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /not a proxy URL .*value hidden/],
         ["proxy secret stored in plain text", (c) => { void c; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /stored in plain text; run: pulumi config set --secret dockfleet:httpProxy <value> --stack test/],
+        ["SSH key file missing", (c) => { delete c["dockfleet:sshPrivateKey"]; c["dockfleet:ssh"] = { privateKeyPath: "/nonexistent/id_ed25519" }; }, 'DockerFleet "fleet"', "dockfleet:ssh.privateKeyPath", /does not exist on this machine/],
         ["no SSH key at all", (c) => { delete c["dockfleet:sshPrivateKey"]; }, 'DockerFleet "fleet"', "dockfleet:sshPrivateKey", /pulumi config set --secret dockfleet:sshPrivateKey/],
         ["registry:3 with swift", (c) => { registry(c).image = "registry:3.0.0"; }, 'Registry "registry"', "dockfleet:registry.image", /registry 3, which has no swift storage driver/],
         ["floating registry tag with swift", (c) => { registry(c).image = "registry:2"; }, 'Registry "registry"', "dockfleet:registry.image", /pinned to a 2.8.x tag/],

@@ -1,3 +1,4 @@
+import * as fs from "fs";
 import { ZodIssue } from "zod";
 import { DockfleetConfigError, Issue, IssueContext, error, nest } from "../components/common/issues";
 import { FleetHost, validateFleet } from "../components/docker-host/docker-fleet";
@@ -108,6 +109,9 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         ...(c.rollout ?? {}),
     });
     add('DockerFleet "fleet"', fleetIssues.map((i) => ({ ...i, field: configField(i.field) })));
+    if (c.ssh?.privateKeyPath && !secrets.sshPrivateKey && !fs.existsSync(c.ssh.privateKeyPath)) {
+        add('DockerFleet "fleet"', [error(`${NAMESPACE}:ssh.privateKeyPath`, `${c.ssh.privateKeyPath} does not exist on this machine (for the local stack: npm run sandbox:up)`)]);
+    }
     if (!secrets.sshPrivateKey && !c.ssh?.privateKeyPath) {
         add('DockerFleet "fleet"', [error(`${NAMESPACE}:sshPrivateKey`, `no SSH key: set ${NAMESPACE}:ssh.privateKeyPath, or run: pulumi config set --secret ${NAMESPACE}:sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)" --stack ${stack}`)]);
     }
