@@ -13,7 +13,8 @@ marker=${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}/local-sandbox-
 pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 current=$(sha256sum "$sandbox/ssh/id_ed25519.pub" 2>/dev/null | cut -c1-16 || echo none)
 if pulumi stack select local --non-interactive 2>/dev/null; then
-    if [ -f "$marker" ] && [ "$(cat "$marker")" != "$current" ]; then
+    # no marker: deployed by an older dockfleet that did not record its sandbox; start afresh too
+    if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$current" ]; then
         echo "local-stack: the sandbox was rebuilt since the last deploy; starting the local stack afresh" >&2
         pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
         pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
