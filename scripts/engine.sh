@@ -5,6 +5,8 @@
 # ambient plugins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Go is installed under /usr/local/go on these machines; a non-login shell may not have it on PATH.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; fi
 t0=$(date +%s)
 engine=$(bash tools/pulumi-engine/build.sh | tail -1)
 cmd=$(bash tools/pulumi-resource-command/build.sh | tail -1)
