@@ -43,7 +43,8 @@ export function buildProgram(cfg: LoadedConfig) {
 
     const ssh = c.ssh ?? {};
     const privateKey = pulumi.secret(cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8"));
-    const registryAddress = c.registry ? `${c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)!.address}:${c.registry.port ?? 5000}` : undefined;
+    const registryHost = c.registry ? c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)!.address : undefined;
+    const registryAddress = registryHost ? `${registryHost}:${c.registry!.port ?? 5000}` : undefined;
 
     let fleet: DockerFleet | undefined;
     if (cfg.parts.has("daemon")) {
@@ -101,7 +102,7 @@ export function buildProgram(cfg: LoadedConfig) {
             : r.storage.kind === "s3" ? { ...r.storage, secretKey: pulumi.secret(cfg.secrets.s3SecretKey!) }
             : r.storage;
         registry = new Registry("registry", {
-            host: r.address ?? c.hosts.find((h) => h.name === r.onHost)!.address,
+            host: registryHost!,
             port: r.port,
             image: r.image,
             storage,

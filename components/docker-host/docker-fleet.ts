@@ -68,7 +68,9 @@ export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<
     const names = new Set<string>();
     const addrs = new Set<string>();
     const anySwarm = a.hosts.some((h) => (h.role ?? "none") !== "none");
-    issues.push(...validateDaemonConfig(a.daemon ?? {}, { engineVersion: a.engineVersion, swarm: anySwarm }));
+    const fleetIssues = validateDaemonConfig(a.daemon ?? {}, { engineVersion: a.engineVersion, swarm: anySwarm });
+    issues.push(...fleetIssues);
+    const fleetLevel = new Set(fleetIssues.map((x) => x.field + x.message));
     a.hosts.forEach((h, i) => {
         if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(h.name ?? "")) issues.push(error(`hosts[${i}].name`, `"${h.name}" must be a host name (letters, digits, "-")`));
         if (names.has(h.name)) issues.push(error(`hosts[${i}].name`, `duplicate host name "${h.name}"`));
@@ -81,7 +83,6 @@ export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<
         if (h.daemon || h.engineVersion) {
             // Report what this host's overrides or engine version add; fleet-level problems were reported once above.
             const merged = mergeDaemon(a.daemon ?? {}, h.daemon);
-            const fleetLevel = new Set(validateDaemonConfig(a.daemon ?? {}, { engineVersion: a.engineVersion, swarm: anySwarm }).map((x) => x.field + x.message));
             for (const issue of validateDaemonConfig(merged, { engineVersion: h.engineVersion ?? a.engineVersion, swarm: (h.role ?? "none") !== "none" })) {
                 if (!fleetLevel.has(issue.field + issue.message)) issues.push({ ...issue, field: `hosts[${i}].${issue.field}` });
             }
