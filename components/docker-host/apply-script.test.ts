@@ -23,12 +23,16 @@ exit 0
 `,
     docker: `#!/bin/bash
 echo "docker $*" >> "$FAKE/calls"
+# Swarm tasks as a scripted sequence: $FAKE/tasks/<n>.node (docker node ps) and <n>.ps (docker
+# ps) describe poll n; each docker ps call moves to the next poll, the last one repeats.
+step() { local n; n=$(cat "$1/polls" 2>/dev/null | wc -l); STEP=$n; while [ "$STEP" -gt 0 ] && [ ! -e "$1/$STEP.ps" ]; do STEP=$((STEP - 1)); done; }
 case "$1" in
   version) [ -f "$FAKE/up" ] ;;
   info) [ -f "$FAKE/up" ] || exit 1; if [ -f "$FAKE/swarm" ]; then
-          case "$*" in *ControlAvailable*) echo "active/true" ;; *) echo active ;; esac
-        else case "$*" in *ControlAvailable*) echo "inactive/false" ;; *) echo inactive ;; esac; fi ;;
-  node) echo ready ;;
+          case "$*" in *LocalNodeState*ControlAvailable*) echo "active/true" ;; *ControlAvailable*) echo true ;; *) echo active ;; esac
+        else case "$*" in *LocalNodeState*ControlAvailable*) echo "inactive/false" ;; *ControlAvailable*) echo false ;; *) echo inactive ;; esac; fi ;;
+  node) if [ "$2" = ps ]; then step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
+  ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls" ;;
   image) [ -f "$FAKE/no-image" ] && exit 1; exit 0 ;;
   pull) echo "Error response from daemon: Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
   run) if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
@@ -258,6 +262,59 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(read(env, DJ), good);
         assert.ok(exists(env, "../fake/up"));
+    });
+
+    // Swarm task wait (issue 3): poll 0 is the state before the restart, polls 1.. after it.
+    function swarmTasks(env: Env, polls: Array<{ node: string; ps: string }>) {
+        fs.writeFileSync(path.join(env.fake, "swarm"), "");
+        const dir = path.join(env.fake, "tasks");
+        fs.mkdirSync(dir, { recursive: true });
+        polls.forEach((p, i) => {
+            fs.writeFileSync(path.join(dir, `${i}.node`), p.node ? p.node + "\n" : "");
+            fs.writeFileSync(path.join(dir, `${i}.ps`), p.ps ? p.ps + "\n" : "");
+        });
+    }
+    const FAST_POLL = { STABLE_CHECKS: "2", TASK_POLL_SECONDS: "0.1" };
+
+    it("waits for a replacement task that is still 'ready' after the restart, then for it to be healthy", () => {
+        const env = mkEnv();
+        swarmTasks(env, [
+            { node: "old Running", ps: "old Up 5 minutes (healthy)" },
+            { node: "new Ready", ps: "" },
+            { node: "new Ready", ps: "" },
+            { node: "new Running", ps: "new Up Less than a second (health: starting)" },
+            { node: "new Running", ps: "new Up 2 seconds (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
+        // poll 0 before the restart, polls 1-3 not ready, then 2 stable checks on the last poll
+        assert.ok(count(env, "tasks/polls") >= 6, `returned after ${count(env, "tasks/polls")} polls`);
+    });
+
+    it("a task whose healthcheck was still starting before the restart is waited for too", () => {
+        const env = mkEnv();
+        swarmTasks(env, [
+            { node: "old Running", ps: "old Up 1 second (health: starting)" },
+            { node: "old Running", ps: "" },
+            { node: "old Running", ps: "old Up 1 second (health: starting)" },
+            { node: "old Running", ps: "old Up 3 seconds (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
+        assert.ok(count(env, "tasks/polls") >= 5, `returned after ${count(env, "tasks/polls")} polls`);
+    });
+
+    it("tasks the swarm no longer wants here (service removed meanwhile) are not waited for", () => {
+        const env = mkEnv();
+        swarmTasks(env, [
+            { node: "a Running\nb Running", ps: "a Up 5 minutes (healthy)\nb Up 5 minutes" },
+            { node: "a Running", ps: "a Up 1 second (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 2\)/);
     });
 
     it("arms a rollback guard timer before touching files", () => {

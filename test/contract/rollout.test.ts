@@ -78,6 +78,7 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
     const SERVICE = "dfroll";
     const REPLICAS = 3;
     const samples: number[] = [];
+    const timeline: string[] = [];
 
     before(async () => {
         sandbox();
@@ -94,26 +95,37 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
     });
 
     // Availability as clients see it: each task publishes port 18090 in host mode; a host counts
-    // when its task answers HTTP within 1 s (the healthcheck probes the same page).
-    async function healthy(): Promise<number> {
-        const answers = await Promise.all(sandbox().hosts.map((h) => new Promise<boolean>((resolve) => {
-            execFile("curl", ["-sf", "--max-time", "1", `http://${h.address}:18090/`], (err) => resolve(!err));
+    // when its task answers HTTP within 2 s (the healthcheck probes the same page; 1 s proved too
+    // tight on a 2-core machine, where starting ssh and the apply stalled every curl at once).
+    async function serving(): Promise<boolean[]> {
+        return Promise.all(sandbox().hosts.map((h) => new Promise<boolean>((resolve) => {
+            execFile("curl", ["-sf", "--max-time", "2", `http://${h.address}:18090/`], (err) => resolve(!err));
         })));
-        return answers.filter(Boolean).length;
+    }
+    async function healthy(): Promise<number> {
+        return (await serving()).filter(Boolean).length;
     }
 
-    it(`a change to every host in batches of 1 succeeds everywhere; availability sampled and printed (target >= ${REPLICAS - 1} of ${REPLICAS})`, async () => {
+    it(`a change to every host in batches of 1 succeeds everywhere; never fewer than ${REPLICAS - 1} of ${REPLICAS} replicas serving`, async () => {
         let sampling = true;
+        let last = "";
+        const t = Date.now();
         const sampler = (async () => {
             while (sampling) {
-                samples.push(await healthy());
+                const at = ((Date.now() - t) / 1000).toFixed(1);
+                const s = await serving();
+                samples.push(s.filter(Boolean).length);
+                const pattern = s.map((x) => (x ? "+" : "-")).join("");
+                if (pattern !== last) timeline.push(`${at} ${pattern}`); // changes only
+                last = pattern;
                 await sleep(500);
             }
         })();
         const daemon = { logDriver: "json-file", logOpts: { "max-size": "20m" }, labels: { rolled: "yes" } };
-        const t = Date.now();
         for (const batch of restartBatches(["host1", "host2", "host3"], 1)) {
+            timeline.push(`${((Date.now() - t) / 1000).toFixed(1)} apply ${batch.join(",")} starts`);
             const runs = await Promise.all(batch.map((h) => pushAsync(h, daemon)));
+            timeline.push(`${((Date.now() - t) / 1000).toFixed(1)} apply ${batch.join(",")} done`);
             runs.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         }
         const secs = (Date.now() - t) / 1000;
@@ -121,13 +133,13 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
         await sampler;
         console.log(`      rollout took ${secs.toFixed(1)} s; ${samples.length} samples; min healthy ${Math.min(...samples)} of ${REPLICAS}`);
         assert.ok(samples.length > 10, "enough samples");
-        // Target (issue 3): >= replicas-1 serving the whole time. NOT MET on this sandbox yet: a
-        // restarted node's task is replaced by the manager after the node reports it running, and
-        // availability dips below replicas-1 (sometimes to 0). Measured and printed on every run,
-        // loudly, until the apply script's task wait is fixed; see the closing note of issue 3.
         const min = Math.min(...samples);
         const below = samples.filter((n) => n < REPLICAS - 1).length;
-        console.log(`      AVAILABILITY ${min >= REPLICAS - 1 ? "MET" : "NOT MET"}: min ${min} of ${REPLICAS} serving, ${below * 0.5} s below ${REPLICAS - 1} (samples ${samples.join(",")})`);
+        console.log(`      AVAILABILITY ${min >= REPLICAS - 1 ? "MET" : "NOT MET"}: min ${min} of ${REPLICAS} serving, ${below * 0.5} s below ${REPLICAS - 1}`);
+        console.log(`      timeline (s since start; host1..3 serving +/-, at each change):\n${timeline.map((l) => `        ${l}`).join("\n")}`);
+        // Target (issue 3): >= replicas-1 serving the whole time. The apply script holds the next
+        // batch until this node's tasks are back, running and healthy (see wait_healthy).
+        assert.ok(min >= REPLICAS - 1, `availability fell to ${min} of ${REPLICAS} (${below * 0.5} s below ${REPLICAS - 1}); timeline above`);
         for (const h of ["host1", "host2", "host3"]) assert.ok(sh(h, "docker info --format '{{json .Labels}}'").includes("rolled=yes"));
     });
 });

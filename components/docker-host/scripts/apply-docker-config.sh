@@ -227,48 +227,66 @@ wait_healthy() {
         done
     fi
     # The next batch may only start once this node serves again: as many swarm task containers
-    # running (and not starting/unhealthy) as before the restart, capped (on managers, which can
-    # ask) by the tasks the swarm still wants here, since services may be removed meanwhile.
-    # Right after a restart the agent may bring back an old task's container, which the manager
-    # then replaces: count only tasks the swarm wants here (managers can ask), and require the
-    # count to hold for STABLE_CHECKS consecutive checks.
-    local want=${TASKS_BEFORE:-0} have desired manager stable=0
+    # running and healthy as were running and not unhealthy before it. On a manager, which can ask
+    # the swarm, only tasks the swarm wants here count, and the target is capped per check by the
+    # tasks it wants here (desired running or ready: a replacement task waits in "ready" while
+    # its predecessor shuts down), since services may be removed meanwhile. The cap is never
+    # kept: lowering it for good on a replacement's transient state let the next batch start
+    # while this node's task was still starting (issue 3). Right after a restart the agent may
+    # bring back an old task's container that the manager then replaces, so the count must also
+    # hold for STABLE_CHECKS consecutive checks.
+    local want=${TASKS_BEFORE:-0} target have manager stable=0
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
+        target=$want
         if [ "$manager" = true ]; then
-            desired=$(docker node ps self -q --no-trunc --filter desired-state=running 2>/dev/null | wc -l)
-            [ "$desired" -lt "$want" ] && want=$desired
+            have=$(wanted_tasks | wc -l)
+            [ "$have" -lt "$target" ] && target=$have
         fi
         have=$(ready_tasks "$manager")
-        if [ "$have" -ge "$want" ]; then
+        if [ "$have" -ge "$target" ]; then
             stable=$((stable + 1))
-            [ "$stable" -ge "${STABLE_CHECKS:-4}" ] && break
+            if [ "$stable" -ge "${STABLE_CHECKS:-4}" ]; then
+                say "swarm tasks back: $have running and healthy (before the restart: $want)"
+                break
+            fi
         else
             stable=0
         fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
             if [ "$manager" = true ]; then
-                FAIL_STEP="wait for this node's swarm tasks ($have of $want running and healthy)"
+                FAIL_STEP="wait for this node's swarm tasks ($have of $target running and healthy)"
                 return 1
             fi
-            say "warning: $have of $want swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
+            say "warning: $have of $target swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
             break
         fi
-        sleep 2
+        sleep "${TASK_POLL_SECONDS:-2}"
     done
     return 0
 }
 
-# Running swarm task containers whose healthcheck (if any) is not starting or unhealthy; on a
-# manager ($1 = true) only those of tasks the swarm still wants running on this node.
+# Tasks the swarm wants on this node (manager only): "<task id> <desired state>" per line.
+wanted_tasks() {
+    docker node ps self --no-trunc --filter desired-state=running --filter desired-state=ready \
+        --format '{{.ID}} {{.DesiredState}}' 2>/dev/null || true
+}
+
+# Running swarm task containers whose healthcheck (if any) passes; on a manager ($1 = true) only
+# those of tasks the swarm still wants running on this node. With $2 = before, tasks whose
+# healthcheck is still starting count too: they were coming up before the restart and must be
+# back (and healthy) after it.
 ready_tasks() {
     local wanted="" id status n=0
     if [ "${1:-false}" = true ]; then
-        wanted=$(docker node ps self -q --no-trunc --filter desired-state=running 2>/dev/null || true)
+        wanted=$(wanted_tasks | sed -n 's/ Running$//p')
     fi
     while read -r id status; do
         [ -n "$id" ] || continue
-        case "$status" in *"(health: starting)"* | *"(unhealthy)"*) continue ;; esac
+        case "$status" in
+            *"(unhealthy)"*) continue ;;
+            *"(health: starting)"*) [ "${2:-}" = before ] || continue ;;
+        esac
         if [ "${1:-false}" = true ] && ! printf '%s\n' "$wanted" | grep -qx "$id"; then continue; fi
         n=$((n + 1))
     done < <(docker ps --filter label=com.docker.swarm.task.id --format '{{.Label "com.docker.swarm.task.id"}} {{.Status}}' 2>/dev/null)
@@ -420,7 +438,7 @@ converge() {
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
     TASKS_BEFORE=0
-    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)")
+    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)" before)
     start=$(date +%s)
     save_self
     touch "$STATE/in-progress"
