@@ -102,7 +102,7 @@ setup_bench_stack() {
     # shellcheck source=scripts/env.sh
     source "$BENCH_ROOT/scripts/env.sh"
     WORK=$(mktemp -d /tmp/dockfleet-bench.XXXXXX)
-    cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/package.json" "$BENCH_ROOT/tsconfig.json" \
+    cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/package.json" "$BENCH_ROOT/tsconfig.json" "$BENCH_ROOT/tsconfig.pulumi.json" \
         "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
     mkdir -p "$WORK/stacks"
     cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
@@ -186,7 +186,9 @@ teardown_bench_stack() {
                 note "destroying stack '$BENCH_STACK' (restores the hosts' pre-dockfleet docker files)"
                 use_config base
                 bench_pulumi destroy --yes --skip-preview >"$WORK/destroy.log" 2>&1 || { note "destroy FAILED, see $WORK/destroy.log (stack and $WORK kept)"; return 1; }
-                bench_pulumi stack rm "$BENCH_STACK" --yes >/dev/null 2>&1 || true
+                # not bench_pulumi: `stack rm` refuses a --stack flag next to its argument
+                (cd "$WORK" && pulumi --non-interactive stack rm "$BENCH_STACK" --yes >/dev/null 2>&1) ||
+                    note "warning: 'pulumi stack rm $BENCH_STACK' failed; remove it by hand before the next run"
             fi
             ;;
         local | local-targeted)
@@ -256,6 +258,7 @@ stop_sampler() { kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>
 # (seconds below = sample intervals whose total healthy was < replicas-1).
 summarize_samples() {
     awk -v s="$2" -v e="$3" -v need=$((PROBE_REPLICAS - 1)) '
+        BEGIN { n = 0 } # an unset n would file the first sample under index ""
         $1 >= s && $1 <= e { t[n] = $1; v[n] = ($2 + $3 + $4); n++ }
         END {
             if (n == 0) { print "NA NA 0"; exit }

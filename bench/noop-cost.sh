@@ -45,7 +45,7 @@ runtime:
 EOF
 echo 'export {};' >"$EMPTY/index.ts"
 echo '{"name": "bench-empty", "private": true, "main": "index.ts"}' >"$EMPTY/package.json"
-cp "$BENCH_ROOT/tsconfig.json" "$EMPTY/"
+cp "$BENCH_ROOT/tsconfig.json" "$BENCH_ROOT/tsconfig.pulumi.json" "$EMPTY/" # the same compile settings as dockfleet (transpile-only)
 ln -s "$BENCH_ROOT/node_modules" "$EMPTY/node_modules"
 (cd "$EMPTY" && pulumi stack init bench-empty --non-interactive --secrets-provider passphrase >/dev/null)
 

@@ -2,10 +2,8 @@
 // the swarm stack with healthchecks, the stand-alone NFS volume — real `pulumi up` on the sandbox.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import { Stack } from "@pulumi/pulumi/automation";
 import { eventually, sandbox, sh, sleep, ssh } from "../contract/lib";
-import { STACK_FILE, cleanHosts, loadEngineEnv, localStack } from "./lib";
+import { useLocalStack } from "./lib";
 
 const REG = "10.232.0.11:5000";
 
@@ -21,26 +19,14 @@ function healthyWeb(): number {
 
 describe("e2e: registry, swarm stack and NFS volume through the docker provider", function () {
     this.timeout(1800000);
-    let stack: Stack;
-    let stackFileBefore = "";
     const log: string[] = [];
     const collect = (s: string) => log.push(s);
-
-    before(async () => {
-        sandbox();
-        loadEngineEnv();
-        stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
-        stack = await localStack();
-        cleanHosts(ssh);
-    });
-    after(async () => {
-        fs.writeFileSync(STACK_FILE, stackFileBefore);
-        if (stack) await stack.destroy({ onOutput: collect });
-    });
+    before(() => sandbox());
+    const local = useLocalStack(ssh, collect);
 
     it("up creates the registry, the stack's services and the volume; the outputs say where", async () => {
         const t = Date.now();
-        const res = await stack.up({ onOutput: collect });
+        const res = await local.stack.up({ onOutput: collect });
         console.log(`      up from nothing (all parts): ${((Date.now() - t) / 1000).toFixed(1)} s`);
         assert.strictEqual(res.summary.result, "succeeded");
         assert.strictEqual(res.outputs.registryEndpoint.value, REG);
@@ -75,16 +61,16 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
     });
 
     it("a no-op up shows zero changes (no perpetual diffs in durations or restart-policy defaults)", async () => {
-        const pv = await stack.preview({ onOutput: collect, diff: true });
+        const pv = await local.stack.preview({ onOutput: collect, diff: true });
         assert.deepStrictEqual(Object.keys(pv.changeSummary), ["same"], pv.stdout.split("\n").filter((l) => /^\s+[~+-]/.test(l)).slice(0, 40).join("\n"));
     });
 
     it("a healthcheck change rolls the service with its update config, keeping >= 2 of 3 tasks healthy", async () => {
-        await stack.setConfig("dockfleet:stacks.web.services.httpd.healthcheck.interval", { value: "3s" }, true);
+        await local.stack.setConfig("dockfleet:stacks.web.services.httpd.healthcheck.interval", { value: "3s" }, true);
         const samples: number[] = [];
         let sampling = true;
         const sampler = (async () => { while (sampling) { samples.push(healthyWeb()); await sleep(500); } })();
-        const res = await stack.up({ onOutput: collect });
+        const res = await local.stack.up({ onOutput: collect });
         await eventually(() => healthyWeb() === 3, 120000, "3 healthy web tasks after the update");
         sampling = false;
         await sampler;
@@ -98,7 +84,7 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
     });
 
     it("destroy removes the registry, services, network and volume", async () => {
-        await stack.destroy({ onOutput: collect });
+        await local.stack.destroy({ onOutput: collect });
         assert.notStrictEqual(ssh("host1", "docker inspect registry").code, 0);
         assert.strictEqual(sh("host1", "docker service ls -q --filter name=web_"), "");
         assert.strictEqual(sh("host1", "docker network ls -q --filter name=web_"), "");

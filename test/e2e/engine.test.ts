@@ -2,9 +2,8 @@
 // sandbox hosts, through the Automation API.
 import * as assert from "assert";
 import * as fs from "fs";
-import { Stack } from "@pulumi/pulumi/automation";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
-import { ROOT as ROOT_DIR, STACK_FILE, applyLog, cleanHosts, loadEngineEnv, localStack, pulumiCli, readTree } from "./lib";
+import { ROOT as ROOT_DIR, applyLog, pulumiCli, readTree, useLocalStack } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
@@ -55,28 +54,13 @@ function assertBatchOrder(w: Record<string, [number, number]>, hosts: string[]) 
 
 describe("e2e: the local stack on the real Pulumi engine", function () {
     this.timeout(1800000);
-    let stack: Stack;
-    let stackFileBefore = "";
     const outputs: string[] = [];
     const collect = (s: string) => outputs.push(s);
-
-    before(async () => {
-        sandbox();
-        loadEngineEnv();
-        stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
-        stack = await localStack();
-        // from nothing: a fresh backend (loadEngineEnv) and hosts without dockfleet files
-        cleanHosts(ssh);
-    });
-
-    after(async () => {
-        fs.writeFileSync(STACK_FILE, stackFileBefore);
-        console.log(`      e2e timings:\n${timings.map((t) => `        ${t}`).join("\n")}`);
-        if (stack && process.env.DOCKFLEET_KEEP_E2E !== "1") await stack.destroy({ onOutput: collect });
-    });
+    before(() => sandbox());
+    const local = useLocalStack(ssh, collect, () => console.log(`      e2e timings:\n${timings.map((t) => `        ${t}`).join("\n")}`));
 
     it("1. up from nothing: every host gets daemon.json and the proxy drop-in, restarted one batch at a time", async () => {
-        const res = await timed("up from nothing", () => stack.up({ onOutput: collect }));
+        const res = await timed("up from nothing", () => local.stack.up({ onOutput: collect }));
         assert.strictEqual(res.summary.result, "succeeded");
         for (const h of HOSTS) {
             const info = JSON.parse(sh(h, "docker info --format '{{json .}}'"));
@@ -93,7 +77,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
 
     it("2. no-op up: zero changes, zero remote commands, zero dockerd restarts", async () => {
         const before = hostMarks();
-        const res = await timed("no-op up", () => stack.up({ onOutput: collect }));
+        const res = await timed("no-op up", () => local.stack.up({ onOutput: collect }));
         const changes = Object.entries(res.summary.resourceChanges ?? {}).filter(([k]) => k !== "same");
         assert.deepStrictEqual(changes, []);
         assert.deepStrictEqual(hostMarks(), before, "apply.log lines and dockerd start times must not change");
@@ -112,14 +96,14 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
     });
 
     it("3. one key changed: preview --diff shows that key only; up applies it host by host", async () => {
-        await stack.setConfig("dockfleet:daemon.logOpts.max-size", { value: "20m" }, true);
-        const pv = await timed("preview --diff (one key)", () => stack.preview({ diff: true, onOutput: collect }));
+        await local.stack.setConfig("dockfleet:daemon.logOpts.max-size", { value: "20m" }, true);
+        const pv = await timed("preview --diff (one key)", () => local.stack.preview({ diff: true, onOutput: collect }));
         assert.deepStrictEqual(pv.changeSummary, { same: pv.changeSummary.same, update: 3 }, JSON.stringify(pv.changeSummary));
         assert.match(pv.stdout, /-\s+"max-size": "10m"/);
         assert.match(pv.stdout, /\+\s+"max-size": "20m"/);
         const changedLines = pv.stdout.split("\n").filter((l) => /^\s+[-+]\s+"/.test(l));
         assert.deepStrictEqual([...new Set(changedLines.map((l) => l.trim().replace(/\s+/g, " ")))].sort(), ['+ "max-size": "20m"', '- "max-size": "10m"'].sort(), changedLines.join("\n"));
-        const res = await timed("up (one key)", () => stack.up({ onOutput: collect }));
+        const res = await timed("up (one key)", () => local.stack.up({ onOutput: collect }));
         assert.strictEqual(res.summary.resourceChanges?.update, 3);
         for (const h of HOSTS) assert.match(sh(h, `cat ${DJ}`), /"max-size": "20m"/);
         assertBatchOrder(applyWindows(), HOSTS);
@@ -128,11 +112,11 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
     it("4. a config dockerd rejects on restart: up fails naming the host and dockerd's error; the host keeps its previous config; fixing it converges", async () => {
         const good = sh("host1", `sha256sum ${DJ}`);
         // 10.232.0.12 exists only on host2: host1's dockerd cannot bind it and refuses to start
-        await stack.setConfig("dockfleet:daemon.metricsAddr", { value: "10.232.0.12:9323" }, true);
+        await local.stack.setConfig("dockfleet:daemon.metricsAddr", { value: "10.232.0.12:9323" }, true);
         let err = "";
         await timed("up (bad config, rolled back)", async () => {
             try {
-                await stack.up({ onOutput: collect });
+                await local.stack.up({ onOutput: collect });
             } catch (e) {
                 err = String((e as Error).message);
             }
@@ -142,27 +126,27 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         assert.strictEqual(sh("host1", `sha256sum ${DJ}`), good, "host1 is back on its previous daemon.json");
         assert.deepStrictEqual(health("host1"), { active: "active", swarm: "active", ready: "ready" });
         assert.doesNotMatch(sh("host2", `cat ${DJ}`), /10\.232\.0\.12:9323/, "the next batch was not started");
-        const exported = await stack.exportStack();
+        const exported = await local.stack.exportStack();
         assert.ok(exported.deployment.resources.length > 0, "state is readable");
-        await stack.setConfig("dockfleet:daemon.metricsAddr", { value: "0.0.0.0:9323" }, true);
-        const fixed = await timed("up (fixed)", () => stack.up({ onOutput: collect }));
+        await local.stack.setConfig("dockfleet:daemon.metricsAddr", { value: "0.0.0.0:9323" }, true);
+        const fixed = await timed("up (fixed)", () => local.stack.up({ onOutput: collect }));
         assert.strictEqual(fixed.summary.result, "succeeded");
-        const again = await stack.preview({ onOutput: collect });
+        const again = await local.stack.preview({ onOutput: collect });
         assert.deepStrictEqual(Object.keys(again.changeSummary), ["same"]);
     });
 
     it("7. drift: a hand edit of daemon.json shows in the next preview, and up repairs it", async () => {
         sh("host2", `sed -i 's/"debug": false/"debug": true/' ${DJ}`);
-        const pv = await timed("preview after a hand edit", () => stack.preview({ diff: true, onOutput: collect }));
+        const pv = await timed("preview after a hand edit", () => local.stack.preview({ diff: true, onOutput: collect }));
         assert.strictEqual(pv.changeSummary.update, 1, JSON.stringify(pv.changeSummary));
         assert.match(pv.stdout, /host2-apply/);
         assert.match(pv.stdout, /drift \/etc\/docker\/daemon.json/);
-        await timed("up (repair drift)", () => stack.up({ onOutput: collect }));
+        await timed("up (repair drift)", () => local.stack.up({ onOutput: collect }));
         assert.match(sh("host2", `cat ${DJ}`), /"debug": false/);
         assert.strictEqual(JSON.parse(sh("host2", "docker info --format '{{json .Debug}}'")), false);
         // the drift marker clears on the next up (one more no-op run of the host's script), then nothing
-        await stack.up({ onOutput: collect });
-        const quiet = await stack.preview({ onOutput: collect });
+        await local.stack.up({ onOutput: collect });
+        const quiet = await local.stack.preview({ onOutput: collect });
         assert.deepStrictEqual(Object.keys(quiet.changeSummary), ["same"]);
     });
 
@@ -190,7 +174,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
     });
 
     it("6. destroy returns hosts to their pre-dockfleet config (and keeps it when onDelete is keep)", async () => {
-        await timed("destroy (restore)", () => stack.destroy({ onOutput: collect }));
+        await timed("destroy (restore)", () => local.stack.destroy({ onOutput: collect }));
         for (const h of HOSTS) {
             assert.strictEqual(ssh(h, `test -e ${DJ}`).code, 1, `${h}: daemon.json existed before dockfleet? it did not`);
             assert.strictEqual(ssh(h, `test -e ${PROXY_DROPIN}`).code, 1);
@@ -198,9 +182,9 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
             await eventually(() => JSON.stringify(health(h)) === JSON.stringify({ active: "active", swarm: "active", ready: "ready" }), 60000, `${h} active and Ready`);
         }
         assert.notStrictEqual(ssh("host1", "systemctl is-active heartbeat").stdout.trim(), "active");
-        await stack.setConfig("dockfleet:rollout.onDelete", { value: "keep" }, true);
-        await timed("up (onDelete keep)", () => stack.up({ onOutput: collect }));
-        await timed("destroy (keep)", () => stack.destroy({ onOutput: collect }));
+        await local.stack.setConfig("dockfleet:rollout.onDelete", { value: "keep" }, true);
+        await timed("up (onDelete keep)", () => local.stack.up({ onOutput: collect }));
+        await timed("destroy (keep)", () => local.stack.destroy({ onOutput: collect }));
         for (const h of HOSTS) assert.match(sh(h, `cat ${DJ}`), /dockfleet.env=local/, `${h} keeps the dockfleet config`);
         for (const h of HOSTS) sh(h, `rm -f ${DJ} ${PROXY_DROPIN} && systemctl daemon-reload && systemctl restart docker`);
     });

@@ -57,6 +57,33 @@ export function applyLog(text: string): { t: number; msg: string }[] {
     });
 }
 
+/**
+ * The mocha hooks both e2e suites share. Before: a fresh backend (loadEngineEnv), the local stack,
+ * hosts without dockfleet files (from nothing). After: the stack file as it was (tests change its
+ * config) and the stack destroyed, unless DOCKFLEET_KEEP_E2E=1. `stack` is valid inside tests.
+ */
+export function useLocalStack(ssh: (h: string, cmd: string) => unknown, onOutput: (s: string) => void, beforeDestroy?: () => void): { readonly stack: Stack } {
+    let stack: Stack | undefined;
+    let stackFileBefore = "";
+    before(async () => {
+        loadEngineEnv();
+        stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
+        stack = await localStack();
+        cleanHosts(ssh);
+    });
+    after(async () => {
+        if (stackFileBefore) fs.writeFileSync(STACK_FILE, stackFileBefore);
+        beforeDestroy?.();
+        if (stack && process.env.DOCKFLEET_KEEP_E2E !== "1") await stack.destroy({ onOutput });
+    });
+    return {
+        get stack(): Stack {
+            if (!stack) throw new Error("the local stack is not set up (useLocalStack's before hook did not run)");
+            return stack;
+        },
+    };
+}
+
 /** Removes what an aborted earlier run may have left on the sandbox hosts (sandbox-only names). */
 export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
     ssh("host1", "docker service rm web_httpd >/dev/null 2>&1; docker rm -f registry >/dev/null 2>&1; systemctl disable --now heartbeat >/dev/null 2>&1; rm -f /etc/systemd/system/heartbeat.service; systemctl daemon-reload; sleep 2; docker network rm web_default >/dev/null 2>&1; docker volume ls -q --filter name=shared- | xargs -r docker volume rm >/dev/null 2>&1; true");
