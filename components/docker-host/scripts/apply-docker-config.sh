@@ -235,13 +235,13 @@ wait_healthy() {
     # while this node's task was still starting (issue 3). Right after a restart the agent may
     # bring back an old task's container that the manager then replaces, so the count must also
     # hold for STABLE_CHECKS consecutive checks.
-    local want=${TASKS_BEFORE:-0} target have manager stable=0
+    local want=${TASKS_BEFORE:-0} target wanted have manager stable=0
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
         target=$want
         if [ "$manager" = true ]; then
-            have=$(wanted_tasks | wc -l)
-            [ "$have" -lt "$target" ] && target=$have
+            wanted=$(wanted_tasks | wc -l)
+            [ "$wanted" -lt "$target" ] && target=$wanted
         fi
         have=$(ready_tasks "$manager")
         if [ "$have" -ge "$target" ]; then
