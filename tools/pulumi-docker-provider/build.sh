@@ -30,8 +30,9 @@ BUILD_TAGS="no_compose"  # drop docker_compose, which the @pulumi/docker SDK has
 BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -tags=$BUILD_TAGS -ldflags=-s -w -X"
 GEN_ID="shim-v1 schema-version-v1"
 
-log() { printf '[pulumi-docker-provider] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+TOOL_NAME=pulumi-docker-provider
+# shellcheck source=tools/lib.sh
+source "$here/../lib.sh"
 
 cache_key() {
   # Readable versions plus a short hash of our sources, pins and flags, so any
@@ -43,47 +44,24 @@ cache_key() {
   printf 'docker-%s_tf-%s_%s' "$PLUGIN_VERSION" "${UPSTREAM_VERSION##*-}" "$sum"
 }
 
-mode="build"
-case "${1:-}" in
-  "") ;;
-  --print-bin-dir) mode="print" ;;
-  --force) mode="force" ;;
-  --tidy) mode="tidy" ;;
-  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) log "unknown argument: $1"; exit 2 ;;
-esac
-
+parse_mode 2,17 tidy "${1:-}"
 command -v go >/dev/null || die "go is not on PATH"
-cache_root="${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-docker-provider"
-key="$(cache_key)"
-key_dir="$cache_root/$key"
-bin_dir="$key_dir/bin"
-plugin="$bin_dir/pulumi-resource-docker"
-
-if [[ "$mode" == "print" ]]; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-if [[ "$mode" == "build" && -x "$plugin" ]]; then
-  log "cached: $plugin"
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
+cache_dirs pulumi-docker-provider "$(cache_key)"
+plugin="$BIN_DIR/pulumi-resource-docker"
+exit_if_ready test -x "$plugin"
 
 t_start=$SECONDS
 t_step=$SECONDS
 step_done() { log "$1 ($((SECONDS - t_step))s)"; t_step=$SECONDS; }
 
-mkdir -p "$key_dir"
-# One build per key at a time.
-exec 9>"$key_dir/.lock"
-flock 9
+lock_key
+exit_if_ready test -x "$plugin" # built by a concurrent run meanwhile
 
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 
 # 1. Writable build copy of this module, with the upstream TF provider at
 #    ./upstream (what go.mod's replace points at).
-src="$key_dir/src"
+src="$KEY_DIR/src"
 rm -rf "$src"
 mkdir -p "$src/cmd"
 cp "$here/go.mod" "$here/go.sum" "$src/"
@@ -124,7 +102,7 @@ func NewFrameworkProvider(version string) fwprovider.Provider {
 GO
 step_done "prepared build copy in $src"
 
-if [[ "$mode" == "tidy" ]]; then
+if [[ "$MODE" == "tidy" ]]; then
   (cd "$src" && GOFLAGS=-mod=mod go mod tidy)
   cp "$src/go.mod" "$src/go.sum" "$here/"
   step_done "go mod tidy; copied go.mod/go.sum to $here"
@@ -136,7 +114,7 @@ fi
 step_done "go mod download"
 
 ldflags="-s -w -X $VERSION_VAR=$PLUGIN_VERSION"
-work="$key_dir/work"
+work="$KEY_DIR/work"
 rm -rf "$work"
 mkdir -p "$work"
 
@@ -164,9 +142,9 @@ step_done "go build pulumi-resource-docker"
 got="$("$work/pulumi-resource-docker" -version)"
 [[ "$got" == "$PLUGIN_VERSION" ]] || die "built plugin reports version '$got', want $PLUGIN_VERSION"
 
-mkdir -p "$bin_dir"
-cp "$gen/schema.json" "$gen/bridge-metadata.json" "$key_dir/"
+mkdir -p "$BIN_DIR"
+cp "$gen/schema.json" "$gen/bridge-metadata.json" "$KEY_DIR/"
 mv -f "$work/pulumi-resource-docker" "$plugin"
 rm -rf "$work"
 log "built $plugin ($(du -h "$plugin" | cut -f1), version $got) in $((SECONDS - t_start))s"
-printf '%s\n' "$bin_dir"
+printf '%s\n' "$BIN_DIR"

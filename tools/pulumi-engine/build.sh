@@ -27,7 +27,9 @@ BINARIES=(
 BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -buildvcs=false -ldflags=-s -w -X"
 SHIM_ID="dynamic-provider-shim-v1"
 
-log() { printf '[pulumi-engine] %s\n' "$*" >&2; }
+TOOL_NAME=pulumi-engine
+# shellcheck source=tools/lib.sh
+source "$here/../lib.sh"
 
 cache_key() {
   # Readable versions plus a short hash of every go.mod/go.sum, the binary
@@ -41,23 +43,17 @@ cache_key() {
   printf 'pulumi-%s_nodejs-host-%s_%s' "$PULUMI_VERSION" "$NODEJS_HOST_SDK_VERSION" "$sum"
 }
 
-cache_root="${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-engine"
-key="$(cache_key)"
-bin_dir="$cache_root/$key/bin"
+all_present() {
+  local entry
+  for entry in "${BINARIES[@]}"; do
+    [[ -x "$BIN_DIR/${entry%%|*}" ]] || return 1
+  done
+  [[ -x "$BIN_DIR/pulumi-resource-pulumi-nodejs" ]]
+}
 
-mode="build"
-case "${1:-}" in
-  "") ;;
-  --print-bin-dir) mode="print" ;;
-  --force) mode="force" ;;
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) log "unknown argument: $1"; exit 2 ;;
-esac
-
-if [[ "$mode" == "print" ]]; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
+parse_mode 2,10 "" "${1:-}"
+cache_dirs pulumi-engine "$(cache_key)"
+exit_if_ready all_present
 
 # Shim for Node.js dynamic providers (pulumi.dynamic.Resource). The official
 # CLI tarball ships this next to `pulumi`; the engine looks for it on $PATH or
@@ -76,41 +72,16 @@ SHIM
   mv -f "$dest.tmp" "$dest"
 }
 
-missing() {
-  local entry name
-  for entry in "${BINARIES[@]}"; do
-    name="${entry%%|*}"
-    [[ -x "$bin_dir/$name" ]] || return 0
-  done
-  [[ -x "$bin_dir/pulumi-resource-pulumi-nodejs" ]] || return 0
-  return 1
-}
-
 t_start=$(date +%s)
-if [[ "$mode" != "force" ]] && ! missing; then
-  log "cached: $bin_dir (no-op)"
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
-mkdir -p "$bin_dir"
-
-# Serialise concurrent builds of the same key (e.g. two shells, CI + dev).
-lock="$cache_root/$key/.lock"
-if command -v flock >/dev/null; then
-  exec 9>"$lock"
-  if ! flock -n 9; then
-    log "another build of $key is running; waiting for it"
-    flock 9
-  fi
-fi
+command -v go >/dev/null || die "go is not on PATH"
+mkdir -p "$BIN_DIR"
+lock_key
 
 log "go: $(go version)"
-log "target: $bin_dir"
+log "target: $BIN_DIR"
 for entry in "${BINARIES[@]}"; do
   IFS='|' read -r name moddir pkg ver <<<"$entry"
-  if [[ "$mode" != "force" && -x "$bin_dir/$name" ]]; then
+  if [[ "$MODE" != "force" && -x "$BIN_DIR/$name" ]]; then
     log "$name: present, skipping"
     continue
   fi
@@ -122,19 +93,19 @@ for entry in "${BINARIES[@]}"; do
     # CGO off: static binaries, no C toolchain needed (matches upstream releases).
     CGO_ENABLED=0 GOFLAGS="-mod=readonly" go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X ${VERSION_PKG}=${ver}" \
-      -o "$bin_dir/$name.tmp" "$pkg"
+      -o "$BIN_DIR/$name.tmp" "$pkg"
   )
-  mv -f "$bin_dir/$name.tmp" "$bin_dir/$name"
-  log "$name: built in $(( $(date +%s) - t0 ))s, $(du -h "$bin_dir/$name" | cut -f1)"
+  mv -f "$BIN_DIR/$name.tmp" "$BIN_DIR/$name"
+  log "$name: built in $(( $(date +%s) - t0 ))s, $(du -h "$BIN_DIR/$name" | cut -f1)"
 done
 
-write_dynamic_provider_shim "$bin_dir"
+write_dynamic_provider_shim "$BIN_DIR"
 
 # Sanity check: the CLI must report the pinned version.
-got="$("$bin_dir/pulumi" version 2>/dev/null || true)"
+got="$("$BIN_DIR/pulumi" version 2>/dev/null || true)"
 if [[ "$got" != "v${PULUMI_VERSION}" ]]; then
-  log "ERROR: $bin_dir/pulumi version printed '$got', expected v${PULUMI_VERSION}"
+  log "ERROR: $BIN_DIR/pulumi version printed '$got', expected v${PULUMI_VERSION}"
   exit 1
 fi
 log "done in $(( $(date +%s) - t_start ))s: pulumi $got"
-printf '%s\n' "$bin_dir"
+printf '%s\n' "$BIN_DIR"

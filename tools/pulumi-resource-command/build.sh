@@ -21,8 +21,9 @@ PLUGIN_VERSION="1.2.1"   # must equal @pulumi/command's package.json "pulumi.ver
 # Bump when the go build invocation below changes (part of the key).
 BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -buildvcs=false -ldflags=-s -w"
 
-log() { printf '[pulumi-resource-command] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+TOOL_NAME=pulumi-resource-command
+# shellcheck source=tools/lib.sh
+source "$here/../lib.sh"
 
 cache_key() {
   # Plugin version plus a short hash of go.mod, go.sum, the Go sources (not
@@ -34,48 +35,20 @@ cache_key() {
   printf 'command-%s_%s' "$PLUGIN_VERSION" "$sum"
 }
 
-mode="build"
-case "${1:-}" in
-  "") ;;
-  --print-bin-dir) mode="print" ;;
-  --force) mode="force" ;;
-  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) log "unknown argument: $1"; exit 2 ;;
-esac
-
+parse_mode 2,15 "" "${1:-}"
 command -v go >/dev/null || die "go is not on PATH"
-cache_root="${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-resource-command"
-key="$(cache_key)"
-key_dir="$cache_root/$key"
-bin_dir="$key_dir/bin"
-plugin="$bin_dir/pulumi-resource-command"
-
-if [[ "$mode" == "print" ]]; then
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-if [[ "$mode" == "build" && -x "$plugin" ]]; then
-  log "cached: $plugin"
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
-
-mkdir -p "$key_dir"
-# One build per key at a time.
-exec 9>"$key_dir/.lock"
-flock 9
-if [[ "$mode" == "build" && -x "$plugin" ]]; then
-  log "cached (built by a concurrent run): $plugin"
-  printf '%s\n' "$bin_dir"
-  exit 0
-fi
+cache_dirs pulumi-resource-command "$(cache_key)"
+plugin="$BIN_DIR/pulumi-resource-command"
+exit_if_ready test -x "$plugin"
+lock_key
+exit_if_ready test -x "$plugin" # built by a concurrent run meanwhile
 
 t_start=$SECONDS
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 (cd "$here" && go mod download)
 log "go mod download ($((SECONDS - t_start))s)"
 
-work="$key_dir/work"
+work="$KEY_DIR/work"
 rm -rf "$work"
 mkdir -p "$work"
 (cd "$here" && go build -trimpath -ldflags "-s -w" -o "$work/pulumi-resource-command" .)
@@ -83,8 +56,8 @@ mkdir -p "$work"
 got="$("$work/pulumi-resource-command" -version)"
 [[ "$got" == "$PLUGIN_VERSION" ]] || die "built plugin reports version '$got', want $PLUGIN_VERSION"
 
-mkdir -p "$bin_dir"
+mkdir -p "$BIN_DIR"
 mv -f "$work/pulumi-resource-command" "$plugin"
 rm -rf "$work"
 log "built $plugin ($(du -h "$plugin" | cut -f1), version $got) in $((SECONDS - t_start))s"
-printf '%s\n' "$bin_dir"
+printf '%s\n' "$BIN_DIR"
