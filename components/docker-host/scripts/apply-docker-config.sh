@@ -235,15 +235,18 @@ wait_healthy() {
     # while this node's task was still starting (issue 3). Right after a restart the agent may
     # bring back an old task's container that the manager then replaces, so the count must also
     # hold for STABLE_CHECKS consecutive checks.
-    local want=${TASKS_BEFORE:-0} target wanted have manager stable=0
+    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
         target=$want
         if [ "$manager" = true ]; then
-            wanted=$(wanted_tasks | wc -l)
-            [ "$wanted" -lt "$target" ] && target=$wanted
+            wanted=$(wanted_tasks)
+            n=$(printf '%s' "$wanted" | grep -c . || true)
+            [ "$n" -lt "$target" ] && target=$n
+            have=$(ready_tasks after "$wanted")
+        else
+            have=$(ready_tasks after)
         fi
-        have=$(ready_tasks "$manager")
         if [ "$have" -ge "$target" ]; then
             stable=$((stable + 1))
             if [ "$stable" -ge "${STABLE_CHECKS:-4}" ]; then
@@ -272,22 +275,23 @@ wanted_tasks() {
         --format '{{.ID}} {{.DesiredState}}' 2>/dev/null || true
 }
 
-# Running swarm task containers whose healthcheck (if any) passes; on a manager ($1 = true) only
-# those of tasks the swarm still wants running on this node. With $2 = before, tasks whose
-# healthcheck is still starting count too: they were coming up before the restart and must be
-# back (and healthy) after it.
+# Running swarm task containers whose healthcheck (if any) passes. $1 = before: tasks whose
+# healthcheck is still starting count too (they were coming up before the restart and must be back,
+# healthy, after it). With $2 (a manager's wanted_tasks output, possibly empty) only the tasks the
+# swarm wants running on this node count; without it (a worker cannot ask) every task container.
 ready_tasks() {
-    local wanted="" id status n=0
-    if [ "${1:-false}" = true ]; then
-        wanted=$(wanted_tasks | sed -n 's/ Running$//p')
+    local when=$1 filter=0 wanted="" id status n=0
+    if [ "$#" -ge 2 ]; then
+        filter=1
+        wanted=$(printf '%s\n' "$2" | sed -n 's/ Running$//p')
     fi
     while read -r id status; do
         [ -n "$id" ] || continue
         case "$status" in
             *"(unhealthy)"*) continue ;;
-            *"(health: starting)"*) [ "${2:-}" = before ] || continue ;;
+            *"(health: starting)"*) [ "$when" = before ] || continue ;;
         esac
-        if [ "${1:-false}" = true ] && ! printf '%s\n' "$wanted" | grep -qx "$id"; then continue; fi
+        if [ "$filter" = 1 ] && ! printf '%s\n' "$wanted" | grep -qx "$id"; then continue; fi
         n=$((n + 1))
     done < <(docker ps --filter label=com.docker.swarm.task.id --format '{{.Label "com.docker.swarm.task.id"}} {{.Status}}' 2>/dev/null)
     echo "$n"
@@ -438,7 +442,13 @@ converge() {
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
     TASKS_BEFORE=0
-    [ "$swarm_before" = active ] && TASKS_BEFORE=$(ready_tasks "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)" before)
+    if [ "$swarm_before" = active ]; then
+        if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; then
+            TASKS_BEFORE=$(ready_tasks before "$(wanted_tasks)")
+        else
+            TASKS_BEFORE=$(ready_tasks before)
+        fi
+    fi
     start=$(date +%s)
     save_self
     touch "$STATE/in-progress"
