@@ -32,7 +32,7 @@ check_hosts_free() {
         return 1
     fi
     for h in "${BENCH_HOSTS[@]}"; do
-        out=$(hs "$h" 'systemctl is-active docker.service; ls /var/lib/dockfleet/docker-host 2>/dev/null | tr "\n" " "') || { note "cannot reach $h"; return 1; }
+        out=$(hs "$h" 'systemctl is-active docker.service; ls /var/lib/dockfleet/daemon-config 2>/dev/null | tr "\n" " "') || { note "cannot reach $h"; return 1; }
         case "$out" in
             active*) ;;
             *) note "$h: docker.service is not active ($out)"; return 1 ;;
@@ -47,7 +47,7 @@ check_hosts_free() {
 hosts_managed() {
     local h
     for h in "${BENCH_HOSTS[@]}"; do
-        hs "$h" 'ls /var/lib/dockfleet/docker-host/last-good /var/lib/dockfleet/docker-host/original' >/dev/null 2>&1 && return 0
+        hs "$h" 'ls /var/lib/dockfleet/daemon-config/last-good /var/lib/dockfleet/daemon-config/original' >/dev/null 2>&1 && return 0
     done
     return 1
 }

@@ -60,7 +60,7 @@ host_marks() {
     local h
     for h in "${BENCH_HOSTS[@]}"; do
         # shellcheck disable=SC2016 # expanded on the host
-        hs "$h" 'printf "%s %s|%s\n" "$(cat /var/lib/dockfleet/docker-host/apply.log 2>/dev/null | wc -l)" "$(systemctl show -P ExecMainPID docker.service)" "$(systemctl show -P ExecMainStartTimestampMonotonic docker.service)"'
+        hs "$h" 'printf "%s %s|%s\n" "$(cat /var/lib/dockfleet/daemon-config/apply.log 2>/dev/null | wc -l)" "$(systemctl show -P ExecMainPID docker.service)" "$(systemctl show -P ExecMainStartTimestampMonotonic docker.service)"'
     done
 }
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { throwOnErrors } from "../common/issues";
 import { shQuote } from "../common/shell";
+import { ownerToken } from "../docker-host/bundle";
 import { ContainerUnitSpec, renderContainerUnit, validateContainerUnit } from "./unit";
 
 export interface ContainerUnitArgs extends ContainerUnitSpec {
@@ -15,9 +16,12 @@ const SCRIPT = path.join(__dirname, "scripts", "install-unit.sh");
 const EOF_MARK = "DOCKFLEET_UNIT_EOF";
 
 /** The remote command line: the repo's script (base64) with the unit text on stdin via a here-document. */
-export function renderUnitCommand(action: "install" | "remove", name: string, unitText?: string): string {
+export function renderUnitCommand(action: "install" | "remove", name: string, unitText?: string, claim?: { owner: string; op?: "create" | "update" }): string {
     const b64 = Buffer.from(fs.readFileSync(SCRIPT, "utf8")).toString("base64");
-    let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" install-unit ${action} ${shQuote(name)}`;
+    const words = [action, name];
+    if (claim) words.push("--owner", claim.owner);
+    if (claim?.op && action === "install") words.push("--op", claim.op);
+    let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" install-unit ${words.map(shQuote).join(" ")}`;
     if (unitText !== undefined) cmd += ` <<'${EOF_MARK}'\n${unitText}${EOF_MARK}\n`;
     return cmd;
 }
@@ -30,10 +34,14 @@ export class ContainerUnit extends pulumi.ComponentResource {
         super("dockfleet:containerunit:ContainerUnit", name, {}, opts);
         throwOnErrors({ resource: `ContainerUnit "${name}"` }, validateContainerUnit(args));
         this.unitText = renderContainerUnit(args);
+        // Claims on the host make a replaced or renamed resource's delete (run after its
+        // successor's create) keep the unit; see scripts/install-unit.sh.
+        const owner = ownerToken(pulumi.getProject(), pulumi.getStack(), name);
         new command.remote.Command(`${name}-unit`, {
             connection: args.connection,
-            create: renderUnitCommand("install", args.name, this.unitText),
-            delete: renderUnitCommand("remove", args.name),
+            create: renderUnitCommand("install", args.name, this.unitText, { owner, op: "create" }),
+            update: renderUnitCommand("install", args.name, this.unitText, { owner, op: "update" }),
+            delete: renderUnitCommand("remove", args.name, undefined, { owner }),
             addPreviousOutputInEnv: false,
         }, { parent: this });
         this.registerOutputs({ unitText: this.unitText });

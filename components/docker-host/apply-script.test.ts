@@ -71,8 +71,8 @@ function daemon(extra: Record<string, unknown> = {}): ManagedFile {
     return { path: DJ, mode: "0644", content: JSON.stringify({ "debug": false, ...extra }, null, 2) + "\n" };
 }
 
-function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string> } = {}) {
-    const args = [APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
+function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
+    const args = [opts.script ?? APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
     const pub = opts.public ? renderBundle(opts.public) : undefined;
     const full = pub !== undefined ? ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", ...args] : args;
     let pubFile = "";
@@ -116,7 +116,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.match(calls(env), /systemctl reset-failed docker.service docker.socket/);
         // the proxy URL (a secret) is never echoed
         assert.doesNotMatch(r.stderr, /u:p@/);
-        const manifest = read(env, "var/lib/dockfleet/docker-host/original/manifest");
+        const manifest = read(env, "var/lib/dockfleet/daemon-config/original/manifest");
         assert.match(manifest, /absent \/etc\/systemd\/system\/docker.service.d\/http-proxy.conf/);
         assert.match(manifest, /644 \/etc\/docker\/daemon.json/);
     });
@@ -169,7 +169,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.match(r.stderr, /previous config restored, dockerd running/);
         assert.strictEqual(read(env, DJ), good);
         assert.ok(exists(env, "../fake/up"), "dockerd must be running after the rollback");
-        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/in-progress"));
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/in-progress"));
         // reset-failed before every restart: after a failed restart loop systemd refuses to start docker
         const c = calls(env);
         assert.ok((c.match(/reset-failed/g) ?? []).length >= 3, c);
@@ -244,11 +244,11 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         // simulate a run killed right after install_set
         const want = daemon({ "labels": ["new=1"] });
         fs.writeFileSync(path.join(env.root, DJ), want.content!);
-        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/docker-host/in-progress"), "");
+        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/daemon-config/in-progress"), "");
         const r = run(env, "apply", { public: [want] });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(count(env, "starts"), 2);
-        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/in-progress"));
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/in-progress"));
     });
 
     it("recover rolls an interrupted apply back to the last known-good files", () => {
@@ -256,7 +256,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["good=1"] })] }).code, 0);
         const good = read(env, DJ);
         fs.writeFileSync(path.join(env.root, DJ), JSON.stringify({ labels: ["BAD_START"] }));
-        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/docker-host/in-progress"), "");
+        fs.writeFileSync(path.join(env.root, "var/lib/dockfleet/daemon-config/in-progress"), "");
         fs.rmSync(path.join(env.fake, "up"));
         const r = run(env, "recover");
         assert.strictEqual(r.code, 0, r.stderr);
@@ -322,7 +322,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
         assert.match(calls(env), /systemd-run --quiet --unit=dockfleet-rollback-guard-\d+ --on-active=60s/);
         assert.match(calls(env), /systemctl stop dockfleet-rollback-guard-\d+\.timer/);
-        assert.ok(exists(env, "var/lib/dockfleet/docker-host/apply-docker-config.sh"));
+        assert.ok(exists(env, "var/lib/dockfleet/daemon-config/apply-docker-config.sh"));
     });
 
     it("exits 3 and says CRITICAL when even the rollback cannot start dockerd", () => {
@@ -350,7 +350,101 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.strictEqual(run(env, "apply", { public: [daemon({ "labels": ["kept=1"] })] }).code, 0);
         assert.strictEqual(run(env, "forget").code, 0);
         assert.match(read(env, DJ), /kept=1/);
-        assert.ok(!exists(env, "var/lib/dockfleet/docker-host/original"));
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/original"));
+    });
+
+    // Ownership claims (issue 10): a replacement runs the new resource's create before the old
+    // resource's delete; that delete must never put the pre-dockfleet files back under the new one.
+    const claim = (owner: string, op?: "create" | "update") => ["--owner", owner, ...(op ? ["--op", op] : [])];
+    const ORIGINAL = '{"debug": true}\n';
+
+    it("replace (create, then the old resource's delete) keeps the new config; the last claim's delete restores", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), ORIGINAL);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=1"] })], args: claim("p.s.host1", "create") }).code, 0);
+        // forced replace (`pulumi up --replace`): same owner, new create first
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=2"] })], args: claim("p.s.host1", "create") }).code, 0);
+        const del = run(env, "restore", { args: claim("p.s.host1") });
+        assert.strictEqual(del.code, 0, del.stderr);
+        assert.match(del.stderr, /kept the current files: still claimed by p\.s\.host1 \(1\)/);
+        assert.deepStrictEqual(JSON.parse(read(env, DJ)).labels, ["v=2"]);
+        const starts = count(env, "starts");
+        const last = run(env, "restore", { args: claim("p.s.host1") });
+        assert.strictEqual(last.code, 0, last.stderr);
+        assert.match(last.stderr, /restored the pre-dockfleet files/);
+        assert.strictEqual(read(env, DJ), ORIGINAL);
+        assert.strictEqual(count(env, "starts"), starts + 1);
+    });
+
+    it("rename (new owner created, old owner deleted) and a second stack: a delete restores only when no claim is left", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), ORIGINAL);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=1"] })], args: claim("p.s.host3", "create") }).code, 0);
+        const renamed = run(env, "apply", { public: [daemon({ labels: ["v=1"] })], args: claim("p.s.host3b", "create") });
+        assert.strictEqual(renamed.code, 0, renamed.stderr);
+        assert.match(renamed.stderr, /also claimed by: p\.s\.host3 \(1\)/);
+        assert.match(run(env, "restore", { args: claim("p.s.host3") }).stderr, /kept the current files: still claimed by p\.s\.host3b \(1\)/);
+        assert.deepStrictEqual(JSON.parse(read(env, DJ)).labels, ["v=1"]);
+        // forget (onDelete keep) drops a claim the same way
+        assert.strictEqual(run(env, "forget", { args: claim("p.s.host3") }).code, 0);
+        assert.ok(exists(env, "var/lib/dockfleet/daemon-config/original/manifest"), "a delete of an owner without a claim must not drop the state");
+        assert.match(run(env, "restore", { args: claim("p.s.host3b") }).stderr, /restored the pre-dockfleet files/);
+        assert.strictEqual(read(env, DJ), ORIGINAL);
+    });
+
+    it("update claims a host that has no claim (state from before claims, or a wiped host) once, not twice", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), ORIGINAL);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=1"] })], args: claim("o", "update") }).code, 0);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=2"] })], args: claim("o", "update") }).code, 0);
+        assert.strictEqual(read(env, "var/lib/dockfleet/daemon-config/claims/o").trim(), "1");
+        assert.match(run(env, "restore", { args: claim("o") }).stderr, /restored the pre-dockfleet files/);
+        assert.strictEqual(read(env, DJ), ORIGINAL);
+    });
+
+    it("a create that fails (rolled back) adds no claim: the surviving resource's delete still restores", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), ORIGINAL);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=1"] })], args: claim("old", "create") }).code, 0);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["BAD_START"] })], args: claim("new", "create") }).code, 1);
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/claims/new"));
+        assert.match(run(env, "restore", { args: claim("old") }).stderr, /restored the pre-dockfleet files/);
+        assert.strictEqual(read(env, DJ), ORIGINAL);
+    });
+
+    it("state of the version before claims is moved on first contact; that version's stored delete then restores nothing", () => {
+        const legacy = path.join(__dirname, "../../test/fixtures/legacy/apply-docker-config.pre-claims.sh");
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), ORIGINAL);
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["v=1"] })], script: legacy }).code, 0);
+        assert.ok(exists(env, "var/lib/dockfleet/docker-host/original/manifest"), "the old version keeps its state in docker-host/");
+        // upgrade: upstream pulumi-command replaces the resource (its `triggers` input went away)
+        const up = run(env, "apply", { public: [daemon({ labels: ["v=2"] })], args: claim("p.s.host1", "create") });
+        assert.strictEqual(up.code, 0, up.stderr);
+        assert.match(up.stderr, /moved dockfleet state from \/var\/lib\/dockfleet\/docker-host/);
+        // the old resource's delete is the OLD script's restore, from the old state
+        const oldDelete = run(env, "restore", { script: legacy });
+        assert.strictEqual(oldDelete.code, 0, oldDelete.stderr);
+        assert.match(oldDelete.stderr, /nothing to restore/);
+        assert.deepStrictEqual(JSON.parse(read(env, DJ)).labels, ["v=2"]);
+        // the pre-dockfleet copy survived the move: the new resource's delete restores it
+        assert.match(run(env, "restore", { args: claim("p.s.host1") }).stderr, /restored the pre-dockfleet files/);
+        assert.strictEqual(read(env, DJ), ORIGINAL);
+    });
+
+    it("records the drift-repair marker after a verified apply and reports it in status", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: [...claim("o", "update"), "--repair", "1 /etc/docker/daemon.json"] }).code, 0);
+        assert.deepStrictEqual(run(env, "status").stdout.trim().split("\n"), ["in-sync", "repair 1 /etc/docker/daemon.json"]);
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
+        const st = run(env, "status").stdout;
+        assert.match(st, /^drift \/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
+        assert.match(st, /^repair 1 \/etc\/docker\/daemon.json$/m);
+        // a failed repair does not record its marker
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["BAD_START"] })], args: [...claim("o", "update"), "--repair", "2 /etc/docker/daemon.json"] }).code, 1);
+        assert.match(run(env, "status").stdout, /^repair 1 /m);
+        assert.match(run(env, "apply", { args: ["--owner", "bad owner"] }).stderr, /--owner must be letters/);
+        assert.match(run(env, "apply", { args: ["--op", "replace"] }).stderr, /--op must be create or update/);
     });
 
     it("status says unmanaged, in-sync, or which file drifted from the last verified apply", () => {

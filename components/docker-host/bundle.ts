@@ -47,6 +47,17 @@ export interface ApplyCommandOptions {
     reloadCommand?: string;
     logCommand?: string;
     reloadDigest?: string;
+    /** Claim name on the host (see the script's header: a replaced resource's delete never undoes its successor). */
+    owner?: string;
+    /** Which Pulumi operation runs the apply: `create` adds a claim, `update` keeps one. */
+    op?: "create" | "update";
+    /** Drift-repair marker recorded after a verified apply (drift.ts `repairMarker`). */
+    repair?: string;
+}
+
+/** A claim name for the host's ownership record: project, stack and resource, in the script's alphabet. */
+export function ownerToken(project: string, stack: string, name: string): string {
+    return `${project}.${stack}.${name}`.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_");
 }
 
 /**
@@ -62,6 +73,9 @@ export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, 
     if (o.reloadCommand) args.push("--reload-cmd", o.reloadCommand);
     if (o.logCommand) args.push("--log-cmd", o.logCommand);
     if (o.reloadDigest) args.push("--reload-digest", o.reloadDigest);
+    if (o.owner) args.push("--owner", o.owner);
+    if (o.op && action === "apply") args.push("--op", o.op);
+    if (o.repair && action === "apply") args.push("--repair", o.repair);
     let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" apply-docker-config ${args.map(shQuote).join(" ")}`;
     if (publicBundle !== undefined) cmd += ` 3<<'${BUNDLE_EOF}'\n${publicBundle}${BUNDLE_EOF}\n`;
     return cmd;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { throwOnErrors, warnOnce } from "../common/issues";
-import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
-import { probeHost } from "./drift";
+import { ManagedFile, ownerToken, renderApplyCommand, renderBundle } from "./bundle";
+import { probeHost, repairMarker } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
@@ -53,7 +53,8 @@ export interface DockerHostArgs extends ApplyPolicy {
     swarm?: boolean;
     /**
      * Ask the host over SSH, on every preview/up, whether its files still match the last verified
-     * apply; a hand edit then shows as a change (`triggers`) and the next up re-applies. Default: false.
+     * apply; a hand edit then shows as an update of the apply command (`--repair N files`) and the
+     * next up re-applies in place. Default: false.
      */
     driftCheck?: boolean;
 }
@@ -122,6 +123,7 @@ export class DockerHost extends pulumi.ComponentResource {
             reloadCommand: args.reloadCommand,
             logCommand: args.logCommand,
             reloadDigest: restartDigest(d.daemon),
+            owner: ownerToken(pulumi.getProject(), pulumi.getStack(), name),
         };
         const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
         // The proxy drop-in travels on stdin, which is secret in state; only a redacted summary is
@@ -143,32 +145,33 @@ export class DockerHost extends pulumi.ComponentResource {
         // The summary is derived from secrets; unsecret it only after redaction.
         const summaryPlain = pulumi.unsecret(proxySummary);
         const bundle = renderBundle(hasProxy ? publicFiles : [...publicFiles, proxyFile]);
-        const applyCmd = summaryPlain.apply((s) => s + renderApplyCommand("apply", cmdOpts, bundle));
         const deleteCmd = d.onDelete === "restore"
             ? renderApplyCommand("restore", cmdOpts)
             : renderApplyCommand("forget", cmdOpts);
 
-        // Drift: a marker that is empty while the host is in sync, and names the drifted files
-        // (with their current digests) otherwise, so a hand edit shows in the preview.
-        const triggers = args.driftCheck
+        // Drift: the host reports whether its files still match the last verified apply. The repair
+        // marker is an argument of the apply command, so a hand edit is a plain update (never a
+        // replace: upstream pulumi-command replaces on `triggers`), and it stays stable once repaired.
+        const repair: pulumi.Output<string> = args.driftCheck
             ? pulumi.unsecret(pulumi.output(args.connection).apply(async (c) => {
                   const st = await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
                   if (st.kind === "drift") {
                       pulumi.log.warn(`DockerHost "${this.hostName}": files changed outside dockfleet since the last apply (${st.files.join(", ")}); the next up re-applies and verifies them`, this);
-                      return [st.marker];
                   }
                   if (st.kind === "unknown") pulumi.log.warn(`DockerHost "${this.hostName}": drift check failed (${st.reason}); continuing without it`, this);
-                  return [];
+                  return repairMarker(st);
               }))
-            : undefined;
+            : pulumi.output("");
+        const applyCmd = (op: "create" | "update") => pulumi.all([summaryPlain, repair]).apply(([s, r]) =>
+            (r ? `# drift repair ${r}\n` : "") +
+            s + renderApplyCommand("apply", { ...cmdOpts, op, repair: r || undefined }, bundle));
 
         const apply = new command.remote.Command(`${name}-apply`, {
             connection: args.connection,
-            create: applyCmd,
-            update: applyCmd,
+            create: applyCmd("create"),
+            update: applyCmd("update"),
             delete: deleteCmd,
             stdin,
-            triggers,
             addPreviousOutputInEnv: false,
         }, { parent: this, customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
 

@@ -1,16 +1,30 @@
 import * as assert from "assert";
-import { parseStatus } from "./drift";
+import { parseStatus, repairMarker } from "./drift";
 
 describe("drift status parsing", () => {
     it("reads the apply script's status output", () => {
         assert.deepStrictEqual(parseStatus("unmanaged\n"), { kind: "unmanaged" });
-        assert.deepStrictEqual(parseStatus("in-sync\n"), { kind: "in-sync" });
-        const d = parseStatus("drift /etc/docker/daemon.json abc123\ndrift /etc/systemd/system/docker.service.d/http-proxy.conf absent\n");
+        assert.deepStrictEqual(parseStatus("in-sync\n"), { kind: "in-sync", repair: "" });
+        assert.deepStrictEqual(parseStatus("in-sync\nrepair 2 /etc/docker/daemon.json\n"), { kind: "in-sync", repair: "2 /etc/docker/daemon.json" });
+        const d = parseStatus("drift /etc/docker/daemon.json abc123\ndrift /etc/systemd/system/docker.service.d/http-proxy.conf absent\nrepair 1 /etc/docker/daemon.json\n");
         assert.deepStrictEqual(d, {
             kind: "drift",
             files: ["/etc/docker/daemon.json", "/etc/systemd/system/docker.service.d/http-proxy.conf"],
-            marker: "drift /etc/docker/daemon.json abc123; /etc/systemd/system/docker.service.d/http-proxy.conf absent",
+            repair: "1 /etc/docker/daemon.json",
         });
         assert.strictEqual(parseStatus("garbage").kind, "unknown");
+    });
+
+    it("the repair marker is stable while in sync and moves on with each drift", () => {
+        // never drifted: empty, as for an unmanaged or unreachable host
+        assert.strictEqual(repairMarker({ kind: "in-sync", repair: "" }), "");
+        assert.strictEqual(repairMarker({ kind: "unmanaged" }), "");
+        assert.strictEqual(repairMarker({ kind: "unknown", reason: "timeout" }), "");
+        // first drift → repair 1; once repaired, the host reports it back and the marker stays
+        const first = repairMarker({ kind: "drift", files: ["/etc/docker/daemon.json"], repair: "" });
+        assert.strictEqual(first, "1 /etc/docker/daemon.json");
+        assert.strictEqual(repairMarker({ kind: "in-sync", repair: first }), first);
+        // the next drift (even of the same file) is a new marker, so it is a change again
+        assert.strictEqual(repairMarker({ kind: "drift", files: ["/etc/docker/daemon.json", "in-progress"], repair: first }), "2 /etc/docker/daemon.json,in-progress");
     });
 });

@@ -3,16 +3,37 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** What a host says about dockfleet's files (the apply script's `status`). */
-export type DriftStatus = { kind: "unmanaged" } | { kind: "in-sync" } | { kind: "drift"; files: string[]; marker: string } | { kind: "unknown"; reason: string };
+/**
+ * What a host says about dockfleet's files (the apply script's `status`). `repair` is the marker
+ * the last drift repair recorded on the host ("" if none).
+ */
+export type DriftStatus =
+    | { kind: "unmanaged" }
+    | { kind: "in-sync"; repair: string }
+    | { kind: "drift"; files: string[]; repair: string }
+    | { kind: "unknown"; reason: string };
 
 export function parseStatus(out: string): DriftStatus {
     const lines = out.split("\n").map((l) => l.trim()).filter(Boolean);
     if (lines.includes("unmanaged")) return { kind: "unmanaged" };
-    if (lines.includes("in-sync")) return { kind: "in-sync" };
+    const repair = lines.find((l) => l.startsWith("repair "))?.slice(7) ?? "";
+    if (lines.includes("in-sync")) return { kind: "in-sync", repair };
     const drift = lines.filter((l) => l.startsWith("drift "));
-    if (drift.length > 0) return { kind: "drift", files: drift.map((l) => l.split(" ")[1]), marker: `drift ${drift.map((l) => l.slice(6)).join("; ")}` };
+    if (drift.length > 0) return { kind: "drift", files: drift.map((l) => l.split(" ")[1]), repair };
     return { kind: "unknown", reason: `unexpected status output: ${out.slice(0, 200)}` };
+}
+
+/**
+ * The drift marker that goes into the apply command (`--repair`). In sync it is what the host
+ * recorded at its last repair, so the command equals the one in state and nothing runs; after a
+ * hand edit it is the next repair number with the drifted files, a plain input change (an update,
+ * never a replace), and the repair records it, so the following preview is quiet again.
+ */
+export function repairMarker(st: DriftStatus): string {
+    if (st.kind === "in-sync") return st.repair;
+    if (st.kind !== "drift") return "";
+    const n = Number(/^(\d+) /.exec(st.repair)?.[1] ?? 0) + 1;
+    return `${n} ${st.files.join(",")}`;
 }
 
 export interface ProbeTarget {
@@ -23,7 +44,9 @@ export interface ProbeTarget {
     privateKey?: string;
 }
 
-export const STATUS_COMMAND = "test -f /var/lib/dockfleet/docker-host/apply-docker-config.sh && bash /var/lib/dockfleet/docker-host/apply-docker-config.sh status || echo unmanaged";
+/** Where the apply script keeps its state on a host (pre-dockfleet copies, claims, apply.log). */
+export const HOST_STATE_DIR = "/var/lib/dockfleet/daemon-config";
+export const STATUS_COMMAND = `test -f ${HOST_STATE_DIR}/apply-docker-config.sh && bash ${HOST_STATE_DIR}/apply-docker-config.sh status || echo unmanaged`;
 
 /**
  * Asks a host whether its docker files still match what dockfleet last verified. Runs the system

@@ -151,6 +151,8 @@ export interface ApplyCommand {
     host: string;
     files: Record<string, string | undefined>;
     daemon?: Record<string, unknown>;
+    /** The drift-repair marker ("N path,path"), "" when none. */
+    repair: string;
 }
 
 /** Parses a DockerHost apply command line; undefined for any other command. */
@@ -182,7 +184,18 @@ export function parseApplyCommand(cmd: unknown): ApplyCommand | undefined {
             daemon = undefined;
         }
     }
-    return { host, files, daemon };
+    const repair = /'?--repair'? '((?:[^']|'\\'')*)'/.exec(cmd)?.[1]?.replace(/'\\''/g, "'") ?? "";
+    return { host, files, daemon, repair };
+}
+
+/** The `# proxy: …` line among the command's leading comment lines ("" if none). */
+function proxyLine(cmd: unknown): string {
+    if (typeof cmd !== "string") return "";
+    for (const line of cmd.split("\n")) {
+        if (!line.startsWith("#")) break;
+        if (line.startsWith("# proxy:")) return line;
+    }
+    return "";
 }
 
 export interface KeyChange {
@@ -214,14 +227,23 @@ export function diffDaemon(a: Record<string, unknown> = {}, b: Record<string, un
     return out;
 }
 
-/** The DockerHost drift marker ("drift <path> <sha>" per file, "drift in-progress -") in words. */
+const driftedFile = (path: string, removed = false) =>
+    path === "in-progress" ? "an earlier apply was interrupted half-way" : `\`${path}\` was changed by hand${removed ? " (removed)" : ""}`;
+
+/**
+ * A drift marker in words: the repair marker "N path,path" of the apply command, or (state
+ * written by dockfleet before ownership claims) `triggers` lines "drift <path> <sha>".
+ */
 export function describeDrift(markers: string[]): string {
     const parts: string[] = [];
     for (const m of markers.join("\n").split("\n")) {
+        const r = /^(\d+) (\S+)$/.exec(m.trim());
+        if (r) {
+            parts.push(...r[2].split(",").map((p) => driftedFile(p)));
+            continue;
+        }
         const f = /^drift (\S+) (\S+)$/.exec(m.trim());
-        if (!f) continue;
-        if (f[1] === "in-progress") parts.push("an earlier apply was interrupted half-way");
-        else parts.push(`\`${f[1]}\` was changed by hand${f[2] === "absent" || f[2] === "-" ? " (removed)" : ""}`);
+        if (f) parts.push(driftedFile(f[1], f[2] === "absent" || f[2] === "-"));
     }
     return parts.length ? parts.join("; ") : show(markers.join(" "));
 }
@@ -275,14 +297,20 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         const notes: string[] = [];
         if (reasons.has("stdin")) notes.push(`proxy drop-in (on stdin) changed: ${SECRET}`);
         if (reasons.has("connection")) notes.push(`SSH connection changed: ${SECRET}`);
-        if (reasons.has("triggers")) {
-            const t = s.newState?.inputs?.triggers;
-            notes.push(Array.isArray(t) && t.length > 0
-                ? `drift found on the host: ${describeDrift(t.map(String))}; the apply puts dockfleet's version back and verifies it`
+        const t = s.newState?.inputs?.triggers;
+        const legacyDrift = reasons.has("triggers") && Array.isArray(t) && t.length > 0;
+        const repaired = s.op !== "delete" && !!newCmd?.repair && newCmd.repair !== (oldCmd?.repair ?? "");
+        if (repaired || legacyDrift) {
+            notes.push(`drift found on the host: ${describeDrift(repaired ? [newCmd!.repair] : (t as unknown[]).map(String))}; the apply puts dockfleet's version back and verifies it`);
+        } else if (reasons.has("triggers")) {
+            // upstream pulumi-command replaces on `triggers`; only state of dockfleet before the
+            // ownership claims has them (its own provider updated them in place)
+            notes.push(s.op === "replace"
+                ? "the `triggers` input written by an older dockfleet goes away (a replacement): the new apply claims the host before the old resource's delete runs, so that delete keeps the files"
                 : "drift marker cleared (no drift reported, or the drift check was off)");
         }
-        const oldProxyLine = typeof s.oldState?.inputs?.create === "string" ? (s.oldState.inputs.create as string).split("\n")[0] : "";
-        const newProxyLine = typeof s.newState?.inputs?.create === "string" ? (s.newState.inputs.create as string).split("\n")[0] : "";
+        const oldProxyLine = proxyLine(s.oldState?.inputs?.create);
+        const newProxyLine = proxyLine(s.newState?.inputs?.create);
         if (s.op !== "delete" && (oldProxyLine.startsWith("# proxy:") || newProxyLine.startsWith("# proxy:"))) {
             if (oldProxyLine !== newProxyLine) notes.push(`proxy: ${show(maskString(oldProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))} → ${show(maskString(newProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))}`);
         }
@@ -295,10 +323,9 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         } else if (s.op === "create" || s.op === "replace") {
             action = "restart";
         } else {
-            const t = s.newState?.inputs?.triggers;
-            const drifted = Array.isArray(t) && t.length > 0; // the apply script never just reloads a drifted host
+            const drifted = repaired || legacyDrift; // the apply script never just reloads a drifted host
             const onlyReloadable = !drifted && otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => (RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]));
-            action = onlyReloadable ? "reload" : daemonKeys.length === 0 && otherFiles.length === 0 && !reasons.has("stdin") ? "re-apply (verify; restart only if the host drifted)" : "restart";
+            action = onlyReloadable ? "reload" : !drifted && daemonKeys.length === 0 && otherFiles.length === 0 && !reasons.has("stdin") ? "re-apply (verify; restart only if the host drifted)" : "restart";
         }
         const bi = batches?.findIndex((b) => b.includes(host));
         out.push({ host, op: s.op, action, batch: bi !== undefined && bi >= 0 ? bi + 1 : undefined, batches: batches?.length, daemonKeys, otherFiles, notes });

@@ -38,7 +38,7 @@ describe("contract: interrupted apply (ssh cut / script killed at each step)", f
                 if (how === "ssh cut") run.kill();
                 else ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
                 await run.done;
-                const step = ssh(H, "tail -1 /var/lib/dockfleet/docker-host/apply.log").stdout.trim();
+                const step = ssh(H, "tail -1 /var/lib/dockfleet/daemon-config/apply.log").stdout.trim();
                 // the file is either the old one or the new one, never a mix
                 const sha = fileSha(H, DJ);
                 const newSha = sh(H, `printf '%s' '${newText.replace(/'/g, "'\\''")}' | sha256sum | cut -d' ' -f1`);
@@ -50,7 +50,7 @@ describe("contract: interrupted apply (ssh cut / script killed at each step)", f
                 assert.strictEqual(rerun.code, 0, rerun.stderr);
                 assert.ok(sh(H, "docker info --format '{{json .Labels}}'").includes(`gen=${daemon.labels.gen}`));
                 assert.deepStrictEqual(health(H), { active: "active", swarm: "active", ready: "ready" });
-                assert.strictEqual(ssh(H, "test -e /var/lib/dockfleet/docker-host/in-progress").code, 1, "no apply left in progress");
+                assert.strictEqual(ssh(H, "test -e /var/lib/dockfleet/daemon-config/in-progress").code, 1, "no apply left in progress");
                 results.push(`${how} at ${delay} ms: last logged step "${step.replace(/^\S+ /, "")}", file ${sha === newSha ? "new" : "old"}`);
             });
         }

@@ -2,11 +2,15 @@
 // sandbox hosts, through the Automation API.
 import * as assert from "assert";
 import * as fs from "fs";
+import * as path from "path";
+import { HOST_STATE_DIR } from "../../components/docker-host/drift";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
 import { ROOT as ROOT_DIR, applyLog, pulumiCli, readTree, useLocalStack } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
+const STATE = HOST_STATE_DIR;
+const LEGACY_STATE = "/var/lib/dockfleet/docker-host";
 const PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
 // The local stack's secrets (committed encrypted with the sandbox passphrase) and the SSH key.
 const SECRET_NEEDLES = ["sandbox-proxy-pw-91ab", "sandbox-registry-http-secret-4f1c", "skDockfleetLocalSandbox"];
@@ -25,7 +29,7 @@ async function timed<T>(name: string, f: () => Promise<T>): Promise<T> {
 function hostMarks(): Record<string, string> {
     const m: Record<string, string> = {};
     for (const h of HOSTS) {
-        m[h] = sh(h, "echo $(wc -l < /var/lib/dockfleet/docker-host/apply.log 2>/dev/null || echo 0) $(systemctl show docker -p ExecMainStartTimestampMonotonic --value)");
+        m[h] = sh(h, `echo $(wc -l < ${STATE}/apply.log 2>/dev/null || echo 0) $(systemctl show docker -p ExecMainStartTimestampMonotonic --value)`);
     }
     return m;
 }
@@ -34,7 +38,7 @@ function hostMarks(): Record<string, string> {
 function applyWindows(): Record<string, [number, number]> {
     const w: Record<string, [number, number]> = {};
     for (const h of HOSTS) {
-        const log = applyLog(ssh(h, "cat /var/lib/dockfleet/docker-host/apply.log").stdout);
+        const log = applyLog(ssh(h, `cat ${STATE}/apply.log`).stdout);
         const end = [...log].reverse().find((l) => /^applied \((restart|reload)\)/.test(l.msg));
         const start = [...log].reverse().find((l) => /^(restarting|reloading) dockerd/.test(l.msg) && (!end || l.t <= end.t));
         if (start && end) w[h] = [start.t, end.t];
@@ -135,19 +139,91 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         assert.deepStrictEqual(Object.keys(again.changeSummary), ["same"]);
     });
 
-    it("7. drift: a hand edit of daemon.json shows in the next preview, and up repairs it", async () => {
+    it("7. drift: a hand edit of daemon.json shows as an in-place update in the next preview, and one up repairs it", async () => {
         sh("host2", `sed -i 's/"debug": false/"debug": true/' ${DJ}`);
         const pv = await timed("preview after a hand edit", () => local.stack.preview({ diff: true, onOutput: collect }));
-        assert.strictEqual(pv.changeSummary.update, 1, JSON.stringify(pv.changeSummary));
+        assert.deepStrictEqual(pv.changeSummary, { same: pv.changeSummary.same, update: 1 }, `an update, never a replace: ${JSON.stringify(pv.changeSummary)}`);
         assert.match(pv.stdout, /host2-apply/);
-        assert.match(pv.stdout, /drift \/etc\/docker\/daemon.json/);
+        assert.match(pv.stdout, /drift repair 1 \/etc\/docker\/daemon.json/);
         await timed("up (repair drift)", () => local.stack.up({ onOutput: collect }));
         assert.match(sh("host2", `cat ${DJ}`), /"debug": false/);
         assert.strictEqual(JSON.parse(sh("host2", "docker info --format '{{json .Debug}}'")), false);
-        // the drift marker clears on the next up (one more no-op run of the host's script), then nothing
-        await local.stack.up({ onOutput: collect });
+        // the host recorded the repair marker, so the very next preview is quiet (no clearing run)
         const quiet = await local.stack.preview({ onOutput: collect });
         assert.deepStrictEqual(Object.keys(quiet.changeSummary), ["same"]);
+    });
+
+    // Issue 10: whatever makes the engine replace a host's apply resource (create the new one, then
+    // delete the old one, whose delete command is "restore"), the host ends with the new config
+    // applied and verified: the script's ownership claims make the old resource's delete keep it.
+    /** The host carries dockfleet's config (daemon.json, proxy drop-in), dockerd active, node Ready. */
+    async function assertManaged(h: string, what: string) {
+        assert.match(sh(h, `cat ${DJ}`), /dockfleet\.env=local/, `${h} lost daemon.json after ${what}`);
+        assert.strictEqual(ssh(h, `test -f ${PROXY_DROPIN}`).code, 0, `${h} lost the proxy drop-in after ${what}`);
+        assert.ok(JSON.parse(sh(h, "docker info --format '{{json .Labels}}'")).includes("dockfleet.env=local"), `${h}: dockerd does not run the dockfleet config after ${what}`);
+        await eventually(() => JSON.stringify(health(h)) === JSON.stringify({ active: "active", swarm: "active", ready: "ready" }), 60000, `${h} active and Ready after ${what}`);
+        assert.doesNotMatch(sh(h, `tail -3 ${STATE}/apply.log`), /restored the pre-dockfleet files/);
+    }
+    const claims = (h: string) => sh(h, `cd ${STATE}/claims && for f in *; do echo "$f=$(cat "$f")"; done`).split("\n").sort();
+    const applyUrn = async (h: string) => (await local.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith(`::${h}-apply`)).urn as string;
+
+    it("8. a forced replace (`pulumi up --replace`) of host1's apply resource keeps host1 configured", async () => {
+        const res = await timed("up --replace host1-apply", async () => local.stack.up({ replace: [await applyUrn("host1")], onOutput: collect }));
+        assert.strictEqual(res.summary.resourceChanges?.replace, 1, JSON.stringify(res.summary.resourceChanges));
+        assert.match(sh("host1", `tail -5 ${STATE}/apply.log`), /kept the current files: still claimed by dockfleet\.local\.host1 \(1\)/);
+        await assertManaged("host1", "a forced replace");
+        assert.deepStrictEqual(claims("host1"), ["dockfleet.local.host1=1"]);
+    });
+
+    it("9. an upgrade from a dockfleet without claims (old `triggers` input, old delete command, old state dir) replaces safely", async () => {
+        // host2 as the previous release left it: state in /var/lib/dockfleet/docker-host, no claims,
+        // and a Pulumi state whose apply resource has `triggers` and the old script as its delete.
+        sh("host2", `mkdir -p ${LEGACY_STATE} && cd ${STATE} && mv original last-good applied reload-digest ${LEGACY_STATE}/ && rm -rf claims repair`);
+        const legacy = fs.readFileSync(path.join(ROOT_DIR, "test/fixtures/legacy/apply-docker-config.pre-claims.sh"), "utf8");
+        const legacyDelete = `/bin/bash -c "$(printf %s '${Buffer.from(legacy).toString("base64")}' | base64 -d)" apply-docker-config 'restore' '--host' 'host2' '--restart-timeout' '60' '--smoke-image' 'local/busybox:1'`;
+        const exported = await local.stack.exportStack();
+        const r = exported.deployment.resources.find((x: { urn: string }) => x.urn.endsWith("::host2-apply"));
+        for (const props of [r.inputs, r.outputs]) {
+            props.triggers = ["drift /etc/docker/daemon.json 0123abcd"]; // as the old program wrote on a drifted host
+            props.delete = legacyDelete;
+        }
+        await local.stack.importStack(exported);
+        const pv = await local.stack.preview({ onOutput: collect });
+        assert.strictEqual(pv.changeSummary.replace, 1, `upstream pulumi-command replaces on a triggers change: ${JSON.stringify(pv.changeSummary)}`);
+        const res = await timed("up (upgrade: replace host2-apply)", () => local.stack.up({ onOutput: collect }));
+        assert.strictEqual(res.summary.resourceChanges?.replace, 1);
+        const log = sh("host2", `tail -8 ${STATE}/apply.log`);
+        assert.match(log, /moved dockfleet state from \/var\/lib\/dockfleet\/docker-host/);
+        // the old resource's delete ran the OLD script: it found no pre-dockfleet copy and did nothing
+        assert.match(sh("host2", `tail -3 ${LEGACY_STATE}/apply.log`), /no dockfleet state on this host; nothing to restore/);
+        await assertManaged("host2", "the upgrade's replacement");
+        assert.deepStrictEqual(claims("host2"), ["dockfleet.local.host2=1"]);
+        const again = await local.stack.preview({ onOutput: collect });
+        assert.deepStrictEqual(Object.keys(again.changeSummary), ["same"]);
+    });
+
+    it("10. a changed address is an update on the new address; a renamed host is a create + delete that keeps it configured", async () => {
+        // a second address of host3 on the sandbox bridge (own subnet)
+        sh("host3", "ip addr add 10.232.0.113/24 dev $(ip -o -4 addr show | awk '/10\\.232\\.0\\.13\\//{print $2}') 2>/dev/null || true");
+        await local.stack.setConfig("dockfleet:hosts[2].address", { value: "10.232.0.113" }, true);
+        const moved = await timed("up (host3 address changed)", () => local.stack.up({ onOutput: collect }));
+        assert.deepStrictEqual(Object.keys(moved.summary.resourceChanges ?? {}).sort(), ["same", "update"], JSON.stringify(moved.summary.resourceChanges));
+        await assertManaged("host3", "an address change");
+        assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3=1"]);
+        await local.stack.setConfig("dockfleet:hosts[2].name", { value: "host3b" }, true);
+        const renamed = await timed("up (host3 renamed host3b)", () => local.stack.up({ onOutput: collect }));
+        assert.strictEqual(renamed.summary.resourceChanges?.create, 2, `DockerHost + its apply: ${JSON.stringify(renamed.summary.resourceChanges)}`);
+        assert.strictEqual(renamed.summary.resourceChanges?.delete, 2);
+        assert.match(sh("host3", `tail -5 ${STATE}/apply.log`), /kept the current files: still claimed by dockfleet\.local\.host3b \(1\)/);
+        await assertManaged("host3", "a rename");
+        assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3b=1"]);
+        // back to the committed config (another rename and address change)
+        await local.stack.setConfig("dockfleet:hosts[2].name", { value: "host3" }, true);
+        await local.stack.setConfig("dockfleet:hosts[2].address", { value: "10.232.0.13" }, true);
+        await timed("up (host3 back)", () => local.stack.up({ onOutput: collect }));
+        await assertManaged("host3", "renaming back");
+        assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3=1"]);
+        sh("host3", "ip addr del 10.232.0.113/24 dev $(ip -o -4 addr show | awk '/10\\.232\\.0\\.113\\//{print $2}') 2>/dev/null || true");
     });
 
     it("5. secrets: no plaintext in stack export, outputs, preview/up output, state files or engine logs", async () => {

@@ -15,7 +15,24 @@ SCRIPT_VERSION=3
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 STATE=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 CACHE=${DOCKFLEET_CACHE:-/var/cache/dockfleet}
-MIRROR=${DOCKFLEET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror: DOCKFLEET_DEBIAN_MIRROR, else the first bookworm "main" source this machine's
+# apt uses (deb822 .sources or one-line lists); a user's machine has its own mirror.
+host_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v suite="$SUITE" 'BEGIN { RS = ""; FS = "\n" }
+      { uri = ""; ok = 0; deb = 0
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^Types:.*(^|[ \t])deb([ \t]|$)/) deb = 1
+          if ($i ~ /^URIs:/) { split($i, w, /[ \t]+/); uri = w[2] }
+          if ($i ~ /^Suites:/ && (" " $i " ") ~ (" " suite " ")) ok = 1
+        }
+        if (deb && ok && uri != "" && uri !~ /security/) { print uri; exit } }' "$f"
+  done | head -1 | grep . && return 0
+  sed -n -E "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+${SUITE}[[:space:]].*/\2/p" \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -1 | grep .
+}
 SUITE=bookworm
 BR=dfbr0
 BR_ADDR=10.232.0.1
@@ -166,6 +183,8 @@ build_base() {
   out=$CACHE/base-$SUITE-$key.tar.zst
   mkdir -p "$CACHE"
   tmp=$(mktemp -d "$CACHE/build.XXXXXX")
+  MIRROR=${DOCKFLEET_DEBIAN_MIRROR:-$(host_mirror)} ||
+    die "no Debian $SUITE mirror in this machine's apt sources; set DOCKFLEET_DEBIAN_MIRROR"
   log "   debootstrap $SUITE (minbase + $BASE_PKGS) from $MIRROR"
   if ! debootstrap --variant=minbase --include="$BASE_PKGS" "$SUITE" "$tmp/rootfs" "$MIRROR" \
     >"$CACHE/debootstrap.log" 2>&1; then

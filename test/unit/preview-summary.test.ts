@@ -113,6 +113,26 @@ describe("preview summary: hand-written edge cases", () => {
         assert.match(renderSummary(p), /\| 1 of 2 \| host1 \| reload \| `debug`, `labels` \|/);
     });
 
+    it("the repair marker of the apply command (upstream pulumi-command: an update, not a replace) reads as drift", () => {
+        const bundle = renderBundle([{ path: "/etc/docker/daemon.json", mode: "0644", content: '{"debug": false}\n' }]);
+        const opts = { host: "host2", restartTimeoutSeconds: 60, owner: "dockfleet.local.host2", op: "update" as const };
+        const before = renderApplyCommand("apply", opts, bundle);
+        const after = "# drift repair 1 /etc/docker/daemon.json\n" + renderApplyCommand("apply", { ...opts, repair: "1 /etc/docker/daemon.json" }, bundle);
+        assert.strictEqual(parseApplyCommand(after)?.repair, "1 /etc/docker/daemon.json");
+        const urn = "urn:pulumi:local::dockfleet::dockfleet:dockerhost:DockerFleet$dockfleet:dockerhost:DockerHost$command:remote:Command::host2-apply";
+        const step = (oldCmd: string, newCmd: string) => ({
+            urn, op: oldCmd === newCmd ? "same" : "update", diffReasons: oldCmd === newCmd ? [] : ["create", "update"],
+            oldState: { urn, type: "command:remote:Command", inputs: { create: oldCmd, update: oldCmd } },
+            newState: { urn, type: "command:remote:Command", inputs: { create: newCmd, update: newCmd } },
+        });
+        const [h] = hostChanges([step(before, after)], [["host2"]]);
+        assert.strictEqual(h.action, "restart", "a drifted host restarts, even with no key changed");
+        assert.deepStrictEqual(h.notes, ["drift found on the host: `/etc/docker/daemon.json` was changed by hand; the apply puts dockfleet's version back and verifies it"]);
+        // once repaired, the marker stays the same: no note, no action
+        const [quiet] = hostChanges([step(after, after)], [["host2"]]);
+        assert.deepStrictEqual([quiet.action, quiet.notes], ["none", []]);
+    });
+
     it("services: roll on task spec changes, scale on replicas only, recreate on replace", () => {
         const s = serviceChanges(normalizeSteps(load("edge-replace-delete.json").steps!));
         const by = Object.fromEntries(s.map((x) => [x.service, x.effect]));

@@ -8,6 +8,15 @@
 #   apply-docker-config.sh status  --host NAME             # digests of managed files (drift checks)
 #   apply-docker-config.sh recover --host NAME             # finish/roll back an interrupted apply
 #
+# Ownership (why a replaced resource's delete never undoes its successor): every Pulumi resource
+# that applies to this host holds a claim, a count under $STATE/claims/<owner>. `apply --op create`
+# adds one after a verified apply, `--op update` makes sure there is one, `restore`/`forget` drop
+# one, and only the delete that drops the last claim puts back (or forgets) the pre-dockfleet
+# files. A replacement (new resource created, then the old one deleted), a rename, or two resources
+# with the same owner therefore leave the newest config in place. State written by dockfleet
+# versions without claims (/var/lib/dockfleet/docker-host) is moved here on first contact, so a
+# delete command stored by such a version finds nothing to restore.
+#
 # A bundle is text: a header line `=== <absolute path> <octal mode>` followed by the file's lines,
 # or `=== <absolute path> absent` for a file that must not exist. The public bundle (fd 3) is
 # visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
@@ -20,6 +29,10 @@
 #   --log-cmd CMD           prints dockerd's recent log (default: journalctl -u docker.service ...)
 #   --reload-digest HEX     digest of the daemon.json keys that need a restart; if only other keys
 #                           changed since the last apply, dockerd is reloaded (SIGHUP), not restarted
+#   --owner NAME            the claim's name (letters, digits, . _ -; default "default")
+#   --op create|update      apply: which Pulumi operation runs it (claims, see above; default update)
+#   --repair MARKER         apply: the drift-repair marker to record after a verified apply; `status`
+#                           prints it back, so a repaired host's next preview is unchanged
 #
 # Guarantees: nothing is written before every new file passed its checks; files are replaced
 # atomically (temp file + rename in the same directory); the last known-good files are kept and
@@ -30,8 +43,12 @@ set -euo pipefail
 shopt -s nullglob
 
 ROOT=${DOCKFLEET_ROOT:-}                  # prefix for every path; only tests set it
-STATE=$ROOT/var/lib/dockfleet/docker-host
+STATE=$ROOT/var/lib/dockfleet/daemon-config
+LEGACY_STATE=$ROOT/var/lib/dockfleet/docker-host # dockfleet before ownership claims
 LOCK_FILE=$STATE/lock
+OWNER=default
+OP=update
+REPAIR=""
 HOST=$(hostname 2>/dev/null || echo unknown)
 RESTART_TIMEOUT=60
 SMOKE_IMAGE=""
@@ -56,9 +73,15 @@ while [ $# -gt 0 ]; do
         --reload-cmd) RELOAD_CMD=$2; shift 2 ;;
         --log-cmd) LOG_CMD=$2; shift 2 ;;
         --reload-digest) RELOAD_DIGEST=$2; shift 2 ;;
+        --owner) OWNER=$2; shift 2 ;;
+        --op) OP=$2; shift 2 ;;
+        --repair) REPAIR=$2; shift 2 ;;
         *) die "unknown option: $1" ;;
     esac
 done
+case "$OWNER" in '' | *[!A-Za-z0-9._-]* | .*) die "--owner must be letters, digits, '.', '_' or '-' (not starting with '.'), got '$OWNER'" ;; esac
+case "$OP" in create | update) ;; *) die "--op must be create or update, got '$OP'" ;; esac
+case "$REPAIR" in *$'\n'*) die "--repair must be one line" ;; esac
 case "$RESTART_TIMEOUT" in '' | *[!0-9]*) die "--restart-timeout must be whole seconds, got '$RESTART_TIMEOUT'" ;; esac
 
 # A disconnected SSH session must not kill us half-way: ignore HUP/PIPE, keep going, log to a file.
@@ -532,10 +555,65 @@ no_drift() {
     done <"$STATE/last-good/manifest"
 }
 
+# --- ownership claims (see the header) ---
+claim_count() { local n; n=$(cat "$STATE/claims/$1" 2>/dev/null || echo 0); case "$n" in '' | *[!0-9]*) echo 0 ;; *) echo "$n" ;; esac; }
+claim_set() {
+    mkdir -p "$STATE/claims"
+    if [ "$2" -gt 0 ]; then
+        printf '%s\n' "$2" >"$STATE/claims/.$1.tmp" && mv -f "$STATE/claims/.$1.tmp" "$STATE/claims/$1"
+    else
+        rm -f "$STATE/claims/$1"
+    fi
+}
+# Other owners' claims, as "name (n)" words.
+other_claims() {
+    local f out=""
+    for f in "$STATE"/claims/*; do
+        [ "$(basename "$f")" = "$OWNER" ] && continue
+        [ "$(claim_count "$(basename "$f")")" -gt 0 ] && out="$out${out:+, }$(basename "$f") ($(claim_count "$(basename "$f")"))"
+    done
+    printf '%s' "$out"
+}
+# Records this apply's claim (after it was verified).
+claim_after_apply() {
+    local n
+    n=$(claim_count "$OWNER")
+    if [ "$OP" = create ]; then n=$((n + 1)); elif [ "$n" -lt 1 ]; then n=1; fi
+    claim_set "$OWNER" "$n"
+    local others
+    others=$(other_claims)
+    [ -z "$others" ] || say "note: this host is also claimed by: $others (the last apply wins; delete restores only after the last claim is dropped)"
+}
+# Drops one of this owner's claims. True when no claim is left on the host (the caller may restore).
+drop_claim() {
+    local n others
+    n=$(claim_count "$OWNER")
+    [ "$n" -gt 0 ] && claim_set "$OWNER" $((n - 1))
+    others=$(other_claims)
+    n=$(claim_count "$OWNER")
+    [ "$n" -gt 0 ] && others="$OWNER ($n)${others:+, $others}"
+    [ -z "$others" ] && return 0
+    say "kept the current files: still claimed by $others (the last claim's delete restores)"
+    return 1
+}
+
+# State of dockfleet versions without claims moves here once; their stored delete commands then
+# find no pre-dockfleet copy and do nothing, instead of undoing what this version applied.
+migrate_legacy() {
+    [ -f "$LEGACY_STATE/original/manifest" ] && [ ! -f "$STATE/original/manifest" ] || return 0
+    local f
+    for f in original last-good applied reload-digest in-progress; do
+        [ -e "$LEGACY_STATE/$f" ] && mv -f "$LEGACY_STATE/$f" "$STATE/$f"
+    done
+    printf 'moved to %s by a newer dockfleet on %s\n' "${STATE#"$ROOT"}" "$(date -u +%FT%TZ)" >"$LEGACY_STATE/MOVED" 2>/dev/null || true
+    say "moved dockfleet state from ${LEGACY_STATE#"$ROOT"} (a version without ownership claims)"
+}
+
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
 mkdir -p "$STATE"
 exec 9>"$LOCK_FILE"
 flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+[ "$ACTION" = status ] || migrate_legacy
 
 case "$ACTION" in
     apply)
@@ -548,19 +626,23 @@ case "$ACTION" in
         dup=$(cut -d' ' -f3- "$WORK/manifest" | sort | uniq -d)
         [ -z "$dup" ] || die "bundle names a path twice: $dup"
         converge "$WORK"
+        claim_after_apply
+        if [ -n "$REPAIR" ]; then printf '%s\n' "$REPAIR" >"$STATE/repair"; fi
         ;;
     restore)
+        drop_claim || exit 0
         [ -f "$STATE/original/manifest" ] || { say "no dockfleet state on this host; nothing to restore"; exit 0; }
         WORK=$(mktemp -d "$STATE/incoming.XXXXXX")
         trap 'rm -rf "$WORK"' EXIT
         cp -p "$STATE/original/"* "$WORK/"
         RELOAD_DIGEST=""
         converge "$WORK"
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
         say "restored the pre-dockfleet files"
         ;;
     forget)
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress"
+        drop_claim || exit 0
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims"
         say "kept the current files; dockfleet state removed"
         ;;
     status)
@@ -575,6 +657,7 @@ case "$ACTION" in
         done <"$STATE/last-good/manifest"
         [ -f "$STATE/in-progress" ] && { echo "drift in-progress -"; drift=1; }
         [ "$drift" = 1 ] || echo "in-sync"
+        [ ! -s "$STATE/repair" ] || printf 'repair %s\n' "$(head -1 "$STATE/repair")"
         ;;
     recover)
         if [ -f "$STATE/in-progress" ]; then
