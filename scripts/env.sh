@@ -6,8 +6,4 @@ source "$_df_root/tools/pulumi-engine/env.sh"
 _df_cmd="$(bash "$_df_root/tools/pulumi-resource-command/build.sh" --print-bin-dir)"
 _df_dkr="$(bash "$_df_root/tools/pulumi-docker-provider/build.sh" --print-bin-dir)"
 export PATH="$_df_cmd:$_df_dkr:$PATH"
-# Pulumi.yaml's runtime options (tsconfig: tsconfig.pulumi.json, i.e. transpile-only) reach the
-# program through the language host; the v3.68 host built here ignores them (the v3.248 CLI hands
-# them over by RPC, not as flags), so set what the upstream host would set.
-export PULUMI_NODEJS_TSCONFIG_PATH="${PULUMI_NODEJS_TSCONFIG_PATH:-tsconfig.pulumi.json}"
 unset _df_root _df_cmd _df_dkr

@@ -88,15 +88,10 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
     });
 
     it("the policy pack runs in a real preview of the local stack and passes", () => {
-        const before = process.env.PATH;
-        process.env.PATH = `${ROOT_DIR}/policy/bin:${before}`;
-        try {
-            const r = pulumiCli(["preview", "--policy-pack", "policy/entry"]);
-            assert.strictEqual(r.code, 0, r.out.slice(-3000));
-            assert.match(r.out, /dockfleet@v0\.1\.0/);
-        } finally {
-            process.env.PATH = before;
-        }
+        // as Pulumi documents it: the upstream Node.js language host starts the pack (RunPlugin)
+        const r = pulumiCli(["preview", "--policy-pack", "policy"]);
+        assert.strictEqual(r.code, 0, r.out.slice(-3000));
+        assert.match(r.out, /✅ dockfleet@v0\.1\.0 \(local: (.*\/)?policy\)/);
     });
 
     it("3. one key changed: preview --diff shows that key only; up applies it host by host", async () => {
