@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm run engine`: builds (or finds, when cached) the Pulumi CLI + Node.js language host and the
-# two resource plugins from Go modules, then prints where they are. Everything else uses
-# scripts/env.sh, which puts these directories first on PATH (the engine uses binaries on PATH as
-# ambient plugins).
+# two resource plugins, then prints where they are. The CLI comes from its Go module, the rest from
+# the upstream source tarballs in ${DOCKFLEET_UPSTREAM_DIR:-../shared/upstream} (tools/*/README.md).
+# Everything else uses scripts/env.sh, which puts these directories first on PATH (the engine uses
+# binaries on PATH as ambient plugins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Go is installed under /usr/local/go on these machines; a non-login shell may not have it on PATH.

@@ -47,3 +47,60 @@ lock_key() {
     flock 9
   fi
 }
+
+# key_hash WORDS...: 12 hex digits of the sha256 over the arguments (one a line); for cache keys.
+key_hash() { printf '%s\n' "$@" | sha256sum | cut -c1-12; }
+
+# upstream_dir: prints where the upstream source tarballs are:
+# ${DOCKFLEET_UPSTREAM_DIR:-<repo root>/../shared/upstream} (in CI a copy of shared/ sits beside the clone).
+upstream_dir() {
+  if [[ -n "${DOCKFLEET_UPSTREAM_DIR:-}" ]]; then
+    printf '%s\n' "$DOCKFLEET_UPSTREAM_DIR"
+  else
+    local root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    if [[ -d "$root/../shared/upstream" ]]; then (cd "$root/../shared/upstream" && pwd); else printf '%s\n' "$root/../shared/upstream"; fi
+  fi
+}
+
+# verify_tarball NAME SHA256: dies unless $(upstream_dir)/NAME exists and has that sha256 (the pins in
+# the build scripts are the table of shared/upstream/README.md).
+verify_tarball() {
+  local file got
+  file="$(upstream_dir)/$1"
+  [[ -f "$file" ]] || die "$file: no such file (set DOCKFLEET_UPSTREAM_DIR to the directory holding the upstream source tarballs)"
+  got="$(sha256sum "$file" | cut -d' ' -f1)"
+  [[ "$got" == "$2" ]] || die "$file: sha256 is $got, expected $2 (pinned in $0, from shared/upstream/README.md); refusing to build from it"
+  log "verified $1 (sha256 ${2:0:12}…)"
+}
+
+# extract_tarball NAME DEST: unpacks the (verified) tarball NAME into DEST.
+extract_tarball() {
+  mkdir -p "$2"
+  tar -xJf "$(upstream_dir)/$1" -C "$2" --no-same-owner || die "could not extract $1 into $2"
+}
+
+# check_plugin_serves BINARY: a Pulumi plugin started without arguments prints the port of its gRPC
+# server as its first line on stdout. Waits up to 30 s for it, then stops the plugin again.
+check_plugin_serves() {
+  local bin=$1 out port="" pid i
+  out="$(mktemp)"
+  "$bin" </dev/null >"$out" 2>"$out.err" &
+  pid=$!
+  for ((i = 0; i < 300; i++)); do
+    if [[ "$(wc -l <"$out")" -ge 1 ]]; then port="$(head -n1 "$out")"; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [[ "$port" =~ ^[0-9]+$ ]]; then
+    log "$(basename "$bin") starts: serves on port $port"
+    rm -f "$out" "$out.err"
+    return 0
+  fi
+  log "$(basename "$bin") printed no port; its stderr:"
+  head -n 20 "$out.err" >&2
+  rm -f "$out" "$out.err"
+  return 1
+}

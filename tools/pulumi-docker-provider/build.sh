@@ -1,54 +1,49 @@
 #!/usr/bin/env bash
-# Build a `pulumi-resource-docker` plugin (reporting version 5.2.0, for the
-# @pulumi/docker@5.2.0 SDK) from Go modules into a cache dir outside the repo,
-# and print that bin dir on the last line of stdout.
+# Build the upstream `pulumi-resource-docker` plugin, stamped 5.2.0 (what the @pulumi/docker@5.2.0
+# SDK asks for), from the pulumi-docker and terraform-provider-docker source tarballs into a cache
+# dir outside the repo, and print that bin dir on the last line of stdout.
 #
 #   tools/pulumi-docker-provider/build.sh                 # build if missing, print bin dir
 #   tools/pulumi-docker-provider/build.sh --print-bin-dir # only print the bin dir (no build)
 #   tools/pulumi-docker-provider/build.sh --force         # rebuild for this key
-#   tools/pulumi-docker-provider/build.sh --tidy          # go mod tidy in a build copy,
-#                                                         # copy go.mod/go.sum back here
 #
-# It is NOT pulumi-docker's provider (that Go module is not served by the
-# module proxy here): it bridges the upstream Terraform docker provider with
-# dockfleet's own token mapping (provider/provider.go). See README.md.
-#
+# Sources: ${DOCKFLEET_UPSTREAM_DIR:-<repo root>/../shared/upstream}/pulumi-docker-237b7899.tar.xz
+# and terraform-provider-docker-v4.5.0.tar.xz, sha256-checked, unpacked under the key dir for the
+# build and removed after it; pulumi-docker's patches/*.patch are applied to the latter, as
+# pulumi-docker's `make upstream` does. The key dir keeps the embedded schema.json. See README.md.
 # Progress and timings go to stderr; stdout carries only the bin dir.
 # Cache: ${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-docker-provider/<key>/
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# --- pins (README explains each) ---------------------------------------------
+# --- pins (README explains them) ----------------------------------------------------------------
 PLUGIN_VERSION="5.2.0"   # must equal @pulumi/docker's package.json "pulumi.version"
-UPSTREAM_MOD="github.com/kreuzwerker/terraform-provider-docker"
-UPSTREAM_VERSION="v0.0.0-20260916201441-96d331c98ff4"  # the one version the proxy serves
-VERSION_VAR="dockfleet.local/tools/pulumi-docker-provider/provider.Version"
-BUILD_TAGS="no_compose"  # drop docker_compose, which the @pulumi/docker SDK has no type for
-# Bump when the build invocation or what build.sh generates (shim, schema
-# edit) changes: both are part of the key.
-BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -tags=$BUILD_TAGS -ldflags=-s -w -X"
-GEN_ID="shim-v1 schema-version-v1"
+PD_REV="237b7899"        # github.com/pulumi/pulumi-docker 237b7899bb51 (main after v5.1.0; no tag)
+PD_TARBALL="pulumi-docker-$PD_REV.tar.xz"
+PD_TARBALL_SHA256="21317d157e52e2cdb6ec8984f776e7b830bc983daf9da9e21ec3dfc8f54c7b3d"
+TF_VERSION="4.5.0"       # github.com/kreuzwerker/terraform-provider-docker v4.5.0 (5074970c71ce)
+TF_TARBALL="terraform-provider-docker-v$TF_VERSION.tar.xz"
+TF_TARBALL_SHA256="91ec0c727355e63a53a423abec342ee150e01bab8f9d8e2cc56acc78152e9245"
+VERSION_VAR="github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version"
+BUILD_TAGS="no_compose"  # as pulumi-docker's Makefile: no docker_compose
+LDFLAGS="-X $VERSION_VAR=$PLUGIN_VERSION -s -w" # the Makefile's LDFLAGS (version, then -s -w)
+# The build as it runs below; part of the key, so edit it together with the commands.
+BUILD_ID="mv terraform-provider-docker pulumi-docker/upstream; cd upstream; patch -p1 --fuzz=0 <../patches/*.patch;
+cd provider; VERSION=$PLUGIN_VERSION go generate cmd/pulumi-resource-docker/main.go;
+CGO_ENABLED=0 GOFLAGS=-mod=readonly -buildvcs=false go build -trimpath -tags=$BUILD_TAGS -ldflags=$LDFLAGS ./cmd/pulumi-resource-docker"
 
 TOOL_NAME=pulumi-docker-provider
 # shellcheck source=tools/lib.sh
 source "$here/../lib.sh"
 
-cache_key() {
-  # Readable versions plus a short hash of our sources, pins and flags, so any
-  # change gets a fresh directory.
-  local sum
-  sum="$( { cat "$here/go.mod" "$here/go.sum" "$here/provider/"*.go "$here/cmd/"*/*.go
-    printf '%s\n' "$PLUGIN_VERSION" "$UPSTREAM_MOD@$UPSTREAM_VERSION" \
-      "$BUILD_FLAGS_ID" "$GEN_ID" "$(go env GOVERSION)"; } | sha256sum | cut -c1-12)"
-  printf 'docker-%s_tf-%s_%s' "$PLUGIN_VERSION" "${UPSTREAM_VERSION##*-}" "$sum"
-}
-
-parse_mode 2,17 tidy "${1:-}"
-command -v go >/dev/null || die "go is not on PATH"
-cache_dirs pulumi-docker-provider "$(cache_key)"
+parse_mode 2,16 "" "${1:-}"
+cache_dirs pulumi-docker-provider \
+  "docker-${PLUGIN_VERSION}_pd-${PD_REV}_tf-${TF_VERSION}_$(key_hash "$PD_TARBALL_SHA256" "$TF_TARBALL_SHA256" "$BUILD_ID")"
 plugin="$BIN_DIR/pulumi-resource-docker"
 exit_if_ready test -x "$plugin"
+command -v go >/dev/null || die "go is not on PATH"
+command -v patch >/dev/null || die "patch is not on PATH (apt-get install patch)"
 
 t_start=$SECONDS
 t_step=$SECONDS
@@ -57,94 +52,52 @@ step_done() { log "$1 ($((SECONDS - t_step))s)"; t_step=$SECONDS; }
 lock_key
 exit_if_ready test -x "$plugin" # built by a concurrent run meanwhile
 
-export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
-
-# 1. Writable build copy of this module, with the upstream TF provider at
-#    ./upstream (what go.mod's replace points at).
+# 1. Sources: pulumi-docker, with terraform-provider-docker as its `upstream` (the submodule).
+verify_tarball "$PD_TARBALL" "$PD_TARBALL_SHA256"
+verify_tarball "$TF_TARBALL" "$TF_TARBALL_SHA256"
 src="$KEY_DIR/src"
-rm -rf "$src"
-mkdir -p "$src/cmd"
-cp "$here/go.mod" "$here/go.sum" "$src/"
-cp -R "$here/provider" "$src/provider"
-cp -R "$here/cmd/pulumi-tfgen-docker" "$here/cmd/pulumi-resource-docker" "$src/cmd/"
-
-up_dir="$(go mod download -json "$UPSTREAM_MOD@$UPSTREAM_VERSION" \
-  | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-[[ -n "$up_dir" && -f "$up_dir/go.mod" ]] || die "go mod download $UPSTREAM_MOD@$UPSTREAM_VERSION gave no Dir"
-cp -R "$up_dir" "$src/upstream"
-chmod -R u+w "$src/upstream"
-up_path="$(sed -n 's/^module[[:space:]]\{1,\}//p' "$src/upstream/go.mod")"
-[[ "$up_path" == "github.com/terraform-providers/terraform-provider-docker" ]] \
-  || die "upstream module path is '$up_path', go.mod's replace expects github.com/terraform-providers/terraform-provider-docker"
-
-# The constructors live in upstream's internal/provider; a package inside that
-# module may import it. Written here, never kept in the repository.
-mkdir -p "$src/upstream/shim"
-cat >"$src/upstream/shim/shim.go" <<'GO'
-// Package shim is generated by dockfleet tools/pulumi-docker-provider/build.sh:
-// it exposes the provider constructors of internal/provider to the bridge.
-package shim
-
-import (
-	fwprovider "github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
-
-	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
-)
-
-// NewSDKProvider returns the SDKv2 half of the muxed provider.
-func NewSDKProvider(version string) *schema.Provider { return provider.New(version)() }
-
-// NewFrameworkProvider returns the plugin-framework half of the muxed provider.
-func NewFrameworkProvider(version string) fwprovider.Provider {
-	return provider.NewFrameworkProvider(version)()
-}
-GO
-step_done "prepared build copy in $src"
-
-if [[ "$MODE" == "tidy" ]]; then
-  (cd "$src" && GOFLAGS=-mod=mod go mod tidy)
-  cp "$src/go.mod" "$src/go.sum" "$here/"
-  step_done "go mod tidy; copied go.mod/go.sum to $here"
-  exit 0
-fi
-
-# 2. Download every module (separate step so its time shows).
-(cd "$src" && go mod download)
-step_done "go mod download"
-
-ldflags="-s -w -X $VERSION_VAR=$PLUGIN_VERSION"
 work="$KEY_DIR/work"
-rm -rf "$work"
+rm -rf "$src" "$work"
 mkdir -p "$work"
+extract_tarball "$PD_TARBALL" "$src"
+extract_tarball "$TF_TARBALL" "$src"
+[[ ! -e "$src/pulumi-docker/upstream" ]] || die "$PD_TARBALL already has an upstream/ directory"
+mv "$src/terraform-provider-docker" "$src/pulumi-docker/upstream"
+step_done "extracted into $src"
 
-# 3. tfgen: the plugin embeds the Pulumi schema and bridge metadata it writes.
-(cd "$src" && go build -trimpath -tags "$BUILD_TAGS" -ldflags "$ldflags" \
-  -o "$work/pulumi-tfgen-docker" ./cmd/pulumi-tfgen-docker)
-step_done "go build pulumi-tfgen-docker"
+# 2. pulumi-docker's patches, in order, inside upstream/. Its Makefile (`make upstream`) runs
+#    ci-mgmt's scripts/upstream.sh init: a clean submodule checkout, then `git apply --3way` of
+#    each ../patches/*.patch in sorted order, stopping at the first that fails. There is no git
+#    checkout here, so `patch -p1` does it, with no fuzz (exact context, as `git apply`).
+shopt -s nullglob
+patches=("$src/pulumi-docker/patches/"*.patch)
+shopt -u nullglob
+for p in "${patches[@]}"; do
+  patch -d "$src/pulumi-docker/upstream" -p1 --fuzz=0 --batch --forward --no-backup-if-mismatch \
+    -i "$p" >&2 || die "patch $(basename "$p") does not apply to $TF_TARBALL"
+done
+step_done "applied ${#patches[@]} patch(es)"
 
-gen="$src/cmd/pulumi-resource-docker"
-(cd "$work" && PULUMI_CONVERT=0 PULUMI_SKIP_UPDATE_CHECK=true \
-  ./pulumi-tfgen-docker schema --out "$gen" --skip-docs --skip-examples --logtostderr \
-  >"$work/tfgen.log" 2>&1) || { tail -n 40 "$work/tfgen.log" >&2; die "tfgen failed (log: $work/tfgen.log)"; }
-[[ -s "$gen/schema.json" && -s "$gen/bridge-metadata.json" ]] || die "tfgen wrote no schema.json/bridge-metadata.json"
-# tfgen leaves the version out of the schema; put it in, so that GetSchema
-# (e.g. `pulumi package get-schema docker`) reports it.
-sed -i '2s/^\(    "name": "docker",\)$/\1\n    "version": "'"$PLUGIN_VERSION"'",/' "$gen/schema.json"
-grep -q "^    \"version\": \"$PLUGIN_VERSION\",\$" "$gen/schema.json" || die "could not set the version in schema.json"
-step_done "tfgen schema"
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+log "go: $(go version)"
+prov="$src/pulumi-docker/provider"
+
+# 3. The schema the plugin embeds: generate.go writes schema-embed.json, the committed
+#    schema.json with the version set.
+(cd "$prov" && VERSION="$PLUGIN_VERSION" go generate cmd/pulumi-resource-docker/main.go)
+grep -q "\"version\":\"$PLUGIN_VERSION\"" "$prov/cmd/pulumi-resource-docker/schema-embed.json" ||
+  die "go generate wrote no schema-embed.json with version $PLUGIN_VERSION"
+step_done "go generate (schema-embed.json)"
 
 # 4. The plugin.
-(cd "$src" && go build -trimpath -tags "$BUILD_TAGS" -ldflags "$ldflags" \
+(cd "$prov" && go build -trimpath -tags "$BUILD_TAGS" -ldflags "$LDFLAGS" \
   -o "$work/pulumi-resource-docker" ./cmd/pulumi-resource-docker)
 step_done "go build pulumi-resource-docker"
-
-got="$("$work/pulumi-resource-docker" -version)"
-[[ "$got" == "$PLUGIN_VERSION" ]] || die "built plugin reports version '$got', want $PLUGIN_VERSION"
+check_plugin_serves "$work/pulumi-resource-docker" || die "the built plugin does not start"
 
 mkdir -p "$BIN_DIR"
-cp "$gen/schema.json" "$gen/bridge-metadata.json" "$KEY_DIR/"
+install -m 0644 "$prov/cmd/pulumi-resource-docker/schema-embed.json" "$KEY_DIR/schema.json"
 mv -f "$work/pulumi-resource-docker" "$plugin"
-rm -rf "$work"
-log "built $plugin ($(du -h "$plugin" | cut -f1), version $got) in $((SECONDS - t_start))s"
+rm -rf "$src" "$work"
+log "built $plugin ($(du -h "$plugin" | cut -f1)) in $((SECONDS - t_start))s; schema: $KEY_DIR/schema.json"
 printf '%s\n' "$BIN_DIR"

@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
-# Build the pinned Pulumi engine binaries from Go modules into a cache dir
-# outside the repo, and print that bin dir on the last line of stdout.
+# Build the pinned Pulumi engine binaries into a cache dir outside the repo, and print that bin
+# dir on the last line of stdout:
+#   pulumi                          the CLI, from the Go module pkg/v3 v3.248.0 (module dir cli/)
+#   pulumi-language-nodejs          the Node.js language host v3.248.0, from the upstream source
+#                                   tarball pulumi-v3.248.0-sdk-pkg.tar.xz (sha256-checked)
+#   pulumi-resource-pulumi-nodejs   the Node.js dynamic-provider shim (written here)
 #
-#   tools/pulumi-engine/build.sh               # build what is missing, print bin dir
+#   tools/pulumi-engine/build.sh                  # build what is missing, print bin dir
 #   tools/pulumi-engine/build.sh --print-bin-dir  # only print the bin dir (no build)
-#   tools/pulumi-engine/build.sh --force       # rebuild everything for this key
+#   tools/pulumi-engine/build.sh --force          # rebuild everything for this key
 #
+# Tarballs: ${DOCKFLEET_UPSTREAM_DIR:-<repo root>/../shared/upstream}; see README.md.
 # Progress and timings go to stderr; stdout carries only the bin dir.
 # Cache root: ${DOCKFLEET_CACHE:-/var/cache/dockfleet}/pulumi-engine/<key>/bin
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# --- pins (keep in sync with */go.mod; README explains each) -----------------
-PULUMI_VERSION="3.248.0"          # github.com/pulumi/pulumi/pkg/v3 (tag pkg/v3.248.0)
-NODEJS_HOST_SDK_VERSION="3.68.0"  # github.com/pulumi/pulumi/sdk/v3 (see README: why not dc7edd58bc13)
-VERSION_PKG="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+# --- pins (keep in sync with cli/go.mod; README explains each) ----------------------------------
+PULUMI_VERSION="3.248.0" # github.com/pulumi/pulumi/pkg/v3 (tag pkg/v3.248.0), and the host's tag
+HOST_TARBALL="pulumi-v3.248.0-sdk-pkg.tar.xz" # github.com/pulumi/pulumi tag v3.248.0 (a88168d865b7)
+HOST_TARBALL_SHA256="28b96e539d016926cdd15d8e96f322025e4280ed10f3d28fdbb1ac5e24599872"
+VERSION_VAR="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
+LDFLAGS="-s -w -X $VERSION_VAR=v$PULUMI_VERSION"
 
-# name|module dir|package|version stamped via -ldflags -X
-BINARIES=(
-  "pulumi|cli|github.com/pulumi/pulumi/pkg/v3/cmd/pulumi|v${PULUMI_VERSION}"
-  "pulumi-language-nodejs|langhost-nodejs|github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs|v${NODEJS_HOST_SDK_VERSION}"
-)
-
-# Bump when the go build invocation below or the shim changes (part of the key).
-BUILD_FLAGS_ID="CGO_ENABLED=0 -mod=readonly -trimpath -buildvcs=false -ldflags=-s -w -X"
+# The builds as they run below; part of the key, so edit them together with the commands.
+CLI_BUILD_ID="cd cli; go build -trimpath -ldflags=$LDFLAGS github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+HOST_BUILD_ID="cd pulumi/sdk/nodejs/cmd/pulumi-language-nodejs; go build -trimpath -ldflags=$LDFLAGS ."
+GO_ENV_ID="CGO_ENABLED=0 GOFLAGS=-mod=readonly -buildvcs=false"
 SHIM_ID="dynamic-provider-shim-v1"
 
 TOOL_NAME=pulumi-engine
@@ -32,26 +35,18 @@ TOOL_NAME=pulumi-engine
 source "$here/../lib.sh"
 
 cache_key() {
-  # Readable versions plus a short hash of every go.mod/go.sum, the binary
-  # list and the build flags, so any change of pins or flags gets a fresh
-  # directory (comment edits to this script do not).
-  local sum
-  sum="$( { cat "$here"/cli/go.mod "$here"/cli/go.sum \
-    "$here"/langhost-nodejs/go.mod "$here"/langhost-nodejs/go.sum
-    printf '%s\n' "${BINARIES[@]}" "$BUILD_FLAGS_ID" "$SHIM_ID"; } \
-    | sha256sum | cut -c1-12)"
-  printf 'pulumi-%s_nodejs-host-%s_%s' "$PULUMI_VERSION" "$NODEJS_HOST_SDK_VERSION" "$sum"
+  # Readable versions plus a short hash of cli/go.mod + go.sum, the host tarball's sha256, the
+  # build commands and the shim, so any change of pins or flags gets a fresh directory.
+  printf 'pulumi-%s_nodejs-%s_%s' "$PULUMI_VERSION" "$PULUMI_VERSION" \
+    "$(key_hash "$(cat "$here/cli/go.mod" "$here/cli/go.sum")" "$HOST_TARBALL_SHA256" \
+      "$CLI_BUILD_ID" "$HOST_BUILD_ID" "$GO_ENV_ID" "$SHIM_ID")"
 }
 
 all_present() {
-  local entry
-  for entry in "${BINARIES[@]}"; do
-    [[ -x "$BIN_DIR/${entry%%|*}" ]] || return 1
-  done
-  [[ -x "$BIN_DIR/pulumi-resource-pulumi-nodejs" ]]
+  [[ -x "$BIN_DIR/pulumi" && -x "$BIN_DIR/pulumi-language-nodejs" && -x "$BIN_DIR/pulumi-resource-pulumi-nodejs" ]]
 }
 
-parse_mode 2,10 "" "${1:-}"
+parse_mode 2,15 "" "${1:-}"
 cache_dirs pulumi-engine "$(cache_key)"
 exit_if_ready all_present
 
@@ -72,40 +67,54 @@ SHIM
   mv -f "$dest.tmp" "$dest"
 }
 
-t_start=$(date +%s)
+# need NAME: whether NAME still has to be built (missing, or --force).
+need() { [[ "$MODE" == force || ! -x "$BIN_DIR/$1" ]]; }
+
+t_start=$SECONDS
 command -v go >/dev/null || die "go is not on PATH"
 mkdir -p "$BIN_DIR"
 lock_key
+exit_if_ready all_present # built by a concurrent run meanwhile
 
+export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 log "go: $(go version)"
 log "target: $BIN_DIR"
-for entry in "${BINARIES[@]}"; do
-  IFS='|' read -r name moddir pkg ver <<<"$entry"
-  if [[ "$MODE" != "force" && -x "$BIN_DIR/$name" ]]; then
-    log "$name: present, skipping"
-    continue
-  fi
-  log "$name: building $pkg ($ver) from $moddir/ ..."
-  t0=$(date +%s)
-  (
-    cd "$here/$moddir"
-    # -mod=readonly: build exactly what go.mod/go.sum pin; never edit them.
-    # CGO off: static binaries, no C toolchain needed (matches upstream releases).
-    CGO_ENABLED=0 GOFLAGS="-mod=readonly" go build -trimpath -buildvcs=false \
-      -ldflags "-s -w -X ${VERSION_PKG}=${ver}" \
-      -o "$BIN_DIR/$name.tmp" "$pkg"
-  )
-  mv -f "$BIN_DIR/$name.tmp" "$BIN_DIR/$name"
-  log "$name: built in $(( $(date +%s) - t0 ))s, $(du -h "$BIN_DIR/$name" | cut -f1)"
-done
+
+# 1. The CLI, from the Go module (cli/go.mod pins pkg/v3 and sdk/v3 v3.248.0).
+if need pulumi; then
+  log "pulumi: building github.com/pulumi/pulumi/pkg/v3/cmd/pulumi (v$PULUMI_VERSION) from cli/ ..."
+  t0=$SECONDS
+  (cd "$here/cli" && go build -trimpath -ldflags "$LDFLAGS" -o "$BIN_DIR/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+  mv -f "$BIN_DIR/pulumi.tmp" "$BIN_DIR/pulumi"
+  log "pulumi: built in $((SECONDS - t0))s, $(du -h "$BIN_DIR/pulumi" | cut -f1)"
+else
+  log "pulumi: present, skipping"
+fi
+
+# 2. The Node.js language host, from the release source (its own module, not served as one; its
+#    go.mod replaces pkg/v3 and sdk/v3 with ../../../../pkg and ../../.., both in the tarball).
+if need pulumi-language-nodejs; then
+  t0=$SECONDS
+  verify_tarball "$HOST_TARBALL" "$HOST_TARBALL_SHA256"
+  src="$KEY_DIR/src"
+  rm -rf "$src"
+  extract_tarball "$HOST_TARBALL" "$src"
+  log "pulumi-language-nodejs: extracted $HOST_TARBALL into $src ($((SECONDS - t0))s); building ..."
+  (cd "$src/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs" &&
+    go build -trimpath -ldflags "$LDFLAGS" -o "$BIN_DIR/pulumi-language-nodejs.tmp" .)
+  got="$("$BIN_DIR/pulumi-language-nodejs.tmp" -version 2>/dev/null || true)"
+  [[ "$got" == "v$PULUMI_VERSION" ]] || die "pulumi-language-nodejs -version printed '$got', expected v$PULUMI_VERSION"
+  mv -f "$BIN_DIR/pulumi-language-nodejs.tmp" "$BIN_DIR/pulumi-language-nodejs"
+  rm -rf "$src"
+  log "pulumi-language-nodejs: built in $((SECONDS - t0))s, $(du -h "$BIN_DIR/pulumi-language-nodejs" | cut -f1)"
+else
+  log "pulumi-language-nodejs: present, skipping"
+fi
 
 write_dynamic_provider_shim "$BIN_DIR"
 
 # Sanity check: the CLI must report the pinned version.
 got="$("$BIN_DIR/pulumi" version 2>/dev/null || true)"
-if [[ "$got" != "v${PULUMI_VERSION}" ]]; then
-  log "ERROR: $BIN_DIR/pulumi version printed '$got', expected v${PULUMI_VERSION}"
-  exit 1
-fi
-log "done in $(( $(date +%s) - t_start ))s: pulumi $got"
+[[ "$got" == "v$PULUMI_VERSION" ]] || die "$BIN_DIR/pulumi version printed '$got', expected v$PULUMI_VERSION"
+log "done in $((SECONDS - t_start))s: pulumi $got, pulumi-language-nodejs $("$BIN_DIR/pulumi-language-nodejs" -version)"
 printf '%s\n' "$BIN_DIR"

@@ -44,7 +44,7 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$_pe_state/backend}"
 
 # Never try to reach the network for a newer-version check ...
 export PULUMI_SKIP_UPDATE_CHECK="${PULUMI_SKIP_UPDATE_CHECK:-true}"
-# ... nor to download missing plugins (there is no route to get.pulumi.com).
+# ... nor to download missing plugins (there is no route to Pulumi's plugin download servers).
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-true}"
 
 # Secrets provider of local stacks is "passphrase". Default only for the local
