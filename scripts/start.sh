@@ -9,3 +9,5 @@ bash scripts/engine.sh >/dev/null
 source scripts/env.sh
 bash scripts/local-stack.sh
 pulumi up --stack local --yes --skip-preview "$@"
+# the main job is deployed: a park left by an aborted `npm test` is settled
+rm -f "$DOCKFLEET_PULUMI_STATE_DIR/local-parked"

@@ -33,14 +33,38 @@ if ! npx tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
 
 run_suite unit 'components/**/*.test.ts' 'config/**/*.test.ts' 'test/unit/**/*.test.ts'
 
+# The sandbox may already carry the main job (`npm start`): then it stays up afterwards, and the
+# main job is parked for the suites and brought back at the end (scripts/main-job.sh).
+sandbox_dir=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
+sandbox_before=0
+if [ -f "$sandbox_dir/sandbox.json" ] && ssh -F "$sandbox_dir/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null; then sandbox_before=1; fi
+
+sandbox_used=0
+finish() {
+    [ "$sandbox_used" = 1 ] || return 0
+    sandbox_used=0
+    if [ "$sandbox_before" = 1 ]; then
+        echo "=== main job back (the sandbox was up before the tests: it stays up)"
+        bash scripts/main-job.sh unpark || { echo "FATAL: the main job could not be brought back: run npm start" >&2; status=1; failed=$((failed + 1)); }
+    elif [ "${DOCKFLEET_KEEP_SANDBOX:-}" != 1 ]; then
+        echo "=== sandbox down"
+        bash test/sandbox/sandbox.sh down
+    fi
+}
+
 if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.test.ts' >/dev/null; then
     echo "=== sandbox up"
     if ! bash test/sandbox/sandbox.sh up; then
         echo "FATAL: the sandbox of test hosts did not come up; contract and e2e tests cannot run" >&2
         status=1
         failed=$((failed + 1))
+    elif ! bash scripts/main-job.sh park; then
+        echo "FATAL: the main job's stack (local) on the sandbox could not be parked; the suites need hosts they control" >&2
+        status=1
+        failed=$((failed + 1))
     else
-        if [ "${DOCKFLEET_KEEP_SANDBOX:-}" != 1 ]; then trap 'echo "=== sandbox down"; bash test/sandbox/sandbox.sh down' EXIT; fi
+        sandbox_used=1
+        trap finish EXIT
         if compgen -G 'test/contract/*.test.ts' >/dev/null; then
             run_suite contract --timeout 600000 'test/contract/*.test.ts'
         fi
@@ -50,6 +74,7 @@ if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.tes
     fi
 fi
 
+finish
 echo
 echo "total: $passed passed, $failed failed"
 rm -rf "$log_dir"

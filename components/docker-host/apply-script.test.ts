@@ -34,7 +34,7 @@ case "$1" in
   node) if [ "$2" = ps ]; then step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
   ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls" ;;
   image) [ -f "$FAKE/no-image" ] && exit 1; exit 0 ;;
-  pull) echo "Error response from daemon: Get https://registry-1.docker.io/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
+  pull) echo "Error response from daemon: Get https://registry.example/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
   run) if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
 esac
 `,
