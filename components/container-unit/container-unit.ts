@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { throwOnErrors } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { shQuote } from "../common/shell";
 import { ownerToken } from "../docker-host/bundle";
 import { ContainerUnitSpec, renderContainerUnit, validateContainerUnit } from "./unit";
@@ -32,7 +32,7 @@ export class ContainerUnit extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerUnitArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:containerunit:ContainerUnit", name, {}, opts);
-        throwOnErrors({ resource: `ContainerUnit "${name}"` }, validateContainerUnit(args));
+        reportIssues(this, componentContext(`ContainerUnit "${name}"`), validateContainerUnit(args));
         this.unitText = renderContainerUnit(args);
         // Claims on the host make a replaced or renamed resource's delete (run after its
         // successor's create) keep the unit; see scripts/install-unit.sh.

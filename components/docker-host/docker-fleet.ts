@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Issue, error, throwOnErrors, warnOnce } from "../common/issues";
+import { Issue, error } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
 import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
 import { ApplyPolicy, DockerHost, ProxyArgs } from "./docker-host";
@@ -104,8 +105,7 @@ export class DockerFleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
-        const ctx = { resource: `DockerFleet "${name}"` };
-        for (const w of throwOnErrors(ctx, validateFleet(args))) warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
+        reportIssues(this, componentContext(`DockerFleet "${name}"`), validateFleet(args));
 
         const batches = restartBatches(args.hosts, args.batchSize ?? 1);
         this.batches = batches.map((b) => b.map((h) => h.name));

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { throwOnErrors, warnOnce } from "../common/issues";
+import { throwOnErrors } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { ManagedFile, ownerToken, renderApplyCommand, renderBundle } from "./bundle";
 import { probeHost, repairMarker } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
@@ -103,10 +104,8 @@ export class DockerHost extends pulumi.ComponentResource {
         super("dockfleet:dockerhost:DockerHost", name, {}, opts);
         const d = withHostDefaults(args);
         this.hostName = args.hostName ?? name;
-        const ctx = { resource: `DockerHost "${this.hostName}"` };
-        for (const w of throwOnErrors(ctx, validateDaemonConfig(d.daemon, { engineVersion: args.engineVersion, swarm: d.swarm }))) {
-            warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
-        }
+        const ctx = componentContext(`DockerHost "${this.hostName}"`);
+        reportIssues(this, ctx, validateDaemonConfig(d.daemon, { engineVersion: args.engineVersion, swarm: d.swarm }));
         const plainProxy = {
             httpProxy: typeof args.proxy?.httpProxy === "string" ? args.proxy.httpProxy : undefined,
             httpsProxy: typeof args.proxy?.httpsProxy === "string" ? args.proxy.httpsProxy : undefined,

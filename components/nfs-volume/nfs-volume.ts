@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { throwOnErrors } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { NfsVolumeArgs, nfsDriverOpts, nfsVolumeName, validateNfs } from "./nfs";
 
 export interface NfsVolumeResourceArgs extends NfsVolumeArgs {
@@ -19,7 +19,7 @@ export class NfsVolume extends pulumi.ComponentResource {
 
     constructor(name: string, args: NfsVolumeResourceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:nfs:NfsVolume", name, {}, opts);
-        throwOnErrors({ resource: `NfsVolume "${name}"` }, validateNfs(args));
+        reportIssues(this, componentContext(`NfsVolume "${name}"`), validateNfs(args));
         this.driverOpts = nfsDriverOpts(args);
         const volName = nfsVolumeName(args.volumeName ?? name, args);
         const vol = new docker.Volume(`${name}-volume`, {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { throwOnErrors, warnOnce } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { RegistryStorage, S3Storage, SwiftStorage, renderRegistryEnv, validateRegistryHost, validateRegistryStorage } from "./registry-config";
 
 type Secretish<T, K extends keyof T> = Omit<T, K> & { [P in K]: pulumi.Input<string> };
@@ -59,16 +59,13 @@ export class Registry extends pulumi.ComponentResource {
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:registry:Registry", name, {}, opts);
         const d = withRegistryDefaults(args);
-        const ctx = { resource: `Registry "${name}"` };
         const s = args.storage;
         const plain = {
             password: s.kind === "swift" && typeof s.password === "string" ? s.password : undefined,
             secretKey: s.kind === "s3" && typeof s.secretKey === "string" ? s.secretKey : undefined,
         };
         const placeholder = { ...s, password: "x", secretKey: "x" } as unknown as RegistryStorage;
-        for (const w of throwOnErrors(ctx, [...validateRegistryHost(args.host, d.port), ...validateRegistryStorage(d.image, placeholder, plain)])) {
-            warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
-        }
+        reportIssues(this, componentContext(`Registry "${name}"`), [...validateRegistryHost(args.host, d.port), ...validateRegistryStorage(d.image, placeholder, plain)]);
 
         const secretIn = s.kind === "swift" ? s.password : s.kind === "s3" ? s.secretKey : "";
         const envs = pulumi.secret(

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { throwOnErrors, warnOnce } from "../common/issues";
+import { componentContext, reportIssues } from "../common/report";
 import { renderCompose, renderNetwork, renderService } from "./render";
 import { SwarmStackArgs, effectiveNetworks } from "./spec";
 import { validateSwarmStack } from "./validate";
@@ -22,8 +22,7 @@ export class SwarmStack extends pulumi.ComponentResource {
 
     constructor(name: string, args: SwarmStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:swarm:SwarmStack", name, {}, opts);
-        const ctx = { resource: `SwarmStack "${args.name}"` };
-        for (const w of throwOnErrors(ctx, validateSwarmStack(args))) warnOnce((m) => pulumi.log.warn(m, this), w, `${ctx.resource}, field ${w.field}: ${w.message}`);
+        reportIssues(this, componentContext(`SwarmStack "${args.name}"`), validateSwarmStack(args));
 
         // args.provider wins; otherwise children inherit opts.provider / opts.providers from this component.
         const childOpts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({

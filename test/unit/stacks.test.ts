@@ -4,74 +4,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import { registered, valueOf, Registered } from "./mocks";
+import { plainStrings, settle, stackConfig } from "./stack-files";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
-import { SECRET_KEYS } from "../../config/schema";
 
 const ROOT = path.resolve(__dirname, "../..");
 const STACK_DIR = path.join(ROOT, "stacks");
-
-/**
- * Committed stack files hold no secret values (they are set per machine with `pulumi config set
- * --secret`), so the test supplies recognisable placeholders for each secret key and then checks
- * that none of them appears outside a secret.
- */
-const PLACEHOLDER = (k: string) => `PLACEHOLDER-${k}-c0ffee`;
-const PLACEHOLDER_VALUES: Record<string, string> = {
-    sshPrivateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${PLACEHOLDER("sshPrivateKey")}\n-----END OPENSSH PRIVATE KEY-----\n`,
-    httpProxy: `http://svc:${PLACEHOLDER("httpProxy")}@proxy.corp.example:3128`,
-    httpsProxy: `http://svc:${PLACEHOLDER("httpsProxy")}@proxy.corp.example:3128`,
-    swiftPassword: PLACEHOLDER("swiftPassword"),
-    s3SecretKey: PLACEHOLDER("s3SecretKey"),
-    registryHttpSecret: PLACEHOLDER("registryHttpSecret"),
-};
-
-function stackConfig(file: string): { raw: Record<string, unknown>; secret: Set<string> } {
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-    const raw: Record<string, unknown> = {};
-    const secret = new Set<string>();
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        if (v && typeof v === "object" && "secure" in (v as object)) {
-            secret.add(k);
-            raw[k] = PLACEHOLDER_VALUES[k.replace(/^dockfleet:/, "")] ?? PLACEHOLDER(k);
-        } else {
-            raw[k] = v;
-        }
-    }
-    for (const k of SECRET_KEYS) {
-        const full = `dockfleet:${k}`;
-        if (!(full in raw)) {
-            raw[full] = PLACEHOLDER_VALUES[k];
-            secret.add(full);
-        }
-    }
-    // The local stack points at the sandbox's key file, which may not exist where unit tests run.
-    const ssh = raw["dockfleet:ssh"] as { privateKeyPath?: string } | undefined;
-    if (ssh?.privateKeyPath && !fs.existsSync(ssh.privateKeyPath)) raw["dockfleet:ssh"] = { ...ssh, privateKeyPath: undefined };
-    return { raw, secret };
-}
-
-/** Strings in `v` that are not inside a secret-wrapped value. */
-function plainStrings(v: unknown, out: string[] = []): string[] {
-    if (typeof v === "string") out.push(v);
-    else if (Array.isArray(v)) v.forEach((x) => plainStrings(x, out));
-    else if (v && typeof v === "object") {
-        const o = v as Record<string, unknown>;
-        if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return out;
-        Object.values(o).forEach((x) => plainStrings(x, out));
-    }
-    return out;
-}
-
-async function settle(): Promise<void> {
-    let n = -1;
-    while (n !== registered.length) {
-        n = registered.length;
-        await new Promise((r) => setTimeout(r, 150));
-    }
-}
 
 const files = fs.readdirSync(STACK_DIR).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.test(f)).sort();
 

@@ -1,0 +1,10 @@
+// The library entry of @dockfleet/components (packages/components builds it to dist/): the
+// components, their Args types, and the pure renderers and validators. The stack-config loader
+// (config/) is the dockfleet program's own and stays out of the package.
+export * from "./common/issues";
+export { DURATION_HINT, durationMs, isGoDuration } from "./common/duration";
+export * from "./docker-host";
+export * from "./container-unit";
+export * from "./registry";
+export * from "./nfs-volume";
+export * from "./swarm-stack";

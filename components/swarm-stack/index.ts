@@ -1,0 +1,5 @@
+export * from "./spec";
+export * from "./render";
+export * from "./validate";
+export * from "./compose-import";
+export * from "./swarm-stack";
