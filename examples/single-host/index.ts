@@ -10,7 +10,7 @@ const config = new pulumi.Config();
 // The daemon.json model. Setting any `daemon` key (`pulumi config set --path daemon.debug true`)
 // replaces this default model whole.
 const daemon = config.getObject<DaemonConfig>("daemon") ?? {
-    registryMirrors: ["https://mirror.gcr.io"],
+    registryMirrors: ["https://registry-mirror.corp.example"],
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "3" },
     metricsAddr: "127.0.0.1:9323",

@@ -181,7 +181,7 @@ export type All = [DockerFleetArgs, DockerHostArgs, ContainerUnitArgs, RegistryA
             assert.strictEqual(host.parent, undefined);
             assert.strictEqual(apply.parent, host.urn);
             const daemon = JSON.parse(r.outputs.daemonJson as string);
-            assert.deepStrictEqual(daemon["registry-mirrors"], ["https://mirror.gcr.io"]);
+            assert.deepStrictEqual(daemon["registry-mirrors"], ["https://registry-mirror.corp.example"]);
             assert.deepStrictEqual(daemon["log-opts"], { "max-file": "3", "max-size": "10m" });
             assert.match(apply.inputs.create as string, /apply-docker-config 'apply' '--host' 'docker01' '--restart-timeout' '60' '--smoke-image' 'busybox:latest'/);
             assert.ok((apply.inputs.create as string).includes(`=== /etc/docker/daemon.json 0644\n${r.outputs.daemonJson}`), "the public bundle carries daemon.json");
