@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { componentContext, reportIssues } from "../common/report";
 import { shQuote } from "../common/shell";
-import { ownerToken } from "../docker-host/bundle";
+import { resourceOwner } from "../common/owner";
 import { ContainerUnitSpec, renderContainerUnit, validateContainerUnit } from "./unit";
 
 export interface ContainerUnitArgs extends ContainerUnitSpec {
@@ -36,7 +36,7 @@ export class ContainerUnit extends pulumi.ComponentResource {
         this.unitText = renderContainerUnit(args);
         // Claims on the host make a replaced or renamed resource's delete (run after its
         // successor's create) keep the unit; see scripts/install-unit.sh.
-        const owner = ownerToken(pulumi.getProject(), pulumi.getStack(), name);
+        const owner = resourceOwner(name);
         new command.remote.Command(`${name}-unit`, {
             connection: args.connection,
             create: renderUnitCommand("install", args.name, this.unitText, { owner, op: "create" }),

@@ -55,11 +55,6 @@ export interface ApplyCommandOptions {
     repair?: string;
 }
 
-/** A claim name for the host's ownership record: project, stack and resource, in the script's alphabet. */
-export function ownerToken(project: string, stack: string, name: string): string {
-    return `${project}.${stack}.${name}`.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\./, "_");
-}
-
 /**
  * The remote command line: the repo's script (base64, so no quoting surprises) run by bash, the
  * options as quoted words, and the public bundle as a here-document on fd 3 so `pulumi preview

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { throwOnErrors } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
-import { ManagedFile, ownerToken, renderApplyCommand, renderBundle } from "./bundle";
+import { resourceOwner } from "../common/owner";
+import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { probeHost, repairMarker } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
@@ -122,7 +123,7 @@ export class DockerHost extends pulumi.ComponentResource {
             reloadCommand: args.reloadCommand,
             logCommand: args.logCommand,
             reloadDigest: restartDigest(d.daemon),
-            owner: ownerToken(pulumi.getProject(), pulumi.getStack(), name),
+            owner: resourceOwner(name),
         };
         const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
         // The proxy drop-in travels on stdin, which is secret in state; only a redacted summary is

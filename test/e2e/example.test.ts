@@ -2,23 +2,17 @@
 // packed tarball into a copy of the example outside the repository, compiled with tsc, then
 // `pulumi up` / `preview` / `destroy` on the real engine and the upstream plugins against host3.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HOST_STATE_DIR } from "../../components/docker-host/drift";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
-import { ROOT, cleanHosts, loadEngineEnv } from "./lib";
+import { installExample, packComponents, run } from "../unit/example-install";
+import { cleanHosts, loadEngineEnv } from "./lib";
 
 const HOST = "host3";
 const DJ = "/etc/docker/daemon.json";
-
-function run(cmd: string, args: string[], cwd: string): string {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: "false" } });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-}
 
 describe("e2e: examples/single-host from the packed package, on a sandbox host", function () {
     this.timeout(900000);
@@ -32,14 +26,7 @@ describe("e2e: examples/single-host from the packed package, on a sandbox host",
         loadEngineEnv();
         cleanHosts(ssh);
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-example-e2e-"));
-        const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", tmp, "--loglevel=error"], path.join(ROOT, "packages", "components")));
-        const dir = path.join(tmp, "single-host");
-        fs.cpSync(path.join(ROOT, "examples", "single-host"), dir, { recursive: true, filter: (src) => !/\/(node_modules|bin)$/.test(src) });
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-        pkg.dependencies["@dockfleet/components"] = `file:${path.join(tmp, packed[0].filename)}`;
-        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
-        // --ignore-scripts: @pulumi/command's install script would download its plugin; the engine has it.
-        run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", "--loglevel=error"], dir);
+        const dir = installExample(tmp, packComponents(tmp).tarball, "single-host");
         run("npm", ["run", "build", "--silent"], dir);
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: dir }, { envVars: {} });
         await stack.setAllConfig({

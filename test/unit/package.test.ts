@@ -10,14 +10,13 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { registered, valueOf, Registered } from "./mocks";
+import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "./example-install";
 import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "./stack-files";
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { DockerHost } from "../../components/docker-host/docker-host";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
 
-const ROOT = path.resolve(__dirname, "../..");
-const PKG_DIR = path.join(ROOT, "packages", "components");
 const HARNESS = path.join(__dirname, "run-under-mocks.js");
 const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const libPkg = JSON.parse(fs.readFileSync(path.join(PKG_DIR, "package.json"), "utf8"));
@@ -25,12 +24,6 @@ const libPkg = JSON.parse(fs.readFileSync(path.join(PKG_DIR, "package.json"), "u
 // references and the hosts' claim names (project.stack.resource) compare one to one.
 const PROJECT = "dockfleet";
 const STACK = "unit";
-
-function run(cmd: string, args: string[], cwd: string, timeout = 240000): string {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: "false" } });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
-    return r.stdout;
-}
 
 interface Registration { type: string; name: string; urn: string; parent?: string; provider?: string; custom: boolean; inputs: Record<string, unknown> }
 interface MockRun { resolved: string; registrations: Registration[]; outputs: Record<string, unknown>; error?: undefined }
@@ -63,17 +56,9 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
     let tarball: string;
     let packed: { path: string }[];
 
-    /** Copies examples/<name> out of the repository, points it at the tarball, npm-installs and compiles it. */
+    /** The example installed from the tarball, then compiled with its own TypeScript, strict (types from dist/*.d.ts; emits bin/). */
     function installExample(name: string): string {
-        const dir = path.join(tmp, name);
-        fs.cpSync(path.join(ROOT, "examples", name), dir, { recursive: true, filter: (src) => !/\/(node_modules|bin)$/.test(src) });
-        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-        pkg.dependencies["@dockfleet/components"] = `file:${tarball}`;
-        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
-        // --prefer-offline: the root's `npm ci` filled the cache with these exact versions.
-        // --ignore-scripts: @pulumi/command's install script fetches a plugin (the engine here has its own).
-        run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", "--loglevel=error"], dir);
-        // The example's own TypeScript, strict, types from the package's dist/*.d.ts; emits bin/.
+        const dir = installFromTarball(tmp, tarball, name);
         run(process.execPath, [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", ".", "--strict"], dir);
         return dir;
     }
@@ -81,9 +66,7 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
     before(function () {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-package-"));
         // `npm pack` runs prepack (packages/components/build.js: tsc + the scripts next to the JS).
-        const out = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", tmp, "--loglevel=error"], PKG_DIR));
-        tarball = path.join(tmp, out[0].filename);
-        packed = out[0].files;
+        ({ tarball, files: packed } = packComponents(tmp));
     });
 
     after(() => {
