@@ -14,7 +14,6 @@ export = async () => {
         skippedParts: out.skippedParts,
         restartBatches: out.restartBatches,
         daemonJson: out.daemonJson,
-        swarmPlan: out.swarmPlan,
         registryEndpoint: out.registryEndpoint,
         registryCatalogUrl: out.registryCatalogUrl,
         swarmServices: out.swarmServices,

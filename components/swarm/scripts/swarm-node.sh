@@ -73,14 +73,20 @@ source)
     esac
     w=$(docker swarm join-token -q worker) || die "docker swarm join-token worker failed"
     m=$(docker swarm join-token -q manager) || die "docker swarm join-token manager failed"
-    printf 'worker %s\nmanager %s\n' "$w" "$m"
+    # Record first: nothing may fail after the tokens are printed (a failed command's error text
+    # quotes its stdout).
     record member
+    printf 'worker %s\nmanager %s\n' "$w" "$m"
     ;;
 join)
     if [ -z "$advertise" ] || [ -z "$managers" ]; then die "--advertise and --managers are required"; fi
     case "$role" in manager | worker) ;; *) die "--role must be manager or worker" ;; esac
     token=""
-    while read -r kind tok; do [ "$kind" = "$role" ] && token=$tok; done
+    # The command provider trims stdout's last newline: read the last line without one too.
+    while read -r kind tok || [ -n "${kind:-}" ]; do
+        [ "$kind" = "$role" ] && token=$tok
+        kind=""
+    done
     st=$(local_state)
     IFS=, read -r -a addrs <<<"$managers"
     if [ "$st" = active ]; then
