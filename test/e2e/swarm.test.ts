@@ -4,9 +4,11 @@
 // that would lose quorum refused, bad input refused, and no join token anywhere in state or logs.
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
 import { eventually, sandbox, sh, ssh } from "../contract/lib";
-import { ROOT, readTree, useLocalStack } from "./lib";
+import { ROOT, STACK_FILE, readTree, useLocalStack } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const ADDR: Record<string, string> = { host1: "10.232.0.11", host2: "10.232.0.12", host3: "10.232.0.13" };
@@ -33,9 +35,14 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
         execFileSync("bash", [path.join(ROOT, "test/sandbox/sandbox.sh"), "swarm"], { stdio: ["ignore", "ignore", "inherit"] });
     });
 
-    const configure = async (hosts: Host[]) => {
-        await local.stack.setConfig("dockfleet:hosts", { value: JSON.stringify(hosts.map((h) => ({ address: ADDR[h.name], ...h }))) });
+    // Structured keys are typed in Pulumi.yaml (array<object>): edit the stack file itself (the
+    // shared hooks put it back afterwards).
+    const setKey = (key: string, value: unknown) => {
+        const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
+        doc.setIn(["config", key], value);
+        fs.writeFileSync(STACK_FILE, doc.toString());
     };
+    const configure = async (hosts: Host[]) => setKey("dockfleet:hosts", hosts.map(({ name, ...rest }) => ({ name, address: ADDR[name], ...rest })));
     const up = async () => {
         const r = await local.stack.up({ onOutput: collect });
         assert.strictEqual(r.summary.result, "succeeded");
@@ -46,8 +53,8 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
         // From nothing: no host is in a swarm.
         for (const h of [...HOSTS].reverse()) ssh(h, "docker swarm leave --force >/dev/null 2>&1; true");
         for (const h of HOSTS) assert.strictEqual(localState(h), "inactive");
-        await local.stack.setConfig("dockfleet:parts", { value: JSON.stringify(["swarm", "stacks"]) });
-        await local.stack.setConfig("dockfleet:stacks", { value: JSON.stringify({
+        setKey("dockfleet:parts", ["swarm", "stacks"]);
+        setKey("dockfleet:stacks", {
             pin: { services: { p: {
                 image: sandbox().images.busybox,
                 command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
@@ -56,7 +63,7 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
                 healthcheck: { test: ["CMD", "true"], interval: "2s", timeout: "1s", retries: 3, startPeriod: "1s" },
                 update: { parallelism: 1, delay: "1s", failureAction: "rollback", monitor: "2s", order: "stop-first" },
             } } },
-        }) });
+        });
     });
 
     it("1. up from nothing: host1 inits, host2 joins as worker with its label, the constrained task lands on host2; host3 (role none) untouched", async () => {
