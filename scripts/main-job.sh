@@ -15,6 +15,19 @@ sandbox_up() {
     [ -f "$sandbox/sandbox.json" ] && ssh -F "$sandbox/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null
 }
 
+# Quiet on success; on failure the engine's last lines say why.
+run_logged() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        say "FAILED: $* (last lines of its output follow)"
+        grep -v '^ *$' "$log" | cut -c1-400 | tail -40 >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
 engine_env() {
     bash scripts/engine.sh >/dev/null
     # shellcheck source=scripts/env.sh
@@ -32,7 +45,7 @@ case "${1:-}" in
         if [ "${n:-0}" -le 1 ]; then say "the local stack is not deployed: nothing to park"; exit 0; fi
         say "the main job (stack local, $n resources) is deployed on the sandbox: parking it for the tests (destroy; unpark brings it back)"
         : >"$marker"
-        pulumi destroy --stack local --yes --skip-preview --non-interactive >/dev/null
+        run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive
         say "parked"
         ;;
     unpark)
@@ -42,7 +55,7 @@ case "${1:-}" in
         sandbox_up || { say "the sandbox is down: the main job stays parked (npm start brings both back)"; exit 0; }
         say "bringing the main job back (pulumi up --stack local)"
         bash scripts/local-stack.sh
-        pulumi up --stack local --yes --skip-preview --non-interactive >/dev/null
+        run_logged pulumi up --stack local --yes --skip-preview --non-interactive
         rm -f "$marker"
         say "the main job is deployed again"
         ;;

@@ -51,7 +51,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         this.plan = plan;
         this.planText = formatPlan(plan);
         this.source = plan.source;
-        if (args.observed) pulumi.log.info(`SwarmCluster "${name}" plan:\n  ${this.planText.join("\n  ")}`, this);
+        // Logged on the stack, not on this component: `preview --diff` hides an unchanged
+        // resource's messages, and the plan is what a reviewer looks for.
+        if (args.observed) pulumi.log.info(`SwarmCluster "${name}" plan:\n  ${this.planText.join("\n  ")}`);
 
         const want = members(args.hosts);
         const connection = (h: SwarmHost) => ({
