@@ -519,6 +519,11 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         }
     }
 
+    const membership = swarmMembership(preview, steps);
+    if (membership.length > 0) {
+        lines.push(`${h(1)} Swarm membership`, "", ...membership, "");
+    }
+
     const services = serviceChanges(steps);
     if (services.length > 0) {
         lines.push(`${h(1)} Swarm stacks`);
@@ -541,6 +546,7 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         if (t === "docker:index/service:Service" || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
         if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
         if (s.op === "replace" || s.op === "delete") return false;
+        if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.includes(SWARM_CLUSTER)) return false;
         return !(t === "command:remote:Command" && (parseApplyCommand(s.oldState?.inputs?.create) || parseApplyCommand(s.newState?.inputs?.create)));
     });
     if (others.length > 0) {
@@ -554,6 +560,25 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push("");
     }
     return lines.join("\n") + renderWarnings(preview, h);
+}
+
+const SWARM_CLUSTER = "dockfleet:swarm:SwarmCluster";
+const PLAN_MESSAGE = /^SwarmCluster "[^"]+" plan:\n/;
+
+/**
+ * The membership plan the program logged (components/swarm: who inits, joins, is promoted or
+ * demoted, which labels and availability change) and the swarm commands that run.
+ */
+export function swarmMembership(preview: PreviewJson, steps: PreviewStep[]): string[] {
+    const out: string[] = [];
+    for (const d of preview.diagnostics ?? []) {
+        const m = d.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, "");
+        if (!PLAN_MESSAGE.test(m)) continue;
+        for (const l of m.split("\n").slice(1).map((x) => x.trim()).filter(Boolean)) if (!out.includes(`- ${l}`)) out.push(`- ${l}`);
+    }
+    const cmds = steps.filter((s) => typeOf(s) === "command:remote:Command" && parseUrn(s.urn).parentTypes.includes(SWARM_CLUSTER));
+    if (cmds.length > 0) out.push("", `commands: ${cmds.map((s) => `${s.op} \`${nameOf(s)}\``).join(", ")}`);
+    return out;
 }
 
 function describeOther(s: PreviewStep): string {
@@ -571,7 +596,7 @@ function renderWarnings(preview: PreviewJson, h: (n: number) => string): string 
     for (const d of preview.diagnostics ?? []) {
         if (d.severity === "error" || /^error:/.test(d.message)) continue;
         const m = d.message.replace(/\u001b\[[0-9;]*m/g, "").trim();
-        if (NOISE.some((r) => r.test(m)) || seen.has(m)) continue;
+        if (NOISE.some((r) => r.test(m)) || seen.has(m) || PLAN_MESSAGE.test(m.replace(/^info: /, ""))) continue;
         if (/will not show as a stack output/.test(m)) continue;
         seen.add(m);
         items.push(`- ${maskString(m.replace(/^(warning|info): /, ""))}`);

@@ -225,3 +225,26 @@ describe("npm run preview:summary", () => {
         assert.throws(() => parseArgs(["--bogus"]), /unknown argument/);
     });
 });
+
+describe("preview summary: swarm membership", () => {
+    const urn = (name: string) => `urn:pulumi:prod::dockfleet::dockfleet:swarm:SwarmCluster$command:remote:Command::${name}`;
+    const preview: PreviewJson = {
+        steps: [
+            { op: "update", urn: urn("swarm-nodes"), oldState: { type: "command:remote:Command", inputs: {} }, newState: { type: "command:remote:Command", inputs: {} }, diffReasons: ["create"] } as never,
+            { op: "create", urn: urn("wrk4-swarm"), newState: { type: "command:remote:Command", inputs: {} } } as never,
+        ],
+        diagnostics: [
+            { message: 'SwarmCluster "swarm" plan:\n  join: wrk4 as worker\n  labels: wrk4 +zone=b\n  availability: wrk2 drain -> active\n', severity: "info" },
+            { message: "warning: something else", severity: "warning" },
+        ],
+    };
+    it("lists the plan the program logged and the swarm commands, not as warnings or other changes", () => {
+        const md = renderSummary(preview);
+        const sec = section(md, "Swarm membership");
+        assert.match(sec, /- join: wrk4 as worker\n- labels: wrk4 \+zone=b\n- availability: wrk2 drain -> active/);
+        assert.match(sec, /commands: update `swarm-nodes`, create `wrk4-swarm`/);
+        assert.doesNotMatch(section(md, "Warnings"), /plan:|join: wrk4/);
+        assert.match(section(md, "Warnings"), /something else/);
+        assert.doesNotMatch(md, /Other changes/);
+    });
+});
