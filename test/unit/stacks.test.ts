@@ -54,6 +54,16 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(out.skippedParts, []);
                 assert.strictEqual(count("docker:index/volume:Volume"), 1);
             }
+            if (cfg.parts.has("swarm") && cfg.parts.has("daemon")) {
+                // Membership waits for every daemon apply (a host whose apply fails is not joined, a
+                // restart never races a join); services wait for membership.
+                const applies = mine.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-apply"));
+                const swarmCmds = mine.filter((r) => r.type === "command:remote:Command" && (r.name.endsWith("-swarm") || r.name === "swarm-nodes"));
+                const lastApply = Math.max(...applies.map((r) => r.resolvedAt!));
+                for (const r of swarmCmds) assert.ok(r.at >= lastApply, `${stack}: ${r.name} registered before the daemon applies finished`);
+                const nodesDone = swarmCmds.find((r) => r.name === "swarm-nodes")!.resolvedAt!;
+                for (const r of mine.filter((x) => x.type === "docker:index/service:Service")) assert.ok(r.at >= nodesDone, `${stack}: service ${r.name} registered before swarm membership`);
+            }
 
             const leaks: string[] = [];
             for (const r of mine) {
