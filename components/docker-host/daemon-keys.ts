@@ -110,9 +110,9 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("initPath", "init-path", "string", "`docker-init` on PATH", "restart", "path of the init binary"),
     k("insecureRegistries", "insecure-registries", "strings", "`[]`", "always", "registries reached over plain HTTP: host:port or CIDR", { written: [] }),
     k("ip", "ip", "string", "`0.0.0.0`", "restart", "default host address of published ports"),
-    k("ip6tables", "ip6tables", "boolean", "`false` (`true` since 27.0; before 27 it needs `experimental`)", "restart", "ip6tables rules for IPv6 networks"),
     k("ipForward", "ip-forward", "boolean", "`true`", "restart", "enable net.ipv4.ip_forward"),
     k("ipMasq", "ip-masq", "boolean", "`true`", "restart", "masquerade traffic from the bridge (needs iptables)"),
+    k("ip6tables", "ip6tables", "boolean", "`false` (`true` since 27.0; before 27 it needs `experimental`)", "restart", "ip6tables rules for IPv6 networks"),
     k("iptables", "iptables", "boolean", "`true`", "restart", "iptables rules (port publishing, isolation, masquerading)"),
     k("ipv6", "ipv6", "boolean", "`false`", "restart", "IPv6 on the default bridge"),
     k("labels", "labels", "labels", "`{}`", "always", "daemon labels; a map, written as sorted `k=v`", { written: [] }),
@@ -155,11 +155,11 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
  * Fields of DaemonConfig that are not one daemon.json key: structured or dockfleet-only settings.
  * (`tls` is in DAEMON_KEYS as the owner of the tls* keys.)
  */
-export const MODEL_FIELDS: Readonly<Record<string, string>> = {
+export const MODEL_FIELDS = {
     directLvm: "devicemapper direct-lvm settings, written as `dm.*` entries of `storage-opts`",
     graph: "the pre-17.05 name of `data-root` (dockerd 23+ refuses `graph` in the file), written as `data-root` with a warning",
     allowPlainTcp: "dockfleet's consent to a `tcp://` listener off loopback without TLS; not written",
-};
+} as const;
 
 /** daemon.json keys (Linux, 20.10–27) dockfleet does not model, and why. */
 export const OMITTED: readonly { keys: string[]; reason: string }[] = [
@@ -203,6 +203,15 @@ export function changeEffect(key: string, from: unknown, to: unknown): "reload" 
     // dockerd keeps a reloaded key's old value when the key is removed; adding one is restarted
     // too, because the reload digest only sees whether such a key is present.
     return from !== undefined && to !== undefined ? "reload" : "restart";
+}
+
+/** A hint for a name the daemon model does not know: the field of a daemon.json spelling, or why a key is left out. */
+export function unknownKeyHint(name: string): string | undefined {
+    const d = KEY_BY_NAME.get(name);
+    if (d) return `"${name}" is the daemon.json spelling; the field is ${d.field}`;
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const o = OMITTED.find((x) => x.keys.includes(name) || x.keys.includes(kebab));
+    return o ? `"${name}" is left out on purpose: ${o.reason}` : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
