@@ -193,16 +193,17 @@ export const RELOADABLE_KEYS: readonly string[] = DAEMON_KEYS.filter((d) => d.re
 export const ALWAYS_WRITTEN: readonly DaemonKey[] = DAEMON_KEYS.filter((d) => d.reload === "always");
 
 /**
- * Whether a change of one daemon.json key (`log-opts.max-size` counts as `log-opts`) from `from`
- * to `to` (undefined: absent) can be applied by a reload. Unknown keys restart.
+ * Whether a change of one daemon.json key from `from` to `to` (undefined: absent) can be applied
+ * by a reload; a sub-key such as `log-opts.max-size` is judged by its key. Unknown keys restart.
  */
 export function changeEffect(key: string, from: unknown, to: unknown): "reload" | "restart" {
     const d = KEY_BY_NAME.get(key.split(".")[0]);
     if (!d || d.reload === "restart") return "restart";
     if (d.reload === "always") return "reload";
     // dockerd keeps a reloaded key's old value when the key is removed; adding one is restarted
-    // too, because the reload digest only sees whether such a key is present.
-    return from !== undefined && to !== undefined ? "reload" : "restart";
+    // too, because the reload digest only sees whether such a key is present. A sub-key
+    // (`runtimes.gvisor`) changes inside a key that is present before and after.
+    return key.includes(".") || (from !== undefined && to !== undefined) ? "reload" : "restart";
 }
 
 /** A hint for a name the daemon model does not know: the field of a daemon.json spelling, or why a key is left out. */
