@@ -1,17 +1,22 @@
 // dockfleet: read the typed stack config, build the components, export what operators look at.
+// Async: the swarm hosts are asked about their membership before anything is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { readStackConfig } from "./config/read";
-import { buildProgram } from "./config/program";
+import { buildProgram, observeSwarm } from "./config/program";
 
-const [raw, secretKeys] = readStackConfig();
-const out = buildProgram(loadStackConfig(pulumi.getStack(), raw, secretKeys, __dirname));
-
-export const managedParts = out.managedParts;
-export const skippedParts = out.skippedParts;
-export const restartBatches = out.restartBatches;
-export const daemonJson = out.daemonJson;
-export const registryEndpoint = out.registryEndpoint;
-export const registryCatalogUrl = out.registryCatalogUrl;
-export const swarmServices = out.swarmServices;
-export const nfsVolumes = out.nfsVolumes;
+export = async () => {
+    const [raw, secretKeys] = readStackConfig();
+    const cfg = loadStackConfig(pulumi.getStack(), raw, secretKeys, __dirname);
+    const out = buildProgram(cfg, await observeSwarm(cfg));
+    return {
+        managedParts: out.managedParts,
+        skippedParts: out.skippedParts,
+        restartBatches: out.restartBatches,
+        daemonJson: out.daemonJson,
+        registryEndpoint: out.registryEndpoint,
+        registryCatalogUrl: out.registryCatalogUrl,
+        swarmServices: out.swarmServices,
+        nfsVolumes: out.nfsVolumes,
+    };
+};

@@ -8,3 +8,4 @@ export * from "./container-unit";
 export * from "./registry";
 export * from "./nfs-volume";
 export * from "./swarm-stack";
+export * from "./swarm";

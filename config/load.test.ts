@@ -62,7 +62,7 @@ const nginx = (c: Record<string, unknown>) => ((c["dockfleet:stacks"] as any).we
 describe("stack config loading", () => {
     it("accepts the valid base config", () => {
         const l = load(base());
-        assert.deepStrictEqual([...l.parts].sort(), ["daemon", "registry", "stacks"]);
+        assert.deepStrictEqual([...l.parts].sort(), ["daemon", "registry", "stacks", "swarm"]);
         assert.strictEqual(l.secrets.swiftPassword, "s3cret-pw");
     });
 
@@ -115,7 +115,16 @@ describe("stack config loading", () => {
         ["compose file missing", (c) => { (c["dockfleet:stacks"] as any).kafka = { composeFile: "stacks/compose/nope.yml" }; }, 'SwarmStack "kafka"', "dockfleet:stacks.kafka.composeFile", /does not exist/],
         ["unit with bad name", (c) => { c["dockfleet:containerUnits"] = [{ name: "my unit", image: "x:1" }]; }, 'ContainerUnit "my unit"', "dockfleet:containerUnits[0].name", /container\/unit name/],
         ["unit on an unknown host", (c) => { c["dockfleet:containerUnits"] = [{ name: "mco", image: "x:1", onHosts: ["ghost"] }]; }, 'ContainerUnit "mco"', "dockfleet:containerUnits[0].onHosts[0]", /not a host/],
-        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, containerUnits, registry, stacks, volumes/],
+        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, swarm, containerUnits, registry, stacks, volumes/],
+        // swarm membership (components/swarm): refused before any host is asked
+        ["two hosts claim swarm init", (c) => { hosts(c)[0].swarmInit = true; hosts(c).push({ name: "mgr2", address: "10.1.0.22", role: "manager", swarmInit: true }); }, 'SwarmCluster "swarm"', "dockfleet:hosts[2].swarmInit", /only one host may init the swarm; "mgr1" and "mgr2" both claim it/],
+        ["a worker claims swarm init", (c) => { hosts(c)[1].swarmInit = true; }, 'SwarmCluster "swarm"', "dockfleet:hosts[1].swarmInit", /only a manager can init the swarm/],
+        ["unknown swarm role", (c) => { hosts(c)[1].role = "leader"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].role", /"leader" is not valid; valid: manager, worker, none/],
+        ["unknown node availability", (c) => { hosts(c)[1].availability = "off"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].availability", /"off" is not valid; valid: active, pause, drain/],
+        ["workers without a manager", (c) => { hosts(c)[0].role = "worker"; }, 'SwarmCluster "swarm"', "dockfleet:hosts", /at least one manager/],
+        ["node label with a space", (c) => { hosts(c)[1].labels = { zone: "eu west" }; }, 'SwarmCluster "swarm"', "dockfleet:hosts[1].labels.zone", /without whitespace/],
+        ["node labels on a host outside the swarm", (c) => { hosts(c).push({ name: "solo", address: "10.1.0.40", role: "none", labels: { a: "b" } }); }, 'SwarmCluster "swarm"', "dockfleet:hosts[2].labels", /role none/],
+        ["unknown swarm key", (c) => { c["dockfleet:swarm"] = { removeNode: true }; }, 'SwarmCluster "swarm"', "dockfleet:swarm", /unknown key\(s\) "removeNode"/],
     ];
 
     for (const [desc, mutate, resource, field, msg] of cases) {

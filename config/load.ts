@@ -7,6 +7,7 @@ import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
+import { SwarmHost, members, validateSwarm } from "../components/swarm/plan";
 import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { StackSpecs, loadStacks } from "./stacks";
 import { NAMESPACE } from "./names";
@@ -34,6 +35,8 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
         case "stacks":
             return `SwarmStack "${path[0] ?? "?"}"`;
+        case "swarm":
+            return 'SwarmCluster "swarm"';
         case "volumes":
             return `NfsVolume #${typeof path[0] === "number" ? path[0] : "?"}`;
         default:
@@ -102,7 +105,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         throw new DockfleetConfigError(problems);
     }
     const c = parsed.data;
-    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts as SwarmHost[]).length > 0) || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
 
     // Docker hosts: daemon, proxy, rollout.
     const fleetIssues = validateFleet({
@@ -118,6 +121,12 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     }
     if (!secrets.sshPrivateKey && !c.ssh?.privateKeyPath) {
         add('DockerFleet "fleet"', [error(`${NAMESPACE}:sshPrivateKey`, `no SSH key: set ${NAMESPACE}:ssh.privateKeyPath, or run: pulumi config set --secret ${NAMESPACE}:sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)" --stack ${stack}`)]);
+    }
+
+    // Swarm membership: roles, init host, labels, availability.
+    add('SwarmCluster "swarm"', validateSwarm(c.hosts as SwarmHost[]).map((i) => ({ ...i, field: `${NAMESPACE}:${i.field}` })));
+    if (parts.has("swarm") && members(c.hosts as SwarmHost[]).length === 0) {
+        add('SwarmCluster "swarm"', [error(`${NAMESPACE}:parts`, `"swarm" is listed but no host has role manager or worker`)]);
     }
 
     const hostNames = new Set(c.hosts.map((h) => h.name));

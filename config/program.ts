@@ -7,6 +7,9 @@ import { ContainerUnit } from "../components/container-unit/container-unit";
 import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
 import { NfsVolume } from "../components/nfs-volume/nfs-volume";
+import { SwarmCluster } from "../components/swarm/swarm-cluster";
+import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
+import { probeSwarm } from "../components/swarm/probe";
 import { warnOnce } from "../components/common/issues";
 import { LoadedConfig } from "./load";
 import { PARTS, Part } from "./schema";
@@ -14,19 +17,37 @@ import { PARTS, Part } from "./schema";
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
     daemon: "the pulumi-resource-command plugin",
+    swarm: "the pulumi-resource-command plugin",
     containerUnits: "the pulumi-resource-command plugin",
     registry: "the pulumi-resource-docker plugin",
     stacks: "the pulumi-resource-docker plugin",
     volumes: "the pulumi-resource-docker plugin",
 };
 
+/** Host probes are off in unit tests (mocks must not reach real hosts) and with rollout.driftCheck: false. */
+export const probesEnabled = (cfg: LoadedConfig): boolean =>
+    process.env.DOCKFLEET_NO_DRIFT_CHECK !== "1" && (cfg.config.rollout?.driftCheck ?? true);
+
+/**
+ * Asks every swarm host about its membership, before anything is registered, so a plan the live
+ * swarm refuses (quorum, another swarm) fails the preview with nothing started.
+ */
+export async function observeSwarm(cfg: LoadedConfig): Promise<Record<string, HostObservation> | undefined> {
+    if (!cfg.parts.has("swarm") || !probesEnabled(cfg)) return undefined;
+    const ssh = cfg.config.ssh ?? {};
+    const privateKey = cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8");
+    const hosts = members(cfg.config.hosts as SwarmHost[]);
+    return probeSwarm(Object.fromEntries(hosts.map((h) => [h.name, { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey }])));
+}
+
 /** Creates every component the stack config asks for and returns the stack outputs. */
-export function buildProgram(cfg: LoadedConfig) {
+export function buildProgram(cfg: LoadedConfig, swarmObserved?: Record<string, HostObservation>) {
     const c = cfg.config;
     for (const w of cfg.warnings) warnOnce((m) => pulumi.log.warn(m), w.issue, w.text);
 
     const configured: Record<Part, boolean> = {
         daemon: true,
+        swarm: members(c.hosts as SwarmHost[]).length > 0,
         containerUnits: (c.containerUnits ?? []).length > 0,
         registry: c.registry !== undefined,
         stacks: Object.keys(c.stacks ?? {}).length > 0,
@@ -61,10 +82,22 @@ export function buildProgram(cfg: LoadedConfig) {
             engineVersion: c.engineVersion,
             ...(c.rollout ?? {}),
             // Unit tests build every stack under mocks and must not reach for real hosts.
-            driftCheck: process.env.DOCKFLEET_NO_DRIFT_CHECK === "1" ? false : (c.rollout?.driftCheck ?? true),
+            driftCheck: probesEnabled(cfg),
         });
     }
     const after = fleet ? [fleet] : [];
+
+    // Membership after every daemon apply (a restart must not race a join), stacks after it.
+    let swarm: SwarmCluster | undefined;
+    if (cfg.parts.has("swarm") && configured.swarm) {
+        swarm = new SwarmCluster("swarm", {
+            hosts: c.hosts as SwarmHost[],
+            ssh: { user: ssh.user, port: ssh.port, privateKey },
+            removeNodes: c.swarm?.removeNodes,
+            observed: swarmObserved,
+        }, { dependsOn: after });
+    }
+    const afterSwarm = swarm ? [swarm] : after;
 
     const connectionFor = (name: string) => {
         const h = c.hosts.find((x) => x.name === name)!;
@@ -125,7 +158,7 @@ export function buildProgram(cfg: LoadedConfig) {
         const manager = c.hosts.find((h) => h.role === "manager")!;
         const provider = providerFor(manager.name);
         for (const [name, spec] of Object.entries(cfg.stacks)) {
-            stacks.push(new SwarmStack(name, spec, { provider, dependsOn: after }));
+            stacks.push(new SwarmStack(name, spec, { provider, dependsOn: afterSwarm }));
         }
     }
 
@@ -134,6 +167,8 @@ export function buildProgram(cfg: LoadedConfig) {
         skippedParts: skipped,
         restartBatches: fleet?.batches,
         daemonJson: fleet ? pulumi.output(fleet.hosts.map((h) => h.daemonJson)).apply((x) => Object.fromEntries(x.map((j, i) => [fleet!.hosts[i].hostName, JSON.parse(j)]))) : undefined,
+        /** Not exported by index.ts: the plan changes after every up (an output diff in each preview); it is logged instead. */
+        swarmPlan: swarm?.planText,
         containerUnits: units.map((u) => u.urn),
         registryEndpoint: registry?.endpoint,
         registryCatalogUrl: registry?.catalogUrl,

@@ -53,6 +53,14 @@ export const hostSchema = z.object({
     role: z.enum(["manager", "worker", "none"]).optional(),
     engineVersion: str.optional(),
     daemon: daemonSchema.partial().optional(),
+    /** Swarm node labels (exactly these when set; `{}` clears). Default: unset (not managed). */
+    labels: strMap.optional(),
+    /** Swarm node availability. Default: "active". */
+    availability: z.enum(["active", "pause", "drain"]).optional(),
+    /** This host inits the swarm when none exists. Default: the first manager. */
+    swarmInit: z.boolean().optional(),
+    /** Address the swarm advertises for this node (an IP). Default: address. */
+    advertiseAddress: str.optional(),
 }).strict();
 
 export const sshSchema = z.object({
@@ -157,7 +165,13 @@ export const volumeSchema = z.object({
     options: z.array(str).optional(),
 }).strict();
 
-export const PARTS = ["daemon", "containerUnits", "registry", "stacks", "volumes"] as const;
+/** Swarm membership (components/swarm): which hosts are nodes comes from each host's role. */
+export const swarmSchema = z.object({
+    /** Remove nodes from the swarm that are not configured members. Default: false (kept, with a warning). */
+    removeNodes: z.boolean().optional(),
+}).strict();
+
+export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"] as const;
 export type Part = (typeof PARTS)[number];
 
 /** Every non-secret key. Secret keys are listed in SECRET_KEYS. */
@@ -168,6 +182,7 @@ export const configSchema = z.object({
     daemon: daemonSchema.optional(),
     proxy: proxySchema.optional(),
     rollout: rolloutSchema.optional(),
+    swarm: swarmSchema.optional(),
     registry: registrySchema.optional(),
     containerUnits: z.array(containerUnitSchema).optional(),
     stacks: z.record(z.string(), stackSchema).optional(),

@@ -62,6 +62,13 @@ if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.tes
         echo "FATAL: the main job's stack (local) on the sandbox could not be parked; the suites need hosts they control" >&2
         status=1
         failed=$((failed + 1))
+    elif ! bash test/sandbox/sandbox.sh swarm; then
+        # The contract suites run on a 3-manager swarm. `npm start` (the product) forms it; on hosts
+        # it never ran on, the sandbox forms it as a fixture. test/e2e/swarm.test.ts forms one
+        # from nothing with the product.
+        echo "FATAL: the sandbox swarm did not form; contract and e2e tests cannot run" >&2
+        status=1
+        failed=$((failed + 1))
     else
         sandbox_used=1
         trap finish EXIT

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import {
-    ContainerUnit, ContainerUnitSpec, DaemonConfig, DockerFleet, FleetHost, Registry, SwarmStack, SwarmStackArgs, importCompose,
+    ContainerUnit, ContainerUnitSpec, DaemonConfig, DockerFleet, FleetHost, Registry, SwarmCluster, SwarmStack, SwarmStackArgs, importCompose,
 } from "@dockfleet/components";
 
 const config = new pulumi.Config();
@@ -153,9 +153,14 @@ const stacks: SwarmStackArgs[] = [
         tz,
     },
 ];
-// Services are created through the swarm manager.
+// Membership from the roles: swarm-mgr01 inits the swarm (or hands out tokens if it exists), the
+// workers join, after every daemon apply. Pass `observed: await probeSwarm(...)` from an async
+// program to see the plan in the preview and repair hand changes (dockfleet's own index.ts does).
+const membership = new SwarmCluster("swarm", { hosts, ssh: { user: sshUser, port: sshPort, privateKey: sshPrivateKey } }, afterFleet);
+
+// Services are created through the swarm manager, once the nodes are in.
 const manager = dockerOn(hosts.find((h) => h.role === "manager")!);
-const swarm = stacks.map((s) => new SwarmStack(s.name, s, { provider: manager, ...afterFleet }));
+const swarm = stacks.map((s) => new SwarmStack(s.name, s, { provider: manager, dependsOn: [membership] }));
 
 export const restartBatches = fleet.batches;
 export const daemonJson = pulumi.all(fleet.hosts.map((h) => h.daemonJson)).apply((texts) =>

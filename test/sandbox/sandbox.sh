@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # dockfleet test sandbox: 3 Debian bookworm hosts (systemd-nspawn, systemd as PID 1,
-# sshd, docker.io under docker.service) in a 3-manager swarm, plus a single-node
-# OpenStack Swift (tempauth + s3api) on the sandbox bridge.
+# sshd, docker.io under docker.service), plus a single-node OpenStack Swift (tempauth +
+# s3api) on the sandbox bridge. The swarm is the product's job (components/swarm).
 #
-#   sandbox.sh up       build / repair / health-check (fast no-op when healthy)
+#   sandbox.sh up       build / repair / health-check (fast no-op when healthy); no swarm
+#   sandbox.sh swarm    a 3-manager swarm for the contract suites (no-op when healthy)
 #   sandbox.sh down     remove everything except the base-image cache
 #   sandbox.sh status   print the state of every component
 #   sandbox.sh selftest run both local images on a host (proves they work)
@@ -847,12 +848,8 @@ cmd_up() {
       step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
     fi
   fi
-  if ! step "swarm (3 managers)" ensure_swarm; then
-    log "   swarm unhealthy: recreating hosts"
-    hosts_down
-    step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
-    step "swarm (3 managers)" ensure_swarm || die "swarm failed"
-  fi
+  # No swarm here: forming it is the product's job (`npm start`: components/swarm). Suites that
+  # need one before the product has run call `sandbox.sh swarm`.
   step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
   if ! wait "$swift_job"; then
     cat "$LOGS/swift-up.log" >&2
@@ -861,6 +858,22 @@ cmd_up() {
   log "   swift: $(grep 'done in' "$LOGS/swift-up.log" | sed 's/.*done in/ready after/')"
   step "sandbox.json" write_json
   log "up: ready in $(elapsed "$T0")s -> $STATE/sandbox.json"
+}
+
+# A 3-manager swarm for the contract suites (a fixture, not the product: `npm start` and the e2e
+# swarm suite form it with components/swarm). A no-op when the swarm is healthy.
+cmd_swarm() {
+  need_cmds
+  exec 9>"$STATE/.lock"
+  flock -w 300 9 || die "lock $STATE/.lock busy (another sandbox.sh running?)"
+  if ! step "swarm (3 managers)" ensure_swarm; then
+    log "   swarm unhealthy: recreating hosts"
+    hosts_down
+    step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
+    step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
+    step "swarm (3 managers)" ensure_swarm || die "swarm failed"
+  fi
+  log "swarm: ready in $(elapsed "$T0")s"
 }
 
 cmd_down() {
@@ -925,9 +938,10 @@ cmd_selftest() {
 
 case ${1:-} in
   up) cmd_up ;;
+  swarm) cmd_swarm ;;
   down) cmd_down ;;
   status) cmd_status ;;
   selftest) shift; cmd_selftest "$@" ;;
   __launch) launch_host "$2" ;;
-  *) echo "usage: $0 up|down|status|selftest [host]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|swarm|down|status|selftest [host]" >&2; exit 2 ;;
 esac

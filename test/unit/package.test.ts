@@ -207,13 +207,15 @@ export type All = [DockerFleetArgs, DockerHostArgs, ContainerUnitArgs, RegistryA
             r = ok(runUnderMocks(dir, Object.fromEntries(secrets.map((k) => [k, PLACEHOLDER_VALUES[k]])), secrets));
         });
 
-        it("resource graph: the fleet, 5 hosts in batches of 1, mcollective on every host, the registry on Swift, 3 stacks with 6 services", () => {
+        it("resource graph: the fleet, 5 hosts in batches of 1, mcollective on every host, swarm membership of 4 nodes, the registry on Swift, 3 stacks with 6 services", () => {
             assert.strictEqual(r.resolved, path.join(dir, "node_modules", "@dockfleet", "components", "dist", "index.js"));
             const count = (t: string) => r.registrations.filter((x) => x.type === t).length;
             assert.strictEqual(count("dockfleet:dockerhost:DockerFleet"), 1);
             assert.strictEqual(count("dockfleet:dockerhost:DockerHost"), 5);
             assert.strictEqual(count("dockfleet:containerunit:ContainerUnit"), 5);
-            assert.strictEqual(count("command:remote:Command"), 10);
+            // 5 daemon applies + 5 units + 4 swarm members + 1 node-settings command
+            assert.strictEqual(count("command:remote:Command"), 15);
+            assert.strictEqual(count("dockfleet:swarm:SwarmCluster"), 1);
             assert.strictEqual(count("dockfleet:registry:Registry"), 1);
             assert.strictEqual(count("docker:index/container:Container"), 1);
             assert.strictEqual(count("dockfleet:swarm:SwarmStack"), 3);

@@ -37,7 +37,11 @@ describe("every stack file builds a full resource graph (mocks)", function () {
             assert.strictEqual(count("dockfleet:dockerhost:DockerFleet"), cfg.parts.has("daemon") ? 1 : 0);
             assert.strictEqual(count("dockfleet:dockerhost:DockerHost"), cfg.parts.has("daemon") ? hosts : 0);
             const units = cfg.parts.has("containerUnits") ? (cfg.config.containerUnits ?? []).reduce((n, u) => n + (u.onHosts?.length ?? hosts), 0) : 0;
-            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units);
+            const swarmNodes = cfg.config.hosts.filter((h) => (h.role ?? "none") !== "none").length;
+            assert.strictEqual(count("dockfleet:swarm:SwarmCluster"), cfg.parts.has("swarm") ? 1 : 0);
+            // one member command per swarm node, plus the node-settings command on the source
+            const swarmCmds = cfg.parts.has("swarm") ? swarmNodes + 1 : 0;
+            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units + swarmCmds);
             assert.strictEqual(count("dockfleet:registry:Registry"), cfg.parts.has("registry") && cfg.config.registry ? 1 : 0);
             const services = cfg.parts.has("stacks") ? Object.values(cfg.stacks).reduce((n, s) => n + Object.keys(s.services).length, 0) : 0;
             assert.strictEqual(count("docker:index/service:Service"), services);
@@ -46,7 +50,7 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(await valueOf(pulumi.output(out.restartBatches!)), [["registry01"], ["swarm-mgr01"], ["swarm-wrk01"], ["swarm-wrk02"], ["swarm-wrk03"]]);
             }
             if (stack === "local") {
-                assert.deepStrictEqual(out.managedParts, ["daemon", "containerUnits", "registry", "stacks", "volumes"]);
+                assert.deepStrictEqual(out.managedParts, ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"]);
                 assert.deepStrictEqual(out.skippedParts, []);
                 assert.strictEqual(count("docker:index/volume:Volume"), 1);
             }
