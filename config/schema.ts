@@ -78,6 +78,8 @@ export const rolloutSchema = z.object({
     batchSize: z.number().optional(),
     restartTimeoutSeconds: z.number().optional(),
     smokeImage: str.optional(),
+    /** "missing" (pull an absent smoke image) or "never" (it must be on every host). Default: "missing". */
+    smokePull: z.enum(["missing", "never"]).optional(),
     restartCommand: str.optional(),
     reloadCommand: str.optional(),
     logCommand: str.optional(),
