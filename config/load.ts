@@ -2,6 +2,7 @@ import * as fs from "fs";
 import { ZodIssue } from "zod";
 import { DockfleetConfigError, Issue, IssueContext, error, nest } from "../components/common/issues";
 import { FleetHost, validateFleet } from "../components/docker-host/docker-fleet";
+import { unknownKeyHint } from "../components/docker-host/daemon-keys";
 import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
@@ -48,7 +49,10 @@ function fieldOf(key: string, path: (string | number)[]): string {
 }
 
 function zodMessage(i: ZodIssue): string {
-    if (i.code === "unrecognized_keys") return `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against the README's config reference`;
+    if (i.code === "unrecognized_keys") {
+        const hints = i.path[i.path.length - 1] === "daemon" ? i.keys.map(unknownKeyHint).filter((h) => h) : [];
+        return `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}; ${hints.length ? hints.join("; ") : "check the spelling against the README's config reference"}`;
+    }
     if (i.code === "invalid_type") return `expected ${i.expected}, got ${i.received}`;
     if (i.code === "invalid_enum_value") return `"${i.received}" is not valid; valid: ${i.options.join(", ")}`;
     if (i.code === "invalid_union_discriminator") return `must be one of ${i.options.map((o) => JSON.stringify(o)).join(", ")}`;

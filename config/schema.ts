@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DAEMON_KEYS, KeyKind, MODEL_FIELDS } from "../components/docker-host/daemon-keys";
 
 // Shapes of the `dockfleet:*` stack config keys. Shapes and types live here (zod, strict: unknown
 // keys are errors); meaning (addresses, durations, guards) is checked by each component's own
@@ -7,16 +8,26 @@ import { z } from "zod";
 const str = z.string();
 const strMap = z.record(z.string(), z.string());
 
-export const daemonSchema = z.object({
-    registryMirrors: z.array(str).optional(),
-    insecureRegistries: z.array(str).optional(),
-    metricsAddr: str.optional(),
-    experimental: z.boolean().optional(),
-    debug: z.boolean().optional(),
-    logDriver: str.optional(),
-    logOpts: strMap.optional(),
-    storageDriver: str.optional(),
-    storageOpts: z.array(str).optional(),
+// The daemon shape comes from the key table, one field per key (kind → zod), plus the fields that
+// are not one daemon.json key (MODEL_FIELDS); a unit test holds the two lists together.
+const KIND_SCHEMA: Record<Exclude<KeyKind, "model">, () => z.ZodTypeAny> = {
+    boolean: () => z.boolean(),
+    integer: () => z.number().int(),
+    string: () => str,
+    strings: () => z.array(str),
+    stringMap: () => strMap,
+    boolMap: () => z.record(z.string(), z.boolean()),
+    labels: () => strMap,
+    ulimits: () => z.record(z.string(), z.object({ Name: str, Hard: z.number().int(), Soft: z.number().int() }).strict()),
+    runtimes: () => z.record(z.string(), z.object({
+        path: str.optional(), runtimeArgs: z.array(str).optional(), runtimeType: str.optional(), options: z.record(z.string(), z.unknown()).optional(),
+    }).strict()),
+    addressPools: () => z.array(z.object({ base: str, size: z.number().int() }).strict()),
+    networkOpts: () => z.record(z.string(), strMap),
+    object: () => z.record(z.string(), z.unknown()),
+};
+
+const MODEL_SCHEMA: Record<keyof typeof MODEL_FIELDS | "tls", z.ZodTypeAny> = {
     directLvm: z.object({
         device: str,
         thinpPercent: z.number().optional(),
@@ -24,16 +35,16 @@ export const daemonSchema = z.object({
         thinpAutoextendThreshold: z.number().optional(),
         thinpAutoextendPercent: z.number().optional(),
         force: z.boolean().optional(),
-    }).strict().optional(),
-    dataRoot: str.optional(),
-    graph: str.optional(),
-    liveRestore: z.boolean().optional(),
-    hosts: z.array(str).optional(),
-    allowPlainTcp: z.boolean().optional(),
-    tls: z.object({ caCert: str, cert: str, key: str, verify: z.boolean().optional() }).strict().optional(),
-    labels: strMap.optional(),
-    bip: str.optional(),
-}).strict();
+    }).strict(),
+    graph: str,
+    allowPlainTcp: z.boolean(),
+    tls: z.object({ caCert: str, cert: str, key: str, verify: z.boolean().optional() }).strict(),
+};
+
+export const daemonSchema = z.object({
+    ...Object.fromEntries(DAEMON_KEYS.flatMap((d) => (d.kind === "model" ? [] : [[d.field, KIND_SCHEMA[d.kind]().optional()]]))),
+    ...Object.fromEntries(Object.entries(MODEL_SCHEMA).map(([f, t]) => [f, t.optional()])),
+} as Record<string, z.ZodTypeAny>).strict();
 
 export const hostSchema = z.object({
     name: str,
@@ -67,6 +78,8 @@ export const rolloutSchema = z.object({
     batchSize: z.number().optional(),
     restartTimeoutSeconds: z.number().optional(),
     smokeImage: str.optional(),
+    /** "missing" (pull an absent smoke image) or "never" (it must be on every host). Default: "missing". */
+    smokePull: z.enum(["missing", "never"]).optional(),
     restartCommand: str.optional(),
     reloadCommand: str.optional(),
     logCommand: str.optional(),

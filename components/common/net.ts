@@ -53,3 +53,29 @@ export function isHostname(value: string): boolean {
     if (/^[0-9.]+$/.test(value)) return false;
     return /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value);
 }
+
+type Net = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** A CIDR, or a bare address as a /32 (/128); undefined when invalid. */
+function asNet(value: string): Net | undefined {
+    if (value.includes("/")) return parseCidr(value);
+    if (!isIpAddress(value)) return undefined;
+    const a = ipaddr.parse(value);
+    return [a, a.kind() === "ipv4" ? 32 : 128];
+}
+
+/** True when `inner` (a CIDR or an address) lies inside `outer`'s network; undefined when either is invalid. */
+export function cidrContains(outer: string, inner: string): boolean | undefined {
+    const o = asNet(outer);
+    const i = asNet(inner);
+    if (!o || !i) return undefined;
+    return o[0].kind() === i[0].kind() && i[1] >= o[1] && i[0].match(o[0] as never, o[1]);
+}
+
+/** True when the networks of two CIDRs share an address; undefined when either is invalid. */
+export function cidrsOverlap(a: string, b: string): boolean | undefined {
+    const x = asNet(a);
+    const y = asNet(b);
+    if (!x || !y) return undefined;
+    return x[0].kind() === y[0].kind() && x[0].match(y[0] as never, Math.min(x[1], y[1]));
+}

@@ -2,22 +2,54 @@
 // PATH and every path under a temp DOCKFLEET_ROOT. The real-host versions of these cases run in
 // test/contract against the sandbox.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { APPLY_SCRIPT_FILE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+import { renderDaemonJson } from "./daemon-config";
+import { ALWAYS_WRITTEN } from "./daemon-keys";
 
 const FAKES: Record<string, string> = {
+    // State in $FAKE: up (dockerd running), running.json (the daemon.json it started with),
+    // deactivating (a stop in progress: "forever" or an end time), containerd-down. Markers in
+    // daemon.json: BAD_START (start fails), KILL_CONTAINERD (start fails and takes containerd
+    // down), FREEZE_ETC (start fails and /etc/docker becomes read-only), SLOW_STOP (stopping that
+    // dockerd stays deactivating for $FAKE/slow-stop seconds, or until SIGKILL when unset).
     systemctl: `#!/bin/bash
 echo "systemctl $*" >> "$FAKE/calls"
-case "$1 $2" in
-  "restart docker.socket"|"stop docker.service") ;;
-  "restart "*|"start docker.service")
-    if grep -q BAD_START "$DOCKFLEET_ROOT/etc/docker/daemon.json" 2>/dev/null; then rm -f "$FAKE/up"; echo "Job for docker.service failed because the control process exited with error code." >&2; exit 1; fi
-    if [ -f "$FAKE/never-up" ]; then rm -f "$FAKE/up"; exit 1; fi
-    touch "$FAKE/up"; echo x >> "$FAKE/starts" ;;
+nb=0; args=(); for a in "$@"; do case "$a" in --no-block) nb=1 ;; --*) ;; *) args+=("$a") ;; esac; done
+verb=\${args[0]:-}; unit=\${args[1]:-}
+dj="$DOCKFLEET_ROOT/etc/docker/daemon.json"
+stopping() { [ -f "$FAKE/deactivating" ] || return 1; local t; t=$(cat "$FAKE/deactivating"); [ "$t" = forever ] || [ "$(date +%s)" -lt "$t" ] || { rm -f "$FAKE/deactivating"; return 1; }; }
+state() { if stopping; then echo deactivating; elif [ -f "$FAKE/up" ]; then echo active; else echo inactive; fi; }
+do_stop() {
+  if [ -f "$FAKE/up" ] && grep -q SLOW_STOP "$FAKE/running.json" 2>/dev/null; then
+    if [ -f "$FAKE/slow-stop" ]; then echo $(( $(date +%s) + $(cat "$FAKE/slow-stop") )) > "$FAKE/deactivating"; else echo forever > "$FAKE/deactivating"; fi
+  fi
+  rm -f "$FAKE/up"
+  [ "$nb" = 1 ] || while stopping; do sleep 0.1; done
+}
+fail() { rm -f "$FAKE/up"; echo "Job for docker.service failed because the control process exited with error code." >&2; exit 1; }
+do_start() {
+  while stopping; do sleep 0.1; done # systemd queues the start after the running stop job
+  [ -f "$FAKE/containerd-down" ] && { echo "A dependency job for docker.service failed." >&2; exit 1; }
+  grep -q BAD_START "$dj" 2>/dev/null && fail
+  grep -q KILL_CONTAINERD "$dj" 2>/dev/null && { touch "$FAKE/containerd-down"; fail; }
+  grep -q FREEZE_ETC "$dj" 2>/dev/null && { chattr +i "$DOCKFLEET_ROOT/etc/docker" 2>/dev/null || chmod 0555 "$DOCKFLEET_ROOT/etc/docker"; fail; }
+  [ -f "$FAKE/never-up" ] && { rm -f "$FAKE/up"; exit 1; }
+  cp "$dj" "$FAKE/running.json" 2>/dev/null || :; touch "$FAKE/up"; echo x >> "$FAKE/starts"
+}
+case "$verb $unit" in
+  "stop docker.service") do_stop ;;
+  "start docker.service") do_start ;;
+  "restart docker.service") do_stop; do_start ;;
+  "start containerd.service") rm -f "$FAKE/containerd-down" ;;
   "reload "*) [ -f "$FAKE/up" ] || exit 1; echo x >> "$FAKE/reloads" ;;
+  "is-active docker.service") state; [ "$(state)" = active ] ;;
+  "is-active containerd.service") if [ -f "$FAKE/containerd-down" ]; then echo inactive; exit 3; fi; echo active ;;
+  "kill docker.service") rm -f "$FAKE/deactivating" "$FAKE/up" ;;
+  "show "*) case "$*" in *ActiveEnterTimestamp*) cat "$FAKE/active-since" 2>/dev/null ;; esac ;;
 esac
 exit 0
 `,
@@ -26,9 +58,11 @@ echo "docker $*" >> "$FAKE/calls"
 # Swarm tasks as a scripted sequence: $FAKE/tasks/<n>.node (docker node ps) and <n>.ps (docker
 # ps) describe poll n; each docker ps call moves to the next poll, the last one repeats.
 step() { local n; n=$(cat "$1/polls" 2>/dev/null | wc -l); STEP=$n; while [ "$STEP" -gt 0 ] && [ ! -e "$1/$STEP.ps" ]; do STEP=$((STEP - 1)); done; }
+# HANG_API in the daemon.json dockerd started with: it runs but its API never answers.
+api() { [ -f "$FAKE/up" ] && ! grep -q HANG_API "$FAKE/running.json" 2>/dev/null; }
 case "$1" in
-  version) [ -f "$FAKE/up" ] ;;
-  info) [ -f "$FAKE/up" ] || exit 1; if [ -f "$FAKE/swarm" ]; then
+  version) api ;;
+  info) api || exit 1; if [ -f "$FAKE/swarm" ]; then
           case "$*" in *LocalNodeState*ControlAvailable*) echo "active/true" ;; *ControlAvailable*) echo true ;; *) echo active ;; esac
         else case "$*" in *LocalNodeState*ControlAvailable*) echo "inactive/false" ;; *ControlAvailable*) echo false ;; *) echo inactive ;; esac; fi ;;
   node) if [ "$2" = ps ]; then step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
@@ -474,5 +508,225 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.match(r.stderr, /dockfleet\[viacmd\]: applied/);
         assert.deepStrictEqual(JSON.parse(read(env, DJ)).labels, ["it's=quoted"]);
         assert.ok(exists(env, PROXY));
+    });
+    // --- issue 12: smoke before the task wait, zero-restart adoption, rollback faults ---
+
+    it("a node with a swarm task whose smoke container fails: fails fast with the smoke error, no task wait", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: ["--smoke-image", "local/busybox:1"] }).code, 0);
+        const good = read(env, DJ);
+        // poll 0: one healthy task before the restart; after it the task never comes back
+        fs.rmSync(path.join(env.fake, "tasks"), { recursive: true, force: true });
+        swarmTasks(env, [{ node: "t1 Running", ps: "t1 Up 5 minutes (healthy)" }, { node: "t1 Running", ps: "" }]);
+        const t0 = Date.now();
+        const r = run(env, "apply", { public: [daemon({ labels: ["BAD_CONTAINER"] })], args: ["--smoke-image", "local/busybox:1"], extraEnv: FAST_POLL });
+        const took = Date.now() - t0;
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /FAILED on host testhost at step 'smoke container': docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'\./);
+        assert.doesNotMatch(r.stderr, /swarm tasks/);
+        assert.ok(took < 8000, `took ${took} ms; the task wait (10 s) must not run before the smoke container`);
+        assert.strictEqual(read(env, DJ), good);
+        assert.ok(exists(env, "../fake/up"));
+    });
+
+    it("adoption: an operator-formatted daemon.json and proxy drop-in with the same settings are rewritten, no restart, no reload", () => {
+        const env = mkEnv();
+        const want = daemon({ labels: ["b=2", "a=1"], "log-opts": { "max-size": "10m", "max-file": "3" } });
+        fs.writeFileSync(path.join(env.root, DJ), '{"log-opts":{"max-file":"3","max-size":"10m"},\n\t"labels": ["a=1","b=2"], "debug": false}');
+        const proxyWant = "# Managed by dockfleet. Proxy for dockerd (image pulls, pushes).\n[Service]\nEnvironment=\"HTTP_PROXY=http://u:p%%25@proxy:3128\"\nEnvironment=\"HTTPS_PROXY=http://u:p%%25@proxy:3128\"\nEnvironment=\"NO_PROXY=localhost,127.0.0.1,.corp.example\"\n";
+        fs.mkdirSync(path.dirname(path.join(env.root, PROXY)), { recursive: true });
+        fs.writeFileSync(path.join(env.root, PROXY), "[Service]\n# the operator's own\nEnvironment=HTTPS_PROXY=http://u:p%%25@proxy:3128 \"HTTP_PROXY=http://u:p%%25@proxy:3128\"\nEnvironment='NO_PROXY=.corp.example,127.0.0.1,localhost'\n");
+        const r = run(env, "apply", { public: [want], secret: [{ path: PROXY, mode: "0644", content: proxyWant }], args: ["--reload-digest", "d1"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /daemon\.json rewritten in canonical form; same settings: no restart/);
+        assert.match(r.stderr, /http-proxy\.conf rewritten in canonical form; same settings: no restart/);
+        assert.strictEqual(count(env, "starts"), 0);
+        assert.strictEqual(count(env, "reloads"), 0);
+        assert.doesNotMatch(calls(env), /systemctl (stop|start|restart|reload) docker/);
+        assert.match(calls(env), /systemctl daemon-reload/); // the drop-in's bytes changed
+        assert.strictEqual(read(env, DJ), want.content);
+        assert.strictEqual(read(env, PROXY), proxyWant);
+        assert.doesNotMatch(r.stderr, /u:p/);
+        // recorded as verified: the next identical apply does nothing, a reloadable change reloads
+        assert.match(run(env, "apply", { public: [want], secret: [{ path: PROXY, mode: "0644", content: proxyWant }], args: ["--reload-digest", "d1"] }).stderr, /unchanged; nothing to do/);
+        assert.match(run(env, "apply", { public: [daemon({ labels: ["a=1"], "log-opts": { "max-size": "10m", "max-file": "3" } })], secret: [{ path: PROXY, mode: "0644", content: proxyWant }], args: ["--reload-digest", "d1"] }).stderr, /applied \(reload\)/);
+        // restore puts the operator's own bytes back
+        assert.match(run(env, "restore").stderr, /restored the pre-dockfleet files/);
+        assert.match(read(env, PROXY), /the operator's own/);
+    });
+
+    it("adoption: keys dockfleet always writes, at their default, equal absent keys (no restart); the script's list is the key table's", () => {
+        const text = fs.readFileSync(APPLY_SCRIPT_FILE, "utf8");
+        const defs = JSON.parse(/^ALWAYS_DEFAULTS='(.*)'$/m.exec(text)![1]);
+        assert.deepStrictEqual(defs, Object.fromEntries(ALWAYS_WRITTEN.map((d) => [d.key, d.written])));
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), '{ "log-driver": "local" }\n');
+        const want = { path: DJ, mode: "0644", content: renderDaemonJson({ logDriver: "local" }) };
+        const r = run(env, "apply", { public: [want] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /daemon\.json rewritten in canonical form; same settings: no restart/);
+        assert.strictEqual(count(env, "starts"), 0);
+        assert.strictEqual(read(env, DJ), want.content);
+    });
+
+    it("adoption: a real difference (a value, or a NO_PROXY entry) restarts as before", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), '{"labels":["a=1"],"debug":true}');
+        const r = run(env, "apply", { public: [daemon({ labels: ["a=1"] })] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /applied \(restart\)/);
+        assert.strictEqual(count(env, "starts"), 1);
+        const env2 = mkEnv();
+        fs.writeFileSync(path.join(env2.root, DJ), daemon().content!);
+        fs.mkdirSync(path.dirname(path.join(env2.root, PROXY)), { recursive: true });
+        fs.writeFileSync(path.join(env2.root, PROXY), '[Service]\nEnvironment="HTTP_PROXY=http://proxy:3128" "NO_PROXY=localhost,127.0.0.1,.extra"\n');
+        const r2 = run(env2, "apply", { public: [daemon()], secret: [{ path: PROXY, mode: "0644", content: '[Service]\nEnvironment="HTTP_PROXY=http://proxy:3128"\nEnvironment="NO_PROXY=localhost,127.0.0.1"\n' }] });
+        assert.strictEqual(r2.code, 0, r2.stderr);
+        assert.match(r2.stderr, /will change \/etc\/systemd\/system\/docker.service.d\/http-proxy.conf/);
+        assert.strictEqual(count(env2, "starts"), 1);
+    });
+
+    it("adoption: same settings but written after dockerd started (maybe not loaded) restarts", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.root, DJ), '{"debug":false}');
+        fs.writeFileSync(path.join(env.fake, "active-since"), "Wed 2020-01-01 00:00:00 UTC\n");
+        const r = run(env, "apply", { public: [daemon()] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /applied \(restart\)/);
+        assert.strictEqual(count(env, "starts"), 1);
+    });
+
+    // Faults (issue 12, part 5). Each ends with the previous files in place and dockerd active.
+    const FAST = ["--restart-timeout", "3"];
+    function assertPrevious(env: Env, good: string) {
+        assert.strictEqual(read(env, DJ), good);
+        assert.ok(exists(env, "../fake/up"), "dockerd must be active");
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/in-progress"));
+    }
+    function goodEnv(): { env: Env; good: string } {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["good=1"] })] }).code, 0);
+        return { env, good: read(env, DJ) };
+    }
+
+    it("fault: the bad dockerd stops slowly (deactivating 2 s): the rollback waits it out, no SIGKILL", () => {
+        const { env, good } = goodEnv();
+        fs.writeFileSync(path.join(env.fake, "slow-stop"), "2");
+        const r = run(env, "apply", { public: [daemon({ labels: ["HANG_API", "SLOW_STOP"] })], args: FAST });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /FAILED on host testhost at step 'wait for the Docker API'.*previous config restored, dockerd running/);
+        assert.doesNotMatch(calls(env), /systemctl kill/);
+        assertPrevious(env, good);
+    });
+
+    it("fault: the bad dockerd never stops (deactivating until killed): SIGKILL after the restart timeout, then the known-good start", () => {
+        const { env, good } = goodEnv();
+        const r = run(env, "apply", { public: [daemon({ labels: ["HANG_API", "SLOW_STOP"] })], args: FAST });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /docker\.service still deactivating after 3s; sending SIGKILL/);
+        assert.match(calls(env), /systemctl kill --signal=SIGKILL docker\.service\n(.*\n)*systemctl reset-failed docker\.service docker\.socket/);
+        assert.match(r.stderr, /previous config restored, dockerd running/);
+        assertPrevious(env, good);
+    });
+
+    it("fault: containerd went down during the restart: the rollback starts containerd first", () => {
+        const { env, good } = goodEnv();
+        const r = run(env, "apply", { public: [daemon({ labels: ["KILL_CONTAINERD"] })], args: FAST });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /containerd\.service is inactive; starting it first/);
+        assert.match(calls(env), /systemctl start containerd\.service/);
+        assert.ok(!exists(env, "../fake/containerd-down"));
+        assertPrevious(env, good);
+    });
+
+    // Root ignores file modes: an immutable directory (chattr +i) stands in for a read-only or full one.
+    const freeze = (dir: string) => spawnSync("sh", ["-c", `chattr +i "$1" 2>/dev/null || chmod 0555 "$1"`, "x", dir]);
+    const thaw = (dir: string) => spawnSync("sh", ["-c", `chattr -i "$1" 2>/dev/null; chmod 0755 "$1"`, "x", dir]);
+    function canFreeze(): boolean {
+        const d = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-ro-"));
+        freeze(d);
+        let blocked = false;
+        try { fs.writeFileSync(path.join(d, "x"), ""); } catch { blocked = true; }
+        thaw(d);
+        fs.rmSync(d, { recursive: true, force: true });
+        return blocked;
+    }
+
+    it("fault: /etc/docker read-only: the write fails before anything changed, naming the path; dockerd untouched", function () {
+        if (!canFreeze()) this.skip(); // needs chattr (root) or a non-root user
+        const { env, good } = goodEnv();
+        const etc = path.join(env.root, "etc/docker");
+        const starts = count(env, "starts");
+        const before = calls(env).length;
+        freeze(etc);
+        try {
+            const r = run(env, "apply", { public: [daemon({ labels: ["new=1"] })], args: FAST });
+            assert.strictEqual(r.code, 1, r.stderr);
+            assert.match(r.stderr, /ERROR: cannot write \/etc\/docker\/daemon\.json: (Operation not permitted|Permission denied|Read-only file system); nothing changed, dockerd untouched/);
+            assert.strictEqual(count(env, "starts"), starts);
+            assert.doesNotMatch(calls(env).slice(before), /systemd-run|systemctl (stop|start|restart)/);
+        } finally {
+            thaw(etc);
+        }
+        assertPrevious(env, good);
+        assert.deepStrictEqual(fs.readdirSync(etc).filter((f) => f.includes("dockfleet-tmp")), []);
+    });
+
+    it("fault: the rollback's own restore write fails: CRITICAL names the file; once writable, recover brings the known-good back", function () {
+        if (!canFreeze()) this.skip();
+        const { env, good } = goodEnv();
+        const etc = path.join(env.root, "etc/docker");
+        try {
+            const r = run(env, "apply", { public: [daemon({ labels: ["FREEZE_ETC"] })], args: FAST });
+            assert.strictEqual(r.code, 3, r.stderr);
+            assert.match(r.stderr, /CRITICAL on host testhost: .*\(restore the known-good files: cannot write \/etc\/docker\/daemon\.json: (Operation not permitted|Permission denied|Read-only file system)\)/);
+        } finally {
+            thaw(etc);
+        }
+        const rec = run(env, "recover", { args: FAST });
+        assert.strictEqual(rec.code, 0, rec.stderr);
+        assertPrevious(env, good);
+    });
+
+    it("fault: a smoke image that must be present (--smoke-pull never) and is not: refused before the restart, naming the image", () => {
+        const { env, good } = goodEnv();
+        fs.writeFileSync(path.join(env.fake, "no-image"), "");
+        const starts = count(env, "starts");
+        const r = run(env, "apply", { public: [daemon({ labels: ["new=1"] })], args: [...FAST, "--smoke-image", "10.0.0.5:5000/library/busybox:1.36", "--smoke-pull", "never"] });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /ERROR: smoke image 10\.0\.0\.5:5000\/library\/busybox:1\.36 is not on this host and the smoke pull policy is never/);
+        assert.strictEqual(count(env, "starts"), starts);
+        assertPrevious(env, good);
+        assert.match(run(env, "apply", { args: ["--smoke-pull", "sometimes"] }).stderr, /--smoke-pull must be missing or never/);
+    });
+
+    it("fault: the apply is killed during its rollback: the guard's recover restores the known-good files and dockerd", async () => {
+        const { env, good } = goodEnv();
+        const pubFile = path.join(env.fake, "pub-kill");
+        fs.writeFileSync(pubFile, renderBundle([daemon({ labels: ["HANG_API", "SLOW_STOP"] })]));
+        const p = spawn("bash", ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", APPLY_SCRIPT_FILE, "apply", "--host", "testhost", ...FAST], {
+            env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake, PUBFILE: pubFile },
+            stdio: ["ignore", "ignore", "pipe"],
+            detached: true,
+        });
+        let stderr = "";
+        const exited = new Promise<void>((resolve) => p.on("close", () => resolve()));
+        await new Promise<void>((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error(`no rollback within 20 s: ${stderr}`)), 20000);
+            p.stderr!.on("data", (d) => {
+                stderr += d;
+                // killed while the rollback waits for the bad dockerd to stop
+                if (/rolling back/.test(stderr)) setTimeout(() => { clearTimeout(t); process.kill(-p.pid!, "SIGKILL"); resolve(); }, 500);
+            });
+        });
+        await exited;
+        assert.doesNotMatch(stderr, /FAILED|CRITICAL|restored/, stderr);
+        assert.ok(exists(env, "var/lib/dockfleet/daemon-config/in-progress"), "the kill leaves the apply in progress");
+        // the guard armed before the first write runs exactly this
+        assert.match(calls(env), /systemd-run .* \/bin\/bash \S+\/apply-docker-config\.sh recover --host testhost --restart-timeout 3/);
+        const rec = run(env, "recover", { args: FAST, script: path.join(env.root, "var/lib/dockfleet/daemon-config/apply-docker-config.sh") });
+        assert.strictEqual(rec.code, 0, rec.stderr);
+        assert.match(rec.stderr, /recovered: last known-good files restored, dockerd running/);
+        assertPrevious(env, good);
     });
 });

@@ -43,6 +43,8 @@ export interface ApplyCommandOptions {
     host: string;
     restartTimeoutSeconds: number;
     smokeImage?: string;
+    /** `missing` pulls an absent smoke image after the restart; `never` requires it on the host (checked before writing). Default: "missing". */
+    smokePull?: "missing" | "never";
     restartCommand?: string;
     reloadCommand?: string;
     logCommand?: string;
@@ -64,6 +66,7 @@ export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, 
     const b64 = Buffer.from(applyScriptText(), "utf8").toString("base64");
     const args: string[] = [action, "--host", o.host, "--restart-timeout", String(o.restartTimeoutSeconds)];
     if (o.smokeImage) args.push("--smoke-image", o.smokeImage);
+    if (o.smokeImage && o.smokePull === "never") args.push("--smoke-pull", "never");
     if (o.restartCommand) args.push("--restart-cmd", o.restartCommand);
     if (o.reloadCommand) args.push("--reload-cmd", o.reloadCommand);
     if (o.logCommand) args.push("--log-cmd", o.logCommand);

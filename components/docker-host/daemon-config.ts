@@ -1,6 +1,10 @@
 import { createHash } from "crypto";
 import { Issue, error, warning } from "../common/issues";
 import { isIpAddress, isLoopback, parseCidr, parseHostPort } from "../common/net";
+import { DAEMON_KEYS, DaemonKey, KeyKind, RELOADABLE_KEYS, atLeast, parseEngineVersion } from "./daemon-keys";
+import { meaningIssues } from "./daemon-checks";
+
+export { RELOADABLE_KEYS };
 
 /** devicemapper direct-lvm settings (`dm.*` storage-opts). Deprecated since Engine 18.09, removed in 25. */
 export interface DirectLvmOptions {
@@ -30,6 +34,36 @@ export interface DaemonTls {
     verify?: boolean;
 }
 
+/** One `default-ulimits` entry, as dockerd spells it. */
+export interface Ulimit {
+    /** The limit's name (`nofile`, `nproc`, ...); must equal its key in `defaultUlimits`. */
+    Name: string;
+    /** Hard limit; -1 is unlimited. */
+    Hard: number;
+    /** Soft limit, at most Hard; -1 is unlimited. */
+    Soft: number;
+}
+
+/** One `runtimes` entry. */
+export interface RuntimeSpec {
+    /** Runtime binary (name on PATH or absolute path). Required unless `runtimeType` (Engine 23+). */
+    path?: string;
+    /** Extra arguments. Default: `[]`. */
+    runtimeArgs?: string[];
+    /** containerd shim (`io.containerd.runsc.v1`), Engine 23+. Default: unset. */
+    runtimeType?: string;
+    /** Shim options, with `runtimeType` only. Default: unset. */
+    options?: Record<string, unknown>;
+}
+
+/** One `default-address-pools` entry. */
+export interface AddressPool {
+    /** Pool CIDR, e.g. `10.10.0.0/16`. */
+    base: string;
+    /** Prefix length of each network carved from it, between the base's prefix and 32 (128 for IPv6). */
+    size: number;
+}
+
 export const STORAGE_DRIVERS = ["overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs", "devicemapper"] as const;
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
 
@@ -38,52 +72,172 @@ export const LOG_DRIVERS = [
 ] as const;
 
 /**
- * Typed model of /etc/docker/daemon.json. Unset fields are not written, so dockerd's own default
- * applies, except the hot-reloadable keys (registry-mirrors, insecure-registries, labels, debug,
- * live-restore), which are always written: dockerd keeps a reloaded key's old value when the key
- * is merely removed from the file.
+ * Typed model of /etc/docker/daemon.json, one field per key of the table in daemon-keys.ts (each
+ * comment names its key and dockerd's default; a unit test holds them to the table). Unset fields
+ * are not written, so dockerd's own default applies, except the hot-reloadable keys
+ * (registry-mirrors, insecure-registries, labels, debug, live-restore), which are always written:
+ * dockerd keeps a reloaded key's old value when the key is merely removed from the file.
  */
 export interface DaemonConfig {
-    /** `registry-mirrors`: pull-through mirrors, full URLs with scheme. Default: `[]`. */
-    registryMirrors?: string[];
-    /** `insecure-registries`: `host:port` or CIDR reached over plain HTTP. Default: `[]`. */
-    insecureRegistries?: string[];
-    /** `metrics-addr`: Prometheus endpoint `ip:port`. Default: unset (no endpoint). */
-    metricsAddr?: string;
-    /** `experimental`. Default: unset (false). */
-    experimental?: boolean;
-    /** `debug`. Default: false. */
-    debug?: boolean;
-    /** `log-driver`. Default: unset (json-file). */
-    logDriver?: string;
-    /** `log-opts`, written verbatim (Go templates such as `{{.ImageName}}/{{.Name}}/{{.ID}}` are kept). Default: `{}` (not written). */
-    logOpts?: Record<string, string>;
-    /** `storage-driver`. Default: unset (dockerd picks overlay2). */
-    storageDriver?: StorageDriver;
-    /** Extra `storage-opts` entries (`overlay2.size=20G`, ...). Default: `[]`. */
-    storageOpts?: string[];
-    /** devicemapper direct-lvm; requires `storageDriver: devicemapper`. Default: unset. */
-    directLvm?: DirectLvmOptions;
-    /** `data-root`. Default: unset (/var/lib/docker). */
-    dataRoot?: string;
-    /** Deprecated `--graph` / `graph`: mapped to `data-root` with a warning. Default: unset. */
-    graph?: string;
-    /** `live-restore`. Incompatible with swarm mode. Default: false. */
-    liveRestore?: boolean;
-    /** `hosts`: listen sockets (`unix://`, `fd://`, `tcp://ip:port`). Default: unset (the unit's `-H fd://`). */
-    hosts?: string[];
-    /** Allow `tcp://<non-loopback>:port` without TLS (anyone on the network is root). Default: false. */
-    allowPlainTcp?: boolean;
-    /** TLS for TCP listeners. Default: unset. */
-    tls?: DaemonTls;
-    /** `labels` as key/value pairs, written as sorted `key=value`. Default: `{}`. */
-    labels?: Record<string, string>;
-    /** `bip`: docker0 address in CIDR form. Default: unset. */
+    /** `allow-nondistributable-artifacts`: registries (host:port or CIDR) that may receive foreign layers on push. Default: `[]`. */
+    allowNondistributableArtifacts?: string[];
+    /** `api-cors-header`: CORS header of the Engine API. Deprecated in Engine 27.0: put a reverse proxy in front of the API instead. Default: unset. */
+    apiCorsHeader?: string;
+    /** `authorization-plugins`: authorization plugins to load. Default: `[]`. */
+    authorizationPlugins?: string[];
+    /** `bip`: docker0 address in CIDR form. Default: unset (`172.17.0.1/16`, or the first free default pool). */
     bip?: string;
+    /** `bridge`: existing bridge to attach the default network to (`none` disables it). Default: unset (dockerd creates `docker0`). */
+    bridge?: string;
+    /** `builder`: BuildKit settings: `gc`, `entitlements`. Default: unset (BuildKit's own GC and entitlements). */
+    builder?: Record<string, unknown>;
+    /** `cdi-spec-dirs`: directories with CDI device specs. Engine 25.0+. Default: `["/etc/cdi", "/var/run/cdi"]`. */
+    cdiSpecDirs?: string[];
+    /** `cgroup-parent`: parent cgroup of all containers (a `.slice` with the systemd driver). Default: `/docker` (cgroupfs) or `system.slice` (systemd). */
+    cgroupParent?: string;
+    /** `containerd`: containerd socket path. Default: unset (dockerd starts its own containerd unless the unit passes `--containerd`). */
+    containerd?: string;
+    /** `containerd-namespace`: containerd namespace of the containers. Default: `moby`. */
+    containerdNamespace?: string;
+    /** `cpu-rt-period`: real-time CPU period (µs) of the parent cgroup; cgroup v1 only. Default: `0`. */
+    cpuRtPeriod?: number;
+    /** `cpu-rt-runtime`: real-time CPU runtime (µs) of the parent cgroup; cgroup v1 only. Default: `0`. */
+    cpuRtRuntime?: number;
+    /** `cri-containerd`: start the containerd dockerd manages with its CRI plugin. Default: `false`. */
+    criContainerd?: boolean;
+    /** `data-root`: root of persistent state (images, containers, volumes). Default: `/var/lib/docker`. */
+    dataRoot?: string;
+    /** `debug`: debug logging. Always written (hot-reloadable). Default: `false`. */
+    debug?: boolean;
+    /** `default-address-pools`: pools local networks are carved from: `{base, size}`. Default: `172.17.0.0/16`–`172.31.0.0/16` by /16, `192.168.0.0/16` by /20. */
+    defaultAddressPools?: AddressPool[];
+    /** `default-cgroupns-mode`: containers' cgroup namespace: `private` or `host`. Default: `private` on cgroup v2, `host` on cgroup v1. */
+    defaultCgroupnsMode?: string;
+    /** `default-gateway`: containers' IPv4 gateway on the default bridge. Default: unset (the bridge address). */
+    defaultGateway?: string;
+    /** `default-gateway-v6`: containers' IPv6 gateway on the default bridge. Default: unset (the bridge address). */
+    defaultGatewayV6?: string;
+    /** `default-ipc-mode`: containers' IPC mode: `private` or `shareable`. Default: `private`. */
+    defaultIpcMode?: string;
+    /** `default-network-opts`: default options per network driver. Engine 24.0+. Default: `{}`. */
+    defaultNetworkOpts?: Record<string, Record<string, string>>;
+    /** `default-runtime`: OCI runtime of new containers: `runc` or a key of `runtimes`. Default: `runc`. */
+    defaultRuntime?: string;
+    /** `default-shm-size`: containers' /dev/shm size. Default: `64M`. */
+    defaultShmSize?: string;
+    /** `default-ulimits`: containers' ulimits: `{nofile: {Name, Hard, Soft}}`. Default: `{}` (dockerd's own limits). */
+    defaultUlimits?: Record<string, Ulimit>;
+    /** `dns`: DNS servers (IP addresses) for containers. Default: the host's resolv.conf nameservers. */
+    dns?: string[];
+    /** `dns-opts`: resolv.conf options for containers. Default: `[]`. */
+    dnsOpts?: string[];
+    /** `dns-search`: DNS search domains for containers. Default: `[]`. */
+    dnsSearch?: string[];
+    /** `exec-opts`: runtime options: `native.cgroupdriver=systemd|cgroupfs`. Default: `[]` (cgroup driver `systemd` on cgroup v2 hosts with systemd, else `cgroupfs`). */
+    execOpts?: string[];
+    /** `exec-root`: root of execution state. Default: `/var/run/docker`. */
+    execRoot?: string;
+    /** `experimental`: experimental features. Default: `false`. */
+    experimental?: boolean;
+    /** `features`: feature switches, e.g. `{"containerd-snapshotter": true}`. Default: `{}`. */
+    features?: Record<string, boolean>;
+    /** `fixed-cidr`: IPv4 subnet (inside bip's network) containers on the default bridge get addresses from. Default: unset (all of bip's subnet). */
+    fixedCidr?: string;
+    /** `fixed-cidr-v6`: IPv6 subnet of the default bridge (with `ipv6: true`). Default: unset. */
+    fixedCidrV6?: string;
+    /** `group`: group owning the unix socket. Default: `docker`. */
+    group?: string;
+    /** `host-gateway-ip`: address `host-gateway` resolves to in `--add-host`. Default: the default bridge's address. */
+    hostGatewayIp?: string;
+    /** `hosts`: listen sockets: `unix://`, `fd://`, `tcp://ip:port` (plain TCP off loopback needs `allowPlainTcp`, port 2376 needs `tls`). Default: unset (the unit's `-H fd://`). */
+    hosts?: string[];
+    /** `icc`: traffic between containers on the default bridge. Default: `true`. */
+    icc?: boolean;
+    /** `init`: run an init (docker-init) in every container. Default: `false`. */
+    init?: boolean;
+    /** `init-path`: path of the init binary. Default: `docker-init` on PATH. */
+    initPath?: string;
+    /** `insecure-registries`: registries reached over plain HTTP: host:port or CIDR. Always written (hot-reloadable). Default: `[]`. */
+    insecureRegistries?: string[];
+    /** `ip`: default host address of published ports. Default: `0.0.0.0`. */
+    ip?: string;
+    /** `ip6tables`: ip6tables rules for IPv6 networks. Default: `false` (`true` since 27.0; before 27 it needs `experimental`). */
+    ip6tables?: boolean;
+    /** `ip-forward`: enable net.ipv4.ip_forward. Default: `true`. */
+    ipForward?: boolean;
+    /** `ip-masq`: masquerade traffic from the bridge (needs iptables). Default: `true`. */
+    ipMasq?: boolean;
+    /** `iptables`: iptables rules (port publishing, isolation, masquerading). Default: `true`. */
+    iptables?: boolean;
+    /** `ipv6`: IPv6 on the default bridge. Default: `false`. */
+    ipv6?: boolean;
+    /** `labels`: daemon labels; a map, written as sorted `k=v`. Always written (hot-reloadable). Default: `{}`. */
+    labels?: Record<string, string>;
+    /** `live-restore`: keep containers running while dockerd is down (refused on swarm nodes). Always written (hot-reloadable). Default: `false`. */
+    liveRestore?: boolean;
+    /** `log-driver`: default log driver of containers. Default: `json-file`. */
+    logDriver?: string;
+    /** `log-format`: dockerd's own log format: `text` or `json`. Engine 25.0+. Default: `text`. */
+    logFormat?: string;
+    /** `log-level`: dockerd's log level: debug, info, warn, error, fatal. Default: `info`. */
+    logLevel?: string;
+    /** `log-opts`: log driver options, strings, written verbatim (Go templates are kept). Default: `{}`. */
+    logOpts?: Record<string, string>;
+    /** `max-concurrent-downloads`: parallel layer downloads per pull. Default: `3`. */
+    maxConcurrentDownloads?: number;
+    /** `max-concurrent-uploads`: parallel layer uploads per push. Default: `5`. */
+    maxConcurrentUploads?: number;
+    /** `max-download-attempts`: attempts per layer download. Default: `5`. */
+    maxDownloadAttempts?: number;
+    /** `metrics-addr`: Prometheus endpoint `ip:port`. Default: unset (no metrics endpoint). */
+    metricsAddr?: string;
+    /** `mtu`: MTU of the default bridge. Default: `1500`. */
+    mtu?: number;
+    /** `network-control-plane-mtu`: MTU of swarm's control-plane traffic. Default: `1500`. */
+    networkControlPlaneMtu?: number;
+    /** `network-diagnostic-port`: port of the network diagnostic server (127.0.0.1 only). Default: `0` (off). */
+    networkDiagnosticPort?: number;
+    /** `no-new-privileges`: no-new-privileges for new containers. Default: `false`. */
+    noNewPrivileges?: boolean;
+    /** `node-generic-resources`: swarm generic resources of this node: `NAME=VALUE`. Default: `[]`. */
+    nodeGenericResources?: string[];
+    /** `oom-score-adjust`: dockerd's own oom_score_adj. Deprecated in Engine 24.0: set OOMScoreAdjust in the docker.service unit. Removed in Engine 25.0. Default: `-500`. */
+    oomScoreAdjust?: number;
+    /** `pidfile`: dockerd's PID file. Default: `/var/run/docker.pid`. */
+    pidfile?: string;
+    /** `raw-logs`: full timestamps, no ANSI colours in dockerd's log. Default: `false`. */
+    rawLogs?: boolean;
+    /** `registry-mirrors`: pull-through mirrors of Docker Hub: URLs with scheme. Always written (hot-reloadable). Default: `[]`. */
+    registryMirrors?: string[];
+    /** `runtimes`: extra OCI runtimes: `{name: {path, runtimeArgs?}}`. Default: `{}` (runc is built in). */
+    runtimes?: Record<string, RuntimeSpec>;
+    /** `seccomp-profile`: seccomp profile path, `builtin` or `unconfined`. Default: the built-in profile. */
+    seccompProfile?: string;
+    /** `selinux-enabled`: SELinux labelling of containers. Default: `false`. */
+    selinuxEnabled?: boolean;
+    /** `shutdown-timeout`: seconds dockerd waits for containers on shutdown. Default: `15`. */
+    shutdownTimeout?: number;
+    /** `storage-driver`: overlay2, fuse-overlayfs, btrfs, zfs, vfs, devicemapper (< 25). Default: unset (dockerd picks overlay2 on current kernels). */
+    storageDriver?: StorageDriver;
+    /** `storage-opts`: storage driver options (`overlay2.size=20G`, ...); `directLvm` adds `dm.*`. Default: `[]`. */
+    storageOpts?: string[];
+    /** `swarm-default-advertise-addr`: default swarm advertise address or interface. Default: unset (swarm picks an interface). */
+    swarmDefaultAdvertiseAddr?: string;
+    /** `userland-proxy`: docker-proxy for published ports (else iptables only). Default: `true`. */
+    userlandProxy?: boolean;
+    /** `userland-proxy-path`: path of docker-proxy. Default: `docker-proxy` on PATH. */
+    userlandProxyPath?: string;
+    /** `userns-remap`: user namespace remapping: `default` or `user[:group]`. Default: unset (no remapping). */
+    usernsRemap?: string;
+    /** devicemapper direct-lvm, written as `dm.*` entries of `storage-opts`; requires `storageDriver: devicemapper`. Default: unset. */
+    directLvm?: DirectLvmOptions;
+    /** Deprecated `--graph` / `graph`: written as `data-root` with a warning (dockerd 23+ refuses `graph` in the file). Default: unset. */
+    graph?: string;
+    /** Allow `tcp://<non-loopback>:port` without TLS (anyone on the network is root). Not written. Default: false. */
+    allowPlainTcp?: boolean;
+    /** `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey` for TCP listeners. Default: unset (no TLS). */
+    tls?: DaemonTls;
 }
-
-/** Keys dockerd re-reads on SIGHUP (`systemctl reload docker`). Everything else needs a restart. */
-export const RELOADABLE_KEYS = ["debug", "insecure-registries", "labels", "live-restore", "registry-mirrors"] as const;
 
 function sortObject(o: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
@@ -91,25 +245,46 @@ function sortObject(o: Record<string, unknown>): Record<string, unknown> {
     return out;
 }
 
-/** Builds the daemon.json object (keys sorted, stable) from the typed model. */
+/** Deep copy with object keys sorted, so the file is stable whatever order the config had. */
+function sortDeep(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortDeep);
+    if (v !== null && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortDeep(o[k])]));
+    }
+    return v;
+}
+
+/** The daemon.json value of one table entry, from the model value (undefined: not written). */
+function renderValue(d: DaemonKey, v: unknown): unknown {
+    if (d.kind === "labels") {
+        const m = (v ?? {}) as Record<string, string>;
+        return Object.keys(m).sort().map((k) => `${k}=${m[k]}`);
+    }
+    if (v === undefined) return d.written === undefined ? undefined : sortDeep(d.written);
+    return sortDeep(v);
+}
+
+/** Builds the daemon.json object (keys sorted, stable) from the typed model, one table entry at a time. */
 export function daemonJsonObject(cfg: DaemonConfig): Record<string, unknown> {
-    const o: Record<string, unknown> = {
-        "debug": cfg.debug ?? false,
-        "insecure-registries": [...(cfg.insecureRegistries ?? [])],
-        "labels": Object.keys(cfg.labels ?? {}).sort().map((k) => `${k}=${cfg.labels![k]}`),
-        "live-restore": cfg.liveRestore ?? false,
-        "registry-mirrors": [...(cfg.registryMirrors ?? [])],
-    };
-    if (cfg.metricsAddr !== undefined) o["metrics-addr"] = cfg.metricsAddr;
-    if (cfg.experimental !== undefined) o["experimental"] = cfg.experimental;
-    if (cfg.logDriver !== undefined) o["log-driver"] = cfg.logDriver;
-    if (cfg.logOpts && Object.keys(cfg.logOpts).length > 0) o["log-opts"] = sortObject(cfg.logOpts);
-    if (cfg.storageDriver !== undefined) o["storage-driver"] = cfg.storageDriver;
-    const storageOpts = [...directLvmOpts(cfg.directLvm), ...(cfg.storageOpts ?? [])];
-    if (storageOpts.length > 0) o["storage-opts"] = storageOpts;
-    const dataRoot = cfg.dataRoot ?? cfg.graph;
-    if (dataRoot !== undefined) o["data-root"] = dataRoot;
-    if (cfg.hosts !== undefined) o["hosts"] = [...cfg.hosts];
+    const model = cfg as Record<string, unknown>;
+    const o: Record<string, unknown> = {};
+    for (const d of DAEMON_KEYS) {
+        if (d.kind === "model") continue; // tls*, below
+        let v: unknown;
+        if (d.key === "storage-opts") {
+            const all = [...directLvmOpts(cfg.directLvm), ...(cfg.storageOpts ?? [])];
+            v = all.length > 0 ? all : undefined;
+        } else if (d.key === "data-root") {
+            v = cfg.dataRoot ?? cfg.graph;
+        } else if (d.key === "log-opts") {
+            v = cfg.logOpts && Object.keys(cfg.logOpts).length > 0 ? cfg.logOpts : undefined;
+        } else {
+            v = model[d.field];
+        }
+        const out = renderValue(d, v);
+        if (out !== undefined) o[d.key] = out;
+    }
     if (cfg.tls) {
         o["tls"] = true;
         o["tlsverify"] = cfg.tls.verify ?? true;
@@ -117,7 +292,6 @@ export function daemonJsonObject(cfg: DaemonConfig): Record<string, unknown> {
         o["tlscert"] = cfg.tls.cert;
         o["tlskey"] = cfg.tls.key;
     }
-    if (cfg.bip !== undefined) o["bip"] = cfg.bip;
     return sortObject(o);
 }
 
@@ -138,29 +312,83 @@ export function renderDaemonJson(cfg: DaemonConfig): string {
 }
 
 /**
- * Digest of the keys that need a restart. The apply script reloads instead of restarting when this
- * digest is unchanged since the last verified apply (so only hot-reloadable keys changed).
+ * Digest of what needs a restart: every restart-only key's value, and for the hot-reloadable keys
+ * that are not always written, only whether they are present (a reload applies a new value, but
+ * dockerd keeps the old one when such a key is removed). The apply script reloads instead of
+ * restarting when this digest is unchanged since the last verified apply.
  */
 export function restartDigest(cfg: DaemonConfig): string {
     const o = daemonJsonObject(cfg);
-    for (const k of RELOADABLE_KEYS) delete o[k];
+    for (const d of DAEMON_KEYS) {
+        if (d.reload === "always") delete o[d.key];
+        else if (d.reload === "reload" && d.key in o) o[d.key] = "(set)";
+    }
     return createHash("sha256").update(JSON.stringify(o)).digest("hex").slice(0, 32);
 }
 
-const DM_OPTION = /^dm\.[a-z_]+=/;
-const OVERLAY2_OPTION = /^overlay2\.(size|override_kernel_check)=/;
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Whether a model value has the shape of its kind (library users bypass the stack config schema). */
+function kindProblem(kind: KeyKind, v: unknown): string | undefined {
+    switch (kind) {
+        case "boolean": return typeof v === "boolean" ? undefined : "must be true or false";
+        case "integer": return Number.isInteger(v) ? undefined : "must be a whole number";
+        case "string": return typeof v === "string" ? undefined : "must be a string";
+        case "strings": return Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : "must be a list of strings";
+        case "addressPools": return Array.isArray(v) && v.every(isPlainObject) ? undefined : "must be a list of {base, size}";
+        case "model": return undefined;
+        default: return isPlainObject(v) ? undefined : "must be an object (map)";
+    }
+}
+
+/** Shape and engine-version guards for every set field, from the key table. */
+export function tableIssues(cfg: DaemonConfig, engineVersion?: string): { issues: Issue[]; badFields: Set<string> } {
+    const issues: Issue[] = [];
+    const badFields = new Set<string>();
+    const model = cfg as Record<string, unknown>;
+    const engine = parseEngineVersion(engineVersion);
+    const seen = new Set<string>();
+    for (const d of DAEMON_KEYS) {
+        if (seen.has(d.field)) continue;
+        seen.add(d.field);
+        const v = model[d.field];
+        if (v === undefined) continue;
+        const p = kindProblem(d.kind, v);
+        if (p) {
+            issues.push(error(`daemon.${d.field}`, `"${d.key}" ${p}, got ${JSON.stringify(v)}`));
+            badFields.add(d.field);
+            continue;
+        }
+        const field = `daemon.${d.field}`;
+        if (engine && d.since && !atLeast(engine, d.since)) {
+            issues.push(error(field, `"${d.key}" needs Docker Engine ${d.since} or later; host engine is ${engineVersion}`));
+        } else if (engine && d.removedIn && atLeast(engine, d.removedIn)) {
+            issues.push(error(field, `"${d.key}" was removed in Docker Engine ${d.removedIn}; host engine is ${engineVersion}${d.deprecated ? `; ${d.deprecated.hint}` : ""}`));
+        } else if (d.deprecated && (!engine || atLeast(engine, d.deprecated.since))) {
+            issues.push(warning(field, `"${d.key}" is deprecated since Docker Engine ${d.deprecated.since}${d.removedIn ? ` and removed in ${d.removedIn}` : ""}; ${d.deprecated.hint}`));
+        }
+    }
+    return { issues, badFields };
+}
 
 /**
  * Validates a daemon config. `engineVersion` ("20.10", "24.0.7"...) enables the version guards;
  * `swarm` says whether the host is a swarm node (live-restore is refused there).
  */
-export function validateDaemonConfig(cfg: DaemonConfig, opts: { engineVersion?: string; swarm?: boolean } = {}): Issue[] {
+export function validateDaemonConfig(input: DaemonConfig, opts: { engineVersion?: string; swarm?: boolean } = {}): Issue[] {
     const issues: Issue[] = [];
     const major = opts.engineVersion ? Number(opts.engineVersion.split(".")[0]) : undefined;
     if (opts.engineVersion !== undefined && !/^\d+(\.\d+){0,2}$/.test(opts.engineVersion)) {
         issues.push(error("engineVersion", `"${opts.engineVersion}" is not a Docker Engine version like "20.10" or "24.0.7"`));
     }
-
+    const table = tableIssues(input, opts.engineVersion);
+    issues.push(...table.issues);
+    // Fields of the wrong shape are reported once, above, and not looked into.
+    const cfg: DaemonConfig = { ...input };
+    for (const f of table.badFields) delete (cfg as Record<string, unknown>)[f];
     (cfg.registryMirrors ?? []).forEach((m, i) => {
         let url: URL | undefined;
         try { url = new URL(m); } catch { url = undefined; }
@@ -222,14 +450,6 @@ export function validateDaemonConfig(cfg: DaemonConfig, opts: { engineVersion?: 
             }
         }
     }
-    (cfg.storageOpts ?? []).forEach((o, i) => {
-        const driverOk = (cfg.storageDriver === "devicemapper" && DM_OPTION.test(o)) ||
-            ((cfg.storageDriver ?? "overlay2") === "overlay2" && OVERLAY2_OPTION.test(o)) ||
-            (!!cfg.storageDriver && !["devicemapper", "overlay2"].includes(cfg.storageDriver) && o.startsWith(`${cfg.storageDriver.split("-")[0]}.`));
-        if (!driverOk) {
-            issues.push(error(`daemon.storageOpts[${i}]`, `"${o}" is not an option of storage driver ${cfg.storageDriver ?? "overlay2 (default)"}`));
-        }
-    });
 
     if (cfg.graph !== undefined) {
         if (cfg.dataRoot !== undefined && cfg.dataRoot !== cfg.graph) {
@@ -280,5 +500,6 @@ export function validateDaemonConfig(cfg: DaemonConfig, opts: { engineVersion?: 
         if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(k)) issues.push(error(`daemon.labels.${k}`, `label key "${k}" may only hold letters, digits, ".", "_", "/" and "-"`));
         if (typeof v !== "string") issues.push(error(`daemon.labels.${k}`, `label values must be strings`));
     }
+    issues.push(...meaningIssues(cfg, { engineVersion: opts.engineVersion }));
     return issues;
 }

@@ -64,6 +64,7 @@ export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<
     if (!Number.isInteger(batchSize) || batchSize < 1) issues.push(error("rollout.batchSize", `${JSON.stringify(a.batchSize)} must be a whole number ≥ 1`));
     const t = a.restartTimeoutSeconds;
     if (t !== undefined && !(Number.isInteger(t) && t >= 10 && t <= 900)) issues.push(error("rollout.restartTimeoutSeconds", `${JSON.stringify(t)} must be whole seconds between 10 and 900`));
+    if (a.smokePull !== undefined && !["missing", "never"].includes(a.smokePull)) issues.push(error("rollout.smokePull", `"${a.smokePull}" must be "missing" or "never"`));
     if (a.onDelete !== undefined && !["restore", "keep"].includes(a.onDelete)) issues.push(error("rollout.onDelete", `"${a.onDelete}" must be "restore" or "keep"`));
     if (a.hosts.length === 0) issues.push(error("hosts", "at least one host is required"));
     const names = new Set<string>();
@@ -130,6 +131,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                         swarm: (h.role ?? "none") !== "none",
                         restartTimeoutSeconds: args.restartTimeoutSeconds,
                         smokeImage: args.smokeImage,
+                        smokePull: args.smokePull,
                         restartCommand: args.restartCommand,
                         reloadCommand: args.reloadCommand,
                         logCommand: args.logCommand,

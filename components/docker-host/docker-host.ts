@@ -26,6 +26,12 @@ export interface ApplyPolicy {
     restartTimeoutSeconds?: number;
     /** Image for the post-restart smoke container; must be present or pullable. `""` disables the smoke test. Default: "busybox:latest". */
     smokeImage?: string;
+    /**
+     * `missing`: an absent smoke image is pulled after the restart (with the new config's proxy);
+     * `never`: it must already be on the host, checked before anything is written (air-gapped
+     * hosts: the error names the image, nothing changed). Default: "missing".
+     */
+    smokePull?: "missing" | "never";
     /** Restart command for hosts without systemd. Default: unset (`systemctl daemon-reload`, `reset-failed`, `restart docker.service`). */
     restartCommand?: string;
     /** Reload command (SIGHUP) used when only hot-reloadable keys changed. Default: `systemctl reload docker.service`. */
@@ -119,6 +125,7 @@ export class DockerHost extends pulumi.ComponentResource {
             host: this.hostName,
             restartTimeoutSeconds: d.restartTimeoutSeconds,
             smokeImage: d.smokeImage,
+            smokePull: args.smokePull,
             restartCommand: args.restartCommand,
             reloadCommand: args.reloadCommand,
             logCommand: args.logCommand,

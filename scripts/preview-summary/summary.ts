@@ -2,7 +2,7 @@
 // changeSummary}) into a Markdown review summary: data risk first, then hosts (daemon.json keys,
 // restart or reload, batch), swarm services (roll or not, and why), the rest. No value that the
 // engine marked secret, and nothing that looks like a credential, is ever printed.
-import { RELOADABLE_KEYS } from "../../components/docker-host/daemon-config";
+import { changeEffect } from "../../components/docker-host/daemon-keys";
 import { DAEMON_JSON_PATH } from "../../components/docker-host/dropins";
 import { BUNDLE_EOF } from "../../components/docker-host/bundle";
 
@@ -324,7 +324,7 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
             action = "restart";
         } else {
             const drifted = repaired || legacyDrift; // the apply script never just reloads a drifted host
-            const onlyReloadable = !drifted && otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => (RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]));
+            const onlyReloadable = !drifted && otherFiles.length === 0 && !reasons.has("stdin") && daemonKeys.length > 0 && daemonKeys.every((k) => changeEffect(k.key, k.from, k.to) === "reload");
             action = onlyReloadable ? "reload" : !drifted && daemonKeys.length === 0 && otherFiles.length === 0 && !reasons.has("stdin") ? "re-apply (verify; restart only if the host drifted)" : "restart";
         }
         const bi = batches?.findIndex((b) => b.includes(host));
@@ -512,7 +512,7 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
             if (x.daemonKeys.length === 0 && x.otherFiles.length === 0 && x.notes.length === 0) continue;
             const parts = [x.daemonKeys.length ? `${x.daemonKeys.length} daemon.json key${x.daemonKeys.length === 1 ? "" : "s"}` : "", x.otherFiles.length ? `${x.otherFiles.length} drop-in${x.otherFiles.length === 1 ? "" : "s"}` : "", x.notes.length ? `${x.notes.length} note${x.notes.length === 1 ? "" : "s"}` : ""].filter((p) => p);
             lines.push(`<details><summary>${x.host}: ${parts.join(", ")}</summary>`, "");
-            for (const k of x.daemonKeys) lines.push(`- \`${k.key}\`: ${k.from === undefined ? "(unset)" : show(k.from, k.key)} → ${k.to === undefined ? "(removed)" : show(k.to, k.key)}${(RELOADABLE_KEYS as readonly string[]).includes(k.key.split(".")[0]) ? " (hot-reloadable)" : ""}`);
+            for (const k of x.daemonKeys) lines.push(`- \`${k.key}\`: ${k.from === undefined ? "(unset)" : show(k.from, k.key)} → ${k.to === undefined ? "(removed)" : show(k.to, k.key)} (${changeEffect(k.key, k.from, k.to)})`);
             for (const f of x.otherFiles) lines.push(`- ${f}`);
             for (const n of x.notes) lines.push(`- ${n}`);
             lines.push("", "</details>", "");

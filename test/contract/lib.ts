@@ -59,6 +59,8 @@ export interface PushOptions {
     execStart?: string;
     restartTimeoutSeconds?: number;
     smokeImage?: string;
+    /** Default: "missing" (the script's default). */
+    smokePull?: "missing" | "never";
     fleetRegistries?: string[];
 }
 
@@ -87,6 +89,7 @@ export function pushFiles(host: string, pub: ManagedFile[], secret: ManagedFile[
         host,
         restartTimeoutSeconds: o.restartTimeoutSeconds ?? 60,
         smokeImage: o.smokeImage ?? sandbox().images.busybox,
+        smokePull: o.smokePull,
         reloadDigest: o.reloadDigest,
     }, renderBundle(pub));
     return ssh(host, cmd, renderBundle(secret));
@@ -95,7 +98,7 @@ export function pushFiles(host: string, pub: ManagedFile[], secret: ManagedFile[
 /** push() without blocking the event loop (for tests that sample while a rollout runs). */
 export function pushAsync(host: string, daemon: DaemonConfig, o: PushOptions = {}): Promise<Run> {
     const [pub, secret] = hostFiles(daemon, o);
-    const cmd = renderApplyCommand("apply", { host, restartTimeoutSeconds: o.restartTimeoutSeconds ?? 60, smokeImage: o.smokeImage ?? sandbox().images.busybox, reloadDigest: restartDigest(daemon) }, renderBundle(pub));
+    const cmd = renderApplyCommand("apply", { host, restartTimeoutSeconds: o.restartTimeoutSeconds ?? 60, smokeImage: o.smokeImage ?? sandbox().images.busybox, smokePull: o.smokePull, reloadDigest: restartDigest(daemon) }, renderBundle(pub));
     const p = spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

@@ -113,6 +113,26 @@ describe("preview summary: hand-written edge cases", () => {
         assert.match(renderSummary(p), /\| 1 of 2 \| host1 \| reload \| `debug`, `labels` \|/);
     });
 
+    it("marks each daemon.json key change reload or restart from the key table", () => {
+        const urn = "urn:pulumi:local::dockfleet::dockfleet:dockerhost:DockerFleet$dockfleet:dockerhost:DockerHost$command:remote:Command::host1-apply";
+        const cmd = (daemon: object) => renderApplyCommand("apply", { host: "host1", restartTimeoutSeconds: 60, owner: "dockfleet.local.host1", op: "update" as const },
+            renderBundle([{ path: "/etc/docker/daemon.json", mode: "0644", content: JSON.stringify({ debug: false, labels: [], ...daemon }, null, 2) + "\n" }]));
+        const step = (a: object, b: object) => ({
+            urn, op: "update", diffReasons: ["create", "update"],
+            oldState: { urn, type: "command:remote:Command", inputs: { create: cmd(a), update: cmd(a) } },
+            newState: { urn, type: "command:remote:Command", inputs: { create: cmd(b), update: cmd(b) } },
+        });
+        const action = (a: object, b: object) => hostChanges([step(a, b)], [["host1"]])[0].action;
+        assert.strictEqual(action({ "max-concurrent-downloads": 3 }, { "max-concurrent-downloads": 6 }), "reload");
+        assert.strictEqual(action({ "runtimes": { a: { path: "/a" } } }, { "runtimes": { a: { path: "/a" }, b: { path: "/b" } } }), "reload");
+        assert.strictEqual(action({}, { "max-concurrent-downloads": 6 }), "restart", "adding a reloadable key restarts (the digest sees its presence)");
+        assert.strictEqual(action({ "shutdown-timeout": 30 }, {}), "restart", "removing one restarts: a reload would keep the old value");
+        assert.strictEqual(action({ "debug": false, "mtu": 1500 }, { "debug": true, "mtu": 1450 }), "restart");
+        const md = renderSummary({ steps: [step({ "debug": false, "mtu": 1500 }, { "debug": true, "mtu": 1450 })] });
+        assert.match(md, /- `debug`: `false` → `true` \(reload\)/);
+        assert.match(md, /- `mtu`: `1500` → `1450` \(restart\)/);
+    });
+
     it("the repair marker of the apply command (upstream pulumi-command: an update, not a replace) reads as drift", () => {
         const bundle = renderBundle([{ path: "/etc/docker/daemon.json", mode: "0644", content: '{"debug": false}\n' }]);
         const opts = { host: "host2", restartTimeoutSeconds: 60, owner: "dockfleet.local.host2", op: "update" as const };

@@ -24,6 +24,8 @@
 # Options:
 #   --restart-timeout SEC   wait this long for restart + API + swarm (default 60; busy nodes need it)
 #   --smoke-image IMAGE     run `docker run --rm IMAGE true` after a restart ("" disables; default "")
+#   --smoke-pull POLICY     missing: pull the smoke image when it is not on the host; never: it must
+#                           be there, checked before anything is written (default missing)
 #   --restart-cmd CMD       how to restart dockerd (default: systemctl restart docker.service)
 #   --reload-cmd CMD        how to reload dockerd (default: systemctl reload docker.service)
 #   --log-cmd CMD           prints dockerd's recent log (default: journalctl -u docker.service ...)
@@ -34,10 +36,16 @@
 #   --repair MARKER         apply: the drift-repair marker to record after a verified apply; `status`
 #                           prints it back, so a repaired host's next preview is unchanged
 #
-# Guarantees: nothing is written before every new file passed its checks; files are replaced
-# atomically (temp file + rename in the same directory); the last known-good files are kept and
-# restored on any failure, followed by reset-failed + restart; a rollback guard (a systemd timer,
-# or a detached sleeper without systemd) restores them if this script is killed mid-way.
+# Guarantees: nothing is written before every new file passed its checks; every file is first
+# written as a temp file beside its target (a read-only or full directory fails there, before
+# anything changed), then renamed into place; the last known-good files are kept and restored on
+# any failure; the rollback waits out a slow stop (then SIGKILL), reset-failed, starts containerd
+# if it is down, starts dockerd on the known-good files and tries twice before saying CRITICAL; a
+# rollback guard (a systemd timer, or a detached sleeper without systemd) armed before the first
+# write runs `recover` if this script is killed mid-way, rollback included.
+# Files whose settings equal the wanted ones (daemon.json as parsed JSON, drop-ins as parsed
+# directives and Environment= assignments) and that the running dockerd has loaded are rewritten
+# in canonical form without a restart (adopting a fleet restarts nothing).
 # Exit codes: 0 applied or unchanged, 1 rejected or rolled back, 3 rollback failed (dockerd down).
 set -euo pipefail
 shopt -s nullglob
@@ -52,6 +60,7 @@ REPAIR=""
 HOST=$(hostname 2>/dev/null || echo unknown)
 RESTART_TIMEOUT=60
 SMOKE_IMAGE=""
+SMOKE_PULL=missing
 RESTART_CMD="systemctl restart docker.service"
 RELOAD_CMD="systemctl reload docker.service"
 LOG_CMD=""
@@ -69,6 +78,7 @@ while [ $# -gt 0 ]; do
         --host) HOST=$2; shift 2 ;;
         --restart-timeout) RESTART_TIMEOUT=$2; shift 2 ;;
         --smoke-image) SMOKE_IMAGE=$2; shift 2 ;;
+        --smoke-pull) SMOKE_PULL=$2; shift 2 ;;
         --restart-cmd) RESTART_CMD=$2; USE_SYSTEMD=0; shift 2 ;;
         --reload-cmd) RELOAD_CMD=$2; shift 2 ;;
         --log-cmd) LOG_CMD=$2; shift 2 ;;
@@ -83,6 +93,7 @@ case "$OWNER" in '' | *[!A-Za-z0-9._-]* | .*) die "--owner must be letters, digi
 case "$OP" in create | update) ;; *) die "--op must be create or update, got '$OP'" ;; esac
 case "$REPAIR" in *$'\n'*) die "--repair must be one line" ;; esac
 case "$RESTART_TIMEOUT" in '' | *[!0-9]*) die "--restart-timeout must be whole seconds, got '$RESTART_TIMEOUT'" ;; esac
+case "$SMOKE_PULL" in missing | never) ;; *) die "--smoke-pull must be missing or never, got '$SMOKE_PULL'" ;; esac
 
 # A disconnected SSH session must not kill us half-way: ignore HUP/PIPE, keep going, log to a file.
 trap '' HUP PIPE
@@ -179,21 +190,54 @@ verify_dropin() {
 engine_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([0-9][0-9.]*\).*/\1/p'; }
 engine_major() { local v; v=$(engine_version); echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0; }
 
-# Replaces $ROOT$path with the staged file atomically (same-directory temp file + rename).
-install_file() {
-    local src=$1 mode=$2 path=$3 dst tmp
-    dst=$ROOT$path
-    if [ "$mode" = absent ]; then
-        rm -f "$dst"
-        return 0
-    fi
-    mkdir -p "$(dirname "$dst")"
-    tmp=$(dirname "$dst")/.$(basename "$dst").dockfleet-tmp
-    cp "$src" "$tmp"
-    chmod "$mode" "$tmp"
-    sync "$tmp" 2>/dev/null || true
-    mv -f "$tmp" "$dst"
+# Temp file beside a target (same directory, so the rename is atomic).
+tmp_of() { printf '%s/.%s.dockfleet-tmp' "$(dirname "$1")" "$(basename "$1")"; }
+
+# Phase 1 of installing DIR's set: every new file written as a temp file beside its target (and a
+# probe in the directory of a file to remove). A read-only or full directory fails here, before
+# any target changed. On failure: the temp files are removed, INSTALL_ERR names the path, return 1.
+stage_set() {
+    local dir=$1 k mode path dst tmp err
+    INSTALL_ERR=""
+    while read -r k mode path; do
+        dst=$ROOT$path
+        tmp=$(tmp_of "$dst")
+        if [ "$mode" = absent ]; then
+            [ -e "$dst" ] || continue
+            err=$({ : >"$tmp" && rm -f "$tmp"; } 2>&1) && continue
+            INSTALL_ERR="cannot remove $path: ${err##*: }"
+        else
+            if err=$({ mkdir -p "$(dirname "$dst")" && cp "$dir/$k" "$tmp" && chmod "$mode" "$tmp"; } 2>&1); then
+                sync "$tmp" 2>/dev/null || true
+                continue
+            fi
+            INSTALL_ERR="cannot write $path: ${err##*: }"
+        fi
+        rm -f "$tmp" 2>/dev/null || true
+        unstage_set "$dir"
+        return 1
+    done <"$dir/manifest"
 }
+
+unstage_set() {
+    local k mode path
+    while read -r k mode path; do rm -f "$(tmp_of "$ROOT$path")" 2>/dev/null || true; done <"$1/manifest"
+}
+
+# Phase 2: the renames (and removals). Returns 1 with INSTALL_ERR naming the path on failure.
+commit_set() {
+    local dir=$1 k mode path dst err
+    while read -r k mode path; do
+        dst=$ROOT$path
+        if [ "$mode" = absent ]; then
+            err=$(rm -f "$dst" 2>&1) || { INSTALL_ERR="cannot remove $path: ${err##*: }"; return 1; }
+        else
+            err=$(mv -f "$(tmp_of "$dst")" "$dst" 2>&1) || { INSTALL_ERR="cannot replace $path: ${err##*: }"; return 1; }
+        fi
+    done <"$dir/manifest"
+}
+
+install_set() { stage_set "$1" && commit_set "$1"; }
 
 # Copies the current on-host version of every path in MANIFEST into DIR (absent => no file).
 snapshot() {
@@ -218,19 +262,16 @@ snapshot() {
     mv -f "$dir/manifest.new" "$dir/manifest"
 }
 
-install_set() {
-    local dir=$1 k mode path
-    while read -r k mode path; do install_file "$dir/$k" "$mode" "$path"; done <"$dir/manifest"
-}
-
 docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 # Waits until the API answers and, if the node was in a swarm, until it is active (and Ready
-# when this node is a manager and can see itself).
-wait_healthy() {
-    local deadline=$(($(date +%s) + RESTART_TIMEOUT)) swarm_before=$1 state ready
+# when this node is a manager and can see itself). Sets HEALTH_DEADLINE (restart timeout from
+# now), which wait_tasks shares: the whole health check stays within the restart timeout.
+wait_up() {
+    local swarm_before=$1 state ready
+    HEALTH_DEADLINE=$(($(date +%s) + RESTART_TIMEOUT))
     until docker_up; do
-        [ "$(date +%s)" -lt "$deadline" ] || {
+        [ "$(date +%s)" -lt "$HEALTH_DEADLINE" ] || {
             FAIL_STEP="wait for the Docker API"
             FAIL_LINE="docker.service is $(systemctl is-active docker.service 2>/dev/null || echo unknown); $(docker version --format '{{.Server.Version}}' 2>&1 | tail -1)"
             return 1
@@ -245,10 +286,16 @@ wait_healthy() {
                 ready=$(docker node inspect self --format '{{.Status.State}}' 2>/dev/null || true)
                 [ "$ready" = ready ] && break
             fi
-            [ "$(date +%s)" -lt "$deadline" ] || { FAIL_STEP="wait for the swarm node to be Ready (state: ${state:-unknown})"; return 1; }
+            [ "$(date +%s)" -lt "$HEALTH_DEADLINE" ] || { FAIL_STEP="wait for the swarm node to be Ready (state: ${state:-unknown})"; return 1; }
             sleep 0.5
         done
     fi
+    return 0
+}
+
+# Runs after the smoke container (issue 12): a setting that starts dockerd but breaks containers
+# fails the smoke run within seconds with its own error, instead of the task wait timing out.
+wait_tasks() {
     # The next batch may only start once this node serves again: as many swarm task containers
     # running and healthy as were running and not unhealthy before it. On a manager, which can ask
     # the swarm, only tasks the swarm wants here count, and the target is capped per check by the
@@ -258,7 +305,7 @@ wait_healthy() {
     # while this node's task was still starting (issue 3). Right after a restart the agent may
     # bring back an old task's container that the manager then replaces, so the count must also
     # hold for STABLE_CHECKS consecutive checks.
-    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0
+    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     while [ "$want" -gt 0 ]; do
         target=$want
@@ -324,6 +371,9 @@ smoke() {
     [ -n "$SMOKE_IMAGE" ] || return 0
     local out
     if ! docker image inspect "$SMOKE_IMAGE" >/dev/null 2>&1; then
+        if [ "$SMOKE_PULL" = never ]; then
+            FAIL_STEP="smoke test"; FAIL_LINE="smoke image $SMOKE_IMAGE is not on the host (smoke pull policy: never)"; return 1
+        fi
         out=$(timeout "$RESTART_TIMEOUT" docker pull "$SMOKE_IMAGE" 2>&1) || {
             FAIL_STEP="smoke test"; FAIL_LINE="smoke image $SMOKE_IMAGE is not on the host and could not be pulled: $(printf '%s' "$out" | tail -1)"; return 1; }
     fi
@@ -387,10 +437,10 @@ arm_guard() {
     if [ "$USE_SYSTEMD" = 1 ] && command -v systemd-run >/dev/null 2>&1; then
         GUARD_UNIT="dockfleet-rollback-guard-$$"
         systemd-run --quiet --unit="$GUARD_UNIT" --on-active="${delay}s" --timer-property=AccuracySec=1s \
-            /bin/bash "$STATE/apply-docker-config.sh" recover --host "$HOST" >/dev/null 2>&1 || GUARD_UNIT=""
+            /bin/bash "$STATE/apply-docker-config.sh" recover --host "$HOST" --restart-timeout "$RESTART_TIMEOUT" >/dev/null 2>&1 || GUARD_UNIT=""
     fi
     if [ -z "$GUARD_UNIT" ]; then
-        setsid bash -c "sleep $delay; exec /bin/bash '$STATE/apply-docker-config.sh' recover --host '$HOST'" \
+        setsid bash -c "sleep $delay; exec /bin/bash '$STATE/apply-docker-config.sh' recover --host '$HOST' --restart-timeout $RESTART_TIMEOUT" \
             </dev/null >/dev/null 2>&1 &
         GUARD_PID=$!
     fi
@@ -404,18 +454,72 @@ disarm_guard() {
     fi
 }
 
-# Rolls the host back to last-good and restarts. Returns non-zero if dockerd is still down.
+unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
+
+# Stops docker.service before the rollback starts it, however dockerd ended up: a bad config can
+# leave it `deactivating` for minutes (issue 12: a rollback that gave up after 129 s while systemd
+# was still stopping it). Waits up to the restart timeout, then SIGKILLs the unit's processes and
+# waits (30 s) for inactive/failed. Returns 1 with FAIL_LINE when even that does not stop it.
+stop_dockerd() {
+    local deadline state
+    deadline=$(($(date +%s) + RESTART_TIMEOUT))
+    systemctl stop --no-block docker.service >/dev/null 2>&1 </dev/null || true
+    while :; do
+        state=$(unit_state docker.service)
+        case "$state" in inactive | failed | unknown | "") return 0 ;; esac
+        [ "$(date +%s)" -lt "$deadline" ] || break
+        sleep 0.5
+    done
+    say "docker.service still $state after ${RESTART_TIMEOUT}s; sending SIGKILL"
+    systemctl kill --signal=SIGKILL docker.service >/dev/null 2>&1 </dev/null || true
+    deadline=$(($(date +%s) + 30))
+    while :; do
+        state=$(unit_state docker.service)
+        case "$state" in inactive | failed | unknown | "") return 0 ;; esac
+        [ "$(date +%s)" -lt "$deadline" ] || { FAIL_LINE="docker.service still $state 30s after SIGKILL"; return 1; }
+        sleep 0.5
+    done
+}
+
+# dockerd needs containerd (the unit passes --containerd): start it when it went down meanwhile.
+ensure_containerd() {
+    local state
+    systemctl cat containerd.service >/dev/null 2>&1 || return 0
+    state=$(unit_state containerd.service)
+    [ "$state" = active ] && return 0
+    say "containerd.service is ${state:-unknown}; starting it first"
+    systemctl reset-failed containerd.service >/dev/null 2>&1 || true
+    timeout "$RESTART_TIMEOUT" systemctl start containerd.service >/dev/null 2>&1 </dev/null ||
+        say "warning: containerd.service did not start ($(unit_state containerd.service))"
+}
+
+# Rolls the host back to the last known-good files and brings dockerd back on them: stop (slow stop
+# waited out, then SIGKILL), reset-failed, containerd, start, API and swarm up; a second attempt
+# before giving up. Returns 1 (FAIL_STEP/FAIL_LINE say why) only when dockerd does not run on the
+# known-good files, or when they could not be written back (FAIL_LINE names the file).
 rollback() {
-    local swarm_before=$1
+    local swarm_before=$1 attempt
     say "rolling back to the last known-good files"
-    install_set "$STATE/last-good"
-    FAIL_STEP_SAVED=${FAIL_STEP:-}
-    TASKS_BEFORE=0 # a rollback only needs dockerd and the node back; tasks follow
-    if restart_dockerd && wait_healthy "$swarm_before"; then
-        rm -f "$STATE/in-progress"
-        return 0
+    if ! install_set "$STATE/last-good"; then
+        FAIL_STEP="restore the known-good files"; FAIL_LINE=$INSTALL_ERR
+        say "could not restore the known-good files: $INSTALL_ERR"
+        return 1
     fi
-    FAIL_STEP=$FAIL_STEP_SAVED
+    TASKS_BEFORE=0 # a rollback only needs dockerd and the node back; tasks follow
+    for attempt in 1 2; do
+        FAIL_STEP="" FAIL_LINE=""
+        if [ "$USE_SYSTEMD" = 1 ]; then
+            systemctl daemon-reload >/dev/null 2>&1 || true
+            stop_dockerd || { FAIL_STEP="stop dockerd"; say "rollback attempt $attempt: $FAIL_LINE"; continue; }
+            systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true
+            ensure_containerd
+        fi
+        if restart_dockerd && wait_up "$swarm_before"; then
+            rm -f "$STATE/in-progress"
+            return 0
+        fi
+        say "rollback attempt $attempt: ${FAIL_STEP:-restart}: ${FAIL_LINE:-no error line}"
+    done
     return 1
 }
 
@@ -431,10 +535,19 @@ save_self() {
 
 # converge DIR: makes the host's managed files equal to DIR's set, verifying and rolling back.
 converge() {
-    local want=$1 k mode path changed=0 restart=0 start swarm_before cur_sha
+    local want=$1 k mode path changed=0 effect=0 restart=0 start swarm_before cur_sha rewritten=""
     while read -r k mode path; do
         if [ "$mode" = absent ]; then cur_sha=absent; else cur_sha=$(sha "$want/$k"); fi
-        [ "$(sha "$ROOT$path")" = "$cur_sha" ] || { changed=1; say "will change $path"; }
+        if [ "$(sha "$ROOT$path")" != "$cur_sha" ]; then
+            changed=1
+            if same_settings "$want/$k" "$mode" "$path" && loaded_since_start "$path"; then
+                rewritten="$rewritten $path"
+            else
+                effect=1; say "will change $path"
+            fi
+        elif [ "$mode" != absent ] && ! loaded_since_start "$path"; then
+            effect=1 # as wanted, but written after dockerd started: maybe not what it runs
+        fi
         check_file_if_present "$want/$k" "$mode" "$path"
     done <"$want/manifest"
 
@@ -456,11 +569,30 @@ converge() {
         return 0
     fi
 
+    # Same settings as the running dockerd loaded (an adopted host: the operator's key order and
+    # whitespace; a drop-in formatted differently): write the canonical bytes, restart nothing.
+    if [ "$effect" = 0 ] && [ ! -f "$STATE/in-progress" ] && docker_up; then
+        stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
+        commit_set "$want" || die "$INSTALL_ERR (same settings; dockerd untouched)"
+        case "$rewritten" in *.service.d/*) systemctl daemon-reload >/dev/null 2>&1 || true ;; esac
+        for path in $rewritten; do say "$(basename "$path") rewritten in canonical form; same settings: no restart"; done
+        [ -n "$rewritten" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
+        snapshot "$want/manifest" "$STATE/last-good"
+        set_digest "$want" >"$STATE/applied"
+        [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
+        return 0
+    fi
+
     # Restart unless only hot-reloadable daemon.json keys changed since a verified apply.
     restart=1
     if [ -n "$RELOAD_DIGEST" ] && [ -f "$STATE/reload-digest" ] && [ ! -f "$STATE/in-progress" ] &&
         [ "$(cat "$STATE/reload-digest")" = "$RELOAD_DIGEST" ] && only_daemon_json_differs "$want" && no_drift; then
         restart=0
+    fi
+
+    # A smoke image that must already be here (no pull): refuse before touching anything.
+    if [ -n "$SMOKE_IMAGE" ] && [ "$SMOKE_PULL" = never ] && docker_up && ! docker image inspect "$SMOKE_IMAGE" >/dev/null 2>&1; then
+        die "smoke image $SMOKE_IMAGE is not on this host and the smoke pull policy is never (rollout.smokePull); load it (docker load / docker pull) or set rollout.smokeImage to \"\"; nothing changed"
     fi
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
@@ -473,18 +605,22 @@ converge() {
         fi
     fi
     start=$(date +%s)
+    # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
+    stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
     save_self
-    touch "$STATE/in-progress"
+    # The swarm state before is kept for `recover` (the guard), which cannot ask a dead dockerd.
+    printf '%s\n' "$swarm_before" >"$STATE/in-progress"
     arm_guard
-    install_set "$want"
     FAIL_STEP="" FAIL_LINE=""
     local ok=1
-    if [ "$restart" = 1 ]; then
+    if ! commit_set "$want"; then
+        FAIL_STEP="write the new files"; FAIL_LINE=$INSTALL_ERR; ok=0
+    elif [ "$restart" = 1 ]; then
         say "restarting dockerd (swarm: $swarm_before)"
-        restart_dockerd && wait_healthy "$swarm_before" && smoke || ok=0
+        restart_dockerd && wait_up "$swarm_before" && smoke && wait_tasks || ok=0
     else
         say "reloading dockerd (only hot-reloadable keys changed)"
-        reload_dockerd && wait_healthy "$swarm_before" && smoke || ok=0
+        reload_dockerd && wait_up "$swarm_before" && smoke && wait_tasks || ok=0
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
@@ -498,7 +634,7 @@ converge() {
     local why=${FAIL_LINE:-}
     local dline=""
     case "${FAIL_STEP:-}" in
-        "smoke container") ;; # the container's own error says it all
+        "smoke container" | "write the new files") ;; # the step's own error says it all
         *) dline=$(dockerd_error_line "$start") ;;
     esac
     [ -n "$dline" ] && why="$dline${why:+ ($why)}"
@@ -509,9 +645,105 @@ converge() {
         say "FAILED on host $HOST at step '$step': ${why:-no error line from dockerd}; previous config restored, dockerd running"
         exit 1
     fi
-    disarm_guard
-    say "CRITICAL on host $HOST: step '$step' failed (${why:-no error line}) and the rollback did not bring dockerd back (${FAIL_STEP:-}: ${FAIL_LINE:-}); last-good files are in place"
+    # The guard stays armed: its `recover` tries the rollback once more later.
+    say "CRITICAL on host $HOST: step '$step' failed (${why:-no error line}) and the rollback did not bring dockerd back (${FAIL_STEP:-rollback}: ${FAIL_LINE:-no error line}); $([ "${FAIL_STEP:-}" = "restore the known-good files" ] || echo "last-good files are in place; ")the rollback guard retries"
     exit 3
+}
+
+# Keys dockfleet always writes (hot-reloadable) at dockerd's default: the same as absent, so an
+# adopted file without them has the same settings (a unit test holds this to the key table).
+ALWAYS_DEFAULTS='{"debug":false,"insecure-registries":[],"labels":[],"live-restore":false,"registry-mirrors":[]}'
+
+# Canonical daemon.json for the restart decision: keys sorted, compact, `labels` sorted (a set to
+# dockerd, and the renderer sorts it), ALWAYS_DEFAULTS dropped. jq, else python3; neither: none.
+json_canon() {
+    if command -v jq >/dev/null 2>&1; then
+        jq -S -c --argjson defs "$ALWAYS_DEFAULTS" 'if (.labels | type) == "array" then .labels |= sort else . end
+            | reduce ($defs | to_entries[]) as $e (.; if .[$e.key] == $e.value then del(.[$e.key]) else . end)' "$1" 2>/dev/null
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if isinstance(d.get("labels"), list): d["labels"].sort()
+for k, v in json.loads(sys.argv[2]).items():
+    if k in d and d[k] == v and type(d[k]) == type(v): del d[k]
+print(json.dumps(d, sort_keys=True, separators=(",", ":")))' "$1" "$ALWAYS_DEFAULTS" 2>/dev/null
+    else
+        return 1
+    fi
+}
+
+# Canonical unit drop-in: comments and blank lines dropped, `key=value` trimmed in order, and
+# Environment= unquoted (systemd word rules, %% → %) into one sorted `KEY=value` per variable (the
+# last assignment wins; an empty Environment= resets), NO_PROXY entries sorted.
+unit_canon() {
+    local out
+    out=$(awk '
+        function flush_env(sec,   k) { for (k in env) if (index(k, sec SUBSEP) == 1) delete env[k] }
+        function sortcsv(v,   n, a, i, j, t, o) {
+            n = split(v, a, ","); for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            o = ""; for (i = 1; i <= n; i++) if (a[i] != "") o = o (o == "" ? "" : ",") a[i]; return o
+        }
+        function words(v,   i, c, w, q, have, n) {
+            n = 0; w = ""; q = ""; have = 0
+            for (i = 1; i <= length(v); i++) {
+                c = substr(v, i, 1)
+                if (q != "") {
+                    if (c == "\\" && i < length(v)) { i++; w = w substr(v, i, 1) } else if (c == q) q = ""; else w = w c
+                    continue
+                }
+                if (c == "\"" || c == "\047") { q = c; have = 1; continue }
+                if (c == " " || c == "\t") { if (have) { W[++n] = w; w = ""; have = 0 }; continue }
+                if (c == "\\" && i < length(v)) { i++; c = substr(v, i, 1) }
+                w = w c; have = 1
+            }
+            if (have) W[++n] = w
+            return n
+        }
+        { sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "") }
+        /^$/ || /^[#;]/ { next }
+        /^\[.*\]$/ { sec = $0; next }
+        {
+            eq = index($0, "="); if (eq == 0) { print "L\t" sec "\t" $0; next }
+            key = substr($0, 1, eq - 1); val = substr($0, eq + 1); sub(/[ \t]+$/, "", key); sub(/^[ \t]+/, "", val)
+            if (key != "Environment") { print "L\t" sec "\t" key "=" val; next }
+            if (val == "") { flush_env(sec); next }
+            n = words(val)
+            for (i = 1; i <= n; i++) {
+                w = W[i]; gsub(/%%/, "%", w); e = index(w, "="); if (e == 0) continue
+                name = substr(w, 1, e - 1); v = substr(w, e + 1)
+                if (name == "NO_PROXY" || name == "no_proxy") v = sortcsv(v)
+                env[sec SUBSEP name] = v
+            }
+        }
+        END { for (k in env) { split(k, p, SUBSEP); print "E\t" p[1] "\t" p[2] "=" env[k] } }
+    ' "$1") || return 1
+    printf '%s\n' "$out" | grep '^L' || true
+    printf '%s\n' "$out" | grep '^E' | LC_ALL=C sort || true
+}
+
+# True when the host's PATH has the same settings as NEW (MODE absent: both absent).
+same_settings() {
+    local new=$1 mode=$2 path=$3 a b
+    if [ "$mode" = absent ]; then [ ! -e "$ROOT$path" ]; return; fi
+    [ -f "$ROOT$path" ] || return 1
+    case "$path" in
+        */daemon.json) a=$(json_canon "$new") && b=$(json_canon "$ROOT$path") && [ -n "$a" ] && [ "$a" = "$b" ] ;;
+        *.service.d/*.conf) a=$(unit_canon "$new") && b=$(unit_canon "$ROOT$path") && [ "$a" = "$b" ] ;;
+        *) return 1 ;;
+    esac
+}
+
+# True unless PATH was written after dockerd last started (then the running dockerd may not have
+# loaded it). Unknown start time (no systemd, a --restart-cmd host): trusted.
+loaded_since_start() {
+    local since m
+    [ -e "$ROOT$1" ] || return 0
+    [ "$USE_SYSTEMD" = 1 ] || return 0
+    since=$(systemctl show -p ActiveEnterTimestamp --value docker.service 2>/dev/null || true)
+    [ -n "$since" ] && [ "$since" != n/a ] || return 0
+    since=$(date -d "$since" +%s 2>/dev/null) || return 0
+    m=$(stat -c %Y "$ROOT$1" 2>/dev/null) || return 0
+    [ "$m" -le "$since" ]
 }
 
 check_file_if_present() { [ "$2" = absent ] || check_file "$1" "$3"; }
@@ -612,7 +844,11 @@ migrate_legacy() {
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
 mkdir -p "$STATE"
 exec 9>"$LOCK_FILE"
-flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+if [ "$ACTION" = recover ]; then
+    flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
+else
+    flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+fi
 [ "$ACTION" = status ] || migrate_legacy
 
 case "$ACTION" in
@@ -662,8 +898,10 @@ case "$ACTION" in
     recover)
         if [ -f "$STATE/in-progress" ]; then
             say "recovering from an interrupted apply"
-            before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
-            rollback "$before" || { say "CRITICAL: recovery could not restart dockerd"; exit 3; }
+            # the apply recorded the swarm state before it wrote anything; older versions did not
+            before=$(head -1 "$STATE/in-progress" 2>/dev/null || true)
+            [ -n "$before" ] || before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+            rollback "$before" || { say "CRITICAL on host $HOST: recovery could not bring dockerd back (${FAIL_STEP:-}: ${FAIL_LINE:-})"; exit 3; }
             say "recovered: last known-good files restored, dockerd running"
         fi
         ;;

@@ -1,0 +1,110 @@
+// `npm run adopt -- --stack NAME --hosts h1=10.0.0.1,h2=10.0.0.2 [--user root] [--port 22]
+//                   [--key PATH] [--out stacks/Pulumi.NAME.yaml] [--no-pulumi] [--force]`
+//
+// Reads each host over ssh (read-only: daemon.json, docker.service drop-ins, engine version, swarm
+// state) and writes the stack file in the typed schema. Proxy URLs (they may carry credentials)
+// never go into the file: they are stored with `pulumi config set --secret`, or with --no-pulumi
+// the commands are printed with the value replaced by <value>. The first `pulumi up` then restarts
+// no host whose settings are already the same (the apply script compares settings, not bytes).
+// Exit status: 0 written, 1 a host cannot be read or adopted (nothing written), 2 bad usage.
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { AdoptError, AdoptResult, HostObservation, adoptFromObservations } from "./adopt/adopt";
+import { observeHost } from "./adopt/observe";
+
+export interface AdoptArgs {
+    stack: string;
+    hosts: { name: string; address: string }[];
+    user: string;
+    port: number;
+    key?: string;
+    out: string;
+    pulumi: boolean;
+    force: boolean;
+}
+
+export function parseArgs(argv: string[]): AdoptArgs {
+    const a: Partial<AdoptArgs> & { pulumi: boolean; force: boolean } = { user: "root", port: 22, pulumi: true, force: false };
+    for (let i = 0; i < argv.length; i++) {
+        const [k, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+        const next = () => {
+            const v = inline ?? argv[++i];
+            if (v === undefined) throw new Error(`${k} needs a value`);
+            return v;
+        };
+        if (k === "--stack") a.stack = next();
+        else if (k === "--hosts") {
+            a.hosts = next().split(",").filter((x) => x).map((x) => {
+                const m = /^([^=]+)=(.+)$/.exec(x.trim());
+                if (!m) throw new Error(`--hosts entry "${x}" must be name=address`);
+                return { name: m[1], address: m[2] };
+            });
+        } else if (k === "--user") a.user = next();
+        else if (k === "--port") {
+            a.port = Number(next());
+            if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw new Error("--port must be a TCP port");
+        } else if (k === "--key") a.key = next();
+        else if (k === "--out") a.out = next();
+        else if (k === "--no-pulumi") a.pulumi = false;
+        else if (k === "--force") a.force = true;
+        else throw new Error(`unknown argument "${argv[i]}"`);
+    }
+    if (!a.stack || !/^[\w.-]+$/.test(a.stack)) throw new Error("--stack NAME is required (letters, digits, . _ -)");
+    if (!a.hosts || a.hosts.length === 0) throw new Error("--hosts name=address[,name=address...] is required");
+    if (a.key && !fs.existsSync(a.key)) throw new Error(`--key ${a.key} does not exist`);
+    return { ...a, out: a.out ?? path.join("stacks", `Pulumi.${a.stack}.yaml`) } as AdoptArgs;
+}
+
+/** Stores each secret with `pulumi config set --secret` (the value on stdin, never in argv or output). */
+function storeSecrets(r: AdoptResult, stack: string): void {
+    for (const c of r.secretCommands) {
+        const p = spawnSync("pulumi", ["config", "set", "--secret", c.key, "--stack", stack, "--non-interactive"], { input: c.value, encoding: "utf8", stdio: ["pipe", "inherit", "pipe"] });
+        if (p.error || p.status !== 0) {
+            throw new Error(`${c.display} failed: ${p.error?.message ?? (p.stderr ?? "").trim().split("\n").pop()}; run it yourself`);
+        }
+        process.stderr.write(`adopt: stored ${c.key} as a secret (stack ${stack})\n`);
+    }
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let a: AdoptArgs;
+    try {
+        a = parseArgs(argv);
+    } catch (e) {
+        process.stderr.write(`adopt: ${(e as Error).message}\n`);
+        return 2;
+    }
+    if (fs.existsSync(a.out) && !a.force) {
+        process.stderr.write(`adopt: ${a.out} exists; give --force to overwrite it or --out another file\n`);
+        return 2;
+    }
+    const privateKey = a.key ? fs.readFileSync(a.key, "utf8") : undefined;
+    let obs: HostObservation[];
+    let r: AdoptResult;
+    try {
+        obs = await Promise.all(a.hosts.map((h) => observeHost(h.name, { host: h.address, port: a.port, user: a.user, privateKey })));
+        r = adoptFromObservations(obs, { stack: a.stack, user: a.user, port: a.port, keyPath: a.key ? path.resolve(a.key) : undefined });
+    } catch (e) {
+        process.stderr.write(e instanceof AdoptError ? `adopt: ${e.message}\n` : `adopt: ${(e as Error).message}\n`);
+        return 1;
+    }
+    fs.mkdirSync(path.dirname(a.out), { recursive: true });
+    fs.writeFileSync(a.out, r.stackYaml);
+    process.stderr.write(`adopt: wrote ${a.out} (${obs.length} hosts)\n`);
+    for (const n of r.notes) process.stderr.write(`adopt: note: ${n}\n`);
+    if (a.pulumi) {
+        try {
+            storeSecrets(r, a.stack);
+        } catch (e) {
+            process.stderr.write(`adopt: ${(e as Error).message}\n`);
+            return 1;
+        }
+    } else {
+        for (const c of r.secretCommands) process.stdout.write(`${c.display}\n`);
+    }
+    if (!a.key) process.stdout.write(`pulumi config set --secret dockfleet:sshPrivateKey -- "$(cat ~/.ssh/id_ed25519)" --stack ${a.stack}\n`);
+    return 0;
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((c) => (process.exitCode = c));
