@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
+import * as YAML from "yaml";
 import { AdoptError, AdoptResult, HostObservation, adoptFromObservations } from "./adopt/adopt";
 import { observeHost } from "./adopt/observe";
 
@@ -58,6 +59,10 @@ export function parseArgs(argv: string[]): AdoptArgs {
 
 /** Stores each secret with `pulumi config set --secret` (the value on stdin, never in argv or output). */
 function storeSecrets(r: AdoptResult, stack: string): void {
+    if (r.secretCommands.length === 0) return;
+    // The stack must exist (selecting creates it; the backend and secrets provider are the user's).
+    const sel = spawnSync("pulumi", ["stack", "select", "--create", stack, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+    if (sel.error || sel.status !== 0) throw new Error(`pulumi stack select --create ${stack} failed: ${sel.error?.message ?? (sel.stderr ?? "").trim().split("\n").pop()}`);
     for (const c of r.secretCommands) {
         const p = spawnSync("pulumi", ["config", "set", "--secret", c.key, "--stack", stack, "--non-interactive"], { input: c.value, encoding: "utf8", stdio: ["pipe", "inherit", "pipe"] });
         if (p.error || p.status !== 0) {
@@ -65,6 +70,18 @@ function storeSecrets(r: AdoptResult, stack: string): void {
         }
         process.stderr.write(`adopt: stored ${c.key} as a secret (stack ${stack})\n`);
     }
+}
+
+/**
+ * With --force over a file `pulumi stack init` already wrote, keep its secrets-provider keys
+ * (encryptionsalt, secretsprovider, encryptedkey): without them the stack's secrets cannot be read.
+ */
+export function keepStackKeys(file: string, yamlText: string): string {
+    if (!fs.existsSync(file)) return yamlText;
+    const old = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const doc = YAML.parseDocument(yamlText);
+    for (const k of ["secretsprovider", "encryptedkey", "encryptionsalt"]) if (old[k] !== undefined) doc.set(k, old[k]);
+    return doc.toString();
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -90,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
         return 1;
     }
     fs.mkdirSync(path.dirname(a.out), { recursive: true });
-    fs.writeFileSync(a.out, r.stackYaml);
+    fs.writeFileSync(a.out, keepStackKeys(a.out, r.stackYaml));
     process.stderr.write(`adopt: wrote ${a.out} (${obs.length} hosts)\n`);
     for (const n of r.notes) process.stderr.write(`adopt: note: ${n}\n`);
     if (a.pulumi) {
