@@ -5,6 +5,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
 import { ROOT, cleanHosts, loadEngineEnv } from "./lib";
@@ -41,11 +42,14 @@ describe("e2e: adopt an existing fleet, then the first up restarts nothing", fun
     });
 
     after(async () => {
-        if (stack && process.env.DOCKFLEET_KEEP_E2E !== "1") {
-            await stack.destroy({ onOutput: (s) => outputs.push(s) });
-            await stack.workspace.removeStack(STACK);
+        try {
+            if (stack && process.env.DOCKFLEET_KEEP_E2E !== "1") {
+                await stack.destroy({ onOutput: (s) => outputs.push(s) });
+                await stack.workspace.removeStack(STACK);
+            }
+        } finally {
+            if (fs.existsSync(FILE)) fs.rmSync(FILE);
         }
-        if (fs.existsSync(FILE)) fs.rmSync(FILE);
         // back to hosts without dockfleet or operator files, dockerd on the package defaults
         cleanHosts(ssh);
         for (const h of HOSTS) {
@@ -63,6 +67,11 @@ describe("e2e: adopt an existing fleet, then the first up restarts nothing", fun
         assert.match(text, /dockfleet:httpProxy:\s*\n\s*secure: /);
         assert.match(text, /logDriver: json-file/);
         assert.match(text, /debug: true/, "host3's difference is a per-host override");
+        // What an operator adds next: the smoke image their hosts have (the sandbox cannot pull
+        // busybox:latest), used by the restart that `destroy` (restore) may do.
+        const doc = YAML.parseDocument(text);
+        doc.setIn(["config", "dockfleet:rollout"], { smokeImage: sandbox().images.busybox });
+        fs.writeFileSync(FILE, doc.toString());
         for (const s of [r.stdout, r.stderr]) assert.ok(!s.includes(PROXY_PW), "proxy password in adopt's output");
     });
 
