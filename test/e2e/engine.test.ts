@@ -207,8 +207,11 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3=1"]);
         await local.stack.setConfig("dockfleet:hosts[2].name", { value: "host3b" }, true);
         const renamed = await timed("up (host3 renamed host3b)", () => local.stack.up({ onOutput: collect }));
-        assert.strictEqual(renamed.summary.resourceChanges?.create, 2, `DockerHost + its apply: ${JSON.stringify(renamed.summary.resourceChanges)}`);
-        assert.strictEqual(renamed.summary.resourceChanges?.delete, 2);
+        // DockerHost + its apply + its swarm member command (the node is already in the swarm: "already a node")
+        assert.strictEqual(renamed.summary.resourceChanges?.create, 3, `DockerHost, its apply, its swarm member: ${JSON.stringify(renamed.summary.resourceChanges)}`);
+        assert.strictEqual(renamed.summary.resourceChanges?.delete, 3);
+        // the old member command's delete kept the node in the swarm
+        assert.deepStrictEqual(health("host3"), { active: "active", swarm: "active", ready: "ready" });
         assert.match(sh("host3", `tail -5 ${STATE}/apply.log`), /kept the current files: still claimed by dockfleet\.local\.host3b \(1\)/);
         await assertManaged("host3", "a rename");
         assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3b=1"]);

@@ -21,11 +21,9 @@ function nodes(via = "host1"): Record<string, string> {
 }
 const reach = (h: string) => ssh("host1", `docker node inspect ${h} --format '{{.ManagerStatus.Reachability}}'`).stdout.trim();
 /** The plan the program logs (an info diagnostic: the Automation API returns it on stderr). */
-const planOf = (r: { stdout: string; stderr: string }) => {
-    const text = `${r.stdout}\n${r.stderr}`;
-    const i = text.indexOf('SwarmCluster "swarm" plan:');
-    return i < 0 ? "(no plan logged)" : text.slice(i, i + 2000);
-};
+const planOf = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+/** The plan lines of the Diagnostics section, for failure messages. */
+const planLines = (text: string) => text.split("\n").filter((l) => /^\s+(init|join|promote|demote|labels|availability|prune|remove|keep|swarm): /.test(l)).join("\n") || "(no plan lines)";
 const localState = (h: string) => sh(h, "docker info --format '{{.Swarm.LocalNodeState}}'");
 /** Nodes the service's running tasks are on. */
 const taskNodes = () => sh("host1", "docker service ps pin_p --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'").split("\n").filter((l) => /Running/.test(l)).map((l) => l.split(" ")[0]);
@@ -75,8 +73,8 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
     it("1. up from nothing: host1 inits, host2 joins as worker with its label, the constrained task lands on host2; host3 (role none) untouched", async () => {
         await configure([{ name: "host1", role: "manager", labels: { zone: "a" } }, { name: "host2", role: "worker", labels: { zone: "b" } }, { name: "host3", role: "none" }]);
         const pre = await local.stack.preview({ onOutput: collect });
-        assert.ok(planOf(pre).includes("init: host1 creates the swarm"), planOf(pre));
-        assert.ok(planOf(pre).includes("join: host2 as worker"), planOf(pre));
+        assert.ok(planOf(pre).includes("init: host1 creates the swarm"), planLines(planOf(pre)));
+        assert.ok(planOf(pre).includes("join: host2 as worker"), planLines(planOf(pre)));
         for (const h of HOSTS) assert.strictEqual(localState(h), "inactive", "preview changes nothing");
         await up();
         const n = nodes();
@@ -94,7 +92,7 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
         assert.strictEqual(nodes().host3, "worker active ready zone=b,");
         const pre = await local.stack.preview({ onOutput: collect });
         assert.deepStrictEqual(Object.keys(pre.changeSummary).filter((k) => k !== "same"), [], `no changes expected: ${JSON.stringify(pre.changeSummary)}`);
-        assert.ok(planOf(pre).includes("swarm: in sync (source host1)"), planOf(pre));
+        assert.ok(planOf(pre).includes("swarm: in sync (source host1)"), planLines(planOf(pre)));
     });
 
     it("3. host2 promoted and drained: it becomes a manager, the task moves to host3", async () => {
@@ -117,8 +115,8 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
         sh("host1", "docker node update --label-rm zone host3 >/dev/null && docker node update --availability pause host2 >/dev/null");
         const pre = await local.stack.preview({ onOutput: collect, diff: true });
         assert.strictEqual(pre.changeSummary.update, 1, JSON.stringify(pre.changeSummary));
-        assert.ok(planOf(pre).includes("availability: host2 pause -> active"), planOf(pre));
-        assert.ok(planOf(pre).includes("labels: host3 +zone=b"), planOf(pre));
+        assert.ok(planOf(pre).includes("availability: host2 pause -> active"), planLines(planOf(pre)));
+        assert.ok(planOf(pre).includes("labels: host3 +zone=b"), planLines(planOf(pre)));
         await up();
         const n = nodes();
         assert.strictEqual(n.host2, "worker active ready zone=b,");
