@@ -154,9 +154,16 @@ nodes)
         fi
     done < <(list)
     node_id() {
-        local ids
-        ids=$(list | awk -v n="$1" '$2==n && $3=="Ready" {print $1}')
-        [ -n "$ids" ] || die "host $1 is not a Ready node of this swarm (did its join fail?)"
+        local ids i
+        # A node whose dockerd just restarted (its daemon apply) is Down/Unknown in this manager's
+        # list for a few seconds after it is Ready in its own view: wait for it.
+        for ((i = 0; i < 60; i++)); do
+            ids=$(list | awk -v n="$1" '$2==n && $3=="Ready" {print $1}')
+            [ -z "$ids" ] || break
+            [ "$i" -gt 0 ] || say "waiting for $1 to be Ready in this manager's node list"
+            sleep 1
+        done
+        [ -n "$ids" ] || die "host $1 is not a Ready node of this swarm after 60 s (did its join fail?)"
         [ "$(wc -w <<<"$ids")" = 1 ] || die "more than one Ready node is named $1 ($ids); node names (hostnames) must be unique"
         echo "$ids"
     }
