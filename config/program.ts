@@ -167,8 +167,6 @@ export function buildProgram(cfg: LoadedConfig, swarmObserved?: Record<string, H
         skippedParts: skipped,
         restartBatches: fleet?.batches,
         daemonJson: fleet ? pulumi.output(fleet.hosts.map((h) => h.daemonJson)).apply((x) => Object.fromEntries(x.map((j, i) => [fleet!.hosts[i].hostName, JSON.parse(j)]))) : undefined,
-        /** Not exported by index.ts: the plan changes after every up (an output diff in each preview); it is logged instead. */
-        swarmPlan: swarm?.planText,
         containerUnits: units.map((u) => u.urn),
         registryEndpoint: registry?.endpoint,
         registryCatalogUrl: registry?.catalogUrl,

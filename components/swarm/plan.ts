@@ -267,7 +267,7 @@ export function checkQuorum(nodes: ObservedNode[], steps: PlanStep[], exists: bo
     return [];
 }
 
-/** One line per step, for the preview log and the `swarmPlan` output. */
+/** One line per step, for the preview log and the PR summary. */
 export function formatPlan(p: SwarmPlan): string[] {
     if (!p.observed) return [`swarm: not probed (plan decided on the hosts at apply time; source ${p.source})`];
     if (p.steps.filter((s) => s.op !== "keep").length === 0) return [`swarm: in sync (source ${p.source})`];
