@@ -134,6 +134,7 @@ check_file() {
             else
                 say "note: neither jq nor python3 on this host; JSON syntax is checked by dockerd itself"
             fi
+            check_host_needs "$new" "$path"
             major=$(engine_major)
             if [ "$major" -ge 23 ]; then
                 local out
@@ -159,6 +160,104 @@ check_file() {
             verify_dropin "$new" "$path"
             ;;
     esac
+}
+
+# The daemon.json settings whose validity depends on the host, one per line: `userns USER[:GROUP]`,
+# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`. jq, else python3; neither: none.
+host_needs() {
+    if command -v jq >/dev/null 2>&1; then
+        jq -r '(if (.["userns-remap"] | type) == "string" then "userns \(.["userns-remap"])" else empty end),
+            ((.runtimes // {}) | to_entries[] | if (.value.path | type) == "string" then "runtime \(.key) \(.value.path)"
+                elif (.value.runtimeType | type) == "string" then "shim \(.key) \(.value.runtimeType)" else empty end),
+            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))")' "$1" 2>/dev/null
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if isinstance(d.get("userns-remap"), str): print("userns", d["userns-remap"])
+for n, r in (d.get("runtimes") or {}).items():
+    if isinstance(r.get("path"), str): print("runtime", n, r["path"])
+    elif isinstance(r.get("runtimeType"), str): print("shim", n, r["runtimeType"])
+for o in d.get("exec-opts") or []:
+    if isinstance(o, str) and o.startswith("native.cgroupdriver="): print("cgroupdriver", o.split("=", 1)[1])' "$1" 2>/dev/null
+    else
+        return 1
+    fi
+}
+
+# An entry of a colon-separated database (passwd, group, subuid, subgid) whose first field is $2
+# or, with $3, whose third field is $3. Under a test ROOT the files are read directly; on a real
+# host getent also finds directory users (LDAP, sssd).
+db_has() {
+    local db=$1 name=$2 id=${3:-}
+    if [ -z "$ROOT" ] && command -v getent >/dev/null 2>&1 && { [ "$db" = passwd ] || [ "$db" = group ]; }; then
+        getent "$db" "$name" >/dev/null 2>&1 && return 0
+        [ -n "$id" ] && getent "$db" "$id" >/dev/null 2>&1 && return 0
+        return 1
+    fi
+    [ -f "$ROOT/etc/$db" ] || return 1
+    awk -F: -v n="$name" -v i="$id" '$1 == n || (i != "" && $3 == i) { f = 1 } END { exit !f }' "$ROOT/etc/$db"
+}
+
+# A command name on the PATH dockerd runs with (or an absolute path), executable on this host.
+host_exec() {
+    local p=$1 d
+    case "$p" in /*) [ -x "$ROOT$p" ] && [ ! -d "$ROOT$p" ]; return ;; esac
+    if [ -z "$ROOT" ]; then command -v "$p" >/dev/null 2>&1; return; fi
+    for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do [ -x "$ROOT$d/$p" ] && return 0; done
+    return 1
+}
+
+# Checks that need the host (issue 12), before anything is written: dockerd would accept the file
+# and then fail to start (or fail every container) on this host.
+check_host_needs() {
+    local new=$1 path=$2 needs kind a b user group uid db
+    if ! needs=$(host_needs "$new"); then
+        say "note: neither jq nor python3 on this host; the userns-remap, runtimes and cgroup-driver host checks are skipped"
+        return 0
+    fi
+    while read -r kind a b; do
+        case "$kind" in
+            userns)
+                user=${a%%:*}; group=""; [ "$a" = "$user" ] || group=${a#*:}
+                if [ "$user" = default ]; then
+                    # dockerd creates the dockremap user (and its subordinate ranges) itself
+                    db_has passwd dockremap || host_exec useradd || host_exec adduser ||
+                        die "$path: userns-remap default needs the dockremap user, or useradd/adduser for dockerd to create it; neither is on this host"
+                    continue
+                fi
+                db_has passwd "$user" "$user" || die "$path: userns-remap user '$user' does not exist on this host (dockerd would refuse to start)"
+                [ -z "$group" ] || db_has group "$group" "$group" || die "$path: userns-remap group '$group' does not exist on this host (dockerd would refuse to start)"
+                uid=$(awk -F: -v n="$user" '$1 == n { print $3; exit }' "$ROOT/etc/passwd" 2>/dev/null || true)
+                [ -n "$uid" ] || uid=$(getent passwd "$user" 2>/dev/null | cut -d: -f3 || true)
+                for db in subuid subgid; do
+                    db_has "$db" "$user" || { [ -n "$uid" ] && db_has "$db" "$uid"; } ||
+                        die "$path: userns-remap user '$user' has no range in /etc/$db (dockerd would refuse to start: no subordinate ids to map)"
+                done
+                ;;
+            runtime)
+                host_exec "$b" || die "$path: runtimes.$a: binary '$b' is not an executable on this host$(case "$b" in /*) ;; *) echo "'s PATH" ;; esac) (containers using it would fail)"
+                ;;
+            shim)
+                # containerd runs io.containerd.NAME.vN as the binary containerd-shim-NAME-vN
+                local shim=$b
+                case "$b" in
+                    /*) ;;
+                    io.containerd.*.v[0-9]*) shim=${b#io.containerd.}; shim="containerd-shim-${shim%.*}-${shim##*.}" ;;
+                    *) continue ;;
+                esac
+                host_exec "$shim" || die "$path: runtimes.$a: runtimeType $b needs the shim '$shim', which is not an executable on this host (containers using it would fail)"
+                ;;
+            cgroupdriver)
+                case "$a" in
+                    systemd) [ -d "$ROOT/run/systemd/system" ] || die "$path: exec-opts native.cgroupdriver=systemd, but systemd is not this host's init (no /run/systemd/system); dockerd would refuse to start" ;;
+                    cgroupfs)
+                        if [ -f "$ROOT/sys/fs/cgroup/cgroup.controllers" ] && [ -d "$ROOT/run/systemd/system" ]; then
+                            say "note: $path sets native.cgroupdriver=cgroupfs on a cgroup v2 host run by systemd; Docker recommends the systemd driver there"
+                        fi ;;
+                esac
+                ;;
+        esac
+    done <<<"$needs"
 }
 
 # systemd-analyze verify of the unit with its drop-ins as they would be (catches e.g. a second
