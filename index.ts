@@ -1,14 +1,14 @@
 // dockfleet: read the typed stack config, build the components, export what operators look at.
-// Async: the swarm hosts are asked about their membership before anything is registered.
+// Async: the hosts are asked about swarm membership and drift before anything is registered.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { readStackConfig } from "./config/read";
-import { buildProgram, observeSwarm } from "./config/program";
+import { buildProgram, observe } from "./config/program";
 
 export = async () => {
     const [raw, secretKeys] = readStackConfig();
     const cfg = loadStackConfig(pulumi.getStack(), raw, secretKeys, __dirname);
-    const out = buildProgram(cfg, await observeSwarm(cfg));
+    const out = buildProgram(cfg, await observe(cfg));
     return {
         managedParts: out.managedParts,
         skippedParts: out.skippedParts,

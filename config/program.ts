@@ -8,10 +8,10 @@ import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
 import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
-import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
-import { probeSwarm } from "../components/swarm/probe";
+import { SwarmHost, members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
 import { LoadedConfig } from "./load";
+import { Observed, observeHosts } from "./observe";
 import { PARTS, Part } from "./schema";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
@@ -29,19 +29,17 @@ export const probesEnabled = (cfg: LoadedConfig): boolean =>
     process.env.DOCKFLEET_NO_DRIFT_CHECK !== "1" && (cfg.config.rollout?.driftCheck ?? true);
 
 /**
- * Asks every swarm host about its membership, before anything is registered, so a plan the live
- * swarm refuses (quorum, another swarm) fails the preview with nothing started.
+ * Asks the hosts, before anything is registered, about their swarm membership (so a plan the live
+ * swarm refuses, quorum or another swarm, fails the preview with nothing started) and about drift
+ * of the daemon files: one SSH round trip per host, all at once.
  */
-export async function observeSwarm(cfg: LoadedConfig): Promise<Record<string, HostObservation> | undefined> {
-    if (!cfg.parts.has("swarm") || !probesEnabled(cfg)) return undefined;
-    const ssh = cfg.config.ssh ?? {};
-    const privateKey = cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8");
-    const hosts = members(cfg.config.hosts as SwarmHost[]);
-    return probeSwarm(Object.fromEntries(hosts.map((h) => [h.name, { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey }])));
+export async function observe(cfg: LoadedConfig): Promise<Observed> {
+    if (!probesEnabled(cfg)) return {};
+    return observeHosts(cfg, cfg.parts.has("swarm") && members(cfg.config.hosts as SwarmHost[]).length > 0, cfg.parts.has("daemon"));
 }
 
 /** Creates every component the stack config asks for and returns the stack outputs. */
-export function buildProgram(cfg: LoadedConfig, swarmObserved?: Record<string, HostObservation>) {
+export function buildProgram(cfg: LoadedConfig, observed: Observed = {}) {
     const c = cfg.config;
     for (const w of cfg.warnings) warnOnce((m) => pulumi.log.warn(m), w.issue, w.text);
 
@@ -83,6 +81,7 @@ export function buildProgram(cfg: LoadedConfig, swarmObserved?: Record<string, H
             ...(c.rollout ?? {}),
             // Unit tests build every stack under mocks and must not reach for real hosts.
             driftCheck: probesEnabled(cfg),
+            driftStatus: observed.drift,
         });
     }
     const after = fleet ? [fleet] : [];
@@ -94,7 +93,7 @@ export function buildProgram(cfg: LoadedConfig, swarmObserved?: Record<string, H
             hosts: c.hosts as SwarmHost[],
             ssh: { user: ssh.user, port: ssh.port, privateKey },
             removeNodes: c.swarm?.removeNodes,
-            observed: swarmObserved,
+            observed: observed.swarm,
         }, { dependsOn: after });
     }
     const afterSwarm = swarm ? [swarm] : after;

@@ -95,6 +95,22 @@ describe("DockerFleet resource graph (mocks)", function () {
         assert.deepStrictEqual(seen.filter((s) => s.name.startsWith("h1")), []);
     });
 
+    it("a drift status the program already has (driftStatus) is used without asking the host again", async () => {
+        seen.length = 0;
+        // 10.9.0.77 is nothing: a probe over ssh would fail and give no repair marker
+        const fleet = new mod.DockerFleet("dr", {
+            hosts: [{ name: "d1", address: "10.9.0.77" }, { name: "d2", address: "10.9.0.78" }],
+            ssh: { privateKey: "KEY" },
+            driftCheck: true,
+            driftStatus: { d1: { kind: "drift", files: ["/etc/docker/daemon.json"], repair: "" }, d2: { kind: "in-sync", repair: "3 /etc/docker/daemon.json" } },
+        });
+        await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        const update = (n: string): string => seen.find((s) => s.name === n)!.inputs.update;
+        assert.match(update("d1-apply"), /^# drift repair 1 \/etc\/docker\/daemon.json\n/);
+        assert.match(update("d1-apply"), /'--repair' '1 \/etc\/docker\/daemon.json'/);
+        assert.match(update("d2-apply"), /'--repair' '3 \/etc\/docker\/daemon.json'/);
+    });
+
     it("delete restores by default, keeps when asked", async () => {
         seen.length = 0;
         const { DockerHost } = await import("./docker-host");

@@ -5,6 +5,7 @@ import { isIpAddress, isHostname } from "../common/net";
 import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
 import { ApplyPolicy, DockerHost, ProxyArgs } from "./docker-host";
 import { validateProxy } from "./dropins";
+import { DriftStatus } from "./drift";
 
 export interface FleetHost {
     /** Host name (resource names and messages). */
@@ -45,6 +46,8 @@ export interface DockerFleetArgs extends ApplyPolicy {
     batchSize?: number;
     /** Check every host for hand edits on each preview/up (see DockerHostArgs.driftCheck). Default: false. */
     driftCheck?: boolean;
+    /** With `driftCheck`: each host's status by host name, when the caller probed already (DockerHostArgs.driftStatus). Default: unset (each host is asked). */
+    driftStatus?: Record<string, DriftStatus>;
 }
 
 /** Splits hosts into restart batches, in the order given. */
@@ -138,6 +141,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                         execStart: args.execStart,
                         onDelete: args.onDelete,
                         driftCheck: args.driftCheck,
+                        driftStatus: args.driftStatus?.[h.name],
                     }, { parent: this, dependsOn: previous }),
             );
             this.hosts.push(...current);

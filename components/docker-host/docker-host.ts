@@ -4,7 +4,7 @@ import { throwOnErrors } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { resourceOwner } from "../common/owner";
 import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
-import { probeHost, repairMarker } from "./drift";
+import { DriftStatus, probeHost, repairMarker } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
@@ -65,6 +65,12 @@ export interface DockerHostArgs extends ApplyPolicy {
      * next up re-applies in place. Default: false.
      */
     driftCheck?: boolean;
+    /**
+     * With `driftCheck`: what the host already said about its files (the apply script's `status`,
+     * `parseStatus`), when the caller asked it together with other probes (one SSH round trip per
+     * host). Default: unset (the host is asked here).
+     */
+    driftStatus?: DriftStatus;
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -161,7 +167,7 @@ export class DockerHost extends pulumi.ComponentResource {
         // replace: upstream pulumi-command replaces on `triggers`), and it stays stable once repaired.
         const repair: pulumi.Output<string> = args.driftCheck
             ? pulumi.unsecret(pulumi.output(args.connection).apply(async (c) => {
-                  const st = await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
+                  const st = args.driftStatus ?? await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
                   if (st.kind === "drift") {
                       pulumi.log.warn(`DockerHost "${this.hostName}": files changed outside dockfleet since the last apply (${st.files.join(", ")}); the next up re-applies and verifies them`, this);
                   }

@@ -1,0 +1,68 @@
+// What the program asks the hosts before registering anything: one read-only SSH round trip per
+// host, all hosts at once, carrying both the swarm probe and the drift status (issue 13: a no-op
+// preview talks to each host once).
+import * as fs from "fs";
+import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
+import { ProbeTarget, sshRun } from "../components/common/ssh";
+import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
+import { PROBE_COMMAND, parseProbe } from "../components/swarm/probe";
+import { LoadedConfig } from "./load";
+
+/** The line between the swarm probe's output and the drift status in a combined probe. */
+export const STATUS_SEPARATOR = "--- dockfleet status";
+
+export interface Observed {
+    /** Swarm probe per swarm member; unset when the swarm part is off or probes are off. */
+    swarm?: Record<string, HostObservation>;
+    /** Drift status per host; unset when the daemon part is off or probes are off. */
+    drift?: Record<string, DriftStatus>;
+}
+
+/** The command for one host: the swarm probe, the status, or both separated by STATUS_SEPARATOR. */
+export function probeCommand(swarm: boolean, drift: boolean): string {
+    if (swarm && drift) return `${PROBE_COMMAND}; echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`;
+    return swarm ? PROBE_COMMAND : STATUS_COMMAND;
+}
+
+/** Splits a combined probe's output (probeCommand(true, true)) into its two parts. */
+export function splitProbeOutput(out: string): { swarm: string; status: string } | undefined {
+    const lines = out.split("\n");
+    const i = lines.indexOf(STATUS_SEPARATOR);
+    if (i < 0) return undefined;
+    return { swarm: lines.slice(0, i).join("\n"), status: lines.slice(i + 1).join("\n") };
+}
+
+/**
+ * Asks every host what the program needs to know. Never throws: an unreachable host is
+ * "unknown" for drift and unreachable for the swarm plan (which then decides).
+ */
+export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boolean): Promise<Observed> {
+    if (!swarm && !drift) return {};
+    const c = cfg.config;
+    const ssh = c.ssh ?? {};
+    const privateKey = cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8");
+    const swarmNames = new Set(swarm ? members(c.hosts as SwarmHost[]).map((h) => h.name) : []);
+    const hosts = c.hosts.filter((h) => drift || swarmNames.has(h.name));
+    const target = (h: (typeof hosts)[number]): ProbeTarget => ({ host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey });
+    const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift))));
+    const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
+    hosts.forEach((h, i) => {
+        const r = results[i];
+        const inSwarm = swarmNames.has(h.name);
+        if (!r.ok) {
+            if (inSwarm) out.swarm![h.name] = { reachable: false, reason: r.reason, markers: {} };
+            if (drift) out.drift![h.name] = { kind: "unknown", reason: r.reason };
+            return;
+        }
+        const parts = inSwarm && drift ? splitProbeOutput(r.stdout) : { swarm: r.stdout, status: r.stdout };
+        if (!parts) {
+            const reason = `unexpected probe output: ${r.stdout.slice(0, 200)}`;
+            if (inSwarm) out.swarm![h.name] = { reachable: false, reason, markers: {} };
+            if (drift) out.drift![h.name] = { kind: "unknown", reason };
+            return;
+        }
+        if (inSwarm) out.swarm![h.name] = parseProbe(parts.swarm);
+        if (drift) out.drift![h.name] = parseStatus(parts.status);
+    });
+    return out;
+}
