@@ -779,6 +779,11 @@ describe("apply-docker-config.sh host checks: userns-remap user, runtime binarie
         r = attempt(env, { "userns-remap": "remapper" });
         assert.match(r.stderr, /has no range in \/etc\/subgid/);
         put(env, "etc/subgid", "1500:100000:65536\n"); // by uid: newer engines accept it
+        // on a swarm node, switching remapping on moves dockerd's state: the node would leave the swarm
+        fs.writeFileSync(path.join(env.fake, "swarm"), "");
+        r = attempt(env, { "userns-remap": "remapper" });
+        assert.match(r.stderr, /enabling userns-remap on a swarm node: dockerd would keep its state in another directory \(<data-root>\/UID.GID\) and this node would leave the swarm/);
+        fs.rmSync(path.join(env.fake, "swarm"));
         r = attempt(env, { "userns-remap": "remapper" });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(JSON.parse(read(env, DJ))["userns-remap"], "remapper");

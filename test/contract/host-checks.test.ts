@@ -60,6 +60,18 @@ describe(`contract: host checks on a real node (${HOST}): refused before writing
         });
     }
 
+    it("userns-remap with user and ranges in place, on this swarm node: refused (dockerd would leave the swarm), same dockerd", () => {
+        // Without this check the restart goes through and the node comes back outside the swarm
+        // (state in /var/lib/docker/UID.GID): seen on the sandbox, where the rollback then caught it.
+        sh(HOST, `echo ${USER}:300000:65536 >> /etc/subuid; echo ${USER}:300000:65536 >> /etc/subgid`);
+        const before = pid();
+        const r = pushFiles(HOST, files({ "userns-remap": USER }));
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /enabling userns-remap on a swarm node: .* this node would leave the swarm/);
+        assert.strictEqual(fileSha(HOST, DAEMON_JSON_PATH), goodSha);
+        assert.strictEqual(pid(), before, "dockerd must not restart");
+    });
+
     it("native.cgroupdriver=systemd on this systemd host: accepted, dockerd runs with the systemd driver", () => {
         const r = pushFiles(HOST, files({ "exec-opts": ["native.cgroupdriver=systemd"] }), [], { restartTimeoutSeconds: 60 });
         assert.strictEqual(r.code, 0, r.stderr);

@@ -258,6 +258,16 @@ check_host_needs() {
                 ;;
         esac
     done <<<"$needs"
+    # dockerd keeps a remapped daemon's state in <data-root>/UID.GID: switching userns-remap on or
+    # off moves a swarm node to another state directory, and it leaves the swarm (seen on the sandbox).
+    if [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]; then
+        local want_remap=0 have_remap=0
+        if printf '%s\n' "$needs" | grep -q '^userns '; then want_remap=1; fi
+        if docker info --format '{{json .SecurityOptions}}' 2>/dev/null | grep -q 'name=userns'; then have_remap=1; fi
+        if [ "$want_remap" != "$have_remap" ]; then
+            die "$path: $([ "$want_remap" = 1 ] && echo enabling || echo disabling) userns-remap on a swarm node: dockerd would keep its state in another directory ($([ "$want_remap" = 1 ] && echo '<data-root>/UID.GID' || echo '<data-root>')) and this node would leave the swarm, its images and volumes out of sight; take the node out of the swarm first"
+        fi
+    fi
 }
 
 # systemd-analyze verify of the unit with its drop-ins as they would be (catches e.g. a second
