@@ -96,6 +96,8 @@ describe("stack config loading", () => {
         ["bad host role", (c) => { hosts(c)[1].role = "leader"; }, 'DockerFleet "fleet"', "dockfleet:hosts[1].role", /"leader" is not valid; valid: manager, worker, none/],
         ["per-host override breaks a value", (c) => { hosts(c)[0].daemon = { metricsAddr: "nope" }; }, 'DockerFleet "fleet"', "dockfleet:hosts[0].daemon.metricsAddr", /ip:port/],
         ["batch size zero", (c) => { c["dockfleet:rollout"] = { batchSize: 0 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.batchSize", /≥ 1/],
+        ["maxUnavailable negative", (c) => { c["dockfleet:rollout"] = { maxUnavailable: -1 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.maxUnavailable", /whole number ≥ 0/],
+        ["a stack's maxUnavailable fractional", (c) => { (c["dockfleet:stacks"] as any).web.maxUnavailable = 1.5; }, 'SwarmStack "web"', "dockfleet:stacks.web.maxUnavailable", /whole number ≥ 0/],
         ["restart timeout too short", (c) => { c["dockfleet:rollout"] = { restartTimeoutSeconds: 2 }; }, 'DockerFleet "fleet"', "dockfleet:rollout.restartTimeoutSeconds", /between 10 and 900/],
         ["proxy URL garbage (value hidden)", (c) => { c["dockfleet:httpProxy"] = "proxy.example:3128 user:pw"; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /not a proxy URL .*value hidden/],
         ["proxy secret stored in plain text", (c) => { void c; }, 'DockerFleet "fleet"', "dockfleet:httpProxy", /stored in plain text; run: pulumi config set --secret dockfleet:httpProxy <value> --stack test/],

@@ -64,6 +64,12 @@ function zodMessage(i: ZodIssue): string {
  * (`dockfleet:hosts`) to values (objects already parsed), `secretKeys` holds the keys stored
  * with `--secret`. Throws one DockfleetConfigError listing every problem; nothing is registered.
  */
+/** rollout without the keys only the program's restart plan reads (DockerFleet does not take them). */
+export function fleetRollout(r: StackConfigShape["rollout"]) {
+    const { maxUnavailable: _planOnly, ...rest } = r ?? {};
+    return rest;
+}
+
 export function loadStackConfig(stack: string, raw: Record<string, unknown>, secretKeys: Set<string>, projectRoot: string): LoadedConfig {
     const problems: { ctx: IssueContext; issue: Issue }[] = [];
     const warnings: { issue: Issue; text: string }[] = [];
@@ -113,9 +119,18 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         daemon: c.daemon as never,
         proxy: { httpProxy: secrets.httpProxy, httpsProxy: secrets.httpsProxy, noProxy: c.proxy?.noProxy },
         engineVersion: c.engineVersion,
-        ...(c.rollout ?? {}),
+        ...fleetRollout(c.rollout),
     });
     add('DockerFleet "fleet"', fleetIssues.map((i) => ({ ...i, field: configField(i.field) })));
+    const wholeOrZero = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+    if (c.rollout?.maxUnavailable !== undefined && !wholeOrZero(c.rollout.maxUnavailable)) {
+        add('DockerFleet "fleet"', [error(`${NAMESPACE}:rollout.maxUnavailable`, `${JSON.stringify(c.rollout.maxUnavailable)} must be a whole number ≥ 0 (tasks of each service that may be down at once)`)]);
+    }
+    for (const [name, st] of Object.entries(c.stacks ?? {})) {
+        if (st.maxUnavailable !== undefined && !wholeOrZero(st.maxUnavailable)) {
+            add(`SwarmStack "${name}"`, [error(`${NAMESPACE}:stacks.${name}.maxUnavailable`, `${JSON.stringify(st.maxUnavailable)} must be a whole number ≥ 0 (tasks of each service that may be down at once)`)]);
+        }
+    }
     if (c.ssh?.privateKeyPath && !secrets.sshPrivateKey && !fs.existsSync(c.ssh.privateKeyPath)) {
         add('DockerFleet "fleet"', [error(`${NAMESPACE}:ssh.privateKeyPath`, `${c.ssh.privateKeyPath} does not exist on this machine (for the local stack: npm run sandbox:up)`)]);
     }

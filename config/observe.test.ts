@@ -51,3 +51,38 @@ describe("combined host probe (config/observe.ts)", () => {
         }
     });
 });
+
+describe("restart plan from the observation (config/program.ts restartPlan)", () => {
+    it("maps each host to its node, counts the swarm's managers, reads maxUnavailable per stack; no manager answer: no plan", async () => {
+        const { restartPlan } = await import("./program");
+        const cfg = {
+            stack: "t",
+            config: {
+                hosts: [{ name: "m1", address: "10.0.0.1", role: "manager" }, { name: "w1", address: "10.0.0.2", role: "worker" }, { name: "w2", address: "10.0.0.3", role: "worker" }, { name: "solo", address: "10.0.0.4" }],
+                rollout: {},
+                stacks: { shop: { maxUnavailable: 2 } },
+            },
+            parts: new Set(["daemon"]),
+        } as unknown as LoadedConfig;
+        const node = (id: string, role: string) => ({ id, hostname: id, role, availability: "active", labels: {}, state: "ready" });
+        const observed = {
+            swarm: {
+                m1: { reachable: true, markers: {}, state: "active", nodeId: "N1", isManager: true, nodes: [node("N1", "manager"), node("N2", "worker"), node("N3", "worker")] },
+                w1: { reachable: true, markers: {}, state: "active", nodeId: "N2", isManager: false },
+                w2: { reachable: true, markers: {}, state: "active", nodeId: "N3", isManager: false },
+            },
+            live: {
+                from: "m1",
+                services: [{ id: "S1", name: "shop_web", mode: "replicated" as const, replicas: 2, stack: "shop" }],
+                tasks: [{ serviceId: "S1", nodeId: "N2", running: true }, { serviceId: "S1", nodeId: "N3", running: true }],
+            },
+        };
+        // shop allows 2 down: w1 and w2 may go together; the single manager may join them; solo too
+        assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1", "w1", "w2", "solo"]]);
+        (cfg.config as any).stacks = {};
+        assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1", "w1", "solo"], ["w2"]]);
+        (cfg.config as any).rollout = { batchSize: 2 };
+        assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1", "w1"], ["w2", "solo"]]);
+        assert.strictEqual(restartPlan(cfg, { swarm: observed.swarm } as never), undefined);
+    });
+});

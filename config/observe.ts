@@ -6,6 +6,8 @@ import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-h
 import { ProbeTarget, sshRun } from "../components/common/ssh";
 import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
 import { PROBE_COMMAND, parseProbe } from "../components/swarm/probe";
+import { SERVICES_COMMAND, parseServices } from "../components/swarm/live-services";
+import { LiveService, LiveTask } from "../components/swarm/restart-plan";
 import { LoadedConfig } from "./load";
 
 /** The line between the swarm probe's output and the drift status in a combined probe. */
@@ -16,12 +18,15 @@ export interface Observed {
     swarm?: Record<string, HostObservation>;
     /** Drift status per host; unset when the daemon part is off or probes are off. */
     drift?: Record<string, DriftStatus>;
+    /** Services and the tasks the swarm wants running, as the first manager in config order that answered reports them. */
+    live?: { services: LiveService[]; tasks: LiveTask[]; from: string };
 }
 
 /** The command for one host: the swarm probe, the status, or both separated by STATUS_SEPARATOR. */
 export function probeCommand(swarm: boolean, drift: boolean): string {
-    if (swarm && drift) return `${PROBE_COMMAND}; echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`;
-    return swarm ? PROBE_COMMAND : STATUS_COMMAND;
+    const sw = `${PROBE_COMMAND}; ${SERVICES_COMMAND}`;
+    if (swarm && drift) return `${sw}; echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`;
+    return swarm ? sw : STATUS_COMMAND;
 }
 
 /** Splits a combined probe's output (probeCommand(true, true)) into its two parts. */
@@ -61,7 +66,11 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
             if (drift) out.drift![h.name] = { kind: "unknown", reason };
             return;
         }
-        if (inSwarm) out.swarm![h.name] = parseProbe(parts.swarm);
+        if (inSwarm) {
+            out.swarm![h.name] = parseProbe(parts.swarm);
+            const live = parseServices(parts.swarm);
+            if (out.swarm![h.name].isManager && !out.live) out.live = { ...live, from: h.name };
+        }
         if (drift) out.drift![h.name] = parseStatus(parts.status);
     });
     return out;

@@ -10,7 +10,8 @@ import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
 import { SwarmHost, members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
-import { LoadedConfig } from "./load";
+import { LoadedConfig, fleetRollout } from "./load";
+import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
 import { Observed, observeHosts } from "./observe";
 import { PARTS, Part } from "./schema";
 
@@ -35,7 +36,37 @@ export const probesEnabled = (cfg: LoadedConfig): boolean =>
  */
 export async function observe(cfg: LoadedConfig): Promise<Observed> {
     if (!probesEnabled(cfg)) return {};
-    return observeHosts(cfg, cfg.parts.has("swarm") && members(cfg.config.hosts as SwarmHost[]).length > 0, cfg.parts.has("daemon"));
+    // Swarm members are asked for the membership plan and, with the daemon part, the restart plan.
+    const swarm = (cfg.parts.has("swarm") || cfg.parts.has("daemon")) && members(cfg.config.hosts as SwarmHost[]).length > 0;
+    return observeHosts(cfg, swarm, cfg.parts.has("daemon"));
+}
+
+/** The first line of the restart plan's log message (scripts/preview-summary reads it). */
+export const RESTART_PLAN_MESSAGE = "DockerFleet \"fleet\" restart plan from the live swarm:\n  ";
+
+/**
+ * Restart batches from the live swarm (components/swarm/restart-plan.ts), when a manager answered
+ * the probe; else undefined, and the fleet restarts `rollout.batchSize` (default 1) at a time.
+ */
+export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan | undefined {
+    if (!cfg.parts.has("daemon") || !observed.live || !observed.swarm) return undefined;
+    const c = cfg.config;
+    const seen = observed.swarm;
+    const swarmNodes = seen[observed.live.from]?.nodes ?? [];
+    const hosts = c.hosts.map((h) => {
+        const o = seen[h.name];
+        const inSwarm = o?.state === "active" && o.nodeId !== undefined;
+        return { name: h.name, nodeId: inSwarm ? o.nodeId : undefined, manager: inSwarm ? o.isManager === true : false };
+    });
+    return planRestarts({
+        hosts,
+        services: observed.live.services,
+        tasks: observed.live.tasks,
+        maxUnavailable: c.rollout?.maxUnavailable,
+        stackMaxUnavailable: Object.fromEntries(Object.entries(c.stacks ?? {}).filter(([, s]) => s.maxUnavailable !== undefined).map(([n, s]) => [n, s.maxUnavailable!])),
+        batchSize: c.rollout?.batchSize,
+        managers: swarmNodes.filter((n) => n.role === "manager").length || undefined,
+    });
 }
 
 /** Creates every component the stack config asks for and returns the stack outputs. */
@@ -65,6 +96,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}) {
     const registryHost = c.registry ? c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)!.address : undefined;
     const registryAddress = registryHost ? `${registryHost}:${c.registry!.port ?? 5000}` : undefined;
 
+    const plan = restartPlan(cfg, observed);
+    if (plan) pulumi.log.info(`${RESTART_PLAN_MESSAGE}${plan.reasons.join("\n  ")}`);
+
     let fleet: DockerFleet | undefined;
     if (cfg.parts.has("daemon")) {
         fleet = new DockerFleet("fleet", {
@@ -78,7 +112,8 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}) {
             },
             fleetRegistries: registryAddress ? [registryAddress] : [],
             engineVersion: c.engineVersion,
-            ...(c.rollout ?? {}),
+            ...fleetRollout(c.rollout),
+            batches: plan?.batches,
             // Unit tests build every stack under mocks and must not reach for real hosts.
             driftCheck: probesEnabled(cfg),
             driftStatus: observed.drift,

@@ -76,6 +76,8 @@ export const proxySchema = z.object({
 
 export const rolloutSchema = z.object({
     batchSize: z.number().optional(),
+    /** Tasks of each replicated service that may be down at once during a daemon rollout. Default: 1. */
+    maxUnavailable: z.number().optional(),
     restartTimeoutSeconds: z.number().optional(),
     smokeImage: str.optional(),
     /** "missing" (pull an absent smoke image) or "never" (it must be on every host). Default: "missing". */
@@ -155,6 +157,8 @@ export const stackSchema = z.object({
     tz: str.optional(),
     /** How long `pulumi up` waits for a service to converge. Default: "3m". */
     convergeTimeout: str.optional(),
+    /** Tasks of each of this stack's services that may be down at once during a daemon rollout. Default: rollout.maxUnavailable. */
+    maxUnavailable: z.number().optional(),
 }).strict();
 
 /** A stand-alone NFS volume on one host (for swarm services use a stack's nfsVolumes). */

@@ -121,3 +121,18 @@ describe("DockerFleet resource graph (mocks)", function () {
         assert.match(seen.find((s) => s.name === "restore1-apply")!.inputs.delete, /apply-docker-config 'restore'/);
     });
 });
+
+describe("DockerFleet explicit batches (a restart plan)", function () {
+    this.timeout(20000);
+    it("runs the given batches, batchSize still an upper bound; refuses a plan that misses or repeats a host", async () => {
+        const mod = await import("./docker-fleet");
+        const hosts = [{ name: "a", address: "10.9.1.1" }, { name: "b", address: "10.9.1.2" }, { name: "c", address: "10.9.1.3" }];
+        const f = new mod.DockerFleet("planned", { hosts, ssh: { privateKey: "KEY" }, batches: [["c", "a", "b"]] });
+        assert.deepStrictEqual(f.batches, [["c", "a", "b"]]);
+        const g = new mod.DockerFleet("planned2", { hosts, ssh: { privateKey: "KEY" }, batches: [["c", "a", "b"]], batchSize: 2 });
+        assert.deepStrictEqual(g.batches, [["c", "a"], ["b"]]);
+        assert.throws(() => new mod.DockerFleet("bad1", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b"]] }), /field batches: leaves hosts out .*: c/);
+        assert.throws(() => new mod.DockerFleet("bad2", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b"], ["b", "c"]] }), /field batches: names a host more than once: b/);
+        assert.throws(() => new mod.DockerFleet("bad3", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b", "c", "x"]] }), /field batches: names hosts that are not in the fleet: x/);
+    });
+});

@@ -42,8 +42,13 @@ export interface DockerFleetArgs extends ApplyPolicy {
     fleetRegistries?: string[];
     /** Default engine version for the guards. Default: unset. */
     engineVersion?: string;
-    /** Hosts restarted together; batch N+1 starts only after batch N is healthy. Default: 1. */
+    /** Hosts restarted together; batch N+1 starts only after batch N is healthy. With `batches`, an upper bound. Default: 1 (unbounded with `batches`). */
     batchSize?: number;
+    /**
+     * Restart batches by host name, every host exactly once (e.g. `planRestarts` from the live
+     * swarm). Default: the hosts in order, `batchSize` at a time.
+     */
+    batches?: string[][];
     /** Check every host for hand edits on each preview/up (see DockerHostArgs.driftCheck). Default: false. */
     driftCheck?: boolean;
     /** With `driftCheck`: each host's status by host name, when the caller probed already (DockerHostArgs.driftStatus). Default: unset (each host is asked). */
@@ -70,6 +75,17 @@ export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<
     if (a.smokePull !== undefined && !["missing", "never"].includes(a.smokePull)) issues.push(error("rollout.smokePull", `"${a.smokePull}" must be "missing" or "never"`));
     if (a.onDelete !== undefined && !["restore", "keep"].includes(a.onDelete)) issues.push(error("rollout.onDelete", `"${a.onDelete}" must be "restore" or "keep"`));
     if (a.hosts.length === 0) issues.push(error("hosts", "at least one host is required"));
+    if (a.batches) {
+        const listed = a.batches.flat();
+        const known = new Set(a.hosts.map((h) => h.name));
+        const unknown = listed.filter((n) => !known.has(n));
+        const twice = listed.filter((n, i) => listed.indexOf(n) !== i);
+        const missing = a.hosts.map((h) => h.name).filter((n) => !listed.includes(n));
+        if (unknown.length) issues.push(error("batches", `names hosts that are not in the fleet: ${unknown.join(", ")}`));
+        if (twice.length) issues.push(error("batches", `names a host more than once: ${[...new Set(twice)].join(", ")}`));
+        if (missing.length) issues.push(error("batches", `leaves hosts out (every host restarts in exactly one batch): ${missing.join(", ")}`));
+        if (a.batches.some((b) => b.length === 0)) issues.push(error("batches", "has an empty batch"));
+    }
     const names = new Set<string>();
     const addrs = new Set<string>();
     const anySwarm = a.hosts.some((h) => (h.role ?? "none") !== "none");
@@ -111,7 +127,10 @@ export class DockerFleet extends pulumi.ComponentResource {
         super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
         reportIssues(this, componentContext(`DockerFleet "${name}"`), validateFleet(args));
 
-        const batches = restartBatches(args.hosts, args.batchSize ?? 1);
+        const byName = new Map(args.hosts.map((h) => [h.name, h]));
+        const batches = args.batches
+            ? args.batches.flatMap((b) => restartBatches(b.map((n) => byName.get(n)!), args.batchSize ?? b.length))
+            : restartBatches(args.hosts, args.batchSize ?? 1);
         this.batches = batches.map((b) => b.map((h) => h.name));
         this.hosts = [];
         let previous: DockerHost[] = [];

@@ -270,6 +270,20 @@ function configJson<T>(config: Record<string, string> | undefined, key: string):
     }
 }
 
+const RESTART_PLAN = /^DockerFleet "[^"]+" restart plan from the live swarm:\n/;
+
+/** The restart plan the program logged from the live swarm: batches and one reason line each. */
+export function batchesFromPlan(preview: PreviewJson): { batches: string[][]; reasons: string[] } | undefined {
+    for (const d of preview.diagnostics ?? []) {
+        const m = d.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, "");
+        if (!RESTART_PLAN.test(m)) continue;
+        const reasons = m.split("\n").slice(1).map((x) => x.trim()).filter((x) => /^batch \d+ = /.test(x));
+        const batches = reasons.map((r) => r.replace(/^batch \d+ = /, "").split(":")[0].split(",").map((x) => x.trim()));
+        return { batches, reasons };
+    }
+    return undefined;
+}
+
 /** Restart batches from the stack config in the preview: hosts in config order, rollout.batchSize (default 1). */
 export function batchesFromConfig(config: Record<string, string> | undefined): string[][] | undefined {
     const hosts = configJson<{ name: string }[]>(config, "dockfleet:hosts");
@@ -495,13 +509,16 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push("");
     }
 
-    const batches = batchesFromConfig(preview.config);
+    const plan = batchesFromPlan(preview);
+    const batches = plan?.batches ?? batchesFromConfig(preview.config);
     const hosts = hostChanges(steps, batches).filter((x) => x.action !== "none" || x.notes.length > 0);
     if (hosts.length > 0) {
         lines.push(`${h(1)} Docker hosts`);
         lines.push("");
         const size = configJson<{ batchSize?: number }>(preview.config, "dockfleet:rollout")?.batchSize ?? 1;
-        if (batches) lines.push(`Restart order: ${batches.map((b, i) => `batch ${i + 1} = ${b.join(", ")}`).join(" → ")} (batch size ${size}; a batch starts only when the previous one is healthy, a failure stops the rollout).`, "");
+        if (plan) {
+            lines.push("Restart order, planned from the live swarm (a batch starts only when the previous one is healthy, a failure stops the rollout):", "", ...plan.reasons.map((r) => `- ${r}`), "");
+        } else if (batches) lines.push(`Restart order: ${batches.map((b, i) => `batch ${i + 1} = ${b.join(", ")}`).join(" → ")} (batch size ${size}; a batch starts only when the previous one is healthy, a failure stops the rollout).`, "");
         lines.push("| batch | host | what happens | daemon.json keys |", "|---|---|---|---|");
         for (const x of hosts) {
             const keys = x.daemonKeys.map((k) => `\`${k.key}\``).join(", ") || "—";
@@ -596,7 +613,7 @@ function renderWarnings(preview: PreviewJson, h: (n: number) => string): string 
     for (const d of preview.diagnostics ?? []) {
         if (d.severity === "error" || /^error:/.test(d.message)) continue;
         const m = d.message.replace(/\u001b\[[0-9;]*m/g, "").trim();
-        if (NOISE.some((r) => r.test(m)) || seen.has(m) || PLAN_MESSAGE.test(m.replace(/^info: /, ""))) continue;
+        if (NOISE.some((r) => r.test(m)) || seen.has(m) || PLAN_MESSAGE.test(m.replace(/^info: /, "")) || RESTART_PLAN.test(m.replace(/^info: /, ""))) continue;
         if (/will not show as a stack output/.test(m)) continue;
         seen.add(m);
         items.push(`- ${maskString(m.replace(/^(warning|info): /, ""))}`);

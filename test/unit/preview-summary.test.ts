@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import {
-    PreviewJson, batchesFromConfig, diffDaemon, hostChanges, maskString, normalizeSteps, parseApplyCommand, renderSummary, risks, serviceChanges,
+    PreviewJson, batchesFromConfig, batchesFromPlan, diffDaemon, hostChanges, maskString, normalizeSteps, parseApplyCommand, renderSummary, risks, serviceChanges,
 } from "../../scripts/preview-summary/summary";
 import { parseArgs } from "../../scripts/preview-summary";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
@@ -82,6 +82,17 @@ describe("preview summary: real engine previews of the sandbox stack", () => {
 });
 
 describe("preview summary: hand-written edge cases", () => {
+    it("the restart plan the program logged replaces the config's batches, with its reasons", () => {
+        const preview = {
+            config: { "dockfleet:hosts": JSON.stringify([{ name: "m1" }, { name: "w1" }, { name: "w2" }]), "dockfleet:rollout": "{}" },
+            steps: [],
+            diagnostics: [{ severity: "info", message: 'DockerFleet "fleet" restart plan from the live swarm:\n  batch 1 = m1, w1: 1 of 1 managers (at most 1 at once for quorum); web 1/2 running (floor 1)\n  batch 2 = w2: web 1/2 running (floor 1)\n' }],
+        } as unknown as PreviewJson;
+        assert.deepStrictEqual(batchesFromPlan(preview)!.batches, [["m1", "w1"], ["w2"]]);
+        assert.deepStrictEqual(batchesFromConfig(preview.config), [["m1"], ["w1"], ["w2"]]);
+        assert.strictEqual(batchesFromPlan({ ...preview, diagnostics: [] }), undefined);
+    });
+
     it("no changes", () => {
         const md = renderSummary(load("edge-no-changes.json"));
         assert.match(md, /\*\*No changes\.\*\* 18 resources unchanged; no host restarts, no service rolls\./);
