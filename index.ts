@@ -7,7 +7,8 @@ import { buildProgram, observe } from "./config/program";
 
 export = async () => {
     const [raw, secretKeys] = readStackConfig();
-    const cfg = loadStackConfig(pulumi.getStack(), raw, secretKeys, __dirname);
+    // Pulumi.yaml's directory: the program runs compiled from build/program/ (program.js).
+    const cfg = loadStackConfig(pulumi.getStack(), raw, secretKeys, pulumi.runtime.getRootDirectory());
     const out = buildProgram(cfg, await observe(cfg));
     return {
         managedParts: out.managedParts,

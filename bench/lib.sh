@@ -102,8 +102,12 @@ setup_bench_stack() {
     # shellcheck source=scripts/env.sh
     source "$BENCH_ROOT/scripts/env.sh"
     WORK=$(mktemp -d /tmp/dockfleet-bench.XXXXXX)
-    cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/package.json" "$BENCH_ROOT/tsconfig.json" "$BENCH_ROOT/tsconfig.pulumi.json" \
+    cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/program.js" "$BENCH_ROOT/package.json" "$BENCH_ROOT/package-lock.json" \
+        "$BENCH_ROOT/tsconfig.json" "$BENCH_ROOT/tsconfig.pulumi.json" "$BENCH_ROOT/tsconfig.program.json" \
         "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
+    mkdir -p "$WORK/scripts"
+    cp "$BENCH_ROOT/scripts/build-program.js" "$WORK/scripts/"
+    node "$WORK/scripts/build-program.js" --if-stale # not measured: the program runs compiled
     mkdir -p "$WORK/stacks"
     cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
     [ ! -d "$BENCH_ROOT/stacks/compose" ] || cp -r "$BENCH_ROOT/stacks/compose" "$WORK/stacks/"
