@@ -120,20 +120,17 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
         assert.deepStrictEqual(schema.types["dockfleet:index:DaemonConfig"].properties!.builder.additionalProperties, { $ref: "pulumi.json#/Any" });
     });
 
-    it("examples/yaml-fleet uses the package by path and only inputs the schema has", () => {
-        const dir = path.join(ROOT, "examples/yaml-fleet");
-        const prog = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
-        assert.strictEqual(prog.runtime, "yaml");
-        assert.strictEqual(path.resolve(dir, prog.packages.dockfleet), PLUGIN, "the packages: entry pulumi package add wrote");
+    /** The dockfleet resources of a YAML program: their types, and inputs the schema does not have or lacks. */
+    const checkProgram = (what: string, prog: { resources: Record<string, { type: string; properties: Record<string, unknown> }> }): string[] => {
         const typeProps = (token: string) => schema.types[token].properties!;
-        /** Unknown keys of `value` against `props`, recursing into $ref'd object types and string maps of them. */
+        const ref = (q?: Prop) => (q?.$ref?.startsWith("#/types/") && schema.types[q.$ref.slice("#/types/".length)]?.properties ? typeProps(q.$ref.slice("#/types/".length)) : undefined);
+        const obj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x) && !Object.keys(x).some((y) => y.startsWith("fn::"));
+        /** Unknown keys of `value` against `props`, recursing into $ref'd object types, arrays and string maps of them. */
         const unknownKeys = (where: string, value: Record<string, unknown>, props: Record<string, Prop>): string[] => {
             const out: string[] = [];
             for (const [k, v] of Object.entries(value)) {
                 const p = props[k];
                 if (!p) { out.push(`${where}.${k}`); continue; }
-                const obj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x) && !Object.keys(x).some((y) => y.startsWith("fn::"));
-                const ref = (q?: Prop) => (q?.$ref && schema.types[q.$ref.slice("#/types/".length)]?.properties ? typeProps(q.$ref.slice("#/types/".length)) : undefined);
                 if (ref(p) && obj(v)) out.push(...unknownKeys(`${where}.${k}`, v, ref(p)!));
                 else if (ref(p.items) && Array.isArray(v)) v.forEach((e, i) => obj(e) && out.push(...unknownKeys(`${where}.${k}[${i}]`, e, ref(p.items)!)));
                 else if (ref(p.additionalProperties) && obj(v)) for (const [m, e] of Object.entries(v)) if (obj(e)) out.push(...unknownKeys(`${where}.${k}.${m}`, e, ref(p.additionalProperties)!));
@@ -141,15 +138,31 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
             return out;
         };
         const used: string[] = [];
-        for (const [name, r] of Object.entries<{ type: string; properties: Record<string, unknown> }>(prog.resources)) {
+        for (const [name, r] of Object.entries(prog.resources)) {
             if (!r.type.startsWith("dockfleet:")) continue;
             used.push(r.type);
             const res = schema.resources[r.type];
-            assert.ok(res, `${name}: ${r.type} is in the schema`);
-            for (const req of res.requiredInputs) assert.ok(req in r.properties, `${name}: required input ${req}`);
-            assert.deepStrictEqual(unknownKeys(name, r.properties, res.inputProperties), [], `${name}: inputs the schema does not have`);
+            assert.ok(res, `${what}, ${name}: ${r.type} is in the schema`);
+            for (const req of res.requiredInputs) assert.ok(req in r.properties, `${what}, ${name}: required input ${req}`);
+            assert.deepStrictEqual(unknownKeys(name, r.properties, res.inputProperties), [], `${what}, ${name}: inputs the schema does not have`);
         }
-        assert.deepStrictEqual(used.sort(), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
+        return used.sort();
+    };
+
+    it("examples/yaml-fleet uses the package by path and only inputs the schema has", () => {
+        const dir = path.join(ROOT, "examples/yaml-fleet");
+        const prog = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+        assert.strictEqual(prog.runtime, "yaml");
+        assert.strictEqual(path.resolve(dir, prog.packages.dockfleet), PLUGIN, "the packages: entry pulumi package add wrote");
+        assert.deepStrictEqual(checkProgram("examples/yaml-fleet", prog), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
+    });
+
+    it("the README's YAML snippet uses only inputs the schema has", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("### Pulumi YAML"), readme.indexOf("## Stack config reference"));
+        const m = /```yaml\n([\s\S]*?)\n```/.exec(section);
+        assert.ok(m, "README section Pulumi YAML has a yaml block");
+        assert.deepStrictEqual(checkProgram("README", YAML.parse(m![1])), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
     });
 
     describe("its components under mocks", () => {
