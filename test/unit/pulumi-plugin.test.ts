@@ -157,6 +157,21 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
         assert.deepStrictEqual(checkProgram("examples/yaml-fleet", prog), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
     });
 
+    it("examples/python-fleet: the package by path, the SDK pulumi package add generates, pulumi 3.248.0", () => {
+        const dir = path.join(ROOT, "examples/python-fleet");
+        const proj = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"));
+        assert.strictEqual(proj.runtime.name, "python");
+        assert.strictEqual(path.resolve(dir, proj.packages.dockfleet), PLUGIN);
+        assert.deepStrictEqual(fs.readFileSync(path.join(dir, "requirements.txt"), "utf8").trim().split("\n"), ["pulumi==3.248.0", "sdks/dockfleet"]);
+        const main = fs.readFileSync(path.join(dir, "__main__.py"), "utf8");
+        assert.match(main, /dockfleet\.DockerFleet\(/);
+        // the program's keyword arguments are the schema's inputs in snake_case
+        const inputs = new Set(Object.keys(schema.resources["dockfleet:index:DockerFleet"].inputProperties).map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+        const kwargs = [...main.matchAll(/^ {4}(\w+)=/gm)].map((m) => m[1]);
+        assert.ok(kwargs.length >= 4, kwargs.join());
+        assert.deepStrictEqual(kwargs.filter((k) => !inputs.has(k)), []);
+    });
+
     it("the README's YAML snippet uses only inputs the schema has", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const section = readme.slice(readme.indexOf("### Pulumi YAML"), readme.indexOf("## Stack config reference"));
