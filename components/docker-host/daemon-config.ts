@@ -53,7 +53,7 @@ export interface RuntimeSpec {
     /** containerd shim (`io.containerd.runsc.v1`), Engine 23+. Default: unset. */
     runtimeType?: string;
     /** Shim options, with `runtimeType` only. Default: unset. */
-    options?: Record<string, unknown>;
+    options?: Record<string, any>;
 }
 
 /** One `default-address-pools` entry. */
@@ -64,8 +64,15 @@ export interface AddressPool {
     size: number;
 }
 
-export const STORAGE_DRIVERS = ["overlay2", "fuse-overlayfs", "btrfs", "zfs", "vfs", "devicemapper"] as const;
-export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
+/**
+ * Storage drivers of dockerd on Linux (devicemapper: Engine < 25). A const object and a type of the
+ * same name, so the component package's schema inference (packages/pulumi-plugin) reads it as an enum.
+ */
+export const StorageDriver = {
+    overlay2: "overlay2", fuseOverlayfs: "fuse-overlayfs", btrfs: "btrfs", zfs: "zfs", vfs: "vfs", devicemapper: "devicemapper",
+} as const;
+export type StorageDriver = (typeof StorageDriver)[keyof typeof StorageDriver];
+export const STORAGE_DRIVERS: readonly StorageDriver[] = Object.values(StorageDriver);
 
 export const LOG_DRIVERS = [
     "json-file", "local", "journald", "syslog", "fluentd", "gelf", "awslogs", "splunk", "gcplogs", "logentries", "etwlogs", "none",
@@ -90,7 +97,7 @@ export interface DaemonConfig {
     /** `bridge`: existing bridge to attach the default network to (`none` disables it). Default: unset (dockerd creates `docker0`). */
     bridge?: string;
     /** `builder`: BuildKit settings: `gc`, `entitlements`. Default: unset (BuildKit's own GC and entitlements). */
-    builder?: Record<string, unknown>;
+    builder?: Record<string, any>;
     /** `cdi-spec-dirs`: directories with CDI device specs. Engine 25.0+. Default: `["/etc/cdi", "/var/run/cdi"]`. */
     cdiSpecDirs?: string[];
     /** `cgroup-parent`: parent cgroup of all containers (a `.slice` with the systemd driver). Default: `/docker` (cgroupfs) or `system.slice` (systemd). */

@@ -2,6 +2,10 @@ import { createHash } from "crypto";
 import { Issue, error } from "../common/issues";
 import { isIpAddress } from "../common/net";
 
+/** NFS protocol version (`nfsvers=`); a const object and a type, so schema inference reads it as an enum. */
+export const NfsVersion = { v3: "3", v4: "4", v4_0: "4.0", v4_1: "4.1", v4_2: "4.2" } as const;
+export type NfsVersion = (typeof NfsVersion)[keyof typeof NfsVersion];
+
 /** An NFS export mounted through Docker's built-in `local` volume driver. */
 export interface NfsVolumeArgs {
     /** NFS server IP address. The local driver passes `addr=` to the kernel, which does not resolve names. Required. */
@@ -9,7 +13,7 @@ export interface NfsVolumeArgs {
     /** Exported path on the server, absolute, e.g. `/export/data`. Required. */
     path: string;
     /** NFS protocol version (`nfsvers=`). Default: "4". */
-    nfsVersion?: "3" | "4" | "4.0" | "4.1" | "4.2";
+    nfsVersion?: NfsVersion;
     /** Extra mount options, e.g. `["rw", "hard", "timeo=600", "noatime"]`. Default: `["rw"]`. */
     options?: string[];
 }

@@ -35,7 +35,56 @@ export interface NetworkSpec {
     labels?: Record<string, string>;
 }
 
-export type ServiceMode = "replicated" | "global";
+// Named value sets (a const object and a type of the same name): the literal unions of the fields
+// below, spelled so that the component package's schema inference (packages/pulumi-plugin) reads
+// them as enums. The types are exactly the literal unions; any string literal of the set fits.
+
+/** How a service's tasks are scheduled. */
+export const ServiceMode = {
+    /** `replicas` tasks spread over the nodes. */
+    replicated: "replicated",
+    /** One task on every node that matches the placement. */
+    global: "global",
+} as const;
+export type ServiceMode = (typeof ServiceMode)[keyof typeof ServiceMode];
+
+/** Protocol of a published port. */
+export const PortProtocol = { tcp: "tcp", udp: "udp" } as const;
+export type PortProtocol = (typeof PortProtocol)[keyof typeof PortProtocol];
+
+/** How a port is published. */
+export const PublishMode = {
+    /** The routing mesh: the port answers on every node. */
+    ingress: "ingress",
+    /** Only on the nodes that run a task. */
+    host: "host",
+} as const;
+export type PublishMode = (typeof PublishMode)[keyof typeof PublishMode];
+
+/** What a rolling update (or rollback) does when a batch fails. */
+export const FailureAction = { pause: "pause", continue: "continue", rollback: "rollback" } as const;
+export type FailureAction = (typeof FailureAction)[keyof typeof FailureAction];
+
+/** Order of stopping the old task and starting the new one during an update. */
+export const UpdateOrder = { stopFirst: "stop-first", startFirst: "start-first" } as const;
+export type UpdateOrder = (typeof UpdateOrder)[keyof typeof UpdateOrder];
+
+/** When swarm restarts a task. */
+export const RestartCondition = { none: "none", onFailure: "on-failure", any: "any" } as const;
+export type RestartCondition = (typeof RestartCondition)[keyof typeof RestartCondition];
+
+/** Kind of a service mount. */
+export const MountType = { bind: "bind", volume: "volume", nfs: "nfs" } as const;
+export type MountType = (typeof MountType)[keyof typeof MountType];
+
+/** How clients reach a service's tasks. */
+export const EndpointMode = {
+    /** A virtual IP in front of the tasks. */
+    vip: "vip",
+    /** DNS round robin over the tasks' addresses (no ingress ports). */
+    dnsrr: "dnsrr",
+} as const;
+export type EndpointMode = (typeof EndpointMode)[keyof typeof EndpointMode];
 
 export interface PortSpec {
     /** Container port, 1-65535. Required. */
@@ -43,9 +92,9 @@ export interface PortSpec {
     /** Port on the swarm nodes, 1-65535. Default: unset (swarm assigns one from 30000-32767 in ingress mode). */
     published?: number;
     /** Default: "tcp". */
-    protocol?: "tcp" | "udp";
+    protocol?: PortProtocol;
     /** "ingress" (routing mesh) or "host" (only on nodes running a task). Default: "ingress". */
-    mode?: "ingress" | "host";
+    mode?: PublishMode;
 }
 
 export interface HealthcheckSpec {
@@ -67,18 +116,18 @@ export interface UpdateSpec {
     /** Wait between batches. Default: "10s". */
     delay?: string;
     /** What to do when a batch fails. Default: "rollback" for updateConfig, "pause" for rollbackConfig ("rollback" is not valid there). */
-    failureAction?: "pause" | "continue" | "rollback";
+    failureAction?: FailureAction;
     /** How long each task is watched for failure after it starts. Default: "30s". */
     monitor?: string;
     /** Fraction of tasks (0-1) that may fail. Default: unset (engine default 0). */
     maxFailureRatio?: number;
     /** "stop-first" or "start-first" (needs room for one extra task). Default: "stop-first". */
-    order?: "stop-first" | "start-first";
+    order?: UpdateOrder;
 }
 
 export interface RestartPolicySpec {
     /** Default: "any". */
-    condition?: "none" | "on-failure" | "any";
+    condition?: RestartCondition;
     /** Wait between restarts. Default: "5s". */
     delay?: string;
     /** Restarts before giving up; 0 = unlimited. Default: 0. */
@@ -112,7 +161,7 @@ export interface ResourcesSpec {
 
 export interface MountSpec {
     /** "bind" (host path), "volume" (named local volume `<stack>_<source>`, or anonymous without source), "nfs" (key of `nfsVolumes`). Required. */
-    type: "bind" | "volume" | "nfs";
+    type: MountType;
     /** Host path (bind), volume short name (volume) or nfsVolumes key (nfs). Required except for anonymous volumes. */
     source?: string;
     /** Absolute container path. Required. */
@@ -157,7 +206,7 @@ export interface ServiceSpec {
     /** Container labels (compose `labels` at service level). Default: `{}`. */
     containerLabels?: Record<string, string>;
     /** "vip" (virtual IP) or "dnsrr" (DNS round robin; no ingress ports). Default: "vip". */
-    endpointMode?: "vip" | "dnsrr";
+    endpointMode?: EndpointMode;
     /** Time between SIGTERM and SIGKILL. Default: unset (engine default 10s). */
     stopGracePeriod?: string;
 }

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -90,4 +91,19 @@ export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
     for (const h of ["host1", "host2", "host3"]) {
         ssh(h, "rm -rf /var/lib/dockfleet/daemon-config/claims; bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
     }
+}
+
+/**
+ * examples/yaml-fleet copied to `dir` with only its DockerFleet: without the swarm stack, its docker
+ * provider and output, and without the `packages:` entry (the caller runs `pulumi package add`).
+ */
+export function yamlFleetOnlyProgram(dir: string): void {
+    fs.cpSync(path.join(ROOT, "examples/yaml-fleet"), dir, { recursive: true, filter: (src) => !/\/(sdks|Pulumi\.[^/]+\.yaml)$/.test(src) });
+    const file = path.join(dir, "Pulumi.yaml");
+    const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
+    for (const p of [["resources", "manager"], ["resources", "web"], ["outputs", "services"], ["packages"]]) {
+        if (!doc.hasIn(p)) throw new Error(`examples/yaml-fleet/Pulumi.yaml has no ${p.join(".")}`);
+        doc.deleteIn(p);
+    }
+    fs.writeFileSync(file, doc.toString());
 }
