@@ -107,11 +107,11 @@ setup_bench_stack() {
         "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
     mkdir -p "$WORK/scripts"
     cp "$BENCH_ROOT/scripts/build-program.js" "$WORK/scripts/"
-    node "$WORK/scripts/build-program.js" --if-stale # not measured: the program runs compiled
     mkdir -p "$WORK/stacks"
     cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
     [ ! -d "$BENCH_ROOT/stacks/compose" ] || cp -r "$BENCH_ROOT/stacks/compose" "$WORK/stacks/"
     ln -s "$BENCH_ROOT/node_modules" "$WORK/node_modules"
+    node "$WORK/scripts/build-program.js" --if-stale # not measured: the program runs compiled
     pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
     local stacks local_count keep
     stacks=$(cd "$WORK" && pulumi stack ls --json)
