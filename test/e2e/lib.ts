@@ -94,16 +94,29 @@ export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
 }
 
 /**
- * examples/yaml-fleet copied to `dir` with only its DockerFleet: without the swarm stack, its docker
- * provider and output, and without the `packages:` entry (the caller runs `pulumi package add`).
+ * examples/yaml-fleet copied to `dir` for the sandbox, without the `packages:` entry (the caller
+ * runs `pulumi package add`): the docker provider gets the sandbox key (`-i`), and the swarm stack
+ * is renamed `yamlweb` and runs the sandbox's busybox (no image can be pulled here) without a
+ * published port (this kernel has no IPVS for the routing mesh).
  */
-export function yamlFleetOnlyProgram(dir: string): void {
+export function yamlFleetProgram(dir: string, o: { keyPath: string; image: string }): void {
     fs.cpSync(path.join(ROOT, "examples/yaml-fleet"), dir, { recursive: true, filter: (src) => !/\/(sdks|Pulumi\.[^/]+\.yaml)$/.test(src) });
     const file = path.join(dir, "Pulumi.yaml");
     const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
-    for (const p of [["resources", "manager"], ["resources", "web"], ["outputs", "services"], ["packages"]]) {
+    for (const p of [["resources", "manager", "properties", "sshOpts"], ["resources", "web", "properties", "services", "httpd"], ["packages"]]) {
         if (!doc.hasIn(p)) throw new Error(`examples/yaml-fleet/Pulumi.yaml has no ${p.join(".")}`);
-        doc.deleteIn(p);
     }
+    doc.deleteIn(["packages"]);
+    const opts = doc.getIn(["resources", "manager", "properties", "sshOpts"]) as YAML.YAMLSeq;
+    for (const x of ["-i", o.keyPath, "-o", "IdentitiesOnly=yes"]) opts.add(x);
+    doc.setIn(["resources", "web", "properties", "name"], "yamlweb");
+    const svc = ["resources", "web", "properties", "services", "httpd"];
+    doc.setIn([...svc, "image"], o.image);
+    doc.setIn([...svc, "command"], ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo ok > /www/index.html; httpd -f -p 8080 -h /www & wait"]);
+    doc.deleteIn([...svc, "ports"]);
+    doc.setIn([...svc, "healthcheck", "test"], ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"]);
+    doc.setIn([...svc, "healthcheck", "interval"], "2s");
+    doc.setIn([...svc, "healthcheck", "timeout"], "1s");
+    doc.setIn([...svc, "healthcheck", "startPeriod"], "1s");
     fs.writeFileSync(file, doc.toString());
 }
