@@ -13,6 +13,7 @@ PKGS=(
   jq curl busybox-static zstd docker-registry
   swift swift-proxy swift-account swift-container swift-object python3-swiftclient memcached
   shellcheck
+  python3 python3-venv python3-pip
 )
 
 missing=()
