@@ -41,6 +41,18 @@ say() { echo "dockfleet[$host]: swarm: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 record() { mkdir -p "$STATE_DIR"; printf '%s\n' "$marker" >"$STATE_DIR/$1.marker.tmp"; mv "$STATE_DIR/$1.marker.tmp" "$STATE_DIR/$1.marker"; }
 info() { docker info --format "$1" 2>/dev/null; }
+# docker node promote|demote|update ..., retried while the manager answers "update out of
+# sequence": the node object changed between the CLI's read and its write (seen in CI right after a
+# promotion, when the manager updates the node itself). Other errors fail at once, printed.
+node_op() {
+    local out i
+    for ((i = 0; i < 10; i++)); do
+        if out=$(docker node "$@" 2>&1); then return 0; fi
+        case "$out" in *"update out of sequence"*) sleep 1 ;; *) break ;; esac
+    done
+    printf '%s\n' "$out" >&2
+    return 1
+}
 local_state() { info '{{.Swarm.LocalNodeState}}' || echo unreachable; }
 
 # Waits until this node's swarm state is settled (join and init return before raft catches up).
@@ -174,7 +186,7 @@ nodes)
         seen[$id]=1
         cur=$(docker node inspect -f '{{.Spec.Role}}' "$id")
         if [ "${want_role[$n]}" = manager ] && [ "$cur" = worker ]; then
-            say "promote $n"; docker node promote "$id" >/dev/null || die "docker node promote $n failed"; changed+=("promote:$n")
+            say "promote $n"; node_op promote "$id" || die "docker node promote $n failed"; changed+=("promote:$n")
         fi
     done
     for n in "${!want_role[@]}"; do
@@ -182,7 +194,7 @@ nodes)
         cur=$(docker node inspect -f '{{.Spec.Role}}' "$id")
         if [ "${want_role[$n]}" = worker ] && [ "$cur" = manager ]; then
             quorum_ok_without_one || die "demoting $n would leave fewer reachable managers than raft needs; nothing demoted"
-            say "demote $n"; docker node demote "$id" >/dev/null || die "docker node demote $n failed"; changed+=("demote:$n")
+            say "demote $n"; node_op demote "$id" || die "docker node demote $n failed"; changed+=("demote:$n")
         fi
     done
     # 3. Labels and availability.
@@ -202,7 +214,7 @@ nodes)
         [ "$cur" = "${want_avail[$n]}" ] || upd+=(--availability "${want_avail[$n]}")
         if [ ${#upd[@]} -gt 0 ]; then
             say "update $n: ${upd[*]}"
-            docker node update "${upd[@]}" "$id" >/dev/null || die "docker node update $n failed"
+            node_op update "${upd[@]}" "$id" || die "docker node update $n failed"
             changed+=("update:$n")
         fi
     done
@@ -213,7 +225,7 @@ nodes)
         if [ "$remove_nodes" = 1 ]; then
             if [ -n "$(docker node inspect -f '{{if .ManagerStatus}}m{{end}}' "$id")" ]; then
                 if [ "$status" = Ready ]; then quorum_ok_without_one || die "removing manager $name would leave fewer reachable managers than raft needs"; fi
-                say "demote $name (not in the config)"; docker node demote "$id" >/dev/null || die "docker node demote $name failed"
+                say "demote $name (not in the config)"; node_op demote "$id" || die "docker node demote $name failed"
             fi
             say "remove $name ($id, $status; not in the config, removeNodes: true)"
             docker node rm --force "$id" >/dev/null || die "docker node rm $name failed"
