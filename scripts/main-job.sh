@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sandbox=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 say() { echo "main-job: $*" >&2; }
+stack_file=${DOCKFLEET_LOCAL_STACK_FILE:-stacks/Pulumi.local.yaml} # overridable for the unit test
 
 sandbox_up() {
     [ -f "$sandbox/sandbox.json" ] && ssh -F "$sandbox/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null
@@ -35,6 +36,18 @@ engine_env() {
     pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 }
 
+# The suites edit stacks/Pulumi.local.yaml and put it back; a suite killed halfway cannot. The
+# main job comes back with the file as it was parked; the changed file is kept, never lost.
+restore_parked_file() {
+    local saved=$DOCKFLEET_PULUMI_STATE_DIR/local-parked.yaml
+    [ -f "$saved" ] || return 0
+    if ! cmp -s "$saved" "$stack_file"; then
+        cp "$stack_file" "$DOCKFLEET_PULUMI_STATE_DIR/local-changed-while-parked.yaml" 2>/dev/null || true
+        cp "$saved" "$stack_file"
+        say "WARNING: $stack_file changed while the main job was parked (a test suite did not put it back): restored it as parked; the changed file is kept at $DOCKFLEET_PULUMI_STATE_DIR/local-changed-while-parked.yaml"
+    fi
+}
+
 case "${1:-}" in
     park)
         sandbox_up || { say "sandbox not up: nothing to park"; exit 0; }
@@ -45,6 +58,7 @@ case "${1:-}" in
         if [ "${n:-0}" -le 1 ]; then say "the local stack is not deployed: nothing to park"; exit 0; fi
         say "the main job (stack local, $n resources) is deployed on the sandbox: parking it for the tests (destroy; unpark brings it back)"
         : >"$marker"
+        cp "$stack_file" "$marker.yaml" # restore_parked_file
         run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive
         say "parked"
         ;;
@@ -54,10 +68,16 @@ case "${1:-}" in
         [ -f "$marker" ] || exit 0
         sandbox_up || { say "the sandbox is down: the main job stays parked (npm start brings both back)"; exit 0; }
         say "bringing the main job back (pulumi up --stack local)"
+        restore_parked_file
         bash scripts/local-stack.sh
         run_logged pulumi up --stack local --yes --skip-preview --non-interactive
-        rm -f "$marker"
+        rm -f "$marker" "$marker.yaml"
         say "the main job is deployed again"
         ;;
-    *) echo "usage: $0 park|unpark" >&2; exit 2 ;;
+    restore-file)
+        # npm start after an aborted npm test: deploy the file as parked, not a suite's edit of it
+        : "${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}"
+        restore_parked_file
+        ;;
+    *) echo "usage: $0 park|unpark|restore-file" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ bash scripts/engine.sh >/dev/null
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 bash scripts/local-stack.sh
+bash scripts/main-job.sh restore-file
 pulumi up --stack local --yes --skip-preview "$@"
 # the main job is deployed: a park left by an aborted `npm test` is settled
-rm -f "$DOCKFLEET_PULUMI_STATE_DIR/local-parked"
+rm -f "$DOCKFLEET_PULUMI_STATE_DIR/local-parked" "$DOCKFLEET_PULUMI_STATE_DIR/local-parked.yaml"
