@@ -14,9 +14,11 @@ log_dir=$(mktemp -d)
 run_suite() {
     local name=$1; shift
     local out=$log_dir/$name.log
-    echo "=== suite: $name"
+    local t0=$SECONDS
+    echo "=== suite: $name (started $(date -u +%T) UTC)"
     npx mocha "$@" 2>&1 | tee "$out"
     local rc=${PIPESTATUS[0]}
+    echo "=== suite: $name done in $((SECONDS - t0)) s"
     local p f
     p=$(grep -Eo '^ +[0-9]+ passing' "$out" | grep -Eo '[0-9]+' | tail -1)
     f=$(grep -Eo '^ +[0-9]+ failing' "$out" | grep -Eo '[0-9]+' | tail -1)

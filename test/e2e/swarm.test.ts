@@ -129,6 +129,9 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
         await configure(HOSTS.map((h) => ({ name: h, role: "manager", labels: { zone: h === "host1" ? "a" : "b" } })));
         await up();
         assert.deepStrictEqual(Object.values(nodes()).map((v) => v.split(" ")[0]), ["manager", "manager", "manager"]);
+        // Just promoted managers are "unknown" to raft for a moment (longer on a loaded machine):
+        // the quorum arithmetic below needs all three reachable before host3 goes away.
+        await eventually(() => HOSTS.every((h) => reach(h) === "reachable"), 60000, "all 3 managers reachable");
         sh("host3", "systemctl stop docker.service docker.socket");
         try {
             await eventually(() => reach("host3") === "unreachable", 60000, "host3 unreachable as a manager");
@@ -139,6 +142,9 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
             sh("host3", "systemctl start docker.service");
         }
         await eventually(() => reach("host3") === "reachable", 90000, "host3 reachable again");
+        // host3's return may move raft leadership; a new leader reports every node "unknown" until
+        // it hears from it. Step 7 compares node states before and after: start from a settled swarm.
+        await eventually(() => { try { const n = nodes(); return HOSTS.every((h) => / ready /.test(n[h] ?? "") && reach(h) === "reachable"); } catch { return false; } }, 90000, "every node Ready and reachable");
         await configure(HOSTS.map((h) => ({ name: h, role: "manager", labels: { zone: h === "host1" ? "a" : "b" } })));
     });
 
