@@ -3,9 +3,12 @@
 // resources (same types, names, inputs, providers and dependsOn) without the components.
 //
 //   npx ts-node bench/program-scale.ts [--repeats N] [--sizes 50x100,200x400,500x1000] [--json FILE]
+//                                      [--mode compiled|ts-node]
 //
-// Every measurement runs in a fresh child process (`node --expose-gc -r ts-node/register`), so
-// module caches, JIT warm-up and the global mock monitor never leak from one size into another.
+// Every measurement runs in a fresh child process, so module caches, JIT warm-up and the global
+// mock monitor never leak from one size into another. --mode compiled (the default: how the
+// program runs at deploy time, Pulumi.yaml `main: program.js`) runs both variants as JavaScript
+// built by tsc into build/bench-scale/; --mode ts-node runs them through `-r ts-node/register`.
 // See bench/README.md for what each figure means.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -184,8 +187,37 @@ async function child(variant: "components" | "raw" | "capture", hosts: number, s
 
 // ------------------------------------------------------------------------------ the parent ---
 
+const COMPILED_DIR = path.join(ROOT, "build", "bench-scale");
+let mode: "compiled" | "ts-node" = "compiled";
+
+/** This file and the program's sources as JavaScript (tsc, transpile only), with the host scripts the components read. */
+function buildCompiled(): void {
+    fs.rmSync(COMPILED_DIR, { recursive: true, force: true });
+    fs.mkdirSync(COMPILED_DIR, { recursive: true });
+    const tsconfig = path.join(COMPILED_DIR, "tsconfig.json");
+    fs.writeFileSync(tsconfig, JSON.stringify({
+        extends: path.join(ROOT, "tsconfig.program.json"),
+        compilerOptions: { outDir: COMPILED_DIR, rootDir: ROOT },
+        include: [path.join(ROOT, "components/**/*.ts"), path.join(ROOT, "config/**/*.ts"), path.join(ROOT, "bench/program-scale.ts")],
+        exclude: [path.join(ROOT, "node_modules"), path.join(ROOT, "**/*.test.ts")],
+    }));
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", tsconfig], { cwd: ROOT, stdio: "inherit" });
+    const copyScripts = (dir: string) => {
+        for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+            const rel = path.join(dir, e.name);
+            if (e.isDirectory()) copyScripts(rel);
+            else if (!e.name.endsWith(".ts")) {
+                fs.mkdirSync(path.join(COMPILED_DIR, dir), { recursive: true });
+                fs.copyFileSync(path.join(ROOT, rel), path.join(COMPILED_DIR, rel));
+            }
+        }
+    };
+    copyScripts("components");
+}
+
 function runChild(variant: string, hosts: number, services: number, captureFile: string): ChildResult {
-    const out = execFileSync(process.execPath, ["--expose-gc", "--max-old-space-size=4096", "-r", "ts-node/register", SELF, "--child", variant, String(hosts), String(services), captureFile], {
+    const entry = mode === "compiled" ? ["--expose-gc", "--max-old-space-size=4096", path.join(COMPILED_DIR, "bench", "program-scale.js")] : ["--expose-gc", "--max-old-space-size=4096", "-r", "ts-node/register", SELF];
+    const out = execFileSync(process.execPath, [...entry, "--child", variant, String(hosts), String(services), captureFile], {
         cwd: ROOT,
         encoding: "utf8",
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
@@ -211,8 +243,11 @@ function parent(argv: string[]): void {
     const repeats = Number(arg("--repeats", "3"));
     const sizes = arg("--sizes", "50x100,200x400,500x1000").split(",").map((s) => s.split("x").map(Number) as [number, number]);
     const jsonOut = arg("--json", "");
+    mode = arg("--mode", "compiled") as typeof mode;
+    if (mode !== "compiled" && mode !== "ts-node") throw new Error(`--mode must be compiled or ts-node, not ${mode}`);
+    if (mode === "compiled") buildCompiled();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-scale-"));
-    console.log(`program-scale: ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, ${repeats} repeats per size and variant (fresh process each)`);
+    console.log(`program-scale: ${new Date().toISOString()}, ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}, node ${process.version}, ${repeats} repeats per size and variant (fresh process each), mode ${mode}`);
     const rows: Record<string, unknown>[] = [];
     try {
         for (const [h, s] of sizes) {
@@ -253,7 +288,7 @@ function parent(argv: string[]): void {
         const k = b.resources / a.resources;
         console.log(`\ngrowth ${a.hosts}x${a.services} → ${b.hosts}x${b.services}: registrations x${k.toFixed(2)}, components time x${(b.compMs / a.compMs).toFixed(2)}, raw time x${(b.rawMs / a.rawMs).toFixed(2)} (linear would be x${k.toFixed(2)})`);
     }
-    if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, node: process.version, rows }, null, 2));
+    if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, node: process.version, mode, rows }, null, 2));
 }
 
 if (process.argv[2] === "--child") {
