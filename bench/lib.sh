@@ -3,11 +3,12 @@
 # Sourced, not run. Expects: set -euo pipefail, BENCH_ROOT = the repository root.
 
 SANDBOX_LOCK=${SANDBOX_LOCK:-/run/dockfleet-sandbox.lock}
-SSH_CONFIG=${SSH_CONFIG:-/var/lib/dockfleet-sandbox/ssh_config}
+SANDBOX_DIR=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
+SSH_CONFIG=${SSH_CONFIG:-$SANDBOX_DIR/ssh_config}
+# Every sandbox host (3, or DOCKFLEET_SANDBOX_HOSTS of a larger sandbox).
 BENCH_HOSTS=(host1 host2 host3)
+if [ -f "$SANDBOX_DIR/sandbox.json" ]; then mapfile -t BENCH_HOSTS < <(jq -r '.hosts[].name' "$SANDBOX_DIR/sandbox.json"); fi
 BENCH_STACK=${BENCH_STACK:-bench}
-PROBE_SERVICE=${PROBE_SERVICE:-bench-probe}
-PROBE_REPLICAS=3
 BENCH_UP_ARGS=()   # --target=URN... in local-targeted mode
 
 now() { date +%s.%N; }
@@ -66,6 +67,12 @@ write_config_variants() {
             const keep = ["hosts", "ssh", "engineVersion", "daemon", "proxy", "rollout", "sshPrivateKey", "httpProxy", "httpsProxy"];
             for (const k of Object.keys(d.config)) if (!keep.includes(k.replace(/^dockfleet:/, ""))) delete d.config[k];
             d.config["dockfleet:parts"] = ["daemon"];
+            // Every sandbox host, with its role in the live swarm (BENCH_ROLES: "host role" lines).
+            const roles = Object.fromEntries((process.env.BENCH_ROLES || "").split("\n").filter(Boolean).map((l) => l.split(" ")));
+            const sb = JSON.parse(fs.readFileSync(process.env.SANDBOX_JSON, "utf8"));
+            d.config["dockfleet:hosts"] = sb.hosts.map((h) => ({ name: h.name, address: h.address, role: roles[h.name] || "none" }));
+            // The restart plan from the live swarm decides how many hosts restart at once.
+            if (d.config["dockfleet:rollout"]) delete d.config["dockfleet:rollout"].batchSize;
         }
         if (deployedFile) {
             const per = Object.values(JSON.parse(fs.readFileSync(deployedFile, "utf8")));
@@ -87,6 +94,19 @@ write_config_variants() {
         daemon.logOpts = { ...(daemon.logOpts || {}), compress: "true" };
         fs.writeFileSync(f.replace(/\.yaml$/, ".changed.yaml"), YAML.stringify(d));
     ' "stacks/Pulumi.$BENCH_STACK.yaml" "$@")
+}
+
+# "host role" per sandbox host, from the live swarm (role none: not in it).
+live_roles() {
+    local h st
+    for h in "${BENCH_HOSTS[@]}"; do
+        st=$(hs "$h" "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'" 2>/dev/null || echo unreachable)
+        case "$st" in
+            "active true") echo "$h manager" ;;
+            "active false") echo "$h worker" ;;
+            *) echo "$h none" ;;
+        esac
+    done
 }
 
 # Engine, a scratch copy of the project (so no config file the benchmark writes lands in the
@@ -116,6 +136,12 @@ setup_bench_stack() {
     local stacks local_count keep
     stacks=$(cd "$WORK" && pulumi stack ls --json)
     local_count=$(node -e 'const s = JSON.parse(process.argv[1]).find((x) => x.name === "local"); console.log(s ? (s.resourceCount || 0) : 0)' "$stacks")
+    BENCH_ROLES=$(live_roles)
+    export BENCH_ROLES SANDBOX_JSON=$SANDBOX_DIR/sandbox.json
+    if [ "$local_count" -gt 0 ] && [ "${#BENCH_HOSTS[@]}" -gt 3 ]; then
+        note "the local stack manages host1-3 ($local_count resources) but the sandbox has ${#BENCH_HOSTS[@]} hosts: a larger fleet runs in scratch mode; park the local stack first (bash scripts/main-job.sh park)"
+        return 1
+    fi
     if [ "$local_count" -gt 0 ]; then
         BENCH_MODE=local BENCH_STACK=local
         keep=all
@@ -206,42 +232,70 @@ teardown_bench_stack() {
     rm -rf "$WORK"
 }
 
-# Per-host count of healthy probe tasks; 0 when the host does not answer within 2 s.
+# The swarm services the rollout benchmark watches: a mix, as on a real fleet. NAME REPLICAS (0 =
+# global) HEALTHCHECK(1/0). Replicated services have a floor of replicas - 1 (maxUnavailable 1); a
+# global service has one task per node, so it loses the restarting node's task by design: its
+# minimum is reported, not held to a floor.
+BENCH_SERVICES=("bench-spread 3 1" "bench-pair 2 1" "bench-glob 0 1" "bench-plain 2 0")
+svc_name() { echo "${BENCH_SERVICES[$1]%% *}"; }
+svc_replicas() { local r=${BENCH_SERVICES[$1]#* }; r=${r%% *}; [ "$r" = 0 ] && r=${#BENCH_HOSTS[@]}; echo "$r"; }
+svc_floor() { local r=${BENCH_SERVICES[$1]#* }; r=${r%% *}; [ "$r" = 0 ] && echo 0 || echo $((r - 1)); }
+svc_count() { echo "${#BENCH_SERVICES[@]}"; }
+# "r1 r2 ..." expected running tasks of each service
+svc_expected() { local i out=""; for ((i = 0; i < ${#BENCH_SERVICES[@]}; i++)); do out+="$(svc_replicas "$i") "; done; echo "${out% }"; }
+
+# Per host, the running tasks of each bench service ("n1 n2 ..."): healthy for services with a
+# healthcheck, up for the one without. "0 0 ..." when the host does not answer within 2 s.
+# shellcheck disable=SC2016 # expanded on the host
+HEALTHY_CMD='docker ps --filter label=com.docker.swarm.service.name --format "{{.Label \"com.docker.swarm.service.name\"}}|{{.Status}}" | awk -F"|" -v names="$1" '"'"'
+    BEGIN { n = split(names, svc, " ") }
+    { for (i = 1; i <= n; i++) if ($1 == svc[i] && $2 ~ /^Up/ && ($2 ~ /\(healthy\)/ || $2 !~ /health/)) c[i]++ }
+    END { out = ""; for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") (c[i] + 0); print out }'"'"
 healthy_on() {
-    timeout 2 ssh -F "$SSH_CONFIG" -o BatchMode=yes "$1" \
-        "docker ps -q --filter label=com.docker.swarm.service.name=$PROBE_SERVICE --filter health=healthy | wc -l" 2>/dev/null || echo 0
+    local names zeros
+    names=$(for s in "${BENCH_SERVICES[@]}"; do printf '%s ' "${s%% *}"; done)
+    zeros=$(for s in "${BENCH_SERVICES[@]}"; do printf '0 '; done)
+    timeout 2 ssh -F "$SSH_CONFIG" -o BatchMode=yes "$1" "set -- '${names% }'; $HEALTHY_CMD" 2>/dev/null || echo "${zeros% }"
 }
 
+# "n1 n2 ..." summed over the hosts
 healthy_total() {
-    local h t=0 n
-    for h in "${BENCH_HOSTS[@]}"; do
-        n=$(healthy_on "$h" | tr -dc 0-9)
-        t=$((t + ${n:-0}))
-    done
-    echo "$t"
+    local h
+    for h in "${BENCH_HOSTS[@]}"; do healthy_on "$h"; done | awk '{ for (i = 1; i <= NF; i++) t[i] += $i; n = NF } END { out = ""; for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") (t[i] + 0); print out }'
 }
 
 create_probe_service() {
-    hs host1 "docker service rm $PROBE_SERVICE >/dev/null 2>&1; docker service create -d --name $PROBE_SERVICE \
-        --replicas $PROBE_REPLICAS --replicas-max-per-node 1 --no-resolve-image --endpoint-mode dnsrr \
-        --health-cmd 'wget -q -O- http://127.0.0.1:8080/ || exit 1' --health-interval 1s \
-        local/busybox:1 sh -c 'mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www'" >/dev/null
+    local i name r hc
+    remove_probe_service
+    for ((i = 0; i < ${#BENCH_SERVICES[@]}; i++)); do
+        read -r name r hc <<<"${BENCH_SERVICES[$i]}"
+        local mode="--replicas $r --replicas-max-per-node 1"
+        [ "$r" = 0 ] && mode="--mode global"
+        local health="--no-healthcheck"
+        [ "$hc" = 1 ] && health="--health-cmd 'wget -q -O- http://127.0.0.1:8080/ || exit 1' --health-interval 1s"
+        hs host1 "docker service create -d --name $name $mode --no-resolve-image --endpoint-mode dnsrr $health \
+            local/busybox:1 sh -c 'mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www'" >/dev/null
+    done
 }
 
-remove_probe_service() { hs host1 "docker service rm $PROBE_SERVICE" >/dev/null 2>&1 || true; }
+remove_probe_service() {
+    local s
+    for s in "${BENCH_SERVICES[@]}"; do hs host1 "docker service rm ${s%% *}" >/dev/null 2>&1 || true; done
+}
 
-# wait_all_healthy TIMEOUT : until every replica is healthy; prints the seconds it took.
+# wait_all_healthy TIMEOUT : until every service runs all its tasks; prints the seconds it took.
 wait_all_healthy() {
-    local t0 limit=$1
+    local t0 limit=$1 want
     t0=$(now)
-    while [ "$(healthy_total)" -lt "$PROBE_REPLICAS" ]; do
+    want=$(svc_expected)
+    while [ "$(healthy_total)" != "$want" ]; do
         if awk -v a="$(now)" -v b="$t0" -v l="$limit" 'BEGIN{exit !(a-b>l)}'; then return 1; fi
         sleep 0.5
     done
     awk -v a="$(now)" -v b="$t0" 'BEGIN{printf "%.1f\n", a-b}'
 }
 
-# start_sampler FILE : every 0.5 s appends "epoch h1 h2 h3" (healthy probe tasks per host).
+# start_sampler FILE : every 0.5 s appends "epoch n1 n2 ..." (running tasks per service, all hosts).
 start_sampler() {
     local out=$1
     (
@@ -249,7 +303,7 @@ start_sampler() {
             t=$(now)
             for h in "${BENCH_HOSTS[@]}"; do healthy_on "$h" >"$out.$h" & done
             wait
-            printf '%s %s %s %s\n' "$t" "$(tr -dc 0-9 <"$out.host1")" "$(tr -dc 0-9 <"$out.host2")" "$(tr -dc 0-9 <"$out.host3")" >>"$out"
+            printf '%s %s\n' "$t" "$(for h in "${BENCH_HOSTS[@]}"; do cat "$out.$h"; done | awk '{ for (i = 1; i <= NF; i++) t[i] += $i; n = NF } END { out = ""; for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") (t[i] + 0); print out }')" >>"$out"
             sleep "$(awk -v t="$t" -v n="$(now)" 'BEGIN{d=t+0.5-n; if (d<0) d=0; printf "%.3f", d}')"
         done
     ) &
@@ -258,21 +312,27 @@ start_sampler() {
 
 stop_sampler() { kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; }
 
-# summarize_samples FILE START END : "min_healthy seconds_below samples" over [START, END]
-# (seconds below = sample intervals whose total healthy was < replicas-1).
+# summarize_samples FILE START END : "min1,min2,... seconds_below samples" over [START, END]
+# (minimum running tasks per service; seconds below = sample intervals in which any replicated
+# service had fewer than its floor).
 summarize_samples() {
-    awk -v s="$2" -v e="$3" -v need=$((PROBE_REPLICAS - 1)) '
-        BEGIN { n = 0 } # an unset n would file the first sample under index ""
-        $1 >= s && $1 <= e { t[n] = $1; v[n] = ($2 + $3 + $4); n++ }
+    local floors="" i
+    for ((i = 0; i < ${#BENCH_SERVICES[@]}; i++)); do floors+="$(svc_floor "$i") "; done
+    awk -v s="$2" -v e="$3" -v floors="$floors" '
+        BEGIN { n = 0; k = split(floors, fl, " ") } # an unset n would file the first sample under index ""
+        $1 >= s && $1 <= e { t[n] = $1; for (j = 1; j <= k; j++) v[n, j] = $(j + 1); n++ }
         END {
             if (n == 0) { print "NA NA 0"; exit }
-            min = v[0]; below = 0
+            for (j = 1; j <= k; j++) min[j] = v[0, j]
+            below = 0
             for (i = 0; i < n; i++) {
-                if (v[i] < min) min = v[i]
+                low = 0
+                for (j = 1; j <= k; j++) { if (v[i, j] < min[j]) min[j] = v[i, j]; if (v[i, j] < fl[j]) low = 1 }
                 nxt = (i + 1 < n) ? t[i + 1] : e
-                if (v[i] < need) below += nxt - t[i]
+                if (low) below += nxt - t[i]
             }
-            printf "%d %.1f %d\n", min, below, n
+            m = ""; for (j = 1; j <= k; j++) m = m (j > 1 ? "," : "") min[j]
+            printf "%s %.1f %d\n", m, below, n
         }' "$1"
 }
 

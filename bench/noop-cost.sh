@@ -55,6 +55,26 @@ if [ "$BENCH_MODE" = scratch ]; then
     bench_pulumi up --yes --skip-preview >"$WORK/converge.log" 2>&1 || { tail -30 "$WORK/converge.log" >&2; exit 1; }
 fi
 
+# The raw reference: the same stack's resources registered by a program with nothing else in it
+# (bench/raw-program), run against the same stack and state, so its no-op is the floor for exactly
+# these resources and plugins. The state export holds the sandbox's secrets in plain text: it stays
+# in the scratch directory (mode 600) and is deleted with it.
+RAW=$WORK/raw
+mkdir -p "$RAW"
+project=$(sed -n 's/^name: *//p' "$WORK/Pulumi.yaml" | head -1)
+printf 'name: %s\nruntime: nodejs\nmain: index.js\nstackConfigDir: stacks\n' "$project" >"$RAW/Pulumi.yaml"
+echo '{"name": "dockfleet-bench-raw", "private": true}' >"$RAW/package.json"
+cp "$BENCH_ROOT/bench/raw-program/index.js" "$RAW/"
+ln -s "$WORK/stacks" "$RAW/stacks"
+ln -s "$BENCH_ROOT/node_modules" "$RAW/node_modules"
+(umask 077 && bench_pulumi stack export --show-secrets >"$WORK/state.json")
+(umask 077 && node "$BENCH_ROOT/bench/raw-program/capture.js" "$WORK/state.json" >"$RAW/resources.json")
+rm -f "$WORK/state.json"
+export RAW_RESOURCES=$RAW/resources.json
+# shellcheck disable=SC2016 # JavaScript, not shell
+note "raw reference: $(node -e 'const r = require(process.argv[1]).resources; console.log(`${r.length} resources (${r.filter((x) => x.custom).length} custom)`)' "$RAW_RESOURCES")"
+raw_pulumi() { (cd "$RAW" && pulumi --non-interactive --stack "$BENCH_STACK" "$@"); }
+
 # Per host: "apply.log lines" and "dockerd main PID + start time" (a restart changes the latter).
 host_marks() {
     local h
@@ -76,20 +96,25 @@ empty_preview() { (cd "$EMPTY" && pulumi preview --non-interactive --stack bench
 noop_up() { bench_pulumi up --yes "${BENCH_UP_ARGS[@]}"; }
 noop_up_skip() { bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}"; }
 df_preview() { bench_pulumi preview "${BENCH_UP_ARGS[@]}"; }
+# --expect-no-changes: a raw run that would change anything is no reference; it fails loudly
+raw_up() { raw_pulumi up --yes --expect-no-changes "${BENCH_UP_ARGS[@]}"; }
+raw_up_skip() { raw_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}"; }
+raw_preview() { raw_pulumi preview --expect-no-changes "${BENCH_UP_ARGS[@]}"; }
 
 : >"$WORK/times.txt"
 : >"$WORK/effects.txt"
 # Warm-up (not counted): first runs pay for ts-node compile caches and plugin start.
 empty_preview >/dev/null 2>&1 || true
 df_preview >/dev/null 2>&1 || true
+raw_preview >"$WORK/raw-warmup.log" 2>&1 || { note "the raw program's preview is not a no-op (or failed): no reference"; tail -30 "$WORK/raw-warmup.log" >&2; exit 1; }
 
-ops=(empty_preview noop_up noop_up_skip df_preview)
+ops=(empty_preview noop_up noop_up_skip df_preview raw_up raw_up_skip raw_preview)
 for r in $(seq 1 "$REPEATS"); do
     before=$(host_marks)
-    for i in 0 1 2 3; do
-        op=${ops[$(((i + r) % 4))]}
+    for ((i = 0; i < ${#ops[@]}; i++)); do
+        op=${ops[$(((i + r) % ${#ops[@]}))]}
         timed "$op" "$op"
-        if [ "$op" = noop_up ] || [ "$op" = noop_up_skip ]; then
+        if [ "$op" = noop_up ] || [ "$op" = noop_up_skip ] || [ "$op" = raw_up ] || [ "$op" = raw_up_skip ]; then
             grep -Eo '[0-9]+ (to update|updated|to create|created|to replace|replaced|to delete|deleted)' "$WORK/$op.last.log" | sed "s/^/$op $r /" >>"$WORK/effects.txt" || true
         fi
     done
@@ -100,18 +125,23 @@ done
 
 med() { awk -v n="$1" '$1 == n {print $2}' "$WORK/times.txt" | median; }
 e=$(med empty_preview); u=$(med noop_up); s=$(med noop_up_skip); p=$(med df_preview)
+ru=$(med raw_up); rs=$(med raw_up_skip); rp=$(med raw_preview)
 lines=$(awk '/^repeat/ { gsub(/[+,]/, "", $5); t += $5 } END { print t + 0 }' "$WORK/effects.txt")
 restarts=$(grep -c 'restarted: YES' "$WORK/effects.txt" || true)
-changes=$(grep -Ec '^noop_up' "$WORK/effects.txt" || true)
+changes=$(grep -Ec '^(noop_up|raw_up)' "$WORK/effects.txt" || true)
 echo
-echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats, 3 hosts, stack '$BENCH_STACK' ($BENCH_MODE mode)"
+echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $REPEATS repeats, ${#BENCH_HOSTS[@]} hosts, stack '$BENCH_STACK' ($BENCH_MODE mode)"
 echo "per-run wall times (s):"; sort "$WORK/times.txt" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) printf "  %-14s%s\n", k, a[k]}'
-echo "effects on the hosts over all no-op runs ($((REPEATS * 2)) ups, $REPEATS dockfleet previews):"
+echo "effects on the hosts over all no-op runs ($((REPEATS * 4)) ups, $((REPEATS * 2)) previews, dockfleet and raw):"
 sed 's/^/  /' "$WORK/effects.txt"
 echo "medians:"
 printf '  empty-program preview          %6.2f s\n' "$e"
 printf '  dockfleet no-op up (preview+up) %5.2f s   = %.2fx the empty preview\n' "$u" "$(awk -v a="$u" -v b="$e" 'BEGIN{print a/b}')"
 printf '  dockfleet no-op up --skip-preview %4.2f s = %.2fx\n' "$s" "$(awk -v a="$s" -v b="$e" 'BEGIN{print a/b}')"
 printf '  dockfleet preview               %6.2f s   = %.2fx\n' "$p" "$(awk -v a="$p" -v b="$e" 'BEGIN{print a/b}')"
+echo "against the raw program (same resources, same plugins, same stack; medians):"
+printf '  raw no-op up (preview+up)      %6.2f s   dockfleet/raw = %.2fx\n' "$ru" "$(awk -v a="$u" -v b="$ru" 'BEGIN{print a/b}')"
+printf '  raw no-op up --skip-preview    %6.2f s   dockfleet/raw = %.2fx\n' "$rs" "$(awk -v a="$s" -v b="$rs" 'BEGIN{print a/b}')"
+printf '  raw preview                    %6.2f s   dockfleet/raw = %.2fx\n' "$rp" "$(awk -v a="$p" -v b="$rp" 'BEGIN{print a/b}')"
 echo "  apply.log lines added (remote apply/restore commands that ran): $lines"
 echo "  dockerd restarts: $restarts    resource changes reported by the ups: $changes"

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Daemon-config rollout: dockfleet (`pulumi up`) against an Ansible playbook (copy daemon.json,
-# restart docker, `serial: 1`), the same change on the same 3 sandbox swarm hosts, while a
-# replicated swarm service with a healthcheck is sampled every 0.5 s.
+# Daemon-config rollout: dockfleet (`pulumi up`) against two Ansible playbooks, the same change on
+# the same sandbox swarm hosts, while a mix of swarm services is sampled every 0.5 s:
+#  - ansible:  copy daemon.json, restart docker, `serial: 1` (what operators do today);
+#  - careful:  the same, then wait until the node is Ready and every service runs all its tasks
+#              again before the next host (what a careful operator writes).
 #
-#   bash bench/rollout-vs-ansible.sh [N]        # N repeats (default 3), order alternates
+#   bash bench/rollout-vs-ansible.sh [N]        # N repeats (default 3), order rotates
 #
-# Takes the sandbox lock (/run/dockfleet-sandbox.lock) for the whole run and leaves the hosts as
-# found: it drives the local stack with reverted config changes when that stack manages the hosts,
-# else a scratch stack that is destroyed at the end (onDelete: restore); the probe service is removed. Needs the sandbox up, the engine
-# (scripts/engine.sh) and ansible-core (apt-get install ansible-core). See bench/README.md.
+# Hosts: every sandbox host (3; or a larger sandbox: DOCKFLEET_SANDBOX_HOSTS=6
+# DOCKFLEET_SANDBOX_MANAGERS=1 bash test/sandbox/sandbox.sh up && ... sandbox.sh swarm = 1 manager
+# + 5 workers). Takes the sandbox lock (/run/dockfleet-sandbox.lock) for the whole run and leaves
+# the hosts as found: it drives the local stack with reverted config changes when that stack
+# manages the hosts, else a scratch stack that is destroyed at the end (onDelete: restore); the
+# services are removed. Needs the sandbox up, the engine (scripts/engine.sh) and ansible-core
+# (apt-get install ansible-core). See bench/README.md.
 set -euo pipefail
 BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_ROOT
@@ -56,41 +61,75 @@ for h in "${BENCH_HOSTS[@]}"; do
         fs.writeFileSync(process.argv[2], JSON.stringify(d, null, 2) + "\n");
     ' "$WORK/ansible/base/$h.json" "$WORK/ansible/changed/$h.json"
 done
-cat >"$WORK/ansible/inventory.ini" <<EOF
-[docker_hosts]
-host1
-host2
-host3
-
-[docker_hosts:vars]
-ansible_user=root
-ansible_ssh_common_args=-F $SSH_CONFIG
-EOF
+{
+    echo "[docker_hosts]"
+    printf '%s\n' "${BENCH_HOSTS[@]}"
+    echo
+    echo "[managers]"
+    awk '$2 == "manager" {print $1}' <<<"$BENCH_ROLES"
+    echo
+    echo "[docker_hosts:vars]"
+    echo "ansible_user=root"
+    echo "ansible_ssh_common_args=-F $SSH_CONFIG"
+} >"$WORK/ansible/inventory.ini"
 # What operators do today: put the file in place and restart docker, one host at a time. The
 # sandbox hosts have no Python, so Ansible's modules (copy, systemd) cannot run there: the playbook
 # uses `raw` (plain ssh commands) - write to a temp file + rename, then `systemctl restart docker`.
 # The file is copied byte for byte (rstrip=False keeps the trailing newline dockfleet writes).
+cat >"$WORK/ansible/write-and-restart.yml" <<'EOF'
+- name: daemon.json
+  ansible.builtin.raw: >-
+    printf '%s' {{ lookup('ansible.builtin.file', src_dir ~ '/' ~ inventory_hostname ~ '.json', rstrip=False) | quote }}
+    > /etc/docker/daemon.json.ansible-tmp && chmod 0644 /etc/docker/daemon.json.ansible-tmp
+    && mv /etc/docker/daemon.json.ansible-tmp /etc/docker/daemon.json
+- name: restart docker
+  ansible.builtin.raw: systemctl restart docker.service
+EOF
 cat >"$WORK/ansible/daemon-json.yml" <<'EOF'
 - name: docker daemon.json
   hosts: docker_hosts
   serial: 1
   gather_facts: false
   tasks:
-    - name: daemon.json
+    - ansible.builtin.import_tasks: write-and-restart.yml
+EOF
+# What a careful operator writes: the same two steps, then, before the next host: dockerd back in
+# the swarm on this node; a manager (another one when there is one) sees the node Ready, every
+# task the swarm wants on it Running (swarm reports a task with a healthcheck Running only once it
+# is healthy) and every service with all its replicas. Each wait gives up after 120 s.
+cat >"$WORK/ansible/careful.yml" <<'EOF'
+- name: docker daemon.json, one host at a time, waiting for the swarm
+  hosts: docker_hosts
+  serial: 1
+  gather_facts: false
+  vars:
+    manager: "{{ (groups['managers'] | difference([inventory_hostname]) + [inventory_hostname]) | first }}"
+  tasks:
+    - ansible.builtin.import_tasks: write-and-restart.yml
+    - name: wait for dockerd and this node's swarm agent
       ansible.builtin.raw: >-
-        printf '%s' {{ lookup('ansible.builtin.file', src_dir ~ '/' ~ inventory_hostname ~ '.json', rstrip=False) | quote }}
-        > /etc/docker/daemon.json.ansible-tmp && chmod 0644 /etc/docker/daemon.json.ansible-tmp
-        && mv /etc/docker/daemon.json.ansible-tmp /etc/docker/daemon.json
-    - name: restart docker
-      ansible.builtin.raw: systemctl restart docker.service
+        for i in $(seq 240); do
+        [ "$(docker info --format '{% raw %}{{.Swarm.LocalNodeState}}{% endraw %}' 2>/dev/null)" = active ] && exit 0; sleep 0.5;
+        done; exit 1
+    - name: wait until the node is Ready, its tasks Running and every service complete
+      delegate_to: "{{ manager }}"
+      ansible.builtin.raw: >-
+        for i in $(seq 240); do
+        st=$(docker node inspect {{ inventory_hostname }} --format '{% raw %}{{.Status.State}}{% endraw %}' 2>/dev/null);
+        pending=$(docker node ps {{ inventory_hostname }} --filter desired-state=running --format '{% raw %}{{.CurrentState}}{% endraw %}' 2>/dev/null | grep -vc '^Running');
+        short=$(docker service ls --format '{% raw %}{{.Replicas}}{% endraw %}' 2>/dev/null | awk '{split($1, r, "/"); if (r[1] != r[2]) n++} END {print n + 0}');
+        [ "$st" = ready ] && [ "$pending" = 0 ] && [ "$short" = 0 ] && exit 0; sleep 0.5;
+        done; exit 1
 EOF
 export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE_STDOUT_CALLBACK=default
-ansible_run() { ansible-playbook -i "$WORK/ansible/inventory.ini" "$WORK/ansible/daemon-json.yml" -e "src_dir=$WORK/ansible/$1"; }
+# ansible_run PLAYBOOK base|changed
+ansible_run() { ansible-playbook -i "$WORK/ansible/inventory.ini" "$WORK/ansible/$1.yml" -e "src_dir=$WORK/ansible/$2"; }
 ansible -i "$WORK/ansible/inventory.ini" docker_hosts -m ansible.builtin.raw -a true >"$WORK/ansible-ping.log" 2>&1 || { cat "$WORK/ansible-ping.log" >&2; exit 1; }
 
-note "probe service $PROBE_SERVICE: $PROBE_REPLICAS replicas, 1 per node, healthcheck every 1 s"
+note "swarm: $(tr '\n' ',' <<<"$BENCH_ROLES" | sed 's/,$//')"
+note "services: ${BENCH_SERVICES[*]} (name, replicas or 0 = global, healthcheck); expected running: $(svc_expected)"
 create_probe_service
-wait_all_healthy 180 >/dev/null || { note "probe service never got $PROBE_REPLICAS healthy tasks"; exit 1; }
+wait_all_healthy 180 >/dev/null || { note "the services never ran all their tasks ($(healthy_total) of $(svc_expected))"; exit 1; }
 
 # Every host must run the changed config after a measured rollout (file and live dockerd).
 verify_changed() {
@@ -106,16 +145,17 @@ reset_start_limits() { local h; for h in "${BENCH_HOSTS[@]}"; do hs "$h" systemc
 measure() {
     local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total
     reset_start_limits
-    wait_all_healthy 180 >/dev/null || { note "probe not fully healthy before $m #$r"; return 1; }
+    wait_all_healthy 180 >/dev/null || { note "services not complete before $m #$r"; return 1; }
     start_sampler "$log.samples"
     sleep 1
     t0=$(now)
     case "$m" in
         dockfleet) use_config changed; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.log" 2>&1 || rc=$? ;;
-        ansible) ansible_run changed >"$log.log" 2>&1 || rc=$? ;;
+        ansible) ansible_run daemon-json changed >"$log.log" 2>&1 || rc=$? ;;
+        careful) ansible_run careful changed >"$log.log" 2>&1 || rc=$? ;;
     esac
     t1=$(now)
-    wait_all_healthy 180 >/dev/null || note "$m #$r: probe not fully healthy 180 s after the rollout"
+    wait_all_healthy 180 >/dev/null || note "$m #$r: services not complete 180 s after the rollout"
     t2=$(now)
     sleep 0.6
     stop_sampler; SAMPLER_PID=""
@@ -125,37 +165,48 @@ measure() {
     read -r tmin tbelow _ <<<"$(summarize_samples "$log.samples" "$t0" "$t2")"
     during=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.1f", a-b}')
     total=$(awk -v a="$t2" -v b="$t1" 'BEGIN{printf "%.1f", a-b}')
-    printf '%s %s wall=%s min_healthy=%s below_s=%s recovery_s=%s min_healthy_incl_recovery=%s below_s_incl_recovery=%s samples=%s\n' \
+    printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s\n' \
         "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" | tee -a "$RESULTS" >&2
+    if [ "$m" = dockfleet ]; then grep -E '^ +batch [0-9]+ = ' "$log.log" | sort -u | sed "s/^ */  dockfleet #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true; fi
     # Revert (not measured) with the same tool, back to the exact baseline bytes.
     reset_start_limits
     case "$m" in
         dockfleet) use_config base; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.revert.log" 2>&1 ;;
-        ansible) ansible_run base >"$log.revert.log" 2>&1 ;;
+        ansible) ansible_run daemon-json base >"$log.revert.log" 2>&1 ;;
+        careful) ansible_run careful base >"$log.revert.log" 2>&1 ;;
     esac || { note "$m #$r: revert FAILED, see $log.revert.log"; return 1; }
 }
 
+METHODS=(dockfleet careful ansible)
 for r in $(seq 1 "$REPEATS"); do
-    if [ $((r % 2)) = 1 ]; then order="dockfleet ansible"; else order="ansible dockfleet"; fi
-    for m in $order; do
+    # rotate: each method goes first once every 3 repeats
+    order=()
+    for ((k = 0; k < 3; k++)); do order+=("${METHODS[$(((r - 1 + k) % 3))]}"); done
+    for m in "${order[@]}"; do
         note "repeat $r/$REPEATS: $m"
         measure "$m" "$r"
     done
 done
 
 field() { grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | median; }
+# the worst (lowest) minimum per service over the repeats
+worst_min() { grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | awk -F, '{ for (i = 1; i <= NF; i++) if (NR == 1 || $i < m[i]) m[i] = $i; n = NF } END { out = ""; for (i = 1; i <= n; i++) out = out (i > 1 ? "," : "") m[i]; print out }'; }
 echo
-echo "rollout-vs-ansible: $(date -u +%FT%TZ), $(nproc) cores, $REPEATS repeats (alternating order), 3 hosts, stack '$BENCH_STACK' ($BENCH_MODE mode), probe $PROBE_REPLICAS replicas"
+echo "rollout-vs-ansible: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $REPEATS repeats (rotating order), ${#BENCH_HOSTS[@]} hosts ($(awk '{print $2}' <<<"$BENCH_ROLES" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? " + " : ""), $1, $2}')), stack '$BENCH_STACK' ($BENCH_MODE mode)"
+echo "services (name, replicas or 0 = global, healthcheck): ${BENCH_SERVICES[*]}; floors (replicas - 1; global: none): $(for ((i = 0; i < ${#BENCH_SERVICES[@]}; i++)); do printf '%s ' "$(svc_floor "$i")"; done)"
 cat "$RESULTS"
-echo "medians:            wall s  min healthy  s below $((PROBE_REPLICAS - 1))  recovery s  min healthy (incl. recovery)  s below (incl. recovery)"
-for m in dockfleet ansible; do
-    printf '  %-10s %11s %12s %10s %11s %29s %25s\n' "$m" "$(field "$m" wall)" "$(field "$m" min_healthy)" "$(field "$m" below_s)" \
-        "$(field "$m" recovery_s)" "$(field "$m" min_healthy_incl_recovery)" "$(field "$m" below_s_incl_recovery)"
+[ ! -f "$WORK/plans.txt" ] || cat "$WORK/plans.txt"
+echo "medians:            wall s   s below a floor   recovery s   s below (incl. recovery)   worst min per service (incl. recovery)"
+for m in "${METHODS[@]}"; do
+    printf '  %-10s %9s %17s %12s %26s   %s\n' "$m" "$(field "$m" wall)" "$(field "$m" below_s)" \
+        "$(field "$m" recovery_s)" "$(field "$m" below_s_incl_recovery)" "$(worst_min "$m" min_incl_recovery)"
 done
-dw=$(field dockfleet wall); aw=$(field ansible wall)
-echo "ratio dockfleet/ansible (median wall): $(awk -v a="$dw" -v b="$aw" 'BEGIN{printf "%.2f", a/b}')"
-# Per-repeat ratios, measured side by side in the same repeat.
-for r in $(seq 1 "$REPEATS"); do
-    d=$(grep "^dockfleet $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p'); a=$(grep "^ansible $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p')
-    echo "$d $a"
-done | awk '{print $1/$2}' | median | sed 's/^/median of per-repeat ratios: /'
+dw=$(field dockfleet wall)
+for m in careful ansible; do
+    echo "ratio dockfleet/$m (median wall): $(awk -v a="$dw" -v b="$(field "$m" wall)" 'BEGIN{printf "%.2f", a/b}')"
+    # per-repeat ratios, measured side by side in the same repeat
+    for r in $(seq 1 "$REPEATS"); do
+        d=$(grep "^dockfleet $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p'); a=$(grep "^$m $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p')
+        echo "$d $a"
+    done | awk '{print $1/$2}' | median | sed "s/^/median of per-repeat ratios dockfleet\/$m: /"
+done

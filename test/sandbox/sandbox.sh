@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# dockfleet test sandbox: 3 Debian bookworm hosts (systemd-nspawn, systemd as PID 1,
+# dockfleet test sandbox: 3 (DOCKFLEET_SANDBOX_HOSTS: up to 9) Debian bookworm hosts (systemd-nspawn, systemd as PID 1,
 # sshd, docker.io under docker.service), plus a single-node OpenStack Swift (tempauth +
 # s3api) on the sandbox bridge. The swarm is the product's job (components/swarm).
 #
 #   sandbox.sh up       build / repair / health-check (fast no-op when healthy); no swarm
-#   sandbox.sh swarm    a 3-manager swarm for the contract suites (no-op when healthy)
+#   sandbox.sh swarm    a 3-manager swarm for the contract suites (no-op when healthy;
+#                       DOCKFLEET_SANDBOX_MANAGERS=M: M managers, the other hosts workers)
 #   sandbox.sh down     remove everything except the base-image cache
 #   sandbox.sh status   print the state of every component
 #   sandbox.sh selftest run both local images on a host (proves they work)
@@ -38,8 +39,21 @@ SUITE=bookworm
 BR=dfbr0
 BR_ADDR=10.232.0.1
 PREFIX=24
-HOSTS=(host1 host2 host3)
-declare -A ADDR=([host1]=10.232.0.11 [host2]=10.232.0.12 [host3]=10.232.0.13)
+# DOCKFLEET_SANDBOX_HOSTS=N (3..9, default 3): host1..hostN at 10.232.0.11..1N. The suites use
+# host1..host3; more hosts are for the larger-fleet benchmark (bench/rollout-vs-ansible.sh).
+NHOSTS=${DOCKFLEET_SANDBOX_HOSTS:-3}
+[[ $NHOSTS =~ ^[3-9]$ ]] || { echo "DOCKFLEET_SANDBOX_HOSTS must be 3..9, not '$NHOSTS'" >&2; exit 2; }
+# DOCKFLEET_SANDBOX_MANAGERS=M (1..N, default 3): managers of the `swarm` fixture; the rest join
+# as workers. The contract suites expect 3 managers.
+NMANAGERS=${DOCKFLEET_SANDBOX_MANAGERS:-3}
+if ! [[ $NMANAGERS =~ ^[1-9]$ ]] || ((NMANAGERS > NHOSTS)); then
+  echo "DOCKFLEET_SANDBOX_MANAGERS must be 1..$NHOSTS, not '$NMANAGERS'" >&2
+  exit 2
+fi
+HOSTS=()
+declare -A ADDR=()
+for ((i = 1; i <= NHOSTS; i++)); do HOSTS+=("host$i"); ADDR[host$i]=10.232.0.1$i; done
+unset i
 CG_NAME=dockfleet-sandbox
 FW_COMMENT=dockfleet-sandbox
 SWIFT_PORT=8080
@@ -472,9 +486,37 @@ stop_host() {
   if [[ $wipe == wipe ]]; then rm -rf "$d"; fi
 }
 
+# Hosts of an earlier, larger sandbox (DOCKFLEET_SANDBOX_HOSTS) beyond this run's N.
+extra_hosts() {
+  local d
+  for d in "$STATE"/hosts/host*; do
+    [[ -d $d ]] || continue
+    [[ -n ${ADDR[${d##*/}]:-} ]] || echo "${d##*/}"
+  done
+}
+
+# Stops the extra hosts and drops their nodes from the swarm (tasks would land on them).
+drop_extra_hosts() {
+  local h extra id
+  mapfile -t extra < <(extra_hosts)
+  ((${#extra[@]} > 0)) || return 0
+  log "   stopping hosts beyond DOCKFLEET_SANDBOX_HOSTS=$NHOSTS: ${extra[*]}"
+  for h in "${extra[@]}"; do
+    hssh "$h" 'docker swarm leave --force >/dev/null 2>&1' 2>/dev/null || true
+    stop_host "$h" wipe
+  done
+  for h in "${HOSTS[@]}"; do
+    hssh "$h" 'docker node ls -q >/dev/null 2>&1' 2>/dev/null || continue
+    for id in $(hssh "$h" "docker node ls --format '{{.ID}} {{.Hostname}}'" | awk -v x=" ${extra[*]} " 'index(x, " " $2 " ") {print $1}'); do
+      hssh "$h" "docker node demote $id >/dev/null 2>&1; docker node rm --force $id >/dev/null 2>&1" || true
+    done
+    break
+  done
+}
+
 hosts_down() {
   local h pids=() p
-  for h in "${HOSTS[@]}"; do
+  for h in "${HOSTS[@]}" $(extra_hosts); do
     stop_host "$h" wipe &
     pids+=($!)
   done
@@ -552,10 +594,13 @@ ensure_hosts() {
 # ---------------------------------------------------------------- swarm
 swarm_state() { hssh "$1" 'docker info --format "{{.Swarm.LocalNodeState}}"' 2>/dev/null || echo unreachable; }
 
+want_manager() { [[ ${1#host} -le $NMANAGERS ]]; }
+
 ensure_swarm() {
   local first=${HOSTS[0]} h st token mgr="" i ready
   # Find a host that is an active manager with quorum.
   for h in "${HOSTS[@]}"; do
+    want_manager "$h" || continue
     st=$(swarm_state "$h")
     if [[ $st == active ]] && hssh "$h" 'docker node ls -q >/dev/null 2>&1'; then
       mgr=$h
@@ -573,9 +618,12 @@ ensure_swarm() {
     fi
     mgr=$first
   fi
-  token=$(hssh "$mgr" 'docker swarm join-token -q manager')
+  local mtoken wtoken
+  mtoken=$(hssh "$mgr" 'docker swarm join-token -q manager')
+  wtoken=$(hssh "$mgr" 'docker swarm join-token -q worker')
   for h in "${HOSTS[@]}"; do
     [[ $h == "$mgr" ]] && continue
+    if want_manager "$h"; then token=$mtoken; else token=$wtoken; fi
     st=$(swarm_state "$h")
     if [[ $st != active ]]; then
       [[ $st == inactive ]] || hssh "$h" 'docker swarm leave --force >/dev/null 2>&1' || true
@@ -588,11 +636,16 @@ ensure_swarm() {
       hssh "$h" "docker swarm join --token $token --advertise-addr ${ADDR[$h]} --listen-addr ${ADDR[$h]}:2377 ${ADDR[$mgr]}:2377" >/dev/null
     fi
   done
-  # Every host must be a manager (re-promote if some path demoted it).
+  # The first NMANAGERS hosts are managers, the rest workers (re-promote or demote if some path
+  # changed a role). Promotions first, so a demotion never costs quorum.
+  local role
   for h in "${HOSTS[@]}"; do
-    if [[ $(hssh "$mgr" "docker node inspect -f '{{.Spec.Role}}' $h" 2>/dev/null) == worker ]]; then
-      hssh "$mgr" "docker node promote $h" >/dev/null
-    fi
+    role=$(hssh "$mgr" "docker node inspect -f '{{.Spec.Role}}' $h" 2>/dev/null || true)
+    if want_manager "$h" && [[ $role == worker ]]; then hssh "$mgr" "docker node promote $h" >/dev/null; fi
+  done
+  for h in "${HOSTS[@]}"; do
+    role=$(hssh "$mgr" "docker node inspect -f '{{.Spec.Role}}' $h" 2>/dev/null || true)
+    if ! want_manager "$h" && [[ $role == manager ]]; then hssh "$mgr" "docker node demote $h" >/dev/null; fi
   done
   # Remove stale Down entries left by recreated hosts.
   for i in $(hssh "$mgr" "docker node ls --format '{{.ID}} {{.Status}}'" | awk '$2=="Down"{print $1}'); do
@@ -807,7 +860,9 @@ write_json() {
   ver=$(hssh "${HOSTS[0]}" 'docker version --format "{{.Server.Version}}"')
   key=$(cat "$SWIFT_DIR/key")
   hosts_json=$(for h in "${HOSTS[@]}"; do
-    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" '{name:$n,address:$a,role:"manager"}'
+    local role=worker
+    if want_manager "$h"; then role=manager; fi
+    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" --arg r "$role" '{name:$n,address:$a,role:$r}'
   done | jq -sc .)
   jq -n --argjson hosts "$hosts_json" --arg key "$SSH_KEY" --arg cfg "$SSH_CFG" --arg br "$BR_ADDR" \
     --arg bb "$IMG_BUSYBOX" --arg reg "$IMG_REGISTRY" --arg pw "$key" --arg ver "$ver" \
@@ -817,7 +872,7 @@ write_json() {
       swift: {authUrl: ($url + "/auth/v1.0"), username: "admin:admin", password: $pw,
               s3Endpoint: $url, s3Region: "us-east-1"},
       dockerVersion: ($ver | sub("[+~-].*$"; "")), dockerServerVersion: $ver,
-      stateDir: $state, swarmManagers: [$hosts[].name]
+      stateDir: $state, swarmManagers: [$hosts[] | select(.role == "manager") | .name]
     }' >"$STATE/sandbox.json.tmp"
   mv "$STATE/sandbox.json.tmp" "$STATE/sandbox.json"
 }
@@ -836,6 +891,7 @@ cmd_up() {
   log "-> swift + memcached on $BR_ADDR:$SWIFT_PORT (background, log: $LOGS/swift-up.log)"
   step "swift + memcached" ensure_swift >"$LOGS/swift-up.log" 2>&1 &
   swift_job=$!
+  drop_extra_hosts
   if ! step "hosts (systemd-nspawn)" ensure_hosts; then
     # First try: wipe and recreate only the unhealthy hosts (they rejoin the swarm).
     local h bad=()
@@ -866,13 +922,15 @@ cmd_swarm() {
   need_cmds
   exec 9>"$STATE/.lock"
   flock -w 300 9 || die "lock $STATE/.lock busy (another sandbox.sh running?)"
-  if ! step "swarm (3 managers)" ensure_swarm; then
+  drop_extra_hosts
+  if ! step "swarm ($NMANAGERS managers, $((NHOSTS - NMANAGERS)) workers)" ensure_swarm; then
     log "   swarm unhealthy: recreating hosts"
     hosts_down
     step "hosts (systemd-nspawn, recreate)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
     step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
-    step "swarm (3 managers)" ensure_swarm || die "swarm failed"
+    step "swarm ($NMANAGERS managers, $((NHOSTS - NMANAGERS)) workers)" ensure_swarm || die "swarm failed"
   fi
+  step "sandbox.json" write_json # the roles
   log "swarm: ready in $(elapsed "$T0")s"
 }
 
