@@ -3,7 +3,7 @@
 // within seconds, not "wait for this node's swarm tasks (0 of 1 ...)" after the restart timeout.
 import * as assert from "assert";
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
-import { eventually, fileSha, health, push, pushFiles, restore, sandbox, sh, ssh } from "./lib";
+import { eventually, fileSha, health, push, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host2";
 const SERVICE = "dockfleet-contract-pinned";
@@ -16,6 +16,7 @@ describe(`contract: container-breaking settings on a swarm node with a task (${H
     let goodSha = "";
 
     before(async () => {
+        settledSwarm();
         const r = push(HOST, GOOD);
         assert.strictEqual(r.code, 0, r.stderr);
         goodSha = fileSha(HOST, DAEMON_JSON_PATH);

@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { ManagedFile } from "../../components/docker-host/bundle";
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
-import { fileSha, health, push, pushFiles, restore, sandbox, sh, ssh } from "./lib";
+import { fileSha, health, push, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host3";
 const GOOD = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.contract": "good" } };
@@ -48,6 +48,7 @@ describe(`contract: ${VARIANTS.length} bad configs on a real swarm node (${HOST}
     const outcomes: string[] = [];
 
     before(() => {
+        settledSwarm();
         sandbox();
         const r = push(HOST, GOOD);
         assert.strictEqual(r.code, 0, r.stderr);

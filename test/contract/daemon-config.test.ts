@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import { DaemonConfig } from "../../components/docker-host/daemon-config";
-import { DEBIAN_EXEC_START, dockerInfo, fileSha, health, push, restore, sandbox, sh, ssh } from "./lib";
+import { DEBIAN_EXEC_START, dockerInfo, fileSha, health, push, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host2";
 
@@ -12,6 +12,7 @@ describe(`contract: daemon.json settings on a real host (${HOST})`, function () 
     const base: DaemonConfig = { logDriver: "json-file", logOpts: { "max-size": "10m", "max-file": "3" } };
 
     before(() => {
+        settledSwarm();
         sandbox();
         assert.strictEqual(health(HOST).active, "active");
     });
@@ -129,6 +130,7 @@ describe("contract: data-root in use (host3 taken off the swarm for the test)", 
     let token = "";
 
     before(() => {
+        settledSwarm();
         token = sh("host1", "docker swarm join-token -q manager");
         sh("host1", `docker node demote ${H} >/dev/null`);
         sh(H, "docker swarm leave --force >/dev/null");

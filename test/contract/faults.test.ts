@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { DaemonConfig } from "../../components/docker-host/daemon-config";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
-import { eventually, fileSha, health, hostFiles, push, restore, sandbox, sh, sleep, ssh, sshAsync } from "./lib";
+import { eventually, fileSha, health, hostFiles, push, restore, sandbox, settledSwarm, sh, sleep, ssh, sshAsync } from "./lib";
 
 const HOST = "host2";
 const DJ = "/etc/docker/daemon.json";
@@ -40,6 +40,7 @@ describe(`contract: rollback under faults on a real host (${HOST})`, function ()
     let goodSha = "";
 
     before(() => {
+        settledSwarm();
         sandbox();
         heal();
         const r = push(HOST, good, { restartTimeoutSeconds: T });

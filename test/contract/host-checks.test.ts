@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
 import { ManagedFile } from "../../components/docker-host/bundle";
-import { dockerInfo, fileSha, health, push, pushFiles, restore, sandbox, sh, ssh } from "./lib";
+import { dockerInfo, fileSha, health, push, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host2";
 const GOOD = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.contract": "host-checks" } };
@@ -35,6 +35,7 @@ describe(`contract: host checks on a real node (${HOST}): refused before writing
     let goodSha = "";
 
     before(() => {
+        settledSwarm();
         sandbox();
         sh(HOST, `id ${USER} >/dev/null 2>&1 || useradd -r -M -s /usr/sbin/nologin ${USER}; sed -i '/^${USER}:/d' /etc/subuid /etc/subgid`);
         const r = push(HOST, GOOD);

@@ -27,6 +27,19 @@ export function sandbox(): Sandbox {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Sandbox;
 }
 
+/**
+ * The 3-manager swarm of the sandbox, repaired first if an earlier suite left it broken (a node
+ * out of the swarm, a lost quorum): every suite starts from hosts it controls, and one suite's
+ * failure does not become every later suite's. A no-op (about a second) when the swarm is healthy;
+ * a repair is printed.
+ */
+export function settledSwarm(): void {
+    const r = spawnSync("bash", [path.join(__dirname, "../sandbox/sandbox.sh"), "swarm"], { encoding: "utf8", timeout: 600000 });
+    const unusual = r.stdout.split("\n").filter((l) => l.trim() && !/-> |done in|ready in/.test(l));
+    if (unusual.length) console.error(`      sandbox swarm fixture repaired:\n${unusual.map((l) => `        ${l}`).join("\n")}`);
+    if (r.status !== 0) throw new Error(`the sandbox swarm fixture could not be repaired (sandbox.sh swarm, exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
 export interface Run { code: number; stdout: string; stderr: string }
 
 /** Runs `cmd` on `host` through ssh (remote shell = the user's login shell, like the provider). */

@@ -7,7 +7,7 @@ import { renderCompose, renderService } from "../../components/swarm-stack/rende
 import { SwarmStackArgs } from "../../components/swarm-stack/spec";
 import { durationNs } from "../../components/swarm-stack/units";
 import { shQuote } from "../../components/common/shell";
-import { eventually, push, restore, sandbox, sh, ssh } from "./lib";
+import { eventually, push, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 function swift(...args: string[]) {
     const s = sandbox().swift;
@@ -33,6 +33,7 @@ describe("contract: registry on the sandbox's Swift", function () {
     const REG = "10.232.0.11";
 
     before(() => {
+        settledSwarm();
         sandbox();
         // every host trusts the sandbox registries over plain HTTP (pushed with the product)
         for (const h of ["host2", "host3"]) {
@@ -115,6 +116,7 @@ describe("contract: swarm stack on the sandbox swarm", function () {
     };
 
     before(() => {
+        settledSwarm();
         sandbox();
         sh("host1", `cat > /root/${STACK}.yml <<'EOF'\n${renderCompose(spec)}EOF`);
         sh("host1", `docker stack deploy --resolve-image never -c /root/${STACK}.yml ${STACK} >/dev/null`);

@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { execFile } from "child_process";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { restartBatches } from "../../components/docker-host/docker-fleet";
-import { eventually, fileSha, health, hostFiles, push, pushAsync, restore, sandbox, sh, sleep, ssh, sshAsync } from "./lib";
+import { eventually, fileSha, health, hostFiles, push, pushAsync, restore, sandbox, settledSwarm, sh, sleep, ssh, sshAsync } from "./lib";
 
 const DJ = "/etc/docker/daemon.json";
 
@@ -14,6 +14,7 @@ describe("contract: interrupted apply (ssh cut / script killed at each step)", f
     const results: string[] = [];
 
     before(() => {
+        settledSwarm();
         sandbox();
         const r = push(H, { labels: { gen: "0" } });
         assert.strictEqual(r.code, 0, r.stderr);
@@ -81,6 +82,7 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
     const timeline: string[] = [];
 
     before(async () => {
+        settledSwarm();
         sandbox();
         ssh("host1", `docker service rm ${SERVICE} >/dev/null 2>&1`);
         sh("host1", `docker service create -d --name ${SERVICE} --replicas ${REPLICAS} --replicas-max-per-node 1 --no-resolve-image --endpoint-mode dnsrr --publish published=18090,target=8080,mode=host ` +

@@ -5,13 +5,14 @@ import * as assert from "assert";
 import { renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
 import { renderContainerUnit } from "../../components/container-unit/unit";
 import { renderUnitCommand } from "../../components/container-unit/container-unit";
-import { DEBIAN_EXEC_START, dockerInfo, eventually, health, push, restore, sandbox, sh, ssh } from "./lib";
+import { DEBIAN_EXEC_START, dockerInfo, eventually, health, push, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host2";
 const PROXY = "http://svc-docker:S3cr%40t-pw@10.232.0.1:3128";
 
 describe(`contract: proxy drop-in on a real host (${HOST})`, function () {
     this.timeout(300000);
+    before(settledSwarm);
     after(() => {
         const r = restore(HOST);
         assert.strictEqual(r.code, 0, r.stderr);
@@ -41,6 +42,7 @@ describe(`contract: proxy drop-in on a real host (${HOST})`, function () {
 
 describe("contract: systemd-analyze verify on a real host accepts every rendered unit and drop-in", function () {
     this.timeout(120000);
+    before(settledSwarm);
     const units: [string, string][] = [
         ["docker.service.d/http-proxy.conf", renderProxyDropIn({ httpProxy: PROXY, httpsProxy: PROXY, noProxy: ["a.example", "10.0.0.0/8"] }, ["10.232.0.11:5000"])!],
         ["docker.service.d/10-dockfleet-hosts.conf", renderHostsDropIn(["unix:///var/run/docker.sock"], DEBIAN_EXEC_START)!],
@@ -62,6 +64,7 @@ describe("contract: systemd-analyze verify on a real host accepts every rendered
 
 describe("contract: a container wrapped in a systemd unit (ContainerUnit)", function () {
     this.timeout(300000);
+    before(settledSwarm);
     const H = "host1";
     const spec = { name: "dfheartbeat", image: sandbox().images.busybox, command: ["sh", "-c", "while true; do date; sleep 2; done"], restartSec: "2s", stopTimeoutSeconds: 2 };
 
