@@ -14,14 +14,28 @@ log_dir=$(mktemp -d)
 run_suite() {
     local name=$1; shift
     local out=$log_dir/$name.log
-    local t0=$SECONDS
+    local t0=$SECONDS limit=()
     echo "=== suite: $name (started $(date -u +%T) UTC)"
-    npx mocha "$@" 2>&1 | tee "$out"
+    # DOCKFLEET_TEST_DEADLINE (epoch seconds; .ci/run sets it from CI's time limit): a suite still
+    # running then is interrupted and counted as failed, so a slow run still ends with its report
+    # and brings the main job back, instead of being cut off without either.
+    if [ -n "${DOCKFLEET_TEST_DEADLINE:-}" ]; then
+        local left=$((DOCKFLEET_TEST_DEADLINE - $(date +%s)))
+        [ "$left" -gt 0 ] || left=1
+        limit=(timeout -s INT -k 60 "$left")
+    fi
+    "${limit[@]}" npx mocha "$@" 2>&1 | tee "$out"
     local rc=${PIPESTATUS[0]}
     echo "=== suite: $name done in $((SECONDS - t0)) s"
     local p f
     p=$(grep -Eo '^ +[0-9]+ passing' "$out" | grep -Eo '[0-9]+' | tail -1)
     f=$(grep -Eo '^ +[0-9]+ failing' "$out" | grep -Eo '[0-9]+' | tail -1)
+    if [ "$rc" = 124 ] || { [ "${#limit[@]}" -gt 0 ] && [ "$rc" = 137 ]; }; then
+        # interrupted mocha prints no totals: count the result lines it printed as it went
+        p=$(grep -Ec '^ +✔ ' "$out")
+        f=$(( $(grep -Ec '^ +[0-9]+\) ' "$out") + 1 ))
+        echo "FATAL: suite $name was still running at the time budget's end (DOCKFLEET_TEST_DEADLINE) and was interrupted after $p passed and $((f - 1)) failed tests; the rest did not run" >&2
+    fi
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
     if [ "$rc" != 0 ]; then
