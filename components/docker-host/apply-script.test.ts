@@ -40,8 +40,11 @@ do_start() {
   [ -f "$FAKE/never-up" ] && { rm -f "$FAKE/up"; exit 1; }
   cp "$dj" "$FAKE/running.json" 2>/dev/null || :; touch "$FAKE/up"; echo x >> "$FAKE/starts"
 }
+# Units that need docker.service: $FAKE/dependents lists them (RequiredBy=), $FAKE/dep-<unit>
+# marks one active. Stopping docker.service stops them; a restart restarts them (as systemd does).
+stop_deps() { rm -f "$FAKE"/dep-*; }
 case "$verb $unit" in
-  "stop docker.service") do_stop ;;
+  "stop docker.service") stop_deps; do_stop ;;
   "start docker.service") do_start ;;
   "restart docker.service") do_stop; do_start ;;
   "start containerd.service") rm -f "$FAKE/containerd-down" ;;
@@ -49,7 +52,9 @@ case "$verb $unit" in
   "is-active docker.service") state; [ "$(state)" = active ] ;;
   "is-active containerd.service") if [ -f "$FAKE/containerd-down" ]; then echo inactive; exit 3; fi; echo active ;;
   "kill docker.service") rm -f "$FAKE/deactivating" "$FAKE/up" ;;
-  "show "*) case "$*" in *ActiveEnterTimestamp*) cat "$FAKE/active-since" 2>/dev/null ;; esac ;;
+  "show "*) case "$*" in *ActiveEnterTimestamp*) cat "$FAKE/active-since" 2>/dev/null ;; *RequiredBy*) cat "$FAKE/dependents" 2>/dev/null ;; esac ;;
+  "start "*.service) [ -f "$FAKE/up" ] && touch "$FAKE/dep-$unit" ;; # after the units named above
+  "is-active "*.service) if [ -f "$FAKE/dep-$unit" ]; then echo active; else echo inactive; exit 3; fi ;;
 esac
 exit 0
 `,
@@ -207,6 +212,24 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         // reset-failed before every restart: after a failed restart loop systemd refuses to start docker
         const c = calls(env);
         assert.ok((c.match(/reset-failed/g) ?? []).length >= 3, c);
+    });
+
+    it("units that need docker.service (a ContainerUnit) run again after the restart, and after a rollback; inactive ones stay inactive", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.fake, "dependents"), "heartbeat.service\nidle.service\n");
+        fs.writeFileSync(path.join(env.fake, "dep-heartbeat.service"), "");
+        let r = run(env, "apply", { public: [daemon({ "labels": ["a=1"] })] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.ok(exists(env, "../fake/dep-heartbeat.service"), "heartbeat.service must run again after the restart");
+        assert.ok(!exists(env, "../fake/dep-idle.service"), "a unit that was not running stays stopped");
+        assert.match(r.stderr, /started again what needs docker\.service: heartbeat\.service/);
+        assert.ok(!exists(env, "var/lib/dockfleet/daemon-config/dependents"));
+        // the stop before the rollback stops it too; the rollback brings it back
+        r = run(env, "apply", { public: [daemon({ "labels": ["BAD_START"] })] });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /previous config restored, dockerd running/);
+        assert.ok(exists(env, "../fake/dep-heartbeat.service"), "heartbeat.service must run again after the rollback");
+        assert.ok(!exists(env, "../fake/dep-idle.service"));
     });
 
     it("a config that starts dockerd but breaks containers is caught by the smoke container", () => {

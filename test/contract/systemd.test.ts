@@ -90,6 +90,34 @@ describe("contract: a container wrapped in a systemd unit (ContainerUnit)", func
         assert.notStrictEqual(ssh(H, `test -e /etc/systemd/system/${spec.name}.service`).code, 0);
     });
 
+    it("a daemon.json change that restarts dockerd leaves the unit running again (the stop of docker.service stopped it), and so does the restore", async () => {
+        const r = ssh(H, renderUnitCommand("install", spec.name, renderContainerUnit(spec)));
+        assert.strictEqual(r.code, 0, r.stderr);
+        await eventually(() => ssh(H, `docker inspect -f '{{.State.Running}}' ${spec.name}`).stdout.trim() === "true", 30000, "container running");
+        const running = async (what: string, notId: string) => {
+            await eventually(() => {
+                const id = ssh(H, `docker inspect -f '{{.Id}} {{.State.Running}}' ${spec.name}`).stdout.trim();
+                return ssh(H, `systemctl is-active ${spec.name}`).stdout.trim() === "active" && id.endsWith("true") && !id.startsWith(notId);
+            }, 30000, what);
+        };
+        try {
+            const before = sh(H, `docker inspect -f '{{.Id}}' ${spec.name}`);
+            const pid = sh(H, "systemctl show -p MainPID --value docker.service");
+            const a = push(H, { logDriver: "json-file", labels: { "dockfleet.test": "dependents" } });
+            assert.strictEqual(a.code, 0, a.stderr);
+            assert.notStrictEqual(sh(H, "systemctl show -p MainPID --value docker.service"), pid, "dockerd restarted");
+            assert.match(a.stderr, new RegExp(`started again what needs docker\\.service: .*${spec.name}\\.service`));
+            await running("the unit active with a new container after the restart", before);
+            const again = sh(H, `docker inspect -f '{{.Id}}' ${spec.name}`);
+            const rs = restore(H);
+            assert.strictEqual(rs.code, 0, rs.stderr);
+            await running("the unit active with a new container after the restore", again);
+        } finally {
+            restore(H);
+            ssh(H, renderUnitCommand("remove", spec.name));
+        }
+    });
+
     it("a unit systemd-analyze rejects is not installed", () => {
         const bad = renderContainerUnit(spec).replace("[Service]", "[Service]\nExecStart=/usr/bin/docker ps");
         const r = ssh(H, renderUnitCommand("install", "dfbadunit", bad));

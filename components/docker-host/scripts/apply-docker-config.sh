@@ -565,6 +565,33 @@ disarm_guard() {
 
 unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
 
+# Units that need docker.service (a ContainerUnit has Requires=docker.service): stopping
+# docker.service stops them too, and starting it again does not bring them back. The active ones
+# are noted before the first stop (in $STATE/dependents, so `recover` knows them too) and started
+# again once dockerd is up, after the new config and after a rollback alike.
+note_dependents() {
+    [ "$USE_SYSTEMD" = 1 ] || return 0
+    local u out=""
+    for u in $(systemctl show -p RequiredBy -p BoundBy --value docker.service 2>/dev/null | tr ' ' '\n' | sort -u); do
+        case "$(unit_state "$u")" in active | activating | reloading) out+="$u"$'\n' ;; esac
+    done
+    printf '%s' "$out" >"$STATE/dependents"
+}
+
+start_dependents() {
+    [ "$USE_SYSTEMD" = 1 ] && [ -s "$STATE/dependents" ] || return 0
+    local u started=() failed=()
+    while read -r u; do
+        [ -n "$u" ] || continue
+        case "$(unit_state "$u")" in active | activating | reloading) continue ;; esac
+        systemctl reset-failed "$u" >/dev/null 2>&1 || true
+        if timeout "$RESTART_TIMEOUT" systemctl start "$u" >/dev/null 2>&1 </dev/null; then started+=("$u"); else failed+=("$u"); fi
+    done <"$STATE/dependents"
+    [ "${#started[@]}" = 0 ] || say "started again what needs docker.service: ${started[*]}"
+    [ "${#failed[@]}" = 0 ] || say "warning: did not start again: ${failed[*]} (it needs docker.service; see systemctl status ${failed[0]})"
+    return 0
+}
+
 # Stops docker.service before the rollback starts it, however dockerd ended up: a bad config can
 # leave it `deactivating` for minutes (issue 12: a rollback that gave up after 129 s while systemd
 # was still stopping it). Waits up to the restart timeout, then SIGKILLs the unit's processes and
@@ -624,7 +651,8 @@ rollback() {
             ensure_containerd
         fi
         if restart_dockerd && wait_up "$swarm_before"; then
-            rm -f "$STATE/in-progress"
+            start_dependents
+            rm -f "$STATE/in-progress" "$STATE/dependents"
             return 0
         fi
         say "rollback attempt $attempt: ${FAIL_STEP:-restart}: ${FAIL_LINE:-no error line}"
@@ -726,16 +754,18 @@ converge() {
         FAIL_STEP="write the new files"; FAIL_LINE=$INSTALL_ERR; ok=0
     elif [ "$restart" = 1 ]; then
         say "restarting dockerd (swarm: $swarm_before)"
-        restart_dockerd && wait_up "$swarm_before" && smoke && wait_tasks || ok=0
+        note_dependents
+        restart_dockerd && wait_up "$swarm_before" && start_dependents && smoke && wait_tasks || ok=0
     else
         say "reloading dockerd (only hot-reloadable keys changed)"
+        rm -f "$STATE/dependents" # a reload stops nothing
         reload_dockerd && wait_up "$swarm_before" && smoke && wait_tasks || ok=0
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
-        rm -f "$STATE/in-progress"
+        rm -f "$STATE/in-progress" "$STATE/dependents"
         disarm_guard
         say "applied ($([ "$restart" = 1 ] && echo restart || echo reload)) in $(($(date +%s) - start))s"
         return 0
