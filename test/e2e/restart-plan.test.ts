@@ -4,11 +4,10 @@
 // worker after them; the two in batch 1 restart at the same time, batch 2 only after them, and the
 // service never has fewer than 1 running task.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { eventually, sandbox, sh, ssh, sshAsync } from "../contract/lib";
+import { eventually, sandbox, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
 import { ROOT, STACK_FILE, useLocalStack } from "./lib";
 
 const ADDR: Record<string, string> = { host1: "10.232.0.11", host2: "10.232.0.12", host3: "10.232.0.13" };
@@ -27,7 +26,7 @@ describe("e2e: daemon rollout in batches planned from the live swarm", function 
     const local = useLocalStack(ssh, collect);
     after(() => {
         // Leave the 3-manager swarm the other suites and the main job expect.
-        execFileSync("bash", [path.join(ROOT, "test/sandbox/sandbox.sh"), "swarm"], { stdio: ["ignore", "ignore", "inherit"] });
+        settledSwarm();
     });
 
     const setKey = (key: string, value: unknown) => {

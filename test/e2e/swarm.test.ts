@@ -3,11 +3,10 @@
 // added, a promotion with a drain that moves a task, a demotion, hand changes repaired, a plan
 // that would lose quorum refused, bad input refused, and no join token anywhere in state or logs.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { eventually, sandbox, sh, ssh } from "../contract/lib";
+import { eventually, sandbox, settledSwarm, sh, ssh } from "../contract/lib";
 import { ROOT, STACK_FILE, readTree, useLocalStack } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
@@ -36,7 +35,7 @@ describe("e2e: swarm membership from the stack config (components/swarm)", funct
     const local = useLocalStack(ssh, collect);
     after(() => {
         // Leave the 3-manager swarm the other suites and the main job expect (a no-op when step 6 left it).
-        execFileSync("bash", [path.join(ROOT, "test/sandbox/sandbox.sh"), "swarm"], { stdio: ["ignore", "ignore", "inherit"] });
+        settledSwarm();
     });
 
     // Structured keys are typed in Pulumi.yaml (array<object>): edit the stack file itself (the
