@@ -66,6 +66,7 @@ iproute2 iptables curl ca-certificates busybox-static apparmor procps jq less ip
 IMAGE_SIZE=6G
 
 SSH_KEY=$STATE/ssh/id_ed25519
+BOOTED=()
 SSH_CFG=$STATE/ssh_config
 LOGS=$STATE/logs
 
@@ -264,7 +265,8 @@ ensure_image() {
 
 # ---------------------------------------------------------------- network
 ensure_bridge() {
-  ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" type bridge
+  # A fixed MAC: a restored VM's ARP cache still knows the bridge from when it was saved.
+  ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" address 52:54:00:f1:00:01 type bridge
   ip -4 addr show dev "$BR" | grep -q "inet $BR_ADDR/$PREFIX" || ip addr add "$BR_ADDR/$PREFIX" dev "$BR"
   ip link set "$BR" up
   # br_netfilter sends bridged frames through FORWARD (VM to VM); one tagged rule, removed by down.
@@ -331,39 +333,140 @@ make_disks() {
   cat "$STATE/image.key" >"$d/image.key"
 }
 
+# qemu_args NAME: the VM's qemu command line (arguments after the binary), the same for a boot and
+# for a restore (-incoming is added to it then). Part of the snapshot key.
+qemu_args() {
+  local h=$1 d key disk
+  d=$(vdir "$h")
+  key=$(base64 -w0 <"$SSH_KEY.pub")
+  # shellcheck disable=SC2054 # commas inside qemu option values
+  case $ACCEL in
+    tcg) QARGS=(-machine pc -accel tcg,tb-size=256 -cpu max) ;;
+    kvm) QARGS=(-machine pc,accel=kvm -enable-kvm -cpu host,-arch-capabilities) ;;
+    *) die "DOCKFLEET_VM_ACCEL must be tcg or kvm" ;;
+  esac
+  QARGS+=(-name "$h" -smp 1 -m "$MEM" -nodefaults -no-user-config
+    -kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img"
+    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=0 vm.name=$h vm.ip=$(vm_addr "$h")/$PREFIX vm.key=$key"
+    -drive "file=$d/root.qcow2,if=virtio,format=qcow2,discard=unmap")
+  for disk in $(vm_disks "$h"); do
+    case $disk in
+      spare) QARGS+=(-drive "file=$d/spare.raw,if=virtio,format=raw") ;;
+      data20g) QARGS+=(-drive "file=$d/data20g.qcow2,if=virtio,format=qcow2,discard=unmap") ;;
+    esac
+  done
+  QARGS+=(-nic "tap,ifname=$(vm_tap "$h"),script=no,downscript=no,model=virtio-net-pci,mac=$(vm_mac "$h")"
+    -device virtio-rng-pci -display none -vga none -serial "file:$d/console.log"
+    -qmp "unix:$d/qmp.sock,server=on,wait=off" -daemonize -pidfile "$d/qemu.pid")
+}
+
+# start_vm NAME [STATEFILE]: boot the VM, or with STATEFILE resume it from a saved state.
 start_vm() {
-  local h=$1 d key disk accel=()
+  local h=$1 state=${2:-} d
   d=$(vdir "$h")
   if [[ -f $d/image.key && $(cat "$d/image.key") != "$(cat "$STATE/image.key")" ]]; then
     log "   $h: image changed, new disks"
     rm -rf "$d"
   fi
   mkdir -p "$d"
-  [[ -f $d/root.qcow2 ]] || make_disks "$h"
+  [[ -n $state || -f $d/root.qcow2 ]] || make_disks "$h"
   ensure_tap "$h"
-  key=$(base64 -w0 <"$SSH_KEY.pub")
-  # shellcheck disable=SC2054 # commas inside qemu option values
-  case $ACCEL in
-    tcg) accel=(-machine pc -accel tcg,tb-size=256 -cpu max) ;;
-    kvm) accel=(-machine pc,accel=kvm -enable-kvm -cpu host,-arch-capabilities) ;;
-    *) die "DOCKFLEET_VM_ACCEL must be tcg or kvm" ;;
-  esac
-  local drives=(-drive "file=$d/root.qcow2,if=virtio,format=qcow2,discard=unmap")
-  for disk in $(vm_disks "$h"); do
-    case $disk in
-      spare) drives+=(-drive "file=$d/spare.raw,if=virtio,format=raw") ;;
-      data20g) drives+=(-drive "file=$d/data20g.qcow2,if=virtio,format=qcow2,discard=unmap") ;;
-    esac
-  done
-  : >"$d/console.log"
-  qemu-system-x86_64 -name "$h" "${accel[@]}" -smp 1 -m "$MEM" \
-    -kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.show_status=0 vm.name=$h vm.ip=$(vm_addr "$h")/$PREFIX vm.key=$key" \
-    "${drives[@]}" \
-    -nic "tap,ifname=$(vm_tap "$h"),script=no,downscript=no,model=virtio-net-pci,mac=$(vm_mac "$h")" \
-    -device virtio-rng-pci -display none -serial "file:$d/console.log" -monitor none -vga none \
-    -daemonize -pidfile "$d/qemu.pid" 9>&-
+  qemu_args "$h"
+  [[ -z $state ]] || QARGS+=(-incoming "exec:zstd -dcq $state")
+  : >>"$d/console.log"
+  rm -f "$d/qmp.sock"
+  qemu-system-x86_64 "${QARGS[@]}" 9>&-
   date +%s.%N >"$d/started"
+}
+
+# qmp NAME CMD...: send QMP commands (JSON, one per argument) to the VM; prints the last reply.
+qmp() {
+  local sock
+  sock=$(vdir "$1")/qmp.sock
+  shift
+  /usr/bin/python3 - "$sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1]); f = s.makefile("rw")
+def rd():
+    while True:
+        m = json.loads(f.readline())
+        if "event" not in m: return m
+rd()
+last = None
+for c in ["{\"execute\":\"qmp_capabilities\"}"] + sys.argv[2:]:
+    f.write(c + "\n"); f.flush(); last = rd()
+    if "error" in last: print(json.dumps(last)); sys.exit(1)
+print(json.dumps(last.get("return")))
+PY
+}
+
+# ---------------------------------------------------------------- saved VM states
+# A booted, healthy VM (docker active, test image imported) is saved once per image + VM
+# definition in the image cache: the migration stream (zstd) + copies of its disks + the ssh key
+# it trusts. A later `up` restores it instead of booting (DOCKFLEET_VM_SNAPSHOT=0: always boot).
+SNAP=${DOCKFLEET_VM_SNAPSHOT:-1}
+snap_dir() { echo "$IMAGE_DIR/snap/$1"; }
+snap_key() {
+  local h=$1
+  qemu_args "$h"
+  { echo "snap-1 $(qemu-system-x86_64 --version | head -1) ${FLEET[$h]} $(busybox_key)"; printf '%s\n' "${QARGS[@]}"; } | sha256sum | cut -c1-16
+}
+snap_valid() {
+  local s
+  s=$(snap_dir "$1")
+  [[ $SNAP == 1 && -f $s/state.zst && -f $s/key && $(cat "$s/key") == "$(snap_key "$1")" ]]
+}
+
+# save_vm NAME: migrate the running VM to a file (qemu pauses it when the migration completes and
+# flushes its disks), copy the disks, quit qemu. The caller then restores from the copy (which
+# also proves the saved state works).
+save_vm() {
+  local h=$1 s d t st i
+  s=$(snap_dir "$h")
+  d=$(vdir "$h")
+  t=$(now)
+  rm -rf "$s.tmp"
+  mkdir -p "$s.tmp"
+  hssh "$h" 'sync; echo 3 >/proc/sys/vm/drop_caches' || true # less guest page cache in the state
+  qmp "$h" "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"exec:zstd -1 -q -o $s.tmp/state.zst\"}}" >/dev/null
+  for ((i = 0; i < 600; i++)); do
+    st=$(qmp "$h" '{"execute":"query-migrate"}' | jq -r .status)
+    [[ $st == completed ]] && break
+    [[ $st == failed || $st == cancelled ]] && die "$h: saving the VM state failed ($st)"
+    sleep 0.5
+  done
+  [[ $st == completed ]] || die "$h: saving the VM state timed out"
+  qmp "$h" '{"execute":"quit"}' >/dev/null 2>&1 || true
+  for ((i = 0; i < 100; i++)); do vm_running "$h" || break; sleep 0.1; done
+  rm -f "$d/qemu.pid"
+  local f
+  for f in root.qcow2 spare.raw data20g.qcow2; do
+    [[ -f $d/$f ]] && cp --sparse=always "$d/$f" "$s.tmp/$f"
+  done
+  snap_key "$h" >"$s.tmp/key"
+  rm -rf "$s"
+  mv "$s.tmp" "$s"
+  log "   $h: state saved in $(elapsed "$t")s ($(du -sm "$s" | cut -f1) MiB in $s)"
+}
+
+# restore_vm NAME: the saved disks + the saved state.
+restore_vm() {
+  local h=$1 s d f
+  s=$(snap_dir "$h")
+  d=$(vdir "$h")
+  rm -rf "$d"
+  mkdir -p "$d"
+  for f in root.qcow2 spare.raw data20g.qcow2; do
+    [[ -f $s/$f ]] && cp --sparse=always "$s/$f" "$d/$f"
+  done
+  cat "$STATE/image.key" >"$d/image.key"
+  start_vm "$h" "$s/state.zst"
+  date +%s.%N >"$d/restored"
+}
+
+# After a restore: the guest clock is where it was saved; set it from the host.
+after_restore() {
+  hssh "$1" "date -s @$(date +%s) >/dev/null" || die "$1: cannot set the clock after the restore"
 }
 
 # wait_vm NAME: ssh, then docker active; prints the times since qemu started.
@@ -376,6 +479,7 @@ wait_vm() {
     if [[ -z $ssh_t ]] && hssh "$h" true 2>/dev/null; then
       ssh_t=$(elapsed "$t0")
       log "   $h: ssh answers after ${ssh_t}s"
+      [[ -f $d/restored ]] && after_restore "$h"
     fi
     if [[ -n $ssh_t ]] && hssh "$h" 'systemctl is-active --quiet docker.service && docker info >/dev/null 2>&1' 2>/dev/null; then
       log "   $h: docker active after $(elapsed "$t0")s (qemu RSS $(vm_rss "$h") MiB)"
@@ -396,6 +500,7 @@ vm_rss() {
 
 ensure_vms() {
   local h started=()
+  BOOTED=()
   for h in "${HOSTS[@]}"; do
     if vm_healthy "$h"; then
       log "   $h: healthy"
@@ -403,13 +508,30 @@ ensure_vms() {
     fi
     if vm_running "$h"; then
       log "   $h: running but docker not answering; waiting"
+    elif snap_valid "$h"; then
+      log "   $h: restoring the saved state ($(snap_dir "$h"))"
+      restore_vm "$h"
     else
-      log "   $h: starting qemu ($ACCEL, ${MEM} MiB, disks: vda $(vm_disks "$h"))"
+      log "   $h: booting qemu ($ACCEL, ${MEM} MiB, disks: vda $(vm_disks "$h"))"
       start_vm "$h"
+      BOOTED+=("$h")
     fi
     started+=("$h")
   done
   for h in "${started[@]}"; do wait_vm "$h"; done
+}
+
+# Booted VMs (not restored) that are healthy and have their test image: save them for next time.
+save_booted() {
+  local h
+  [[ $SNAP == 1 ]] || return 0
+  for h in "${BOOTED[@]}"; do
+    snap_valid "$h" && continue
+    save_vm "$h"
+    log "   $h: restoring the state just saved"
+    restore_vm "$h"
+    wait_vm "$h"
+  done
 }
 
 # stop_vm NAME: poweroff over ssh, wait up to 60 s, then SIGTERM/SIGKILL the own qemu PID.
@@ -485,7 +607,17 @@ ensure_images() {
 write_ssh_config() {
   local h
   mkdir -p "$STATE/ssh"
-  [[ -f $SSH_KEY ]] || ssh-keygen -q -t ed25519 -N '' -C dockfleet-vm -f "$SSH_KEY"
+  # The key lives in the image cache too: saved VM states trust it (a throwaway key for VMs on a
+  # host-only bridge).
+  local ck=$CACHE_ROOT/vm/ssh/id_ed25519
+  if [[ ! -f $SSH_KEY ]]; then
+    if [[ ! -f $ck ]]; then
+      mkdir -p "$(dirname "$ck")"
+      chmod 700 "$(dirname "$ck")"
+      ssh-keygen -q -t ed25519 -N '' -C dockfleet-vm -f "$ck"
+    fi
+    cp "$ck" "$ck.pub" "$STATE/ssh/"
+  fi
   {
     for h in "${!FLEET[@]}"; do
       cat <<EOF
@@ -537,6 +669,7 @@ cmd_up() {
   step "bridge $BR + FORWARD rule" ensure_bridge
   step "VMs (${HOSTS[*]})" ensure_vms
   step "image $IMG_BUSYBOX (docker import)" ensure_images
+  ((${#BOOTED[@]} == 0)) || step "save booted VMs (${BOOTED[*]}) for the next up" save_booted
   step "sandbox.json" write_json
   log "up: ready in $(elapsed "$T0")s -> $STATE/sandbox.json"
 }
