@@ -13,6 +13,7 @@ PKGS=(
   jq curl busybox-static zstd docker-registry
   swift swift-proxy swift-account swift-container swift-object python3-swiftclient memcached
   shellcheck
+  qemu-system-x86 qemu-utils e2fsprogs # test/vm/vm.sh: qemu VMs (TCG), mkfs.ext4 -d
   python3 python3-venv python3-pip
 )
 

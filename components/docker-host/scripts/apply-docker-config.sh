@@ -135,6 +135,7 @@ check_file() {
                 say "note: neither jq nor python3 on this host; JSON syntax is checked by dockerd itself"
             fi
             check_host_needs "$new" "$path"
+            check_devicemapper "$new" "$path"
             major=$(engine_major)
             if [ "$major" -ge 23 ]; then
                 local out
@@ -267,6 +268,60 @@ check_host_needs() {
         if [ "$want_remap" != "$have_remap" ]; then
             die "$path: $([ "$want_remap" = 1 ] && echo enabling || echo disabling) userns-remap on a swarm node: dockerd would keep its state in another directory ($([ "$want_remap" = 1 ] && echo '<data-root>/UID.GID' || echo '<data-root>')) and this node would leave the swarm, its images and volumes out of sight; take the node out of the swarm first"
         fi
+    fi
+}
+
+# A daemon.json's storage settings as `DRIVER|DATA-ROOT|DIRECT-LVM`: DIRECT-LVM is empty without
+# dm.directlvm_device, else the values dockerd stores with the pool (unset ones at dockerd's
+# defaults: thinp_percent 95, thinp_metapercent 1, autoextend threshold 80, percent 20).
+# dm.directlvm_device_force is not stored with the pool. jq, else python3; neither: return 1.
+dm_settings() {
+    if command -v jq >/dev/null 2>&1; then
+        jq -r '((.["storage-opts"] // []) | map(strings | capture("^\\s*(?<k>[^=]+?)\\s*=\\s*(?<v>.*?)\\s*$")?
+                | {key: (.k | ascii_downcase), value: .v}) | from_entries) as $o
+            | [(.["storage-driver"] // "" | tostring), (.["data-root"] // .graph // "/var/lib/docker" | tostring),
+               (if $o["dm.directlvm_device"] then "device=\($o["dm.directlvm_device"]) thinp_percent=\($o["dm.thinp_percent"] // "95") thinp_metapercent=\($o["dm.thinp_metapercent"] // "1") thinp_autoextend_threshold=\($o["dm.thinp_autoextend_threshold"] // "80") thinp_autoextend_percent=\($o["dm.thinp_autoextend_percent"] // "20")" else "" end)]
+            | join("|")' "$1" 2>/dev/null
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+o = {}
+for e in d.get("storage-opts") or []:
+    if isinstance(e, str) and "=" in e:
+        k, v = e.split("=", 1); o[k.strip().lower()] = v.strip()
+lvm = ""
+if o.get("dm.directlvm_device"):
+    lvm = "device=%s thinp_percent=%s thinp_metapercent=%s thinp_autoextend_threshold=%s thinp_autoextend_percent=%s" % (
+        o["dm.directlvm_device"], o.get("dm.thinp_percent", "95"), o.get("dm.thinp_metapercent", "1"),
+        o.get("dm.thinp_autoextend_threshold", "80"), o.get("dm.thinp_autoextend_percent", "20"))
+print("|".join([str(d.get("storage-driver") or ""), str(d.get("data-root") or d.get("graph") or "/var/lib/docker"), lvm]))' "$1" 2>/dev/null
+    else
+        return 1
+    fi
+}
+
+# devicemapper direct-lvm (issue 11): dockerd ties the pool's settings to <data-root>/devicemapper.
+# Once a pool exists it refuses to start with other direct-lvm values ("changing direct-lvm config
+# is not supported"), and a config that no longer names a storage driver makes it pick the
+# devicemapper state up again (without the pool settings) or refuse ("contains several valid
+# graphdrivers"). Both are refused here, before anything is written.
+check_devicemapper() {
+    local new=$1 path=$2 cur=$ROOT$2 c n cdrv croot clvm ndrv nroot nlvm
+    [ -f "$cur" ] || return 0
+    c=$(dm_settings "$cur") || return 0 # unreadable current file: dockerd runs without it anyway
+    IFS='|' read -r cdrv croot clvm <<<"$c"
+    [ "$cdrv" = devicemapper ] && [ -d "$ROOT$croot/devicemapper" ] || return 0
+    if ! n=$(dm_settings "$new"); then
+        say "note: neither jq nor python3 on this host; the devicemapper direct-lvm check is skipped"
+        return 0
+    fi
+    IFS='|' read -r ndrv nroot nlvm <<<"$n"
+    [ "$nroot" = "$croot" ] || return 0 # another data-root: dockerd starts from that directory's state
+    if [ "$ndrv" = devicemapper ] && [ -n "$clvm" ] && [ "$nlvm" != "$clvm" ]; then
+        die "$path: changes the direct-lvm settings of this host's devicemapper thin pool ($clvm -> ${nlvm:-no direct-lvm}); dockerd cannot change direct-lvm settings of an existing pool (it would refuse to start: changing direct-lvm config is not supported). A migration takes either moving the host off devicemapper (storage-driver overlay2, then remove the pool: vgremove docker, pvremove the device, rm -r $croot/devicemapper) or a new empty device with the old pool and $croot/devicemapper removed first; images and containers in the pool are lost either way"
+    fi
+    if [ -z "$ndrv" ]; then
+        die "$path: no longer sets storage-driver devicemapper but names no other storage driver, while $croot/devicemapper exists: dockerd would start devicemapper again without the direct-lvm settings, or refuse (contains several valid graphdrivers); set the storage driver explicitly (storageDriver overlay2 to move off devicemapper)"
     fi
 }
 
