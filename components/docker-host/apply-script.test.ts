@@ -34,6 +34,11 @@ fail() { rm -f "$FAKE/up"; echo "Job for docker.service failed because the contr
 do_start() {
   while stopping; do sleep 0.1; done # systemd queues the start after the running stop job
   [ -f "$FAKE/containerd-down" ] && { echo "A dependency job for docker.service failed." >&2; exit 1; }
+  # devicemapper: dockerd creates <data-root>/devicemapper first; next to overlay2 state it refuses
+  # a config without a storage driver ("contains several valid graphdrivers")
+  dm="$DOCKFLEET_ROOT/var/lib/docker/devicemapper"
+  grep -q '"storage-driver": "devicemapper"' "$dj" 2>/dev/null && mkdir -p "$dm"
+  [ -d "$dm" ] && [ -d "$DOCKFLEET_ROOT/var/lib/docker/overlay2" ] && ! grep -q '"storage-driver"' "$dj" 2>/dev/null && fail
   grep -q BAD_START "$dj" 2>/dev/null && fail
   grep -q KILL_CONTAINERD "$dj" 2>/dev/null && { touch "$FAKE/containerd-down"; fail; }
   grep -q FREEZE_ETC "$dj" 2>/dev/null && { chattr +i "$DOCKFLEET_ROOT/etc/docker" 2>/dev/null || chmod 0555 "$DOCKFLEET_ROOT/etc/docker"; fail; }
@@ -947,6 +952,26 @@ describe("apply-docker-config.sh host checks: userns-remap user, runtime binarie
             assert.match(r.stderr, /rm -r \/srv\/docker\/devicemapper/);
             env = host(lvm("/dev/vdc", 95, { "data-root": "/srv/docker" }), "var/lib/docker");
             assert.strictEqual(run(env, "apply", { public: [daemon(lvm("/dev/vdc", 90, { "data-root": "/srv/docker" }))] }).code, 0);
+        });
+
+        it("a failed start into devicemapper from a config without a storage driver: the state it left is moved aside and the rollback starts dockerd", () => {
+            const env = mkEnv();
+            fs.mkdirSync(path.join(env.root, "var/lib/docker/overlay2"), { recursive: true });
+            put(env, DJ, '{"debug": false}\n');
+            const r = run(env, "apply", { public: [daemon({ "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/vdz"], "labels": ["BAD_START"] })] });
+            assert.strictEqual(r.code, 1, r.stderr);
+            assert.match(r.stderr, /moved \/var\/lib\/docker\/devicemapper \(left by the failed devicemapper start\) aside to \S+failed-graph-state-\d+/);
+            assert.match(r.stderr, /previous config restored, dockerd running/);
+            assert.ok(!exists(env, "var/lib/docker/devicemapper"));
+            assert.deepStrictEqual(JSON.parse(read(env, DJ)), { debug: false });
+            // state that was there before the apply is not the apply's to move
+            const env2 = host(lvm("/dev/vdc", 95), null);
+            fs.mkdirSync(path.join(env2.root, "var/lib/docker/devicemapper"), { recursive: true });
+            put(env2, DJ, '{"storage-driver": "overlay2"}\n');
+            const r2 = run(env2, "apply", { public: [daemon({ ...lvm("/dev/vdz", 95), "labels": ["BAD_START"] })] });
+            assert.strictEqual(r2.code, 1, r2.stderr);
+            assert.doesNotMatch(r2.stderr, /moved .* aside/);
+            assert.ok(exists(env2, "var/lib/docker/devicemapper"));
         });
 
         it("dropping devicemapper without naming a storage driver is refused; overlay2 named explicitly applies", () => {

@@ -71,6 +71,20 @@ describe(`vm: devicemapper direct-lvm on ${HOST} (qemu, Debian kernel), through 
         console.log(`      after: reset ${HOST} (exit ${r.code}) in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     });
 
+    it("from a host whose config names no storage driver, a failed devicemapper apply (/dev/vdz) rolls back: the state dockerd left is moved aside", () => {
+        assert.strictEqual(fileSha(HOST, DAEMON_JSON_PATH), "absent");
+        const t = Date.now();
+        const r = push(HOST, lvm({ device: "/dev/vdz" }), { restartTimeoutSeconds: RT, smokeImage: "" });
+        console.log(`      exit ${r.code} in ${((Date.now() - t) / 1000).toFixed(1)}s:\n${lastLines(r.stderr, 3)}`);
+        // without the set-aside, dockerd refused the rollback's start (several valid graphdrivers): exit 3
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /moved \/var\/lib\/docker\/devicemapper \(left by the failed devicemapper start\) aside/);
+        assert.match(r.stderr, /\/dev\/vdz is not available for use with devicemapper/);
+        assert.strictEqual(fileSha(HOST, DAEMON_JSON_PATH), "absent", "the previous state (no daemon.json) must be back");
+        assert.strictEqual(active(), "active");
+        assert.strictEqual(dockerInfo(HOST).Driver, "overlay2");
+    });
+
     it("baseline: overlay2 named explicitly applies (the config the failing cases roll back to)", () => {
         const r = push(HOST, OVERLAY2, { restartTimeoutSeconds: RT, smokeImage: img });
         assert.strictEqual(r.code, 0, r.stderr);
