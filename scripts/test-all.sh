@@ -100,26 +100,38 @@ fi
 finish
 
 # The VM tier (issue 11, test/vm/README.md): qemu VMs with Debian's own kernel, for what the nspawn
-# hosts' shared kernel cannot run (device-mapper). Last, after the main job is back: booting a VM
-# under TCG saturates a core, which would skew the timing-sensitive swarm suites.
+# hosts' shared kernel cannot run (device-mapper, NFS, IPVS). Last, after the main job is back:
+# booting a VM under TCG saturates a core, which would skew the timing-sensitive swarm suites.
+# Group by group (test/vm/groups.sh), each group's VMs down before the next boots.
 if compgen -G 'test/vm/*.test.ts' >/dev/null; then
     if [ "${DOCKFLEET_SKIP_VM:-}" = 1 ]; then
-        echo "WARNING: VM-tier suites NOT RUN (DOCKFLEET_SKIP_VM=1): devicemapper direct-lvm is unproven in this run" >&2
+        echo "WARNING: VM-tier suites NOT RUN (DOCKFLEET_SKIP_VM=1): devicemapper direct-lvm, NFS volumes and the routing mesh are unproven in this run" >&2
     else
-        echo "=== VM tier up (${DOCKFLEET_VM_HOSTS:=dm1})"
-        export DOCKFLEET_VM_HOSTS
+        # shellcheck source=test/vm/groups.sh
+        source test/vm/groups.sh
         vm_dir=${DOCKFLEET_VM_DIR:-/var/lib/dockfleet-vm}
-        if bash test/vm/vm.sh up; then
-            DOCKFLEET_SANDBOX_DIR=$vm_dir run_suite vm --timeout 1800000 'test/vm/*.test.ts'
-        else
-            echo "FATAL: the VM tier did not come up; the VM suites cannot run" >&2
+        if ! vm_list=$(vm_groups); then
             status=1
             failed=$((failed + 1))
+            vm_list=""
         fi
-        if [ "${DOCKFLEET_KEEP_VMS:-}" != 1 ]; then
-            echo "=== VM tier down"
-            bash test/vm/vm.sh down || echo "WARNING: test/vm/vm.sh down failed" >&2
-        fi
+        vm_last=$(tail -1 <<<"$vm_list" | cut -d'|' -f1)
+        while IFS='|' read -r vm_name vm_hosts vm_suite; do
+            [ -n "$vm_name" ] || continue
+            echo "=== VM tier up: group $vm_name ($vm_hosts)"
+            if DOCKFLEET_VM_HOSTS=$vm_hosts bash test/vm/vm.sh up; then
+                DOCKFLEET_SANDBOX_DIR=$vm_dir run_suite "vm-$vm_name" --timeout 1800000 "$vm_suite"
+            else
+                echo "FATAL: the VM tier group $vm_name did not come up; $vm_suite cannot run" >&2
+                status=1
+                failed=$((failed + 1))
+            fi
+            # DOCKFLEET_KEEP_VMS=1 keeps the last group's VMs running
+            if [ "${DOCKFLEET_KEEP_VMS:-}" != 1 ] || [ "$vm_name" != "$vm_last" ]; then
+                echo "=== VM tier down: group $vm_name"
+                bash test/vm/vm.sh down || echo "WARNING: test/vm/vm.sh down failed" >&2
+            fi
+        done <<<"$vm_list"
     fi
 fi
 

@@ -10,6 +10,10 @@
 #                  the image cache is kept
 #   vm.sh status   print the state of every selected VM
 #
+# With an nfs VM selected, `up` exports /export/shared (rw) and /export/ro (ro) from its data disk;
+# with a manager selected, `up` then makes the selected manager and workers one swarm (after the
+# saved states are taken: they stay swarm-free, so a restore never brings back an old swarm).
+#
 # Environment:
 #   DOCKFLEET_VM_HOSTS   space/comma separated VM names to boot (default: dm1). Known: see FLEET.
 #   DOCKFLEET_VM_DIR     state (default /var/lib/dockfleet-vm); DOCKFLEET_SANDBOX_DIR=<this dir>
@@ -35,7 +39,7 @@ BOOT_TIMEOUT=${DOCKFLEET_VM_BOOT_TIMEOUT:-400}
 
 # The seed's fleet. name -> "address role extra-disks". Extra disks: spare = a 64 MiB disk with an
 # ext4 filesystem (vdb), data20g = an empty 20 GiB sparse qcow2. Order = drive order after vda.
-# Only dm1 is exercised so far; the others are the names the rest of the seed fleet will use.
+# dm1 runs the devicemapper suite; mgr1, wrk1, wrk2 and nfs1 the swarm suite (test/vm/groups.sh).
 declare -A FLEET=(
   [mgr1]="10.241.0.11 manager"
   [wrk1]="10.241.0.21 worker"
@@ -603,6 +607,73 @@ ensure_images() {
   done
 }
 
+# ---------------------------------------------------------------- roles
+# The NFS server: the 20 GiB data disk (vdb) as ext4 on /export, two exports to the VM subnet.
+# Idempotent; run before the state is saved, so a restored nfs1 serves at once.
+# shellcheck disable=SC2016 # expanded on the VM
+NFS_ROLE='set -e
+if ! blkid -o value -s TYPE /dev/vdb >/dev/null 2>&1; then mkfs.ext4 -q -L export /dev/vdb; fi
+mkdir -p /export
+mountpoint -q /export || mount /dev/vdb /export
+mkdir -p /export/shared /export/ro
+chmod 1777 /export/shared
+echo "read-only export on nfs1" >/export/ro/README
+want="/export/shared SUBNET(rw,sync,no_subtree_check,no_root_squash)
+/export/ro SUBNET(ro,sync,no_subtree_check)"
+[ "$(cat /etc/exports 2>/dev/null)" = "$want" ] || echo "$want" >/etc/exports
+systemctl is-active --quiet nfs-server || systemctl enable --now nfs-server >/dev/null 2>&1
+exportfs -ra
+exportfs -v | grep -q "^/export/ro"'
+
+ensure_roles() {
+  local h
+  for h in "${HOSTS[@]}"; do
+    case $(vm_role "$h") in
+      nfs) hssh "$h" "${NFS_ROLE//SUBNET/${BR_ADDR%.*}.0/$PREFIX}" || die "$h: NFS exports failed" ;;
+    esac
+  done
+}
+
+# One swarm of the selected managers and workers: init on the first manager, the others join.
+# A node in another swarm (or a stale one) leaves first. Waits until every node is Ready.
+ensure_swarm() {
+  local h mgr="" maddr id nid st token want=0 i ready
+  for h in "${HOSTS[@]}"; do
+    [[ $(vm_role "$h") == manager ]] && { mgr=$h; break; }
+  done
+  [[ -n $mgr ]] || return 0
+  maddr=$(vm_addr "$mgr")
+  st=$(hssh "$mgr" "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'")
+  if [[ $st != "active true" ]]; then
+    [[ $st == inactive* ]] || hssh "$mgr" 'docker swarm leave --force' >/dev/null 2>&1 || true
+    hssh "$mgr" "docker swarm init --advertise-addr $maddr --listen-addr $maddr:2377" >/dev/null
+  fi
+  id=$(hssh "$mgr" "docker info --format '{{.Swarm.Cluster.ID}}'")
+  for h in "${HOSTS[@]}"; do
+    [[ $h == "$mgr" ]] && continue
+    case $(vm_role "$h") in
+      manager) token=$(hssh "$mgr" 'docker swarm join-token -q manager') ;;
+      worker) token=$(hssh "$mgr" 'docker swarm join-token -q worker') ;;
+      *) continue ;;
+    esac
+    want=$((want + 1))
+    # a worker has no Cluster.ID: compare the manager address it knows
+    st=$(hssh "$h" "docker info --format '{{.Swarm.LocalNodeState}} {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}'")
+    nid=$(hssh "$h" "docker info --format '{{.Swarm.NodeID}}'")
+    if [[ $st == "active $maddr:2377 " ]] && hssh "$mgr" "docker node inspect $nid >/dev/null 2>&1"; then continue; fi
+    [[ $st == inactive* ]] || hssh "$h" 'docker swarm leave --force' >/dev/null 2>&1 || true
+    hssh "$h" "docker swarm join --token $token --advertise-addr $(vm_addr "$h") --listen-addr $(vm_addr "$h"):2377 $maddr:2377" >/dev/null ||
+      die "$h: docker swarm join $maddr:2377 failed"
+  done
+  for ((i = 0; i < 120; i++)); do
+    ready=$(hssh "$mgr" "docker node ls --format '{{.Hostname}} {{.Status}}' | grep -c ' Ready$'" || true)
+    ((ready >= want + 1)) && break
+    sleep 2
+  done
+  ((ready >= want + 1)) || die "swarm: $ready of $((want + 1)) nodes Ready after 240 s"
+  log "   swarm $id: manager $mgr, $ready nodes Ready"
+}
+
 # ---------------------------------------------------------------- outputs
 write_ssh_config() {
   local h
@@ -669,7 +740,9 @@ cmd_up() {
   step "bridge $BR + FORWARD rule" ensure_bridge
   step "VMs (${HOSTS[*]})" ensure_vms
   step "image $IMG_BUSYBOX (docker import)" ensure_images
+  step "roles (NFS exports)" ensure_roles
   ((${#BOOTED[@]} == 0)) || step "save booted VMs (${BOOTED[*]}) for the next up" save_booted
+  step "swarm" ensure_swarm
   step "sandbox.json" write_json
   log "up: ready in $(elapsed "$T0")s -> $STATE/sandbox.json"
 }
