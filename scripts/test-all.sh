@@ -116,8 +116,11 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
             vm_list=""
         fi
         vm_last=$(tail -1 <<<"$vm_list" | cut -d'|' -f1)
-        while IFS='|' read -r vm_name vm_hosts vm_suite; do
+        vm_ran=0
+        # the list on fd 3: vm.sh, ssh and mocha read stdin and would eat the rest of it
+        while IFS='|' read -r -u 3 vm_name vm_hosts vm_suite; do
             [ -n "$vm_name" ] || continue
+            vm_ran=$((vm_ran + 1))
             echo "=== VM tier up: group $vm_name ($vm_hosts)"
             if DOCKFLEET_VM_HOSTS=$vm_hosts bash test/vm/vm.sh up; then
                 DOCKFLEET_SANDBOX_DIR=$vm_dir run_suite "vm-$vm_name" --timeout 1800000 "$vm_suite"
@@ -131,7 +134,13 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
                 echo "=== VM tier down: group $vm_name"
                 bash test/vm/vm.sh down || echo "WARNING: test/vm/vm.sh down failed" >&2
             fi
-        done <<<"$vm_list"
+        done 3<<<"$vm_list"
+        vm_want=$(grep -c . <<<"$vm_list" || true)
+        if [ "$vm_ran" != "$vm_want" ]; then
+            echo "FATAL: $vm_ran of $vm_want VM-tier groups ran" >&2
+            status=1
+            failed=$((failed + 1))
+        fi
     fi
 fi
 

@@ -15,7 +15,8 @@ groups=$(vm_groups)
 n=$(wc -l <<<"$groups")
 i=0
 rc=0
-while IFS='|' read -r name hosts suite; do
+# the list on fd 3: vm.sh, ssh and mocha read stdin and would eat the rest of it
+while IFS='|' read -r -u 3 name hosts suite; do
   i=$((i + 1))
   T0=$(t)
   grc=0
@@ -32,5 +33,6 @@ while IFS='|' read -r name hosts suite; do
   T3=$(t)
   echo "[vm-run] group $name ($hosts): up $((T1 - T0))s, suite $((T2 - T1))s, down $((T3 - T2))s, total $((T3 - T0))s; exit $grc"
   ((grc == 0)) || rc=$grc
-done <<<"$groups"
+done 3<<<"$groups"
+((i == n)) || { echo "[vm-run] FATAL: $i of $n groups ran" >&2; rc=1; }
 exit "$rc"
