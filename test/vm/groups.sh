@@ -20,6 +20,6 @@ vm_groups() {
     for g in "${VM_GROUPS_ALL[@]}"; do
       [[ ${g%%|*} == "$n" ]] && { echo "$g"; found=1; }
     done
-    ((found)) || { echo "unknown VM group '$n' (known: dm swarm)" >&2; return 2; }
+    ((found)) || { echo "unknown VM group '$n' (known: $(printf '%s ' "${VM_GROUPS_ALL[@]%%|*}"))" >&2; return 2; }
   done
 }

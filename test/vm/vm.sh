@@ -637,7 +637,7 @@ ensure_roles() {
 # One swarm of the selected managers and workers: init on the first manager, the others join.
 # A node in another swarm (or a stale one) leaves first. Waits until every node is Ready.
 ensure_swarm() {
-  local h mgr="" maddr id nid st token want=0 i ready
+  local h mgr="" maddr id nid st managers token wtoken="" mtoken="" want=0 i ready
   for h in "${HOSTS[@]}"; do
     [[ $(vm_role "$h") == manager ]] && { mgr=$h; break; }
   done
@@ -649,19 +649,20 @@ ensure_swarm() {
     hssh "$mgr" "docker swarm init --advertise-addr $maddr --listen-addr $maddr:2377" >/dev/null
   fi
   id=$(hssh "$mgr" "docker info --format '{{.Swarm.Cluster.ID}}'")
+  # both tokens in one round trip (ssh under TCG is slow)
+  read -r -d '' wtoken mtoken < <(hssh "$mgr" 'docker swarm join-token -q worker; docker swarm join-token -q manager') || true
   for h in "${HOSTS[@]}"; do
     [[ $h == "$mgr" ]] && continue
     case $(vm_role "$h") in
-      manager) token=$(hssh "$mgr" 'docker swarm join-token -q manager') ;;
-      worker) token=$(hssh "$mgr" 'docker swarm join-token -q worker') ;;
+      manager) token=$mtoken ;;
+      worker) token=$wtoken ;;
       *) continue ;;
     esac
     want=$((want + 1))
     # a worker has no Cluster.ID: compare the manager address it knows
-    st=$(hssh "$h" "docker info --format '{{.Swarm.LocalNodeState}} {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}'")
-    nid=$(hssh "$h" "docker info --format '{{.Swarm.NodeID}}'")
-    if [[ $st == "active $maddr:2377 " ]] && hssh "$mgr" "docker node inspect $nid >/dev/null 2>&1"; then continue; fi
-    [[ $st == inactive* ]] || hssh "$h" 'docker swarm leave --force' >/dev/null 2>&1 || true
+    read -r st nid managers < <(hssh "$h" "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}'") || true
+    if [[ $st == active && $managers == "$maddr:2377" ]] && hssh "$mgr" "docker node inspect $nid >/dev/null 2>&1"; then continue; fi
+    [[ $st == inactive ]] || hssh "$h" 'docker swarm leave --force' >/dev/null 2>&1 || true
     hssh "$h" "docker swarm join --token $token --advertise-addr $(vm_addr "$h") --listen-addr $(vm_addr "$h"):2377 $maddr:2377" >/dev/null ||
       die "$h: docker swarm join $maddr:2377 failed"
   done
