@@ -50,7 +50,8 @@ function spec(sharedOptions: string[]): SwarmStackArgs {
                 replicas: 1,
                 endpointMode: "vip",
                 ports: [{ target: 8080, published: PORT, mode: "ingress" }],
-                healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: "3s", timeout: "2s", retries: 3, startPeriod: "2s" },
+                // generous for TCG (a wget under emulation can take seconds)
+                healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: "3s", timeout: "5s", retries: 3, startPeriod: "5s" },
                 placement: { constraints: ["node.hostname == wrk1"] },
                 stopGracePeriod: "2s",
             },
@@ -89,6 +90,27 @@ function nfsMounts(node: string): Record<string, string> {
     }));
 }
 
+/** The web service's task history on the manager: where each task ran and why it ended. */
+const webHistory = () => ssh(MGR, `docker service ps --no-trunc --format '{{.Name}} {{.Node}} desired={{.DesiredState}} {{.CurrentState}} {{.Error}}' ${STACK}_web`).stdout.trim();
+const healthyWebOnWrk1 = () => ssh("wrk1", `docker ps -q --filter label=com.docker.swarm.service.name=${STACK}_web --filter health=healthy | wc -l`).stdout.trim() === "1";
+
+/**
+ * The mesh and VIP cases need the one web task running and healthy on wrk1: with no task, the
+ * service's DNS record leaves every node's network database and `nslookup web` falls through to the
+ * VM's (unreachable) upstream resolver. Under TCG a task can be replaced between cases (a missed
+ * heartbeat or healthcheck); that is said loudly, with the swarm's reason, and waited out.
+ */
+async function webReady(what: string): Promise<void> {
+    if (healthyWebOnWrk1()) return;
+    const t = Date.now();
+    console.log(`      !! ${what}: no healthy web task on wrk1 at the start; swarm's task history:\n${webHistory().split("\n").map((l) => `         ${l}`).join("\n")}`);
+    console.log(`      !! nodes: ${sh(MGR, "docker node ls --format '{{.Hostname}}={{.Status}}/{{.Availability}}'").split("\n").join(" ")}`);
+    // a missed heartbeat (node down) or a failed healthcheck leaves its trace in the manager's log
+    console.log(`      !! mgr1's dockerd log (heartbeat, node state):\n${ssh(MGR, "journalctl -u docker --since '-8 min' --no-pager -o cat | grep -iE 'heartbeat|node .*(down|unknown)|session|unhealthy' | tail -10").stdout.trimEnd().split("\n").map((l) => `         ${l}`).join("\n")}`);
+    await eventually(healthyWebOnWrk1, 300000, "a healthy web task on wrk1 again");
+    console.log(`      !! a healthy web task on wrk1 again after ${((Date.now() - t) / 1000).toFixed(1)}s`);
+}
+
 const curl = (host: string) => spawnSync("curl", ["-s", "--max-time", "5", `http://${addr(host)}:${PORT}/`], { encoding: "utf8" });
 const webTasksOn = (node: string) => Number(sh(node, `docker ps -q --filter label=com.docker.swarm.service.name=${STACK}_web | wc -l`));
 
@@ -117,6 +139,8 @@ describe("vm: NFS volumes, routing mesh and VIP on a swarm of qemu VMs (1 manage
     });
 
     after(async () => {
+        // every run records the web task's history: a replaced task shows here with its reason
+        console.log(`      web task history:\n${webHistory().split("\n").map((l) => `        ${l}`).join("\n")}`);
         const r = ssh(MGR, `docker stack rm ${STACK}`);
         console.log(`      after: docker stack rm ${STACK} (exit ${r.code})`);
         ssh(NFS, `rm -f /export/shared/${file}`);
@@ -157,6 +181,7 @@ describe("vm: NFS volumes, routing mesh and VIP on a swarm of qemu VMs (1 manage
     });
 
     it("the routing mesh: the ingress port answers on mgr1 and wrk2, which run no web task (IPVS in the ingress sandbox)", async () => {
+        await webReady("routing mesh");
         assert.strictEqual(webTasksOn("wrk1"), 1);
         for (const h of [MGR, "wrk2"]) {
             assert.strictEqual(webTasksOn(h), 0, `${h} must run no web task`);
@@ -169,7 +194,8 @@ describe("vm: NFS volumes, routing mesh and VIP on a swarm of qemu VMs (1 manage
         }
     });
 
-    it("VIP endpoint mode: `web` resolves to the service's virtual IP, `tasks.web` to the task, and a task on another node reaches it", () => {
+    it("VIP endpoint mode: `web` resolves to the service's virtual IP, `tasks.web` to the task, and a task on another node reaches it", async () => {
+        await webReady("VIP");
         const net = sh(MGR, `docker network inspect ${STACK}_default --format '{{.Id}}'`);
         const vips = JSON.parse(sh(MGR, `docker service inspect ${STACK}_web --format '{{json .Endpoint.VirtualIPs}}'`)) as { NetworkID: string; Addr: string }[];
         const vip = vips.find((v) => v.NetworkID === net)?.Addr.split("/")[0];
