@@ -46,6 +46,13 @@ describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with 
         assert.strictEqual(r.stdout, "node active\nsvc web 2\nsvc agent 3\nsvc idle 0\n");
     });
 
+    it("snapshot waits for the manager's docker to answer (a manager restarting in the same batch)", () => {
+        const r = run("snapshot", [{ node: "", svc: [] }, { node: "", svc: [] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.stdout, "node active\nsvc web 3\n");
+        assert.strictEqual(r.checks, 3);
+    });
+
     it("waits through node down, a task still starting and a service below its floor, then needs 4 good checks in a row", () => {
         const states: State[] = [
             { node: "down active", ps: ["web.2 Running"], svc: ["web 2/3", "agent 2/3", "batch 1/1"] },

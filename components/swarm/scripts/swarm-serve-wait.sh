@@ -3,8 +3,8 @@
 # cannot ask which tasks the swarm wants on it; a manager can. Run on a manager, around one
 # worker's apply:
 #
-#   swarm-serve-wait.sh snapshot --node NODE
-#       Before the apply. Prints the state the wait compares with, one line each:
+#   swarm-serve-wait.sh snapshot --node NODE [--timeout SECONDS]
+#       Before the apply (waits up to SECONDS for the manager's docker to answer). Prints the state the wait compares with, one line each:
 #         node AVAILABILITY
 #         svc NAME RUNNING
 #       RUNNING = the service's running tasks (`docker service ls` counts Running tasks; a task with
@@ -51,8 +51,12 @@ node_pending() {
 }
 
 snapshot() {
-    local st
-    st=$(node_state)
+    local st="" deadline=$(($(date +%s) + timeout))
+    # the manager may be restarting itself (a manager and workers in one batch): wait for it
+    until st=$(node_state 2>/dev/null) && [ -n "$st" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || { say "FAILED: the manager's docker did not answer for ${timeout}s (docker node inspect $node)"; exit 1; }
+        sleep "$poll"
+    done
     echo "node ${st#* }"
     service_counts | awk '{ print "svc", $1, $2 }'
 }
