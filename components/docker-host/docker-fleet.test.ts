@@ -72,6 +72,27 @@ describe("DockerFleet resource graph (mocks)", function () {
         assert.match(at("w1-serve-wait").inputs.create, /swarm-serve-wait 'wait' '--node' 'w1' '--timeout' '90'$/);
     });
 
+    it("a manager in the same batch as a worker applies only after the worker's snapshot; the batch's hosts still apply together", async () => {
+        seen.length = 0;
+        const fleet = new mod.DockerFleet("f3", {
+            hosts: [
+                { name: "m1", address: "10.9.3.1", role: "manager" },
+                { name: "w1", address: "10.9.3.2", role: "worker" },
+                { name: "w2", address: "10.9.3.3", role: "worker" },
+            ],
+            ssh: { privateKey: "KEY" },
+            batches: [["m1", "w1"], ["w2"]],
+        });
+        await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        const cmds = seen.filter((s) => s.type === "command:remote:Command");
+        const order = JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt]));
+        const at = (n: string) => cmds.find((c) => c.name === n)!;
+        assert.ok(at("m1-apply").at >= at("w1-serve-snapshot").resolvedAt!, `the manager restarts only after the snapshot: ${order}`);
+        assert.ok(at("w1-apply").at >= at("w1-serve-snapshot").resolvedAt!, order);
+        assert.ok(at("m1-apply").at < at("w1-apply").resolvedAt! && at("w1-apply").at < at("m1-apply").resolvedAt!, `batch 1's applies overlap: ${order}`);
+        assert.ok(at("w2-serve-snapshot").at >= Math.max(at("w1-serve-wait").resolvedAt!, at("m1-apply").resolvedAt!), `batch 2 waits for batch 1's wait and the manager: ${order}`);
+    });
+
     it("the apply digest changes with the config (an unchanged config renders identical commands: see below)", async () => {
         const H = (await import("./docker-host")).DockerHost;
         const mk = (n: string, addr: string) => new H(n, { connection: { host: "10.9.2.1", privateKey: pulumi.secret("KEY") }, hostName: "d", daemon: { metricsAddr: addr } });

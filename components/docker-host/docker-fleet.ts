@@ -152,11 +152,18 @@ export class DockerFleet extends pulumi.ComponentResource {
         const timeout = args.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT;
         let previous: pulumi.Resource[] = [];
         for (const batch of batches) {
-            const current: pulumi.Resource[] = [];
+            // Every host of a batch applies only after the manager has snapshotted the swarm for
+            // each watched worker of the batch: a manager restarting in the same batch never
+            // restarts before (or during) a snapshot, and the batch's hosts still start together.
+            const snapshots: pulumi.Resource[] = [];
+            let openGate!: (r: pulumi.Resource[]) => void;
+            const gate = new Promise<pulumi.Resource[]>((resolve) => (openGate = resolve));
+            const framed = manager !== undefined && batch.some((h) => h.role === "worker");
+            const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
             for (const h of batch) {
                 const watched = manager !== undefined && h.role === "worker";
-                let snapshot: command.remote.Command | undefined;
-                const host: DockerHost = new DockerHost(h.name, {
+                const entry: { h: FleetHost; host?: DockerHost; snapshot?: command.remote.Command } = { h };
+                entry.host = new DockerHost(h.name, {
                     connection: conn(h),
                     hostName: h.name,
                     daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
@@ -175,15 +182,26 @@ export class DockerFleet extends pulumi.ComponentResource {
                     driftCheck: args.driftCheck,
                     driftStatus: args.driftStatus?.[h.name],
                     // the snapshot is replaced (runs again) exactly when the apply's inputs change
-                    beforeApply: watched
-                        ? (digest) => (snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
-                              connection: conn(manager!),
-                              create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
-                              triggers: [digest],
-                              addPreviousOutputInEnv: false,
-                          }, { parent: this, dependsOn: previous }))
+                    beforeApply: framed
+                        ? (digest) => {
+                              if (watched) {
+                                  entry.snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
+                                      connection: conn(manager!),
+                                      create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
+                                      triggers: [digest],
+                                      addPreviousOutputInEnv: false,
+                                  }, { parent: this, dependsOn: previous });
+                                  snapshots.push(entry.snapshot);
+                              }
+                              return gate;
+                          }
                         : undefined,
                 }, { parent: this, dependsOn: previous });
+                pending.push(entry as { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command });
+            }
+            openGate([...previous, ...snapshots]);
+            const current: pulumi.Resource[] = [];
+            for (const { h, host, snapshot } of pending) {
                 this.hosts.push(host);
                 if (!snapshot) {
                     current.push(host);

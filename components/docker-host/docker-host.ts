@@ -74,10 +74,10 @@ export interface DockerHostArgs extends ApplyPolicy {
     driftStatus?: DriftStatus;
     /**
      * Called with `applyDigest` before the apply command is created; the apply waits for the
-     * resource it returns (DockerFleet: the manager's snapshot of the swarm before a worker's
-     * apply). Default: none.
+     * resources it returns (DockerFleet: the manager's snapshots of the swarm, taken before any
+     * host of the batch restarts). Default: none.
      */
-    beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Resource;
+    beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Input<pulumi.Resource[]>;
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -203,7 +203,7 @@ export class DockerHost extends pulumi.ComponentResource {
             delete: deleteCmd,
             stdin,
             addPreviousOutputInEnv: false,
-        }, { parent: this, ...(gate ? { dependsOn: [gate] } : {}), customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
+        }, { parent: this, ...(gate ? { dependsOn: gate } : {}), customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
 
         this.daemonJson = pulumi.output(renderDaemonJson(d.daemon));
         this.applyLog = pulumi.all([apply.stdout, apply.stderr]).apply(([o, e]) => [o, e].filter((x) => x).join("\n"));

@@ -11,7 +11,7 @@
 #       a healthcheck is Running only once healthy: moby's executor Start() waits for
 #       health_status: healthy, v20.10 to current).
 #   swarm-serve-wait.sh wait --node NODE --timeout SECONDS [--stable N] [--poll SECONDS] <SNAPSHOT
-#       After the apply. Waits until, for N consecutive checks POLL seconds apart (default 4 x 2 s):
+#       After the apply. Waits until, for N consecutive checks POLL seconds apart (default 2 checks 2 s apart: the apply script has already waited out its own stability window):
 #       the node is Ready with the availability it had; every task the swarm wants running on the
 #       node is Running; every service runs at least min(its desired count now, its count in the
 #       snapshot) tasks (a service removed meanwhile is skipped). On timeout exits 1, naming the
@@ -21,7 +21,7 @@
 set -euo pipefail
 action=${1:?action: snapshot or wait}
 shift
-node="" timeout=300 stable_checks=4 poll=2
+node="" timeout=300 stable_checks=2 poll=2
 while [ $# -gt 0 ]; do
     case "$1" in
         --node) node=$2; shift 2 ;;
