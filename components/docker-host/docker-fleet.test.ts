@@ -30,16 +30,75 @@ describe("DockerFleet resource graph (mocks)", function () {
         assert.deepStrictEqual(fleet.batches, [["h1", "h2"], ["h3"]]);
         await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
         const cmds = seen.filter((s) => s.type === "command:remote:Command");
-        assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["h1-apply", "h2-apply", "h3-apply"]);
+        assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["h1-apply", "h2-apply", "h2-serve-snapshot", "h2-serve-wait", "h3-apply", "h3-serve-snapshot", "h3-serve-wait"]);
         assert.strictEqual(seen.filter((s) => s.type === "dockfleet:dockerhost:DockerHost").length, 3);
         const at = (n: string) => cmds.find((c) => c.name === n)!;
-        // batch 2 is registered only after every command of batch 1 has finished
-        assert.ok(at("h3-apply").at >= Math.max(at("h1-apply").resolvedAt!, at("h2-apply").resolvedAt!), JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])));
-        // batch 1's hosts run in parallel
-        assert.ok(at("h2-apply").at < at("h1-apply").resolvedAt!);
+        // batch 2 is registered only after every command of batch 1 has finished, the manager's wait for worker h2 included
+        assert.ok(at("h3-serve-snapshot").at >= Math.max(at("h1-apply").resolvedAt!, at("h2-serve-wait").resolvedAt!), JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])));
+        assert.ok(at("h3-apply").at >= at("h2-serve-wait").resolvedAt!, JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])));
+        // batch 1's hosts run in parallel (worker h2's apply after the manager's snapshot for it)
+        assert.ok(at("h2-serve-snapshot").at < at("h1-apply").resolvedAt!);
         const h1 = fleet.hosts[0];
         const parent = await outputValue((h1 as unknown as { __parentResource?: pulumi.Resource }).__parentResource!.urn);
         assert.match(parent, /dockfleet:dockerhost:DockerFleet::f1$/);
+    });
+
+    it("a worker's apply is framed by the manager's serve-wait: snapshot before it, wait after it, both on the manager, keyed by the apply's digest", async () => {
+        seen.length = 0;
+        const fleet = new mod.DockerFleet("f2", {
+            hosts: [
+                { name: "m1", address: "10.9.1.1", role: "manager" },
+                { name: "w1", address: "10.9.1.2", role: "worker" },
+                { name: "n1", address: "10.9.1.3", role: "none" },
+            ],
+            ssh: { privateKey: "KEY" },
+            restartTimeoutSeconds: 90,
+        });
+        await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        const cmds = seen.filter((s) => s.type === "command:remote:Command");
+        const order = JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt]));
+        assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["m1-apply", "n1-apply", "w1-apply", "w1-serve-snapshot", "w1-serve-wait"], "only workers get a wait; none and manager hosts do not");
+        const at = (n: string) => cmds.find((c) => c.name === n)!;
+        assert.ok(at("w1-serve-snapshot").at >= at("m1-apply").resolvedAt!, order);
+        assert.ok(at("w1-apply").at >= at("w1-serve-snapshot").resolvedAt!, `the apply waits for the snapshot: ${order}`);
+        assert.ok(at("w1-serve-wait").at >= at("w1-apply").resolvedAt!, `the wait follows the apply: ${order}`);
+        assert.ok(at("n1-apply").at >= at("w1-serve-wait").resolvedAt!, `the next batch waits for the wait: ${order}`);
+        for (const n of ["w1-serve-snapshot", "w1-serve-wait"]) {
+            const c = at(n).inputs.connection;
+            assert.strictEqual((c.value ?? c).host, "10.9.1.1", `${n} runs on the manager`);
+            assert.deepStrictEqual(at(n).inputs.triggers, [await outputValue(fleet.hosts[1].applyDigest)]);
+        }
+        assert.match(at("w1-serve-snapshot").inputs.create, /swarm-serve-wait 'snapshot' '--node' 'w1' '--timeout' '90'$/);
+        assert.match(at("w1-serve-wait").inputs.create, /swarm-serve-wait 'wait' '--node' 'w1' '--timeout' '90'$/);
+    });
+
+    it("a manager in the same batch as a worker applies only after the worker's snapshot; the batch's hosts still apply together", async () => {
+        seen.length = 0;
+        const fleet = new mod.DockerFleet("f3", {
+            hosts: [
+                { name: "m1", address: "10.9.3.1", role: "manager" },
+                { name: "w1", address: "10.9.3.2", role: "worker" },
+                { name: "w2", address: "10.9.3.3", role: "worker" },
+            ],
+            ssh: { privateKey: "KEY" },
+            batches: [["m1", "w1"], ["w2"]],
+        });
+        await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        const cmds = seen.filter((s) => s.type === "command:remote:Command");
+        const order = JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt]));
+        const at = (n: string) => cmds.find((c) => c.name === n)!;
+        assert.ok(at("m1-apply").at >= at("w1-serve-snapshot").resolvedAt!, `the manager restarts only after the snapshot: ${order}`);
+        assert.ok(at("w1-apply").at >= at("w1-serve-snapshot").resolvedAt!, order);
+        assert.ok(at("m1-apply").at < at("w1-apply").resolvedAt! && at("w1-apply").at < at("m1-apply").resolvedAt!, `batch 1's applies overlap: ${order}`);
+        assert.ok(at("w2-serve-snapshot").at >= Math.max(at("w1-serve-wait").resolvedAt!, at("m1-apply").resolvedAt!), `batch 2 waits for batch 1's wait and the manager: ${order}`);
+    });
+
+    it("the apply digest changes with the config (an unchanged config renders identical commands: see below)", async () => {
+        const H = (await import("./docker-host")).DockerHost;
+        const mk = (n: string, addr: string) => new H(n, { connection: { host: "10.9.2.1", privateKey: pulumi.secret("KEY") }, hostName: "d", daemon: { metricsAddr: addr } });
+        const [a, c] = await Promise.all([mk("d1", "0.0.0.0:9323"), mk("d3", "0.0.0.0:9324")].map((h) => outputValue(h.applyDigest)));
+        assert.match(a, /^[0-9a-f]{16}$/);
+        assert.notStrictEqual(a, c);
     });
 
     it("puts daemon.json in the (public) command and the proxy credentials only in secret stdin", async () => {

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { renderServeWaitCommand } from "../swarm/serve-wait";
 import { Issue, error } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
 import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
-import { ApplyPolicy, DockerHost, ProxyArgs } from "./docker-host";
+import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, ProxyArgs } from "./docker-host";
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
 
@@ -133,37 +135,87 @@ export class DockerFleet extends pulumi.ComponentResource {
             : restartBatches(args.hosts, args.batchSize ?? 1);
         this.batches = batches.map((b) => b.map((h) => h.name));
         this.hosts = [];
-        let previous: DockerHost[] = [];
+        const conn = (h: FleetHost) => ({
+            host: h.address,
+            port: h.port ?? args.ssh.port ?? 22,
+            user: args.ssh.user ?? "root",
+            privateKey: pulumi.secret(args.ssh.privateKey),
+            dialErrorLimit: 5,
+        });
+        // A worker cannot ask which tasks the swarm wants on it; the fleet's first manager can: it
+        // snapshots the services before a worker's apply and waits after it until the worker and
+        // every service serve as before (components/swarm/scripts/swarm-serve-wait.sh).
+        const manager = args.hosts.find((h) => h.role === "manager");
+        if (!manager && args.hosts.some((h) => h.role === "worker")) {
+            pulumi.log.warn(`DockerFleet "${name}": workers but no manager in the fleet: a worker's restart waits only for its own task containers (README "Known limits")`, this);
+        }
+        const timeout = args.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT;
+        let previous: pulumi.Resource[] = [];
         for (const batch of batches) {
-            const current = batch.map(
-                (h) =>
-                    new DockerHost(h.name, {
-                        connection: {
-                            host: h.address,
-                            port: h.port ?? args.ssh.port ?? 22,
-                            user: args.ssh.user ?? "root",
-                            privateKey: pulumi.secret(args.ssh.privateKey),
-                            dialErrorLimit: 5,
-                        },
-                        hostName: h.name,
-                        daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
-                        proxy: args.proxy,
-                        fleetRegistries: args.fleetRegistries,
-                        engineVersion: h.engineVersion ?? args.engineVersion,
-                        swarm: (h.role ?? "none") !== "none",
-                        restartTimeoutSeconds: args.restartTimeoutSeconds,
-                        smokeImage: args.smokeImage,
-                        smokePull: args.smokePull,
-                        restartCommand: args.restartCommand,
-                        reloadCommand: args.reloadCommand,
-                        logCommand: args.logCommand,
-                        execStart: args.execStart,
-                        onDelete: args.onDelete,
-                        driftCheck: args.driftCheck,
-                        driftStatus: args.driftStatus?.[h.name],
-                    }, { parent: this, dependsOn: previous }),
-            );
-            this.hosts.push(...current);
+            // Every host of a batch applies only after the manager has snapshotted the swarm for
+            // each watched worker of the batch: a manager restarting in the same batch never
+            // restarts before (or during) a snapshot, and the batch's hosts still start together.
+            const snapshots: pulumi.Resource[] = [];
+            let openGate!: (r: pulumi.Resource[]) => void;
+            const gate = new Promise<pulumi.Resource[]>((resolve) => (openGate = resolve));
+            const framed = manager !== undefined && batch.some((h) => h.role === "worker");
+            const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
+            for (const h of batch) {
+                const watched = manager !== undefined && h.role === "worker";
+                const entry: { h: FleetHost; host?: DockerHost; snapshot?: command.remote.Command } = { h };
+                entry.host = new DockerHost(h.name, {
+                    connection: conn(h),
+                    hostName: h.name,
+                    daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
+                    proxy: args.proxy,
+                    fleetRegistries: args.fleetRegistries,
+                    engineVersion: h.engineVersion ?? args.engineVersion,
+                    swarm: (h.role ?? "none") !== "none",
+                    restartTimeoutSeconds: args.restartTimeoutSeconds,
+                    smokeImage: args.smokeImage,
+                    smokePull: args.smokePull,
+                    restartCommand: args.restartCommand,
+                    reloadCommand: args.reloadCommand,
+                    logCommand: args.logCommand,
+                    execStart: args.execStart,
+                    onDelete: args.onDelete,
+                    driftCheck: args.driftCheck,
+                    driftStatus: args.driftStatus?.[h.name],
+                    // the snapshot is replaced (runs again) exactly when the apply's inputs change
+                    beforeApply: framed
+                        ? (digest) => {
+                              if (watched) {
+                                  entry.snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
+                                      connection: conn(manager!),
+                                      create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
+                                      triggers: [digest],
+                                      addPreviousOutputInEnv: false,
+                                  }, { parent: this, dependsOn: previous });
+                                  snapshots.push(entry.snapshot);
+                              }
+                              return gate;
+                          }
+                        : undefined,
+                }, { parent: this, dependsOn: previous });
+                pending.push(entry as { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command });
+            }
+            openGate([...previous, ...snapshots]);
+            const current: pulumi.Resource[] = [];
+            for (const { h, host, snapshot } of pending) {
+                this.hosts.push(host);
+                if (!snapshot) {
+                    current.push(host);
+                    continue;
+                }
+                const wait = new command.remote.Command(`${h.name}-serve-wait`, {
+                    connection: conn(manager!),
+                    create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout }),
+                    stdin: snapshot.stdout,
+                    triggers: [host.applyDigest],
+                    addPreviousOutputInEnv: false,
+                }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` } });
+                current.push(wait);
+            }
             previous = current;
         }
         this.registerOutputs({ batches: this.batches });

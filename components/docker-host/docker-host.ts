@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { createHash } from "crypto";
 import { throwOnErrors } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { resourceOwner } from "../common/owner";
@@ -71,6 +72,12 @@ export interface DockerHostArgs extends ApplyPolicy {
      * host). Default: unset (the host is asked here).
      */
     driftStatus?: DriftStatus;
+    /**
+     * Called with `applyDigest` before the apply command is created; the apply waits for the
+     * resources it returns (DockerFleet: the manager's snapshots of the swarm, taken before any
+     * host of the batch restarts). Default: none.
+     */
+    beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Input<pulumi.Resource[]>;
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -112,6 +119,12 @@ export class DockerHost extends pulumi.ComponentResource {
     /** What the apply script printed (never contains file contents). */
     public readonly applyLog: pulumi.Output<string>;
     public readonly hostName: string;
+    /**
+     * A digest of what the apply command runs (its command line and stdin): it changes exactly
+     * when the apply runs again. A secret when the stdin is (proxy credentials). The fleet keys
+     * the manager's serve-wait around a worker's apply on it.
+     */
+    public readonly applyDigest: pulumi.Output<string>;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerHost", name, {}, opts);
@@ -179,6 +192,10 @@ export class DockerHost extends pulumi.ComponentResource {
             (r ? `# drift repair ${r}\n` : "") +
             s + renderApplyCommand("apply", { ...cmdOpts, op, repair: r || undefined }, bundle));
 
+        this.applyDigest = pulumi.all([applyCmd("update"), pulumi.output(stdin ?? "")]).apply(([c, i]) =>
+            createHash("sha256").update(c).update("\0").update(i).digest("hex").slice(0, 16));
+        const gate = args.beforeApply?.(this.applyDigest);
+
         const apply = new command.remote.Command(`${name}-apply`, {
             connection: args.connection,
             create: applyCmd("create"),
@@ -186,7 +203,7 @@ export class DockerHost extends pulumi.ComponentResource {
             delete: deleteCmd,
             stdin,
             addPreviousOutputInEnv: false,
-        }, { parent: this, customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
+        }, { parent: this, ...(gate ? { dependsOn: gate } : {}), customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
 
         this.daemonJson = pulumi.output(renderDaemonJson(d.daemon));
         this.applyLog = pulumi.all([apply.stdout, apply.stderr]).apply(([o, e]) => [o, e].filter((x) => x).join("\n"));

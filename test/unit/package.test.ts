@@ -213,8 +213,9 @@ export type All = [DockerFleetArgs, DockerHostArgs, ContainerUnitArgs, RegistryA
             assert.strictEqual(count("dockfleet:dockerhost:DockerFleet"), 1);
             assert.strictEqual(count("dockfleet:dockerhost:DockerHost"), 5);
             assert.strictEqual(count("dockfleet:containerunit:ContainerUnit"), 5);
-            // 5 daemon applies + 5 units + 4 swarm members + 1 node-settings command
-            assert.strictEqual(count("command:remote:Command"), 15);
+            // 5 daemon applies + 5 units + 4 swarm members + 1 node-settings command + the
+            // manager's serve-snapshot and serve-wait around each of the 3 workers' applies
+            assert.strictEqual(count("command:remote:Command"), 21);
             assert.strictEqual(count("dockfleet:swarm:SwarmCluster"), 1);
             assert.strictEqual(count("dockfleet:registry:Registry"), 1);
             assert.strictEqual(count("docker:index/container:Container"), 1);

@@ -41,7 +41,11 @@ describe("every stack file builds a full resource graph (mocks)", function () {
             assert.strictEqual(count("dockfleet:swarm:SwarmCluster"), cfg.parts.has("swarm") ? 1 : 0);
             // one member command per swarm node, plus the node-settings command on the source
             const swarmCmds = cfg.parts.has("swarm") ? swarmNodes + 1 : 0;
-            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units + swarmCmds);
+            // with a manager, its serve-snapshot and serve-wait frame each worker's daemon apply
+            const hasManager = cfg.config.hosts.some((h) => h.role === "manager");
+            const workers = cfg.config.hosts.filter((h) => h.role === "worker").length;
+            const serveCmds = cfg.parts.has("daemon") && hasManager ? 2 * workers : 0;
+            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units + swarmCmds + serveCmds);
             assert.strictEqual(count("dockfleet:registry:Registry"), cfg.parts.has("registry") && cfg.config.registry ? 1 : 0);
             const services = cfg.parts.has("stacks") ? Object.values(cfg.stacks).reduce((n, s) => n + Object.keys(s.services).length, 0) : 0;
             assert.strictEqual(count("docker:index/service:Service"), services);

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# dockfleet: the manager's view of a worker's daemon restart (issue 11: the worker wait). A worker
+# cannot ask which tasks the swarm wants on it; a manager can. Run on a manager, around one
+# worker's apply:
+#
+#   swarm-serve-wait.sh snapshot --node NODE [--timeout SECONDS]
+#       Before the apply (waits up to SECONDS for the manager's docker to answer). Prints the state the wait compares with, one line each:
+#         node AVAILABILITY
+#         svc NAME RUNNING
+#       RUNNING = the service's running tasks (`docker service ls` counts Running tasks; a task with
+#       a healthcheck is Running only once healthy: moby's executor Start() waits for
+#       health_status: healthy, v20.10 to current).
+#   swarm-serve-wait.sh wait --node NODE --timeout SECONDS [--stable N] [--poll SECONDS] <SNAPSHOT
+#       After the apply. Waits until, for N consecutive checks POLL seconds apart (default 2 checks 2 s apart: the apply script has already waited out its own stability window):
+#       the node is Ready with the availability it had; every task the swarm wants running on the
+#       node is Running; every service runs at least min(its desired count now, its count in the
+#       snapshot) tasks (a service removed meanwhile is skipped). On timeout exits 1, naming the
+#       node and each service below its floor.
+#
+# Says what it did on stderr, prefixed "dockfleet[NODE]: serve-wait".
+set -euo pipefail
+action=${1:?action: snapshot or wait}
+shift
+node="" timeout=300 stable_checks=2 poll=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --node) node=$2; shift 2 ;;
+        --timeout) timeout=$2; shift 2 ;;
+        --stable) stable_checks=$2; shift 2 ;;
+        --poll) poll=$2; shift 2 ;;
+        *) echo "swarm-serve-wait.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ -n "$node" ] || { echo "swarm-serve-wait.sh: --node is required" >&2; exit 2; }
+
+say() { echo "dockfleet[$node]: serve-wait: $*" >&2; }
+
+# "NAME RUNNING DESIRED" per service. Replicas reads "2/3" or "2/3 (max 1 per node)".
+service_counts() {
+    docker service ls --format '{{.Name}} {{.Replicas}}' | awk '{ split($2, r, "/"); print $1, r[1] + 0, r[2] + 0 }'
+}
+
+node_state() {
+    docker node inspect "$node" --format '{{.Status.State}} {{.Spec.Availability}}'
+}
+
+# Tasks the swarm wants running on the node that are not Running yet: "SERVICE.SLOT STATE" lines.
+node_pending() {
+    docker node ps "$node" --filter desired-state=running --format '{{.Name}} {{.CurrentState}}' |
+        awk '$2 != "Running" { print $1, $2 }'
+}
+
+snapshot() {
+    local st="" deadline=$(($(date +%s) + timeout))
+    # the manager may be restarting itself (a manager and workers in one batch): wait for it
+    until st=$(node_state 2>/dev/null) && [ -n "$st" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || { say "FAILED: the manager's docker did not answer for ${timeout}s (docker node inspect $node)"; exit 1; }
+        sleep "$poll"
+    done
+    echo "node ${st#* }"
+    service_counts | awk '{ print "svc", $1, $2 }'
+}
+
+# One check: prints what is missing (empty = all good); $1 = the snapshot.
+missing() {
+    local snap=$1 st avail want_avail pending
+    want_avail=$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')
+    st=$(node_state 2>/dev/null || echo "unknown unknown")
+    avail=${st#* }
+    [ "${st%% *}" = ready ] || echo "node is ${st%% *}, not ready"
+    [ -z "$want_avail" ] || [ "$avail" = "$want_avail" ] || echo "node availability is $avail, was $want_avail"
+    pending=$(node_pending 2>/dev/null || echo "? unknown")
+    [ -z "$pending" ] || printf '%s\n' "$pending" | awk '{ print "task " $1 " on the node is " $2 }'
+    service_counts 2>/dev/null | awk -v snap="$snap" '
+        BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "svc") before[f[2]] = f[3] } }
+        ($1 in before) {
+            floor = before[$1] < $3 ? before[$1] : $3
+            if ($2 < floor) print "service " $1 " runs " $2 " tasks, floor " floor " (before: " before[$1] ", desired: " $3 ")"
+        }'
+}
+
+wait_serving() {
+    local snap deadline stable=0 miss="" t0
+    snap=$(cat)
+    printf '%s\n' "$snap" | grep -q '^node ' || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
+    t0=$(date +%s)
+    deadline=$((t0 + timeout))
+    while :; do
+        miss=$(missing "$snap")
+        if [ -z "$miss" ]; then
+            stable=$((stable + 1))
+            if [ "$stable" -ge "$stable_checks" ]; then
+                say "serving again after $(($(date +%s) - t0))s (node ready, its tasks running, every service at its floor for $stable_checks checks)"
+                return 0
+            fi
+        else
+            stable=0
+        fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            say "FAILED: not serving again after ${timeout}s:"
+            printf '%s\n' "$miss" | sed "s/^/dockfleet[$node]: serve-wait:   /" >&2
+            return 1
+        fi
+        sleep "$poll"
+    done
+}
+
+case "$action" in
+    snapshot) snapshot ;;
+    wait) wait_serving ;;
+    *) echo "swarm-serve-wait.sh: unknown action $action (snapshot, wait)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,99 @@
+// swarm-serve-wait.sh with a fake docker whose answers follow a script of swarm states (one state
+// per check: the check's `docker node inspect` advances it). Host behaviour is not proven here;
+// this pins the wait's rules: what counts as serving, the stable window, the failure message.
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const SCRIPT = path.join(__dirname, "scripts", "swarm-serve-wait.sh");
+
+/** A swarm state as the fake docker answers it. */
+interface State { node: string; ps?: string[]; svc: string[] }
+
+function run(action: string, states: State[], args: string[], stdin = "") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-servewait-"));
+    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`)].join("\n") + "\n"));
+    fs.writeFileSync(path.join(dir, "n"), "0");
+    fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
+d=${dir}
+if [ "$1 $2" = "node inspect" ]; then echo $(( $(cat $d/n) + 1 )) > $d/n; fi
+k=$(cat $d/n); [ "$k" -ge 1 ] || k=1; [ "$k" -le ${states.length} ] || k=${states.length}
+case "$1 $2" in
+  "node inspect") sed -n 's/^node //p' $d/s$k ;;
+  "node ps") sed -n 's/^ps //p' $d/s$k ;;
+  "service ls") sed -n 's/^svc //p' $d/s$k ;;
+  *) echo "fake docker: unexpected $*" >&2; exit 1 ;;
+esac
+`, { mode: 0o755 });
+    const r = spawnSync("bash", [SCRIPT, action, "--node", "wrk1", ...args], { input: stdin, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` }, timeout: 60000 });
+    const checks = Number(fs.readFileSync(path.join(dir, "n"), "utf8"));
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, checks };
+}
+
+const FAST = ["--timeout", "20", "--poll", "0", "--stable", "4"];
+const SNAP = "node active\nsvc web 3\nsvc agent 3\nsvc batch 1\n";
+const GOOD: State = { node: "ready active", ps: ["web.2 Running", "agent.x Running"], svc: ["web 3/3 (max 1 per node)", "agent 3/3", "batch 1/1"] };
+
+describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with a fake docker", function () {
+    this.timeout(60000);
+
+    it("snapshot: the node's availability and each service's running count", () => {
+        const r = run("snapshot", [{ node: "ready active", svc: ["web 2/3 (max 1 per node)", "agent 3/3", "idle 0/0"] }], []);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.stdout, "node active\nsvc web 2\nsvc agent 3\nsvc idle 0\n");
+    });
+
+    it("snapshot waits for the manager's docker to answer (a manager restarting in the same batch)", () => {
+        const r = run("snapshot", [{ node: "", svc: [] }, { node: "", svc: [] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.stdout, "node active\nsvc web 3\n");
+        assert.strictEqual(r.checks, 3);
+    });
+
+    it("waits through node down, a task still starting and a service below its floor, then needs 4 good checks in a row", () => {
+        const states: State[] = [
+            { node: "down active", ps: ["web.2 Running"], svc: ["web 2/3", "agent 2/3", "batch 1/1"] },
+            { node: "ready active", ps: ["web.2 Starting", "agent.x Running"], svc: ["web 2/3", "agent 3/3", "batch 1/1"] },
+            { node: "ready active", ps: ["web.2 Running", "agent.x Running"], svc: ["web 2/3", "agent 3/3", "batch 1/1"] },
+            GOOD, GOOD,
+            { node: "ready active", ps: ["web.2 Running", "agent.x Running"], svc: ["web 3/3", "agent 2/3", "batch 1/1"] }, // the agent brought back an old task, the manager replaced it
+            GOOD, GOOD, GOOD, GOOD,
+        ];
+        const r = run("wait", states, FAST, SNAP);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.checks, 10, "3 bad, 2 good, 1 bad, 4 good");
+        assert.match(r.stderr, /dockfleet\[wrk1\]: serve-wait: serving again after \d+s/);
+    });
+
+    it("floor = min(desired now, running before): a service scaled down meanwhile or below its replicas before does not block; a removed one is skipped", () => {
+        const snap = "node active\nsvc web 3\nsvc half 1\nsvc gone 2\n";
+        const r = run("wait", [{ node: "ready active", svc: ["web 1/1", "half 1/3"] }], FAST, snap);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.checks, 4);
+    });
+
+    it("times out naming the node and each service below its floor, with counts; exit 1", () => {
+        const r = run("wait", [{ node: "ready active", ps: ["web.2 Starting"], svc: ["web 2/3", "agent 3/3", "batch 0/1"] }], ["--timeout", "1", "--poll", "0.2"], SNAP);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /dockfleet\[wrk1\]: serve-wait: FAILED: not serving again after 1s:/);
+        assert.match(r.stderr, /task web\.2 on the node is Starting/);
+        assert.match(r.stderr, /service web runs 2 tasks, floor 3 \(before: 3, desired: 3\)/);
+        assert.match(r.stderr, /service batch runs 0 tasks, floor 1/);
+        assert.doesNotMatch(r.stderr, /service agent/);
+    });
+
+    it("a node whose availability changed (drained meanwhile) is not serving as before", () => {
+        const r = run("wait", [{ node: "ready drain", svc: ["web 3/3", "agent 3/3", "batch 1/1"] }], ["--timeout", "1", "--poll", "0.2"], SNAP);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /node availability is drain, was active/);
+    });
+
+    it("no snapshot on stdin: exit 2, says what it expected", () => {
+        const r = run("wait", [GOOD], FAST, "");
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /no snapshot on stdin/);
+    });
+});
