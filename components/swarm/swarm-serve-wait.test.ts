@@ -10,18 +10,19 @@ import * as path from "path";
 const SCRIPT = path.join(__dirname, "scripts", "swarm-serve-wait.sh");
 
 /** A swarm state as the fake docker answers it. */
-interface State { node: string; ps?: string[]; svc: string[] }
+interface State { node: string; ps?: string[]; svc: string[]; /** `docker info` swarm state; default "active true", "" = docker not answering */ info?: string }
 
 function run(action: string, states: State[], args: string[], stdin = "") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-servewait-"));
-    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`)].join("\n") + "\n"));
+    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`info ${s.info ?? "active true"}`, `node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`)].join("\n") + "\n"));
     fs.writeFileSync(path.join(dir, "n"), "0");
     fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
 d=${dir}
-if [ "$1 $2" = "node inspect" ]; then echo $(( $(cat $d/n) + 1 )) > $d/n; fi
+case "$1 $2" in "node inspect"|"info --format") echo $(( $(cat $d/n) + 1 )) > $d/n ;; esac
 k=$(cat $d/n); [ "$k" -ge 1 ] || k=1; [ "$k" -le ${states.length} ] || k=${states.length}
 case "$1 $2" in
-  "node inspect") sed -n 's/^node //p' $d/s$k ;;
+  "info --format") v=$(sed -n 's/^info //p' $d/s$k); [ -n "$v" ] || exit 1; echo "$v" ;;
+  "node inspect") v=$(sed -n 's/^node //p' $d/s$k); [ -n "$v" ] || { echo "Error: No such node: $3" >&2; exit 1; }; echo "$v" ;;
   "node ps") sed -n 's/^ps //p' $d/s$k ;;
   "service ls") sed -n 's/^svc //p' $d/s$k ;;
   *) echo "fake docker: unexpected $*" >&2; exit 1 ;;
@@ -47,10 +48,26 @@ describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with 
     });
 
     it("snapshot waits for the manager's docker to answer (a manager restarting in the same batch)", () => {
-        const r = run("snapshot", [{ node: "", svc: [] }, { node: "", svc: [] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
+        const r = run("snapshot", [{ info: "", node: "", svc: [] }, { info: "", node: "", svc: [] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(r.stdout, "node active\nsvc web 3\n");
-        assert.strictEqual(r.checks, 3);
+        assert.strictEqual(r.checks, 4, "3 docker info calls until it answers, then the node");
+    });
+
+    it("no swarm yet (the first up: the swarm part runs after the daemon applies), or the node not in it: 'node none', and the wait returns at once", () => {
+        const noSwarm = run("snapshot", [{ info: "inactive false", node: "", svc: [] }], ["--poll", "0"]);
+        assert.strictEqual(noSwarm.code, 0, noSwarm.stderr);
+        assert.strictEqual(noSwarm.stdout, "node none\n");
+        assert.match(noSwarm.stderr, /not a swarm manager \(inactive false\): no swarm to wait for/);
+        const notIn = run("snapshot", [{ node: "", svc: ["web 3/3"] }], ["--poll", "0"]);
+        assert.strictEqual(notIn.code, 0, notIn.stderr);
+        assert.strictEqual(notIn.stdout, "node none\n");
+        assert.match(notIn.stderr, /wrk1 is not a node of this swarm/);
+        // the wait on "node none" asks nothing: a node down would otherwise keep it waiting
+        const w = run("wait", [{ node: "down active", svc: [] }], ["--timeout", "1", "--poll", "0"], "node none\n");
+        assert.strictEqual(w.code, 0, w.stderr);
+        assert.strictEqual(w.checks, 0);
+        assert.match(w.stderr, /nothing to wait for/);
     });
 
     it("waits through node down, a task still starting and a service below its floor, then needs 4 good checks in a row", () => {

@@ -5,7 +5,7 @@
 #
 #   swarm-serve-wait.sh snapshot --node NODE [--timeout SECONDS]
 #       Before the apply (waits up to SECONDS for the manager's docker to answer). Prints the state the wait compares with, one line each:
-#         node AVAILABILITY
+#         node AVAILABILITY      ("node none": no swarm on this host, or NODE not in it; the wait then returns at once)
 #         svc NAME RUNNING
 #       RUNNING = the service's running tasks (`docker service ls` counts Running tasks; a task with
 #       a healthcheck is Running only once healthy: moby's executor Start() waits for
@@ -51,12 +51,24 @@ node_pending() {
 }
 
 snapshot() {
-    local st="" deadline=$(($(date +%s) + timeout))
-    # the manager may be restarting itself (a manager and workers in one batch): wait for it
-    until st=$(node_state 2>/dev/null) && [ -n "$st" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || { say "FAILED: the manager's docker did not answer for ${timeout}s (docker node inspect $node)"; exit 1; }
+    local st="" sw="" deadline=$(($(date +%s) + timeout))
+    # the manager's docker may be restarting (an earlier apply still settling): wait for it to answer
+    until sw=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null) && [ -n "$sw" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || { say "FAILED: the manager's docker did not answer for ${timeout}s (docker info)"; exit 1; }
         sleep "$poll"
     done
+    # no swarm yet (the first up: the swarm part joins the nodes after the daemon applies), or the
+    # node not in it: nothing the swarm wants on the node, nothing to wait for
+    if [ "$sw" != "active true" ]; then
+        say "this host is not a swarm manager ($sw): no swarm to wait for"
+        echo "node none"
+        return 0
+    fi
+    if ! st=$(node_state 2>/dev/null) || [ -z "$st" ]; then
+        say "$node is not a node of this swarm: nothing to wait for"
+        echo "node none"
+        return 0
+    fi
     echo "node ${st#* }"
     service_counts | awk '{ print "svc", $1, $2 }'
 }
@@ -83,6 +95,10 @@ wait_serving() {
     local snap deadline stable=0 miss="" t0
     snap=$(cat)
     printf '%s\n' "$snap" | grep -q '^node ' || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
+    if [ "$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')" = none ]; then
+        say "no swarm, or $node not in it, before the apply: nothing to wait for"
+        return 0
+    fi
     t0=$(date +%s)
     deadline=$((t0 + timeout))
     while :; do
