@@ -64,9 +64,9 @@ function zodMessage(i: ZodIssue): string {
  * (`dockfleet:hosts`) to values (objects already parsed), `secretKeys` holds the keys stored
  * with `--secret`. Throws one DockfleetConfigError listing every problem; nothing is registered.
  */
-/** rollout without the keys only the program's restart plan reads (DockerFleet does not take them). */
+/** rollout without the keys only the program's restart plan and probes read (DockerFleet does not take them). */
 export function fleetRollout(r: StackConfigShape["rollout"]) {
-    const { maxUnavailable: _planOnly, ...rest } = r ?? {};
+    const { maxUnavailable: _planOnly, probeTimeoutSeconds: _probeOnly, ...rest } = r ?? {};
     return rest;
 }
 

@@ -37,6 +37,9 @@ export function splitProbeOutput(out: string): { swarm: string; status: string }
     return { swarm: lines.slice(0, i).join("\n"), status: lines.slice(i + 1).join("\n") };
 }
 
+/** `dockfleet:rollout.probeTimeoutSeconds` unset: the limit of each host's probe. */
+export const DEFAULT_PROBE_TIMEOUT_SECONDS = 15;
+
 /**
  * Asks every host what the program needs to know. Never throws: an unreachable host is
  * "unknown" for drift and unreachable for the swarm plan (which then decides).
@@ -49,7 +52,9 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     const swarmNames = new Set(swarm ? members(c.hosts as SwarmHost[]).map((h) => h.name) : []);
     const hosts = c.hosts.filter((h) => drift || swarmNames.has(h.name));
     const target = (h: (typeof hosts)[number]): ProbeTarget => ({ host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey });
-    const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift))));
+    // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
+    const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
+    const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs)));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
     hosts.forEach((h, i) => {
         const r = results[i];

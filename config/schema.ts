@@ -89,6 +89,8 @@ export const rolloutSchema = z.object({
     onDelete: z.enum(["restore", "keep"]).optional(),
     /** Ask each host for hand edits on every preview/up. Default: true. */
     driftCheck: z.boolean().optional(),
+    /** Limit of the program's one SSH probe per host (drift, swarm state, services). Default: 15. */
+    probeTimeoutSeconds: z.number().positive().optional(),
 }).strict();
 
 const swiftSchema = z.object({

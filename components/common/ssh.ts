@@ -31,7 +31,9 @@ export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000): Prom
     return new Promise((resolve) => {
         execFile("ssh", args, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
             if (keyFile) fs.rmSync(path.dirname(keyFile), { recursive: true, force: true });
-            if (err) resolve({ ok: false, reason: (stderr || err.message).trim().split("\n").pop() ?? "ssh failed" });
+            // killed at the limit: say so (err.message would be the whole command line)
+            if (err && (err as { killed?: boolean }).killed) resolve({ ok: false, reason: `no answer within ${timeoutMs / 1000} s (the probe's limit)` });
+            else if (err) resolve({ ok: false, reason: (stderr || err.message).trim().split("\n").pop() ?? "ssh failed" });
             else resolve({ ok: true, stdout });
         });
     });
