@@ -118,11 +118,12 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
         vm_last=$(tail -1 <<<"$vm_list" | cut -d'|' -f1)
         vm_ran=0
         # the list on fd 3: vm.sh, ssh and mocha read stdin and would eat the rest of it
-        while IFS='|' read -r -u 3 vm_name vm_hosts vm_suite; do
+        while IFS='|' read -r -u 3 vm_name vm_hosts vm_suite vm_env; do
             [ -n "$vm_name" ] || continue
             vm_ran=$((vm_ran + 1))
             echo "=== VM tier up: group $vm_name ($vm_hosts)"
-            if DOCKFLEET_VM_HOSTS=$vm_hosts bash test/vm/vm.sh up; then
+            # shellcheck disable=SC2086 # vm_env: NAME=VALUE words
+            if env DOCKFLEET_VM_HOSTS="$vm_hosts" $vm_env bash test/vm/vm.sh up; then
                 DOCKFLEET_SANDBOX_DIR=$vm_dir run_suite "vm-$vm_name" --timeout 1800000 "$vm_suite"
             else
                 echo "FATAL: the VM tier group $vm_name did not come up; $vm_suite cannot run" >&2

@@ -17,8 +17,8 @@ const files = fs.readdirSync(STACK_DIR).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.t
 describe("every stack file builds a full resource graph (mocks)", function () {
     this.timeout(30000);
 
-    it("finds the four environments", () => {
-        assert.deepStrictEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+    it("finds the four environments and the VM tier's stack", () => {
+        assert.deepStrictEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.vm.yaml"]);
     });
 
     for (const file of files) {

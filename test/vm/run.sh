@@ -16,12 +16,13 @@ n=$(wc -l <<<"$groups")
 i=0
 rc=0
 # the list on fd 3: vm.sh, ssh and mocha read stdin and would eat the rest of it
-while IFS='|' read -r -u 3 name hosts suite; do
+while IFS='|' read -r -u 3 name hosts suite genv; do
   i=$((i + 1))
   T0=$(t)
   grc=0
   export DOCKFLEET_VM_HOSTS=$hosts
-  bash test/vm/vm.sh up || grc=$?
+  # shellcheck disable=SC2086 # genv: NAME=VALUE words
+  env $genv bash test/vm/vm.sh up || grc=$?
   T1=$(t)
   ((grc != 0)) || npx mocha --timeout 1800000 "$suite" || grc=$?
   T2=$(t)

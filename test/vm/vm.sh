@@ -22,6 +22,8 @@
 #   DOCKFLEET_VM_ACCEL   tcg (default) or kvm (only with real nested virtualization: svm/vmx)
 #   DOCKFLEET_VM_MEM     MiB per VM (default 1280)
 #   DOCKFLEET_DEBIAN_MIRROR  overrides the mirror taken from this machine's apt sources
+#   DOCKFLEET_VM_SWARM   1 (default): make the swarm; 0: leave the nodes out of any swarm (the
+#                        fleet suite's `pulumi up` makes it, as the product does on fresh hosts)
 set -euo pipefail
 
 SCRIPT_VERSION=1
@@ -642,6 +644,14 @@ ensure_swarm() {
     [[ $(vm_role "$h") == manager ]] && { mgr=$h; break; }
   done
   [[ -n $mgr ]] || return 0
+  if [[ ${DOCKFLEET_VM_SWARM:-1} == 0 ]]; then
+    for h in "${HOSTS[@]}"; do
+      [[ $(vm_role "$h") == manager || $(vm_role "$h") == worker ]] || continue
+      hssh "$h" 'docker info --format "{{.Swarm.LocalNodeState}}" | grep -qx inactive || docker swarm leave --force >/dev/null'
+    done
+    log "   DOCKFLEET_VM_SWARM=0: no swarm (every node inactive)"
+    return 0
+  fi
   maddr=$(vm_addr "$mgr")
   st=$(hssh "$mgr" "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'")
   if [[ $st != "active true" ]]; then
