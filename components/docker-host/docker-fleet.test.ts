@@ -190,6 +190,8 @@ describe("DockerFleet explicit batches (a restart plan)", function () {
         assert.deepStrictEqual(f.batches, [["c", "a", "b"]]);
         const g = new mod.DockerFleet("planned2", { hosts, ssh: { privateKey: "KEY" }, batches: [["c", "a", "b"]], batchSize: 2 });
         assert.deepStrictEqual(g.batches, [["c", "a"], ["b"]]);
+        // let both fleets finish registering here, not during a later file's graph test
+        await Promise.all([...f.hosts, ...g.hosts].map((h) => outputValue(h.applyLog)));
         assert.throws(() => new mod.DockerFleet("bad1", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b"]] }), /field batches: leaves hosts out .*: c/);
         assert.throws(() => new mod.DockerFleet("bad2", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b"], ["b", "c"]] }), /field batches: names a host more than once: b/);
         assert.throws(() => new mod.DockerFleet("bad3", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b", "c", "x"]] }), /field batches: names hosts that are not in the fleet: x/);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { renderServeWaitCommand } from "../swarm/serve-wait";
+import { SshArgs, remoteConnection } from "../common/connection";
 import { Issue, error } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
@@ -24,14 +25,7 @@ export interface FleetHost {
     daemon?: Partial<DaemonConfig>;
 }
 
-export interface FleetSsh {
-    /** Default: "root". */
-    user?: string;
-    /** Private key (PEM/OpenSSH) as a secret. Required. */
-    privateKey: pulumi.Input<string>;
-    /** Default: 22. */
-    port?: number;
-}
+export type FleetSsh = SshArgs;
 
 export interface DockerFleetArgs extends ApplyPolicy {
     hosts: FleetHost[];
@@ -135,13 +129,7 @@ export class DockerFleet extends pulumi.ComponentResource {
             : restartBatches(args.hosts, args.batchSize ?? 1);
         this.batches = batches.map((b) => b.map((h) => h.name));
         this.hosts = [];
-        const conn = (h: FleetHost) => ({
-            host: h.address,
-            port: h.port ?? args.ssh.port ?? 22,
-            user: args.ssh.user ?? "root",
-            privateKey: pulumi.secret(args.ssh.privateKey),
-            dialErrorLimit: 5,
-        });
+        const conn = (h: FleetHost) => remoteConnection(h, args.ssh);
         // A worker cannot ask which tasks the swarm wants on it; the fleet's first manager can: it
         // snapshots the services before a worker's apply and waits after it until the worker and
         // every service serve as before (components/swarm/scripts/swarm-serve-wait.sh).

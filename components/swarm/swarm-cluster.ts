@@ -1,17 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { componentContext, reportIssues } from "../common/report";
+import { SshArgs, remoteConnection } from "../common/connection";
 import { renderNodeSpec, renderSwarmCommand } from "./commands";
 import { HostObservation, PlanOptions, SwarmHost, SwarmPlan, advertiseOf, formatPlan, members, planSwarm, validateSwarm } from "./plan";
 
-export interface SwarmSsh {
-    /** Default: "root". */
-    user?: string;
-    /** Private key (PEM/OpenSSH) as a secret. Required. */
-    privateKey: pulumi.Input<string>;
-    /** Default: 22. */
-    port?: number;
-}
+export type SwarmSsh = SshArgs;
 
 export interface SwarmClusterArgs extends PlanOptions {
     /** Every host of the fleet; those with role manager or worker are the swarm's nodes. */
@@ -56,13 +50,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         if (args.observed) pulumi.log.info(`SwarmCluster "${name}" plan:\n  ${this.planText.join("\n  ")}`);
 
         const want = members(args.hosts);
-        const connection = (h: SwarmHost) => ({
-            host: h.address,
-            port: h.port ?? args.ssh.port ?? 22,
-            user: args.ssh.user ?? "root",
-            privateKey: pulumi.secret(args.ssh.privateKey),
-            dialErrorLimit: 5,
-        });
+        const connection = (h: SwarmHost) => remoteConnection(h, args.ssh);
         const source = want.find((h) => h.name === plan.source)!;
         const managers = [source, ...want.filter((h) => h !== source && (h.role ?? "none") === "manager")].map(advertiseOf).join(",");
         const timeouts = { create: "5m", update: "5m", delete: "5m" };

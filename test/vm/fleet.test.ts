@@ -42,6 +42,13 @@ function replicas(): Promise<boolean[]> {
     })));
 }
 
+/** The vm stack's state as `pulumi stack export` prints it (the CLI, as an operator checks it). */
+function exportState(): string {
+    const r = spawnSync("pulumi", ["stack", "export", "--stack", "vm", "--non-interactive"], { cwd: ROOT, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return r.stdout;
+}
+
 /** The host's view, independent of the sampler: each httpd task container's start and end (VM clock). */
 const taskLives = (h: string) => ssh(h, `docker ps -aq --filter label=com.docker.swarm.service.name=${SERVICE} | xargs -r docker inspect -f '{{.State.StartedAt}} {{.State.FinishedAt}} {{.State.Status}}'`).stdout.trim();
 
@@ -110,9 +117,7 @@ describe("vm: the seed's fleet under `pulumi up` (1 manager + 3 workers + NFS se
         // the proxy password is in the committed config only encrypted; never in state in plaintext
         const proxy = (await stack.getConfig("dockfleet:httpProxy")).value;
         const password = /:([^:@/]+)@/.exec(proxy)![1];
-        const state = spawnSync("pulumi", ["stack", "export", "--stack", "vm", "--non-interactive"], { cwd: ROOT, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 });
-        assert.strictEqual(state.status, 0, state.stderr);
-        assert.ok(!state.stdout.includes(password), "the proxy password appears in plaintext in the state");
+        assert.ok(!exportState().includes(password), "the proxy password appears in plaintext in the state");
         assert.ok(!outputs.join("").includes(password), "the proxy password appears in the engine output");
     });
 
@@ -160,7 +165,7 @@ describe("vm: the seed's fleet under `pulumi up` (1 manager + 3 workers + NFS se
             timeline.push(`${h}: restart logged at ${first ? ((first.t - t0) / 1000).toFixed(1) : "?"} s, apply ended at ${log.length ? ((log[log.length - 1].t - t0) / 1000).toFixed(1) : "?"} s (${log.length ? log[log.length - 1].msg : "no log"})`);
         }
         // the manager's waits ran and said how long each worker took to serve again
-        const state = JSON.parse(spawnSync("pulumi", ["stack", "export", "--stack", "vm", "--non-interactive"], { cwd: ROOT, encoding: "utf8", env: process.env, maxBuffer: 256 * 1024 * 1024 }).stdout);
+        const state = JSON.parse(exportState());
         const waits = (state.deployment.resources as { urn: string; outputs?: { stderr?: string } }[]).filter((x) => /-serve-wait$/.test(x.urn));
         assert.deepStrictEqual(waits.map((w) => w.urn.split("::").pop()).sort(), WORKERS.map((w) => `${w}-serve-wait`));
         for (const w of waits) {
