@@ -4,6 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { readStackConfig } from "./config/read";
 import { buildProgram, observe } from "./config/program";
+import { skipUnreadPromiseStacks } from "./config/stack-traces";
+
+// Half of a large program's evaluation was formatting stacks the SDK never reads (config/stack-traces.ts).
+skipUnreadPromiseStacks();
 
 export = async () => {
     const [raw, secretKeys] = readStackConfig();

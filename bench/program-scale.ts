@@ -88,8 +88,18 @@ interface ChildResult {
     peakHeapMB: number;
 }
 
-async function child(variant: "components" | "raw" | "capture", hosts: number, services: number, captureFile: string): Promise<void> {
+type Variant = "components" | "raw" | "raw-hook" | "capture";
+
+async function child(variant: Variant, hosts: number, services: number, captureFile: string): Promise<void> {
     process.env.DOCKFLEET_NO_DRIFT_CHECK = "1";
+    // As under the language host: its entry (@pulumi/pulumi/cmd/run) loads source-map-support
+    // first, so every formatted stack goes through it.
+    require(require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] }));
+    // As index.ts does (the components); raw-hook: a plain program given the same hook.
+    if (variant === "components" || variant === "raw-hook") {
+        const { skipUnreadPromiseStacks } = await import(path.join(ROOT, "config/stack-traces"));
+        if (!skipUnreadPromiseStacks()) throw new Error("program-scale: the stack hook did not install (PULUMI_DEBUG_PROMISE_LEAKS or DOCKFLEET_FULL_PROMISE_STACKS set?)");
+    }
     // Everything loaded before t0: modules, the generated config (or the captured resources).
     const pulumi = await import("@pulumi/pulumi");
     const command = await import("@pulumi/command");
@@ -119,7 +129,8 @@ async function child(variant: "components" | "raw" | "capture", hosts: number, s
 
     const gen = generateConfig(hosts, services);
     const order = ["pulumi:providers:docker", "command:remote:Command", "docker:index/network:Network", "docker:index/service:Service"];
-    const resources: Captured[] = variant === "raw"
+    const isRaw = variant === "raw" || variant === "raw-hook";
+    const resources: Captured[] = isRaw
         ? (JSON.parse(fs.readFileSync(captureFile, "utf8")) as Captured[]).map((r, i) => ({ r, i })).sort((a, b) => order.indexOf(a.r.type) - order.indexOf(b.r.type) || a.i - b.i).map((x) => x.r)
         : [];
 
@@ -136,7 +147,7 @@ async function child(variant: "components" | "raw" | "capture", hosts: number, s
     const sampler = setInterval(sample, 5);
 
     const t0 = performance.now();
-    if (variant === "raw") {
+    if (isRaw) {
         // The same custom resources, as literals, with the same dependsOn structure:
         // apply commands chained batch after batch (batchSize 1 → each on the previous one),
         // one docker provider, each stack's network first, then its services.
@@ -255,19 +266,23 @@ function parent(argv: string[]): void {
             runChild("capture", h, s, cap); // the raw program's resource list (not timed)
             const comp: ChildResult[] = [];
             const raw: ChildResult[] = [];
+            const rawHook: ChildResult[] = [];
+            const runs: [string, ChildResult[]][] = [["components", comp], ["raw", raw], ["raw-hook", rawHook]];
             for (let r = 0; r < repeats; r++) {
-                // Alternate which variant goes first, so drift in machine load hits both.
-                if (r % 2 === 0) { comp.push(runChild("components", h, s, cap)); raw.push(runChild("raw", h, s, cap)); }
-                else { raw.push(runChild("raw", h, s, cap)); comp.push(runChild("components", h, s, cap)); }
+                // Rotate which variant goes first, so drift in machine load hits all of them.
+                for (let k = 0; k < runs.length; k++) {
+                    const [variant, into] = runs[(r + k) % runs.length];
+                    into.push(runChild(variant, h, s, cap));
+                }
             }
             if (comp[0].customResources !== raw[0].customResources) throw new Error(`custom resource counts differ: ${comp[0].customResources} vs ${raw[0].customResources}`);
             const row = {
                 hosts: h, services: s,
                 resources: comp[0].resources, customResources: comp[0].customResources,
-                compMs: median(comp.map((x) => x.evalMs)), rawMs: median(raw.map((x) => x.evalMs)),
+                compMs: median(comp.map((x) => x.evalMs)), rawMs: median(raw.map((x) => x.evalMs)), rawHookMs: median(rawHook.map((x) => x.evalMs)),
                 compPeakRssMB: median(comp.map((x) => x.peakRssMB)), rawPeakRssMB: median(raw.map((x) => x.peakRssMB)),
                 compPeakHeapMB: median(comp.map((x) => x.peakHeapMB)), rawPeakHeapMB: median(raw.map((x) => x.peakHeapMB)),
-                compAllMs: comp.map((x) => x.evalMs), rawAllMs: raw.map((x) => x.evalMs),
+                compAllMs: comp.map((x) => x.evalMs), rawAllMs: raw.map((x) => x.evalMs), rawHookAllMs: rawHook.map((x) => x.evalMs),
             };
             rows.push(row);
             console.log(`  ${h} hosts x ${s} services: done (${row.resources} registrations)`);
@@ -278,9 +293,10 @@ function parent(argv: string[]): void {
 
     const pad = (v: unknown, n: number) => String(v).padStart(n);
     console.log("\nmedians (evaluation = first registration sent → last registration answered, under mocks):");
-    console.log(`${pad("hosts", 6)} ${pad("svcs", 5)} ${pad("regs", 5)} ${pad("comp ms", 8)} ${pad("raw ms", 7)} ${pad("time x", 7)} ${pad("ms/res", 7)} ${pad("comp RSS MB", 12)} ${pad("raw RSS MB", 11)} ${pad("RSS x", 6)} ${pad("comp heap MB", 13)} ${pad("raw heap MB", 12)}`);
+    console.log("(comp: the components with index.ts's stack hook; raw: a plain program; raw+hook: the plain program with the same hook, config/stack-traces.ts)");
+    console.log(`${pad("hosts", 6)} ${pad("svcs", 5)} ${pad("regs", 5)} ${pad("comp ms", 8)} ${pad("raw ms", 7)} ${pad("time x", 7)} ${pad("raw+hook ms", 12)} ${pad("vs raw+hook", 12)} ${pad("ms/res", 7)} ${pad("comp RSS MB", 12)} ${pad("raw RSS MB", 11)} ${pad("RSS x", 6)} ${pad("comp heap MB", 13)} ${pad("raw heap MB", 12)}`);
     for (const r of rows as Array<Record<string, number>>) {
-        console.log(`${pad(r.hosts, 6)} ${pad(r.services, 5)} ${pad(r.resources, 5)} ${pad(r.compMs, 8)} ${pad(r.rawMs, 7)} ${pad((r.compMs / r.rawMs).toFixed(2), 7)} ${pad((r.compMs / r.resources).toFixed(2), 7)} ${pad(r.compPeakRssMB, 12)} ${pad(r.rawPeakRssMB, 11)} ${pad((r.compPeakRssMB / r.rawPeakRssMB).toFixed(2), 6)} ${pad(r.compPeakHeapMB, 13)} ${pad(r.rawPeakHeapMB, 12)}`);
+        console.log(`${pad(r.hosts, 6)} ${pad(r.services, 5)} ${pad(r.resources, 5)} ${pad(r.compMs, 8)} ${pad(r.rawMs, 7)} ${pad((r.compMs / r.rawMs).toFixed(2), 7)} ${pad(r.rawHookMs, 12)} ${pad((r.compMs / r.rawHookMs).toFixed(2), 12)} ${pad((r.compMs / r.resources).toFixed(2), 7)} ${pad(r.compPeakRssMB, 12)} ${pad(r.rawPeakRssMB, 11)} ${pad((r.compPeakRssMB / r.rawPeakRssMB).toFixed(2), 6)} ${pad(r.compPeakHeapMB, 13)} ${pad(r.rawPeakHeapMB, 12)}`);
     }
     if (rows.length > 1) {
         const a = rows[0] as Record<string, number>;
@@ -293,7 +309,7 @@ function parent(argv: string[]): void {
 
 if (process.argv[2] === "--child") {
     const [variant, h, s, cap] = process.argv.slice(3);
-    child(variant as "components" | "raw" | "capture", Number(h), Number(s), cap).catch((e) => {
+    child(variant as Variant, Number(h), Number(s), cap).catch((e) => {
         console.error(e);
         process.exit(1);
     });

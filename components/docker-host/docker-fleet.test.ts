@@ -197,3 +197,24 @@ describe("DockerFleet explicit batches (a restart plan)", function () {
         assert.throws(() => new mod.DockerFleet("bad3", { hosts, ssh: { privateKey: "KEY" }, batches: [["a", "b", "c", "x"]] }), /field batches: names hosts that are not in the fleet: x/);
     });
 });
+
+describe("batchGate (what a batch's applies wait for)", function () {
+    it("is a concrete array the SDK's option merging keeps as is, its snapshot promises resolved by open()", async () => {
+        const { batchGate } = await import("./docker-fleet");
+        const prev = new pulumi.ComponentResource("test:gate:Prev", "gate-prev");
+        const snap = new pulumi.ComponentResource("test:gate:Snap", "gate-snap");
+        const g = batchGate([prev], 1);
+        assert.ok(Array.isArray(g.dependsOn));
+        assert.strictEqual(g.dependsOn.length, 2);
+        // A promise of the whole array would come back as an Output whose value the SDK walks,
+        // resource graph included, on every wrap (the quadratic 500-host program).
+        const merged = pulumi.mergeOptions({}, { dependsOn: g.dependsOn }).dependsOn;
+        assert.ok(Array.isArray(merged) && !pulumi.Output.isInstance(merged), "mergeOptions must keep the gate an array");
+        assert.ok(pulumi.Output.isInstance(pulumi.mergeOptions({}, { dependsOn: Promise.resolve([prev]) }).dependsOn), "control: a promised array is wrapped");
+        assert.strictEqual(g.unopened(), 1);
+        g.open(snap);
+        assert.strictEqual(g.unopened(), 0);
+        assert.deepStrictEqual(await Promise.all(g.dependsOn), [prev, snap]);
+        assert.throws(() => g.open(snap), /more snapshots than the 1 expected/);
+    });
+});

@@ -113,6 +113,27 @@ export function validateFleet(a: Omit<DockerFleetArgs, "ssh"> & { ssh?: Partial<
     return issues;
 }
 
+/**
+ * What a batch's applies wait for: the previous batch, plus one promise per snapshot of the batch,
+ * each resolved by `open` once that snapshot exists (snapshots are created while the batch's hosts
+ * are). A concrete array on purpose: given a promise of the whole array, the SDK's mergeOptions
+ * wraps it in Outputs and walks each value, resources and their parents included, which made a
+ * 500-host program quadratic (38 s instead of 10 s under mocks).
+ */
+export function batchGate(previous: pulumi.Resource[], snapshots: number) {
+    const resolvers: ((r: pulumi.Resource) => void)[] = [];
+    const promised = Array.from({ length: snapshots }, () => new Promise<pulumi.Resource>((resolve) => resolvers.push(resolve)));
+    let opened = 0;
+    return {
+        dependsOn: [...previous, ...promised] as pulumi.Input<pulumi.Resource>[],
+        open(snapshot: pulumi.Resource): void {
+            if (opened >= snapshots) throw new Error(`batchGate: more snapshots than the ${snapshots} expected`);
+            resolvers[opened++](snapshot);
+        },
+        unopened: () => snapshots - opened,
+    };
+}
+
 /** A fleet of Docker hosts sharing one daemon config, restarted in batches. */
 export class DockerFleet extends pulumi.ComponentResource {
     public readonly hosts: DockerHost[];
@@ -143,10 +164,9 @@ export class DockerFleet extends pulumi.ComponentResource {
             // Every host of a batch applies only after the manager has snapshotted the swarm for
             // each watched worker of the batch: a manager restarting in the same batch never
             // restarts before (or during) a snapshot, and the batch's hosts still start together.
-            const snapshots: pulumi.Resource[] = [];
-            let openGate!: (r: pulumi.Resource[]) => void;
-            const gate = new Promise<pulumi.Resource[]>((resolve) => (openGate = resolve));
             const framed = manager !== undefined && batch.some((h) => h.role === "worker");
+            const watchedCount = manager !== undefined ? batch.filter((h) => h.role === "worker").length : 0;
+            const gate = batchGate(previous, watchedCount);
             const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
             for (const h of batch) {
                 const watched = manager !== undefined && h.role === "worker";
@@ -179,15 +199,16 @@ export class DockerFleet extends pulumi.ComponentResource {
                                       triggers: [digest],
                                       addPreviousOutputInEnv: false,
                                   }, { parent: this, dependsOn: previous });
-                                  snapshots.push(entry.snapshot);
+                                  gate.open(entry.snapshot);
                               }
-                              return gate;
+                              return gate.dependsOn;
                           }
                         : undefined,
                 }, { parent: this, dependsOn: previous });
                 pending.push(entry as { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command });
             }
-            openGate([...previous, ...snapshots]);
+            // A snapshot promise nobody resolved would hang the batch's applies, silently.
+            if (gate.unopened() > 0) throw new Error(`DockerFleet "${name}": batch [${batch.map((h) => h.name).join(", ")}] is missing ${gate.unopened()} of ${watchedCount} swarm snapshots (a DockerHost did not call beforeApply)`);
             const current: pulumi.Resource[] = [];
             for (const { h, host, snapshot } of pending) {
                 this.hosts.push(host);

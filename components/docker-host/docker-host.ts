@@ -75,9 +75,11 @@ export interface DockerHostArgs extends ApplyPolicy {
     /**
      * Called with `applyDigest` before the apply command is created; the apply waits for the
      * resources it returns (DockerFleet: the manager's snapshots of the swarm, taken before any
-     * host of the batch restarts). Default: none.
+     * host of the batch restarts). Return a plain array (its elements may be promises of one
+     * resource each): a promise of the whole array makes the SDK wrap it in Outputs whose values
+     * it walks, resource graph and all, once per wrap (quadratic in the fleet's size). Default: none.
      */
-    beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Input<pulumi.Resource[]>;
+    beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Input<pulumi.Resource>[];
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
