@@ -164,12 +164,13 @@ export class DockerFleet extends pulumi.ComponentResource {
             // Every host of a batch applies only after the manager has snapshotted the swarm for
             // each watched worker of the batch: a manager restarting in the same batch never
             // restarts before (or during) a snapshot, and the batch's hosts still start together.
-            const framed = manager !== undefined && batch.some((h) => h.role === "worker");
-            const watchedCount = manager !== undefined ? batch.filter((h) => h.role === "worker").length : 0;
+            const isWatched = (h: FleetHost) => manager !== undefined && h.role === "worker";
+            const watchedCount = batch.filter(isWatched).length;
+            const framed = watchedCount > 0;
             const gate = batchGate(previous, watchedCount);
             const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
             for (const h of batch) {
-                const watched = manager !== undefined && h.role === "worker";
+                const watched = isWatched(h);
                 const entry: { h: FleetHost; host?: DockerHost; snapshot?: command.remote.Command } = { h };
                 entry.host = new DockerHost(h.name, {
                     connection: conn(h),
