@@ -6,7 +6,7 @@ import { readStackConfig } from "./config/read";
 import { buildProgram, observe } from "./config/program";
 import { skipUnreadPromiseStacks } from "./config/stack-traces";
 
-// Half of a large program's evaluation was formatting stacks the SDK never reads (config/stack-traces.ts).
+// Half of a large program's evaluation was collecting and formatting stacks the SDK never reads (config/stack-traces.ts).
 skipUnreadPromiseStacks();
 
 export = async () => {

@@ -1,34 +1,46 @@
 // The Pulumi SDK (3.248) stamps every output promise with `new Error().stack` (runtime/debuggable.js,
-// `debuggablePromise`), read only when PULUMI_DEBUG_PROMISE_LEAKS is set. Under the language host
-// every such stack is formatted by source-map-support (loaded by @pulumi/pulumi/cmd/run), which
-// made that unread string about half of a large program's evaluation (bench/program-scale.ts).
-// This hook formats those stacks as "" and leaves every other stack (errors, the SDK's resource
-// source positions) exactly as it was.
+// `debuggablePromise`), read only when PULUMI_DEBUG_PROMISE_LEAKS is set. Collecting those frames
+// (V8, at `new Error()`) and formatting them (source-map-support, loaded by @pulumi/pulumi/cmd/run)
+// was about half of a large program's evaluation (bench/program-scale.ts). This wraps the SDK's own
+// function so that its `new Error()` collects no frames; everything else it does (ids, the promise
+// leak check at exit) is unchanged, and every other stack (errors, the SDK's resource source
+// positions) keeps its frames.
 
-/** The SDK function whose stacks nobody reads unless leak debugging is on. */
+/** The SDK module and function whose stacks nobody reads unless leak debugging is on. */
+export const UNREAD_STACK_MODULE = "@pulumi/pulumi/runtime/debuggable";
 export const UNREAD_STACK_FUNCTION = "debuggablePromise";
 
 const MARK = Symbol.for("dockfleet.skipUnreadPromiseStacks");
 
-type Prepare = (err: Error, frames: NodeJS.CallSite[]) => unknown;
+type Debuggable = <T>(p: Promise<T>, ctx: unknown) => Promise<T>;
 
 /**
- * Installs the hook on `Error.prepareStackTrace` (wrapping whatever is there, source-map-support
- * included). Idempotent. Not installed when PULUMI_DEBUG_PROMISE_LEAKS is set (then those stacks
- * are read) or DOCKFLEET_FULL_PROMISE_STACKS=1. Returns whether the hook is in place.
+ * Wraps the SDK's debuggablePromise (its callers look it up on the module at each call, so the
+ * wrap reaches them) to run with `Error.stackTraceLimit = 0`. Idempotent. Not installed when
+ * PULUMI_DEBUG_PROMISE_LEAKS is set (then those stacks are read) or DOCKFLEET_FULL_PROMISE_STACKS=1.
+ * Returns whether the wrap is in place. `mod` is for tests.
  */
-export function skipUnreadPromiseStacks(env: NodeJS.ProcessEnv = process.env): boolean {
-    const current = Error.prepareStackTrace as (Prepare & { [MARK]?: true }) | undefined;
-    if (current?.[MARK]) return true;
+export function skipUnreadPromiseStacks(env: NodeJS.ProcessEnv = process.env, mod?: Record<string, unknown>): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = mod ?? (require(UNREAD_STACK_MODULE) as Record<string, unknown>);
+    const current = m[UNREAD_STACK_FUNCTION] as (Debuggable & { [MARK]?: true }) | undefined;
+    if (typeof current !== "function") {
+        // an SDK that moved it: say so once rather than silently run slower
+        process.emitWarning(`dockfleet: ${UNREAD_STACK_MODULE}.${UNREAD_STACK_FUNCTION} not found; promise stacks are collected as usual`);
+        return false;
+    }
+    if (current[MARK]) return true;
     if (env.PULUMI_DEBUG_PROMISE_LEAKS || env.DOCKFLEET_FULL_PROMISE_STACKS === "1") return false;
-    const hook: Prepare & { [MARK]?: true } = (err, frames) => {
-        if (frames.length > 0 && frames[0].getFunctionName() === UNREAD_STACK_FUNCTION) return "";
-        if (current) return current(err, frames);
-        // V8's own format, which is what `.stack` is without any hook.
-        const head = err.message ? `${err.name}: ${err.message}` : String(err.name);
-        return head + frames.map((f) => `\n    at ${f}`).join("");
+    const wrapped: Debuggable & { [MARK]?: true } = function <T>(p: Promise<T>, ctx: unknown): Promise<T> {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return current(p, ctx);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
     };
-    hook[MARK] = true;
-    Error.prepareStackTrace = hook as typeof Error.prepareStackTrace;
+    wrapped[MARK] = true;
+    m[UNREAD_STACK_FUNCTION] = wrapped;
     return true;
 }
