@@ -5,7 +5,8 @@ import * as fs from "fs";
 import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
 import { ProbeTarget, sshRun } from "../components/common/ssh";
 import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
-import { PROBE_COMMAND, parseProbe } from "../components/swarm/probe";
+import { NODES_COMMAND, PROBE_HEAD_COMMAND, parseProbe } from "../components/swarm/probe";
+import { shQuote } from "../components/common/shell";
 import { SERVICES_COMMAND, parseServices } from "../components/swarm/live-services";
 import { LiveService, LiveTask } from "../components/swarm/restart-plan";
 import { LoadedConfig } from "./load";
@@ -22,11 +23,16 @@ export interface Observed {
     live?: { services: LiveService[]; tasks: LiveTask[]; from: string };
 }
 
-/** The command for one host: the swarm probe, the status, or both separated by STATUS_SEPARATOR. */
+/**
+ * The command for one host: the swarm probe, the status, or both separated by STATUS_SEPARATOR.
+ * With the swarm part, the manager's node and service listings and the drift status run side by
+ * side (bash process substitutions, which cat reads back in order): the round trip is the longest
+ * of them, not their sum.
+ */
 export function probeCommand(swarm: boolean, drift: boolean): string {
-    const sw = `${PROBE_COMMAND}; ${SERVICES_COMMAND}`;
-    if (swarm && drift) return `${sw}; echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`;
-    return swarm ? sw : STATUS_COMMAND;
+    if (!swarm) return STATUS_COMMAND;
+    const sideBySide = [NODES_COMMAND, SERVICES_COMMAND, ...(drift ? [`echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`] : [])];
+    return `bash -c ${shQuote(`${PROBE_HEAD_COMMAND}; cat ${sideBySide.map((c) => `<(${c})`).join(" ")}`)}`;
 }
 
 /** Splits a combined probe's output (probeCommand(true, true)) into its two parts. */

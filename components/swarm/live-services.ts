@@ -8,10 +8,12 @@ export const MAX_UNAVAILABLE_LABEL = "dockfleet.max-unavailable";
 /**
  * Services (`svc ID MODE REPLICAS STACK MAXUNAVAILABLE NAME`, "-" for empty) and the tasks the swarm
  * wants running (`task SERVICE NODE STATE`). Runs only where this node is a manager; empty elsewhere.
- * Replicated jobs and global services report mode "global" (no replica floor).
+ * Replicated jobs and global services report mode "global" (no replica floor). Uses `$ctl` when a
+ * probe set it (components/swarm/probe.ts SWARM_INFO_COMMAND).
  */
 export const SERVICES_COMMAND = [
-    `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; then`,
+    // $ctl when a probe's SWARM_INFO_COMMAND set it, else ask docker
+    `if [ "\${ctl-$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)}" = true ]; then`,
     `ids=$(docker service ls -q);`,
     `[ -z "$ids" ] || docker service inspect --format 'svc {{.ID}} {{if .Spec.Mode.Replicated}}replicated {{.Spec.Mode.Replicated.Replicas}}{{else}}global 0{{end}} {{with index .Spec.Labels "com.docker.stack.namespace"}}{{.}}{{else}}-{{end}} {{with index .Spec.Labels "${MAX_UNAVAILABLE_LABEL}"}}{{.}}{{else}}-{{end}} {{.Spec.Name}}' $ids;`,
     `[ -z "$ids" ] || docker service ps -q --filter desired-state=running $ids | sort -u | xargs -r docker inspect --type task --format 'task {{.ServiceID}} {{.NodeID}} {{.Status.State}}';`,

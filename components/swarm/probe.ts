@@ -5,17 +5,27 @@ import { Availability, HostObservation, ObservedNode, SwarmRole } from "./plan";
 export const SWARM_STATE_DIR = "/var/lib/dockfleet/swarm";
 
 /**
- * One read-only round trip per host: its hostname, its swarm state, the markers it recorded and,
- * on a manager, every node as JSON (one per line). Templates guard `.Swarm.Cluster`, which is nil
- * outside a swarm.
+ * The host's swarm line from one `docker info` (state, node, cluster, manager), printed as `swarm
+ * ...`; it leaves `$ctl` set to "true" on a manager, so the commands after it need not ask again.
+ * Templates guard `.Swarm.Cluster`, which is nil outside a swarm.
  */
-export const PROBE_COMMAND = [
-    `echo "hostname $(hostname)"`,
-    `docker info --format 'swarm {{.Swarm.LocalNodeState}} {{if .Swarm.NodeID}}{{.Swarm.NodeID}}{{else}}-{{end}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{else}}-{{end}} {{.Swarm.ControlAvailable}}' 2>/dev/null || echo "swarm unreachable - - false"`,
-    `for f in ${SWARM_STATE_DIR}/*.marker; do [ -f "$f" ] && echo "marker $(basename "$f" .marker) $(cat "$f")"; done`,
-    `if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; then docker node ls -q | xargs -r docker node inspect --format 'node {{json .}}'; fi`,
-    "true",
-].join("; ");
+export const SWARM_INFO_COMMAND = `s=$(docker info --format '{{.Swarm.LocalNodeState}} {{if .Swarm.NodeID}}{{.Swarm.NodeID}}{{else}}-{{end}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{else}}-{{end}} {{.Swarm.ControlAvailable}}' 2>/dev/null) || s="unreachable - - false"; echo "swarm $s"; ctl=\${s##* }`;
+
+/** On a manager (`$ctl` from SWARM_INFO_COMMAND): every node as JSON, one `node {...}` line each. */
+export const NODES_COMMAND = `if [ "$ctl" = true ]; then docker node ls -q | xargs -r docker node inspect --format 'node {{json .}}'; fi`;
+
+/** Its hostname and the markers swarm-node.sh recorded. */
+const HOST_LINES = [`echo "hostname $(hostname)"`, `for f in ${SWARM_STATE_DIR}/*.marker; do [ -f "$f" ] && echo "marker $(basename "$f" .marker) $(cat "$f")"; done`];
+
+/**
+ * One read-only round trip per host: its hostname, its swarm state, the markers it recorded and,
+ * on a manager, every node as JSON (one per line). POSIX sh; config/observe.ts runs the same parts
+ * with the services and the drift status side by side under bash.
+ */
+export const PROBE_COMMAND = [HOST_LINES[0], SWARM_INFO_COMMAND, HOST_LINES[1], NODES_COMMAND, "true"].join("; ");
+
+/** PROBE_COMMAND's parts before the per-manager listings (which may run side by side after them). */
+export const PROBE_HEAD_COMMAND = [HOST_LINES[0], SWARM_INFO_COMMAND, HOST_LINES[1]].join("; ");
 
 interface NodeJson {
     ID: string;
