@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load";
 import { readStackConfig } from "./config/read";
-import { buildProgram, observe } from "./config/program";
+import { buildProgram, dockerProviders, observe } from "./config/program";
 import { skipUnreadPromiseStacks } from "./config/stack-traces";
 
 // Half of a large program's evaluation was collecting and formatting stacks the SDK never reads (config/stack-traces.ts).
@@ -13,7 +13,9 @@ export = async () => {
     const [raw, secretKeys] = readStackConfig();
     // Pulumi.yaml's directory: the program runs compiled from build/program/ (program.js).
     const cfg = loadStackConfig(pulumi.getStack(), raw, secretKeys, pulumi.runtime.getRootDirectory());
-    const out = buildProgram(cfg, await observe(cfg));
+    // registered before the probes: the engine starts the docker plugin while they run
+    const providers = dockerProviders(cfg);
+    const out = buildProgram(cfg, await observe(cfg), providers);
     return {
         managedParts: out.managedParts,
         skippedParts: out.skippedParts,

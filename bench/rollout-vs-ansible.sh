@@ -141,12 +141,33 @@ verify_changed() {
 }
 reset_start_limits() { local h; for h in "${BENCH_HOSTS[@]}"; do hs "$h" systemctl reset-failed docker.service docker.socket 2>/dev/null || true; done; }
 
+# The raft leader now (a manager's `docker node ls`), and how many times a manager became leader
+# in [t0, t1] (dockerd's "became leader" lines): each election is a spell with no leader, which a
+# rollout pays when it restarts the leader.
+leader_now() {
+    local h l
+    for h in "${BENCH_HOSTS[@]}"; do
+        l=$(hs "$h" "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}' 2>/dev/null" | awk '$2 == "Leader" { print $1; exit }')
+        [ -z "$l" ] || { echo "$l"; return; }
+    done
+    echo none
+}
+elections_between() {
+    local h n=0 c
+    for h in "${BENCH_HOSTS[@]}"; do
+        c=$(hs "$h" "journalctl -u docker.service --since @${1%.*} --until @$((${2%.*} + 1)) -o cat --no-pager 2>/dev/null | grep -c 'became leader'" || true)
+        n=$((n + ${c:-0}))
+    done
+    echo "$n"
+}
+
 # measure METHOD REPEAT : one measured rollout of the change, then an unmeasured revert.
 measure() {
-    local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total
+    local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total leader
     reset_start_limits
     wait_all_healthy 180 >/dev/null || { note "services not complete before $m #$r"; return 1; }
     start_sampler "$log.samples"
+    leader=$(leader_now)
     sleep 1
     t0=$(now)
     case "$m" in
@@ -165,8 +186,8 @@ measure() {
     read -r tmin tbelow _ <<<"$(summarize_samples "$log.samples" "$t0" "$t2")"
     during=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.1f", a-b}')
     total=$(awk -v a="$t2" -v b="$t1" 'BEGIN{printf "%.1f", a-b}')
-    printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s\n' \
-        "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" | tee -a "$RESULTS" >&2
+    printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s leader_before=%s elections=%s\n' \
+        "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(elections_between "$t0" "$t1")" | tee -a "$RESULTS" >&2
     if [ "$m" = dockfleet ]; then grep -E '^ +batch [0-9]+ = ' "$log.log" | sort -u | sed "s/^ */  dockfleet #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true; fi
     # Revert (not measured) with the same tool, back to the exact baseline bytes.
     reset_start_limits

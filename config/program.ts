@@ -56,7 +56,8 @@ export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan 
     const hosts = c.hosts.map((h) => {
         const o = seen[h.name];
         const inSwarm = o?.state === "active" && o.nodeId !== undefined;
-        return { name: h.name, nodeId: inSwarm ? o.nodeId : undefined, manager: inSwarm ? o.isManager === true : false };
+        const leader = inSwarm && swarmNodes.some((n) => n.id === o.nodeId && n.leader === true);
+        return { name: h.name, nodeId: inSwarm ? o.nodeId : undefined, manager: inSwarm ? o.isManager === true : false, ...(leader ? { leader } : {}) };
     });
     return planRestarts({
         hosts,
@@ -69,8 +70,34 @@ export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan 
     });
 }
 
+/** The hosts the docker provider talks to: the registry's, each volume's, the first manager (stacks). */
+export function dockerProviderHosts(cfg: LoadedConfig): string[] {
+    const c = cfg.config;
+    const hosts: string[] = [];
+    if (cfg.parts.has("registry") && c.registry) hosts.push(c.registry.onHost);
+    if (cfg.parts.has("volumes")) hosts.push(...(c.volumes ?? []).map((v) => v.onHost));
+    if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) hosts.push(c.hosts.find((h) => h.role === "manager")!.name);
+    return [...new Set(hosts)];
+}
+
+/**
+ * One explicit docker provider per host in `hosts`. They depend on the config alone, so index.ts
+ * registers them before the hosts are probed: the engine starts the docker plugin meanwhile.
+ */
+export function dockerProviders(cfg: LoadedConfig, hosts: string[] = dockerProviderHosts(cfg)): Map<string, docker.Provider> {
+    const c = cfg.config;
+    const ssh = c.ssh ?? {};
+    return new Map(hosts.map((name) => {
+        const h = c.hosts.find((x) => x.name === name)!;
+        // The docker provider reaches hosts through the system ssh client, which needs a key file.
+        const sshOpts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+        if (ssh.privateKeyPath) sshOpts.push("-i", ssh.privateKeyPath);
+        return [name, new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${h.port ?? ssh.port ?? 22}`, sshOpts })];
+    }));
+}
+
 /** Creates every component the stack config asks for and returns the stack outputs. */
-export function buildProgram(cfg: LoadedConfig, observed: Observed = {}) {
+export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, providers: Map<string, docker.Provider> = dockerProviders(cfg)) {
     const c = cfg.config;
     for (const w of cfg.warnings) warnOnce((m) => pulumi.log.warn(m), w.issue, w.text);
 
@@ -147,19 +174,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}) {
         }
     }
 
-    // The docker provider reaches hosts through the system ssh client, which needs a key file.
-    const dockerProvider = (name: string) => {
-        const h = c.hosts.find((x) => x.name === name)!;
-        const sshOpts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
-        if (ssh.privateKeyPath) sshOpts.push("-i", ssh.privateKeyPath);
-        return new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${h.port ?? ssh.port ?? 22}`, sshOpts });
-    };
-
-    const providers = new Map<string, docker.Provider>();
-    const providerFor = (host: string) => {
-        if (!providers.has(host)) providers.set(host, dockerProvider(host));
-        return providers.get(host)!;
-    };
+    const providerFor = (host: string) => providers.get(host) ?? dockerProviders(cfg, [host]).get(host)!;
 
     let registry: Registry | undefined;
     if (cfg.parts.has("registry") && c.registry) {

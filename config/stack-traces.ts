@@ -18,15 +18,15 @@ type Debuggable = <T>(p: Promise<T>, ctx: unknown) => Promise<T>;
  * Wraps the SDK's debuggablePromise (its callers look it up on the module at each call, so the
  * wrap reaches them) to run with `Error.stackTraceLimit = 0`. Idempotent. Not installed when
  * PULUMI_DEBUG_PROMISE_LEAKS is set (then those stacks are read) or DOCKFLEET_FULL_PROMISE_STACKS=1.
- * Returns whether the wrap is in place. `mod` is for tests.
+ * Returns whether the wrap is in place. `mod` and `warn` are for tests.
  */
-export function skipUnreadPromiseStacks(env: NodeJS.ProcessEnv = process.env, mod?: Record<string, unknown>): boolean {
+export function skipUnreadPromiseStacks(env: NodeJS.ProcessEnv = process.env, mod?: Record<string, unknown>, warn: (m: string) => void = (m) => process.emitWarning(m)): boolean {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const m = mod ?? (require(UNREAD_STACK_MODULE) as Record<string, unknown>);
     const current = m[UNREAD_STACK_FUNCTION] as (Debuggable & { [MARK]?: true }) | undefined;
     if (typeof current !== "function") {
         // an SDK that moved it: say so once rather than silently run slower
-        process.emitWarning(`dockfleet: ${UNREAD_STACK_MODULE}.${UNREAD_STACK_FUNCTION} not found; promise stacks are collected as usual`);
+        warn(`dockfleet: ${UNREAD_STACK_MODULE}.${UNREAD_STACK_FUNCTION} not found; promise stacks are collected as usual`);
         return false;
     }
     if (current[MARK]) return true;

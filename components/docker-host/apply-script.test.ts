@@ -341,11 +341,11 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     it("waits for a replacement task that is still 'ready' after the restart, then for it to be healthy", () => {
         const env = mkEnv();
         swarmTasks(env, [
-            { node: "old Running", ps: "old Up 5 minutes (healthy)" },
-            { node: "new Ready", ps: "" },
-            { node: "new Ready", ps: "" },
-            { node: "new Running", ps: "new Up Less than a second (health: starting)" },
-            { node: "new Running", ps: "new Up 2 seconds (healthy)" },
+            { node: "old Running Running 5 minutes ago", ps: "old Up 5 minutes (healthy)" },
+            { node: "new Ready Pending 1 second ago", ps: "" },
+            { node: "new Ready Assigned 1 second ago", ps: "" },
+            { node: "new Running Starting 1 second ago", ps: "new Up Less than a second (health: starting)" },
+            { node: "new Running Running 1 second ago", ps: "new Up 2 seconds (healthy)" },
         ]);
         const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
         assert.strictEqual(r.code, 0, r.stderr);
@@ -357,10 +357,10 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     it("a task whose healthcheck was still starting before the restart is waited for too", () => {
         const env = mkEnv();
         swarmTasks(env, [
-            { node: "old Running", ps: "old Up 1 second (health: starting)" },
-            { node: "old Running", ps: "" },
-            { node: "old Running", ps: "old Up 1 second (health: starting)" },
-            { node: "old Running", ps: "old Up 3 seconds (healthy)" },
+            { node: "old Running Starting 1 second ago", ps: "old Up 1 second (health: starting)" },
+            { node: "old Running Starting 2 seconds ago", ps: "" },
+            { node: "old Running Starting 3 seconds ago", ps: "old Up 1 second (health: starting)" },
+            { node: "old Running Running 1 second ago", ps: "old Up 3 seconds (healthy)" },
         ]);
         const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
         assert.strictEqual(r.code, 0, r.stderr);
@@ -368,11 +368,28 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.ok(count(env, "tasks/polls") >= 5, `returned after ${count(env, "tasks/polls")} polls`);
     });
 
+    it("on a manager a healthy task container counts only once the swarm reports the task Running", () => {
+        const env = mkEnv();
+        swarmTasks(env, [
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" },
+            // the container is back and healthy, but the agent's report has not reached the managers
+            { node: "t1 Running Starting 1 second ago", ps: "t1 Up 1 second (healthy)" },
+            { node: "t1 Running Starting 2 seconds ago", ps: "t1 Up 2 seconds (healthy)" },
+            { node: "t1 Running Starting 3 seconds ago", ps: "t1 Up 3 seconds (healthy)" },
+            { node: "t1 Running Running 1 second ago", ps: "t1 Up 4 seconds (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
+        // poll 0 before the restart, polls 1-3 not counted, then 2 stable checks from poll 4 on
+        assert.ok(count(env, "tasks/polls") >= 6, `returned after ${count(env, "tasks/polls")} polls: a task the swarm did not report Running was counted`);
+    });
+
     it("tasks the swarm no longer wants here (service removed meanwhile) are not waited for", () => {
         const env = mkEnv();
         swarmTasks(env, [
-            { node: "a Running\nb Running", ps: "a Up 5 minutes (healthy)\nb Up 5 minutes" },
-            { node: "a Running", ps: "a Up 1 second (healthy)" },
+            { node: "a Running Running 5 minutes ago\nb Running Running 5 minutes ago", ps: "a Up 5 minutes (healthy)\nb Up 5 minutes" },
+            { node: "a Running Running 1 second ago", ps: "a Up 1 second (healthy)" },
         ]);
         const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
         assert.strictEqual(r.code, 0, r.stderr);
@@ -545,7 +562,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         const good = read(env, DJ);
         // poll 0: one healthy task before the restart; after it the task never comes back
         fs.rmSync(path.join(env.fake, "tasks"), { recursive: true, force: true });
-        swarmTasks(env, [{ node: "t1 Running", ps: "t1 Up 5 minutes (healthy)" }, { node: "t1 Running", ps: "" }]);
+        swarmTasks(env, [{ node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" }, { node: "t1 Running Starting 1 second ago", ps: "" }]);
         const t0 = Date.now();
         const r = run(env, "apply", { public: [daemon({ labels: ["BAD_CONTAINER"] })], args: ["--smoke-image", "local/busybox:1"], extraEnv: FAST_POLL });
         const took = Date.now() - t0;

@@ -229,7 +229,7 @@ describe("swarm membership: probe output and node specs", () => {
             reachable: true, hostname: "host1", state: "active", nodeId: "n1", clusterId: "c1", isManager: true,
             markers: { member: "1 init", nodes: "2 labels:host3" },
             nodes: [
-                { id: "n1", hostname: "host1", role: "manager", availability: "active", labels: { zone: "a" }, state: "ready", reachability: "reachable" },
+                { id: "n1", hostname: "host1", role: "manager", availability: "active", labels: { zone: "a" }, state: "ready", reachability: "reachable", leader: true },
                 { id: "n2", hostname: "host2", role: "worker", availability: "drain", labels: {}, state: "down", reachability: undefined },
             ],
         });

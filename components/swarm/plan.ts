@@ -40,6 +40,8 @@ export interface ObservedNode {
     state: string;
     /** ManagerStatus.Reachability for managers: "reachable", "unreachable", "unknown". */
     reachability?: string;
+    /** ManagerStatus.Leader: this manager is the raft leader. */
+    leader?: boolean;
 }
 
 /** What one host said when probed (components/swarm/probe.ts). */

@@ -32,7 +32,7 @@ interface NodeJson {
     Description?: { Hostname?: string };
     Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> | null };
     Status?: { State?: string };
-    ManagerStatus?: { Reachability?: string };
+    ManagerStatus?: { Reachability?: string; Leader?: boolean };
 }
 
 /** Parses PROBE_COMMAND's output. */
@@ -67,6 +67,7 @@ export function parseProbe(out: string): HostObservation {
                 labels: n.Spec?.Labels ?? {},
                 state: n.Status?.State ?? "unknown",
                 reachability: n.ManagerStatus?.Reachability,
+                ...(n.ManagerStatus?.Leader ? { leader: true } : {}),
             };
             (o.nodes ??= []).push(node);
         }

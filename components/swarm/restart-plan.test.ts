@@ -12,6 +12,30 @@ describe("restart plan from the live swarm (planRestarts)", () => {
         assert.match(p.reasons[0], /1 of 3 managers \(at most 1 at once for quorum\)/);
     });
 
+    it("the raft leader restarts last, so the swarm elects once; the other batches keep their order", () => {
+        const leader = (name: string): PlanHost => ({ ...host(name, true), leader: true });
+        const p = planRestarts({ hosts: [leader("m1"), host("m2", true), host("m3", true)], services: [], tasks: [] });
+        assert.deepStrictEqual(p.batches, [["m2"], ["m3"], ["m1"]]);
+        assert.match(p.reasons[2], /^batch 3 = m1: 1 of 3 managers .*; m1 is the raft leader: last, so the swarm elects once/);
+        assert.doesNotMatch(p.reasons[0], /leader/);
+        assert.deepStrictEqual(planRestarts({ hosts: ["a", "b", "c", "d", "e"].map((n) => (n === "c" ? leader(n) : host(n, true))), services: [], tasks: [] }).batches, [["a", "b"], ["d", "e"], ["c"]]);
+        // a sole manager that leads: its batch still goes last (no election to save, no harm either)
+        const hosts = [leader("m1"), ...["w1", "w2", "w3", "w4", "w5"].map((n) => host(n))];
+        const services = [svc("web", 3), svc("api", 2), { ...svc("agent", 0), mode: "global" as const }, svc("nohc", 1)];
+        const t = [...tasks("web", "w1", "w2", "w3"), ...tasks("api", "w1", "w4"), ...tasks("agent", "m1", "w1", "w2", "w3", "w4", "w5"), ...tasks("nohc", "w5")];
+        const q = planRestarts({ hosts, services, tasks: t });
+        assert.deepStrictEqual(q.batches, [["w2", "w4"], ["w3"], ["w1", "w5", "m1"]]);
+        assert.doesNotMatch(q.reasons.join("\n"), /raft leader/, "one manager: no election to speak of");
+        // the same floors as without the leader rule: order does not change what a batch takes down
+        const floors = serviceFloors({ hosts, services, tasks: t });
+        for (const b of q.batches) {
+            for (const s of services.filter((x) => x.mode === "replicated")) {
+                const left = t.filter((x) => x.serviceId === s.id && !b.some((h) => `n-${h}` === x.nodeId)).length;
+                assert.ok(left >= floors[s.name], `${s.name} keeps ${left} ≥ ${floors[s.name]} in ${b}`);
+            }
+        }
+    });
+
     it("5 managers: two at once", () => {
         const p = planRestarts({ hosts: ["a", "b", "c", "d", "e"].map((n) => host(n, true)), services: [], tasks: [] });
         assert.deepStrictEqual(p.batches, [["a", "b"], ["c", "d"], ["e"]]);

@@ -27,6 +27,8 @@ export interface PlanHost {
     /** The host's swarm node ID (from its own probe); unset for a host outside the swarm. */
     nodeId?: string;
     manager: boolean;
+    /** The swarm's raft leader (ManagerStatus.Leader). */
+    leader?: boolean;
 }
 
 export interface RestartPlanInput {
@@ -56,11 +58,15 @@ export function allowedDown(s: LiveService, i: RestartPlanInput): number {
 }
 
 /**
- * First-fit over the hosts in config order: a host joins the first batch where it still fits
+ * First-fit over the hosts in config order, the raft leader last: a host joins the first batch where it still fits
  * (quorum: at most ⌊(managers − 1) / 2⌋ managers per batch, at least 1; per replicated service:
  * running tasks in the batch ≤ running − (replicas − allowed), so a degraded service restarts one
  * host at a time; the batch size bound), else it opens a new batch. A host alone always fits:
- * it has to restart some time, and alone is the least harm.
+ * it has to restart some time, and alone is the least harm. The leader's batch goes last: a
+ * restarted leader leaves the swarm without one for an election timeout (10-15 s seen on the
+ * sandbox, during which nothing is scheduled and a restarting manager's dockerd waits), and a
+ * rollout that restarts whoever leads next pays that once per manager. Batches are checked each
+ * against the swarm as found, so their order does not change what any of them takes down.
  */
 export function planRestarts(i: RestartPlanInput): RestartPlan {
     const managers = i.managers ?? i.hosts.filter((h) => h.manager).length;
@@ -88,7 +94,8 @@ export function planRestarts(i: RestartPlanInput): RestartPlan {
         for (const [svc, n] of tasksOf(h)) if ((b.down.get(svc) ?? 0) + n > (budget.get(svc) ?? 0)) return false;
         return true;
     };
-    for (const h of i.hosts) {
+    const order = [...i.hosts.filter((h) => !h.leader), ...i.hosts.filter((h) => h.leader)];
+    for (const h of order) {
         let b = batches.find((x) => fits(x, h));
         if (!b) {
             b = { hosts: [], managers: 0, down: new Map() };
@@ -99,9 +106,14 @@ export function planRestarts(i: RestartPlanInput): RestartPlan {
         for (const [svc, n] of tasksOf(h)) b.down.set(svc, (b.down.get(svc) ?? 0) + n);
     }
 
+    const li = batches.findIndex((b) => b.hosts.some((h) => h.leader));
+    if (li >= 0) batches.push(...batches.splice(li, 1));
+
     const reasons = batches.map((b, n) => {
         const why: string[] = [];
         if (b.managers > 0) why.push(`${b.managers} of ${managers} managers (at most ${managerCap} at once for quorum)`);
+        const leader = b.hosts.find((h) => h.leader);
+        if (leader && managers > 1) why.push(`${leader.name} is the raft leader: last, so the swarm elects once`);
         const svcs = [...b.down.entries()].map(([id, k]) => {
             const s = replicated.get(id)!;
             return `${s.name} ${(running.get(id) ?? 0) - k}/${s.replicas} running (floor ${s.replicas - allowedDown(s, i)})`;

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { registered, valueOf, Registered } from "./mocks";
 import { plainStrings, settle, stackConfig } from "./stack-files";
 import { loadStackConfig } from "../../config/load";
-import { buildProgram } from "../../config/program";
+import { buildProgram, dockerProviderHosts, dockerProviders } from "../../config/program";
 
 const ROOT = path.resolve(__dirname, "../..");
 const STACK_DIR = path.join(ROOT, "stacks");
@@ -49,6 +49,7 @@ describe("every stack file builds a full resource graph (mocks)", function () {
             assert.strictEqual(count("dockfleet:registry:Registry"), cfg.parts.has("registry") && cfg.config.registry ? 1 : 0);
             const services = cfg.parts.has("stacks") ? Object.values(cfg.stacks).reduce((n, s) => n + Object.keys(s.services).length, 0) : 0;
             assert.strictEqual(count("docker:index/service:Service"), services);
+            assert.strictEqual(count("pulumi:providers:docker"), dockerProviderHosts(cfg).length, "one docker provider per host that needs one");
             if (stack === "prod") {
                 assert.strictEqual(services, 6, "yum_repo nginx, kafka x3 (from compose), prometheus x2");
                 assert.deepStrictEqual(await valueOf(pulumi.output(out.restartBatches!)), [["registry01"], ["swarm-mgr01"], ["swarm-wrk01"], ["swarm-wrk02"], ["swarm-wrk03"]]);
@@ -78,4 +79,19 @@ describe("every stack file builds a full resource graph (mocks)", function () {
             assert.deepStrictEqual(leaks, [], "secrets in plain resource inputs");
         });
     }
+
+    it("local: the docker providers registered before the probe (as index.ts does) are the ones the program uses, once each", async () => {
+        const { raw, secret } = stackConfig(path.join(STACK_DIR, "Pulumi.local.yaml"));
+        const before = registered.length;
+        const cfg = loadStackConfig("local", raw, secret, ROOT);
+        const providers = dockerProviders(cfg);
+        await settle(); // index.ts awaits the probe here: the providers reach the engine meanwhile
+        const early = registered.slice(before).map((r) => `${r.type} ${r.name}`);
+        assert.deepStrictEqual(early, dockerProviderHosts(cfg).map((h) => `pulumi:providers:docker docker-${h}`));
+        assert.deepStrictEqual(dockerProviderHosts(cfg), ["host1"], "registry, volume and stacks all on host1");
+        buildProgram(cfg, {}, providers);
+        await settle();
+        const provs = registered.slice(before).filter((r) => r.type === "pulumi:providers:docker");
+        assert.strictEqual(provs.length, 1, "buildProgram registered no second provider");
+    });
 });

@@ -468,16 +468,20 @@ wait_tasks() {
     # kept: lowering it for good on a replacement's transient state let the next batch start
     # while this node's task was still starting (issue 3). Right after a restart the agent may
     # bring back an old task's container that the manager then replaces, so the count must also
-    # hold for STABLE_CHECKS consecutive checks.
-    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
+    # hold for STABLE_CHECKS consecutive checks. On a manager a task counts only once the swarm
+    # itself reports it Running (the agent's report after the restart has reached the managers;
+    # a healthchecked task is Running only when healthy), so its checks come every second (2 s on
+    # a worker, whose count has no such confirmation).
+    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 poll deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
+    poll=${TASK_POLL_SECONDS:-$([ "$manager" = true ] && echo 1 || echo 2)}
     while [ "$want" -gt 0 ]; do
         target=$want
         if [ "$manager" = true ]; then
             wanted=$(wanted_tasks)
             n=$(printf '%s' "$wanted" | grep -c . || true)
             [ "$n" -lt "$target" ] && target=$n
-            have=$(ready_tasks after "$wanted")
+            have=$(ready_tasks after "$(printf '%s\n' "$wanted" | awk '$3 == "Running"')")
         else
             have=$(ready_tasks after)
         fi
@@ -498,15 +502,16 @@ wait_tasks() {
             say "warning: $have of $target swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
             break
         fi
-        sleep "${TASK_POLL_SECONDS:-2}"
+        sleep "$poll"
     done
     return 0
 }
 
-# Tasks the swarm wants on this node (manager only): "<task id> <desired state>" per line.
+# Tasks the swarm wants on this node (manager only): "<task id> <desired state> <current state>"
+# per line, the current state as the swarm reports it ("Running 3 seconds ago", "Starting ...").
 wanted_tasks() {
     docker node ps self --no-trunc --filter desired-state=running --filter desired-state=ready \
-        --format '{{.ID}} {{.DesiredState}}' 2>/dev/null || true
+        --format '{{.ID}} {{.DesiredState}} {{.CurrentState}}' 2>/dev/null || true
 }
 
 # Running swarm task containers whose healthcheck (if any) passes. $1 = before: tasks whose
@@ -517,7 +522,7 @@ ready_tasks() {
     local when=$1 filter=0 wanted="" id status n=0
     if [ "$#" -ge 2 ]; then
         filter=1
-        wanted=$(printf '%s\n' "$2" | sed -n 's/ Running$//p')
+        wanted=$(printf '%s\n' "$2" | awk '$2 == "Running" { print $1 }')
     fi
     while read -r id status; do
         [ -n "$id" ] || continue
