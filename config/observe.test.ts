@@ -128,10 +128,12 @@ describe("restart plan from the observation (config/program.ts restartPlan)", ()
         (cfg.config as any).rollout = { batchSize: 2 };
         assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1", "w1"], ["w2", "solo"]]);
         assert.strictEqual(restartPlan(cfg, { swarm: observed.swarm } as never), undefined);
-        // the manager's node listing names the raft leader: its batch goes last
+        // the manager's node listing names the raft leader: with 3 managers in the swarm (two of
+        // them not configured here) its batch goes last; the sole manager above stays in order
         (cfg.config as any).rollout = { batchSize: 1 };
-        assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1"], ["w1"], ["w2"], ["solo"]]);
         observed.swarm.m1.nodes[0] = { ...node("N1", "manager"), leader: true } as never;
+        assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1"], ["w1"], ["w2"], ["solo"]]);
+        observed.swarm.m1.nodes.push(node("N4", "manager") as never, node("N5", "manager") as never);
         assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["w1"], ["w2"], ["solo"], ["m1"]]);
     });
 });

@@ -19,13 +19,17 @@ describe("restart plan from the live swarm (planRestarts)", () => {
         assert.match(p.reasons[2], /^batch 3 = m1: 1 of 3 managers .*; m1 is the raft leader: last, so the swarm elects once/);
         assert.doesNotMatch(p.reasons[0], /leader/);
         assert.deepStrictEqual(planRestarts({ hosts: ["a", "b", "c", "d", "e"].map((n) => (n === "c" ? leader(n) : host(n, true))), services: [], tasks: [] }).batches, [["a", "b"], ["d", "e"], ["c"]]);
-        // a sole manager that leads: its batch still goes last (no election to save, no harm either)
-        const hosts = [leader("m1"), ...["w1", "w2", "w3", "w4", "w5"].map((n) => host(n))];
+        // a sole manager that leads: no other majority to elect, so config order as before
+        const sole = [leader("m1"), ...["w1", "w2", "w3", "w4", "w5"].map((n) => host(n))];
         const services = [svc("web", 3), svc("api", 2), { ...svc("agent", 0), mode: "global" as const }, svc("nohc", 1)];
         const t = [...tasks("web", "w1", "w2", "w3"), ...tasks("api", "w1", "w4"), ...tasks("agent", "m1", "w1", "w2", "w3", "w4", "w5"), ...tasks("nohc", "w5")];
+        const one = planRestarts({ hosts: sole, services, tasks: t });
+        assert.deepStrictEqual(one.batches, [["m1", "w1", "w5"], ["w2", "w4"], ["w3"]]);
+        assert.doesNotMatch(one.reasons.join("\n"), /raft leader/);
+        // 3 managers (m2, m3 followers) and the same workers: the leader's batch goes last
+        const hosts = [leader("m1"), host("m2", true), host("m3", true), ...["w1", "w2", "w3", "w4", "w5"].map((n) => host(n))];
         const q = planRestarts({ hosts, services, tasks: t });
-        assert.deepStrictEqual(q.batches, [["w2", "w4"], ["w3"], ["w1", "w5", "m1"]]);
-        assert.doesNotMatch(q.reasons.join("\n"), /raft leader/, "one manager: no election to speak of");
+        assert.deepStrictEqual(q.batches, [["m2", "w1", "w5"], ["m3", "w2", "w4"], ["w3", "m1"]]);
         // the same floors as without the leader rule: order does not change what a batch takes down
         const floors = serviceFloors({ hosts, services, tasks: t });
         for (const b of q.batches) {

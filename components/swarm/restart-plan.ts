@@ -62,7 +62,7 @@ export function allowedDown(s: LiveService, i: RestartPlanInput): number {
  * (quorum: at most ⌊(managers − 1) / 2⌋ managers per batch, at least 1; per replicated service:
  * running tasks in the batch ≤ running − (replicas − allowed), so a degraded service restarts one
  * host at a time; the batch size bound), else it opens a new batch. A host alone always fits:
- * it has to restart some time, and alone is the least harm. The leader's batch goes last: a
+ * it has to restart some time, and alone is the least harm. With 3 or more managers the leader's batch goes last: a
  * restarted leader leaves the swarm without one for an election timeout (10-15 s seen on the
  * sandbox, during which nothing is scheduled and a restarting manager's dockerd waits), and a
  * rollout that restarts whoever leads next pays that once per manager. Batches are checked each
@@ -94,7 +94,10 @@ export function planRestarts(i: RestartPlanInput): RestartPlan {
         for (const [svc, n] of tasksOf(h)) if ((b.down.get(svc) ?? 0) + n > (budget.get(svc) ?? 0)) return false;
         return true;
     };
-    const order = [...i.hosts.filter((h) => !h.leader), ...i.hosts.filter((h) => h.leader)];
+    // with fewer than 3 managers no other majority can elect: config order, nothing to save
+    const leaderLast = managers >= 3;
+    const isLeader = (h: PlanHost) => leaderLast && h.leader === true;
+    const order = [...i.hosts.filter((h) => !isLeader(h)), ...i.hosts.filter(isLeader)];
     for (const h of order) {
         let b = batches.find((x) => fits(x, h));
         if (!b) {
@@ -106,14 +109,14 @@ export function planRestarts(i: RestartPlanInput): RestartPlan {
         for (const [svc, n] of tasksOf(h)) b.down.set(svc, (b.down.get(svc) ?? 0) + n);
     }
 
-    const li = batches.findIndex((b) => b.hosts.some((h) => h.leader));
+    const li = batches.findIndex((b) => b.hosts.some(isLeader));
     if (li >= 0) batches.push(...batches.splice(li, 1));
 
     const reasons = batches.map((b, n) => {
         const why: string[] = [];
         if (b.managers > 0) why.push(`${b.managers} of ${managers} managers (at most ${managerCap} at once for quorum)`);
-        const leader = b.hosts.find((h) => h.leader);
-        if (leader && managers > 1) why.push(`${leader.name} is the raft leader: last, so the swarm elects once`);
+        const leader = b.hosts.find(isLeader);
+        if (leader) why.push(`${leader.name} is the raft leader: last, so the swarm elects once`);
         const svcs = [...b.down.entries()].map(([id, k]) => {
             const s = replicated.get(id)!;
             return `${s.name} ${(running.get(id) ?? 0) - k}/${s.replicas} running (floor ${s.replicas - allowedDown(s, i)})`;
