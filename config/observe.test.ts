@@ -8,6 +8,26 @@ import * as path from "path";
 import { LoadedConfig } from "./load";
 import { STATUS_SEPARATOR, observeHosts, probeCommand, splitProbeOutput } from "./observe";
 
+/** Runs `fn` with fake executables (name → script, given the temp dir) first on PATH; the dir is removed after. */
+async function withFakes(fakes: (dir: string) => Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-observe-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    for (const [name, text] of Object.entries(fakes(dir))) fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${bin}:${oldPath}`;
+    try {
+        await fn(dir);
+    } finally {
+        process.env.PATH = oldPath;
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** A config with these hosts, the daemon and swarm parts, and a key given as text. */
+const probeConfig = (hosts: { name: string; address: string; role?: string }[]) =>
+    ({ stack: "t", config: { hosts, ssh: {} }, secrets: { sshPrivateKey: "KEY" }, parts: new Set(["daemon", "swarm"]) }) as unknown as LoadedConfig;
+
 describe("combined host probe (config/observe.ts)", () => {
     it("splits a combined output at the separator line; no separator is undefined", () => {
         assert.deepStrictEqual(splitProbeOutput(`hostname h1\nswarm active a b true\n${STATUS_SEPARATOR}\nin-sync\n`), { swarm: "hostname h1\nswarm active a b true", status: "in-sync\n" });
@@ -18,21 +38,12 @@ describe("combined host probe (config/observe.ts)", () => {
     });
 
     it("asks each host once, swarm members for both, others for drift only; an unreachable host is unknown/unreachable", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-observe-"));
-        const bin = path.join(dir, "bin");
-        fs.mkdirSync(bin);
-        // ssh: log the target, fail for 10.0.0.9, else run the command here
-        fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/bash\ntarget=\${@: -2:1}\necho "$target" >> "${dir}/calls"\n[ "$target" = root@10.0.0.9 ] && { echo "ssh: connect to host 10.0.0.9 port 22: No route to host" >&2; exit 255; }\nexec bash -c "\${@: -1}"\n`, { mode: 0o755 });
-        fs.writeFileSync(path.join(bin, "docker"), `#!/bin/bash\ncase "$*" in *LocalNodeState*) echo "active n1 c1 false" ;; *) echo false ;; esac\n`, { mode: 0o755 });
-        const cfg = {
-            stack: "t",
-            config: { hosts: [{ name: "m1", address: "10.0.0.1", role: "manager" }, { name: "d1", address: "10.0.0.2" }, { name: "gone", address: "10.0.0.9", role: "worker" }], ssh: {} },
-            secrets: { sshPrivateKey: "KEY" },
-            parts: new Set(["daemon", "swarm"]),
-        } as unknown as LoadedConfig;
-        const oldPath = process.env.PATH;
-        process.env.PATH = `${bin}:${oldPath}`;
-        try {
+        await withFakes((dir) => ({
+            // ssh: log the target, fail for 10.0.0.9, else run the command here
+            ssh: `#!/bin/bash\ntarget=\${@: -2:1}\necho "$target" >> "${dir}/calls"\n[ "$target" = root@10.0.0.9 ] && { echo "ssh: connect to host 10.0.0.9 port 22: No route to host" >&2; exit 255; }\nexec bash -c "\${@: -1}"\n`,
+            docker: `#!/bin/bash\ncase "$*" in *LocalNodeState*) echo "active n1 c1 false" ;; *) echo false ;; esac\n`,
+        }), async (dir) => {
+            const cfg = probeConfig([{ name: "m1", address: "10.0.0.1", role: "manager" }, { name: "d1", address: "10.0.0.2" }, { name: "gone", address: "10.0.0.9", role: "worker" }]);
             const o = await observeHosts(cfg, true, true);
             assert.deepStrictEqual(fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean).sort(), ["root@10.0.0.1", "root@10.0.0.2", "root@10.0.0.9"]);
             assert.deepStrictEqual(Object.keys(o.swarm!).sort(), ["gone", "m1"]);
@@ -45,42 +56,30 @@ describe("combined host probe (config/observe.ts)", () => {
             assert.deepStrictEqual(o.drift!.d1, { kind: "unmanaged" });
             assert.strictEqual(o.drift!.gone.kind, "unknown");
             assert.deepStrictEqual(await observeHosts(cfg, false, false), {});
-        } finally {
-            process.env.PATH = oldPath;
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
+
     it("a manager: one docker info, nodes, services and tasks side by side, the status after the separator", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-observe-"));
-        const bin = path.join(dir, "bin");
-        fs.mkdirSync(bin);
-        fs.writeFileSync(path.join(bin, "ssh"), `#!/bin/bash\nexec bash -c "\${@: -1}"\n`, { mode: 0o755 });
-        // every docker call logged; the node and service listings log when they start and end, so
-        // their intervals overlap only if they ran side by side
-        fs.writeFileSync(path.join(bin, "docker"), [
-            "#!/bin/bash",
-            `echo "$1 $2" >> "${dir}/docker-calls"`,
-            `span() { echo "$1 $(date +%s%N)" >> "${dir}/spans"; }`,
-            'case "$1 $2" in',
-            '  "info --format") echo "active n1 c1 true" ;;',
-            '  "node ls") span node-start; sleep 0.3; span node-end; echo n1 ;;',
-            `  "node inspect") echo 'node {"ID":"n1","Description":{"Hostname":"m1"},"Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready"}}' ;;`,
-            '  "service ls") span svc-start; sleep 0.3; span svc-end; echo s1 ;;',
-            '  "service inspect") echo "svc s1 replicated 2 shop - shop_web" ;;',
-            '  "service ps") echo t1 ;;',
-            '  "inspect --type") echo "task s1 n1 running" ;;',
-            "esac",
-        ].join("\n") + "\n", { mode: 0o755 });
-        const cfg = {
-            stack: "t",
-            config: { hosts: [{ name: "m1", address: "10.0.0.1", role: "manager" }], ssh: {} },
-            secrets: { sshPrivateKey: "KEY" },
-            parts: new Set(["daemon", "swarm"]),
-        } as unknown as LoadedConfig;
-        const oldPath = process.env.PATH;
-        process.env.PATH = `${bin}:${oldPath}`;
-        try {
-            const o = await observeHosts(cfg, true, true);
+        await withFakes((dir) => ({
+            ssh: `#!/bin/bash\nexec bash -c "\${@: -1}"\n`,
+            // every docker call logged; the node and service listings log when they start and end, so
+            // their intervals overlap only if they ran side by side
+            docker: [
+                "#!/bin/bash",
+                `echo "$1 $2" >> "${dir}/docker-calls"`,
+                `span() { echo "$1 $(date +%s%N)" >> "${dir}/spans"; }`,
+                'case "$1 $2" in',
+                '  "info --format") echo "active n1 c1 true" ;;',
+                '  "node ls") span node-start; sleep 0.3; span node-end; echo n1 ;;',
+                `  "node inspect") echo 'node {"ID":"n1","Description":{"Hostname":"m1"},"Spec":{"Role":"manager","Availability":"active"},"Status":{"State":"ready"}}' ;;`,
+                '  "service ls") span svc-start; sleep 0.3; span svc-end; echo s1 ;;',
+                '  "service inspect") echo "svc s1 replicated 2 shop - shop_web" ;;',
+                '  "service ps") echo t1 ;;',
+                '  "inspect --type") echo "task s1 n1 running" ;;',
+                "esac",
+            ].join("\n") + "\n",
+        }), async (dir) => {
+            const o = await observeHosts(probeConfig([{ name: "m1", address: "10.0.0.1", role: "manager" }]), true, true);
             assert.strictEqual(o.swarm!.m1.isManager, true);
             assert.deepStrictEqual(o.swarm!.m1.nodes!.map((n) => [n.id, n.role, n.state]), [["n1", "manager", "ready"]]);
             assert.deepStrictEqual(o.live, { from: "m1", services: [{ id: "s1", mode: "replicated", replicas: 2, stack: "shop", maxUnavailable: undefined, name: "shop_web" }], tasks: [{ serviceId: "s1", nodeId: "n1", running: true }] });
@@ -89,10 +88,7 @@ describe("combined host probe (config/observe.ts)", () => {
             assert.strictEqual(calls.filter((c) => c === "info --format").length, 1, calls.join("; "));
             const at = Object.fromEntries(fs.readFileSync(path.join(dir, "spans"), "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")).map(([k, v]) => [k, BigInt(v)]));
             assert.ok(at["node-start"] < at["svc-end"] && at["svc-start"] < at["node-end"], `the listings ran one after the other: ${JSON.stringify(Object.fromEntries(Object.entries(at).map(([k, v]) => [k, String(v)])))}`);
-        } finally {
-            process.env.PATH = oldPath;
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        });
     });
 });
 
