@@ -174,7 +174,11 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         }
     }
 
-    const providerFor = (host: string) => providers.get(host) ?? dockerProviders(cfg, [host]).get(host)!;
+    // dockerProviderHosts names every host used below; a host it missed still gets one provider
+    const providerFor = (host: string) => {
+        if (!providers.has(host)) providers.set(host, dockerProviders(cfg, [host]).get(host)!);
+        return providers.get(host)!;
+    };
 
     let registry: Registry | undefined;
     if (cfg.parts.has("registry") && c.registry) {
