@@ -14,18 +14,21 @@ export const SWARM_INFO_COMMAND = `s=$(docker info --format '{{.Swarm.LocalNodeS
 /** On a manager (`$ctl` from SWARM_INFO_COMMAND): every node as JSON, one `node {...}` line each. */
 export const NODES_COMMAND = `if [ "$ctl" = true ]; then docker node ls -q | xargs -r docker node inspect --format 'node {{json .}}'; fi`;
 
-/** Its hostname and the markers swarm-node.sh recorded. */
-const HOST_LINES = [`echo "hostname $(hostname)"`, `for f in ${SWARM_STATE_DIR}/*.marker; do [ -f "$f" ] && echo "marker $(basename "$f" .marker) $(cat "$f")"; done`];
+/**
+ * The probe's parts before the per-manager listings: its hostname, its swarm line, the markers
+ * swarm-node.sh recorded. config/observe.ts runs the listings side by side after it, under bash.
+ */
+export const PROBE_HEAD_COMMAND = [
+    `echo "hostname $(hostname)"`,
+    SWARM_INFO_COMMAND,
+    `for f in ${SWARM_STATE_DIR}/*.marker; do [ -f "$f" ] && echo "marker $(basename "$f" .marker) $(cat "$f")"; done`,
+].join("; ");
 
 /**
  * One read-only round trip per host: its hostname, its swarm state, the markers it recorded and,
- * on a manager, every node as JSON (one per line). POSIX sh; config/observe.ts runs the same parts
- * with the services and the drift status side by side under bash.
+ * on a manager, every node as JSON (one per line). POSIX sh.
  */
-export const PROBE_COMMAND = [HOST_LINES[0], SWARM_INFO_COMMAND, HOST_LINES[1], NODES_COMMAND, "true"].join("; ");
-
-/** PROBE_COMMAND's parts before the per-manager listings (which may run side by side after them). */
-export const PROBE_HEAD_COMMAND = [HOST_LINES[0], SWARM_INFO_COMMAND, HOST_LINES[1]].join("; ");
+export const PROBE_COMMAND = `${PROBE_HEAD_COMMAND}; ${NODES_COMMAND}; true`;
 
 interface NodeJson {
     ID: string;
