@@ -46,6 +46,9 @@ export function splitProbeOutput(out: string): { swarm: string; status: string }
 /** `dockfleet:rollout.probeTimeoutSeconds` unset: the limit of each host's probe. */
 export const DEFAULT_PROBE_TIMEOUT_SECONDS = 15;
 
+/** `dockfleet:rollout.probeReuseSeconds` unset: how long a probe's connection stays open for the next run (Ansible's ControlPersist default). */
+export const DEFAULT_PROBE_REUSE_SECONDS = 60;
+
 /**
  * Asks every host what the program needs to know. Never throws: an unreachable host is
  * "unknown" for drift and unreachable for the swarm plan (which then decides).
@@ -57,7 +60,8 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     const privateKey = cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8");
     const swarmNames = new Set(swarm ? members(c.hosts as SwarmHost[]).map((h) => h.name) : []);
     const hosts = c.hosts.filter((h) => drift || swarmNames.has(h.name));
-    const target = (h: (typeof hosts)[number]): ProbeTarget => ({ host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey });
+    const reuseSeconds = c.rollout?.probeReuseSeconds ?? DEFAULT_PROBE_REUSE_SECONDS;
+    const target = (h: (typeof hosts)[number]): ProbeTarget => ({ host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, reuseSeconds });
     // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
     const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
     const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs)));

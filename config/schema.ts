@@ -91,6 +91,8 @@ export const rolloutSchema = z.object({
     driftCheck: z.boolean().optional(),
     /** Limit of the program's one SSH probe per host (drift, swarm state, services). Default: 15. */
     probeTimeoutSeconds: z.number().positive().optional(),
+    /** Seconds the probe's SSH connection to a host stays open for the next preview (ControlPersist); 0: a new one each time. Default: 60. */
+    probeReuseSeconds: z.number().int().nonnegative().optional(),
 }).strict();
 
 const swiftSchema = z.object({

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { sshRun } from "./ssh";
+import { controlDir, reuseOptions, sshEnv, sshRun } from "./ssh";
 
 describe("sshRun (the program's read-only probe)", function () {
     this.timeout(20000);
@@ -12,7 +12,16 @@ describe("sshRun (the program's read-only probe)", function () {
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-fakessh-"));
         // the last argument is the remote command: "hang" sleeps, "fail" fails like ssh does
-        fs.writeFileSync(path.join(dir, "ssh"), '#!/bin/bash\ncase "${!#}" in hang) exec sleep 10 ;; fail) echo "ssh: connect to host 10.9.9.9 port 22: Connection refused" >&2; exit 255 ;; *) echo "ran ${!#}" ;; esac\n', { mode: 0o755 });
+        // "stale": a reused connection whose host restarted (exit 255), fine on a new connection;
+        // "args"/"env": what ssh was given
+        fs.writeFileSync(
+            path.join(dir, "ssh"),
+            `#!/bin/bash\necho "\${!#}" >> "${dir}/calls"\n` +
+                'case "${!#}" in hang) exec sleep 10 ;; fail) echo "ssh: connect to host 10.9.9.9 port 22: Connection refused" >&2; exit 255 ;;\n' +
+                '  stale) if [[ "$*" == *ControlMaster=auto* ]]; then touch "$(printf "%s\\n" "$@" | sed -n "s/^ControlPath=//p")"; echo "mux_client_request_session: session request failed: Session open refused by peer" >&2; exit 255; fi; echo "new connection" ;;\n' +
+                '  args) printf "%s\\n" "$@" ;; env) env ;; *) echo "ran ${!#}" ;; esac\n',
+            { mode: 0o755 },
+        );
         pathBefore = process.env.PATH;
         process.env.PATH = `${dir}:${pathBefore}`;
     });
@@ -31,5 +40,74 @@ describe("sshRun (the program's read-only probe)", function () {
     it("ssh's own error: its last stderr line; success: stdout", async () => {
         assert.deepStrictEqual(await sshRun({ host: "10.9.9.9" }, "fail", 5000), { ok: false, reason: "ssh: connect to host 10.9.9.9 port 22: Connection refused" });
         assert.deepStrictEqual(await sshRun({ host: "10.9.9.9" }, "echo", 5000), { ok: true, stdout: "ran echo\n" });
+    });
+
+    const argsOf = async (t: Parameters<typeof sshRun>[0]): Promise<string[]> => {
+        const r = await sshRun(t, "args", 5000);
+        if (!r.ok) throw new Error(r.reason);
+        return r.stdout.split("\n");
+    };
+
+    it("reuseSeconds > 0: one control socket per host, user and key in a 0700 directory of this user; 0: none", async () => {
+        const a = await argsOf({ host: "10.9.9.9", privateKey: "KEY-A", reuseSeconds: 60 });
+        assert.ok(a.includes("ControlMaster=auto") && a.includes("ControlPersist=60"), a.join(" "));
+        const cp = a.find((x) => x.startsWith("ControlPath="))!;
+        assert.match(cp, /^ControlPath=.*\/dockfleet-ssh-\d+\/[0-9a-f]{24}$/);
+        const st = fs.statSync(path.dirname(cp.slice("ControlPath=".length)));
+        assert.strictEqual(st.mode & 0o777, 0o700);
+        // another key, host, port or user never rides this connection
+        for (const other of [{ privateKey: "KEY-B" }, { host: "10.9.9.8" }, { port: 2222 }, { user: "ops" }]) {
+            const b = await argsOf({ host: "10.9.9.9", privateKey: "KEY-A", reuseSeconds: 60, ...other });
+            assert.notStrictEqual(b.find((x) => x.startsWith("ControlPath=")), cp, JSON.stringify(other));
+        }
+        assert.strictEqual((await argsOf({ host: "10.9.9.9", privateKey: "KEY-A", reuseSeconds: 60 })).find((x) => x.startsWith("ControlPath=")), cp);
+        for (const t of [{ host: "h", reuseSeconds: 0 }, { host: "h" }]) assert.ok(!(await argsOf(t)).some((x) => x.startsWith("Control")));
+        // the key text itself is never on the command line
+        assert.ok(!a.some((x) => x.includes("KEY-A")));
+    });
+
+    it("a control directory open to others, or not a directory, is not used (nothing is reused)", () => {
+        const base = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-ctl-"));
+        try {
+            const d = controlDir(base)!;
+            assert.ok(d && fs.statSync(d).isDirectory());
+            fs.chmodSync(d, 0o755);
+            assert.strictEqual(controlDir(base), undefined);
+            assert.deepStrictEqual(reuseOptions({ host: "h", reuseSeconds: 60 }, base), { args: [] });
+            fs.rmSync(d, { recursive: true });
+            fs.symlinkSync(base, d);
+            assert.strictEqual(controlDir(base), undefined);
+        } finally {
+            fs.rmSync(base, { recursive: true, force: true });
+        }
+    });
+
+    it("an open connection that fails (exit 255: the host closed it since) is retried once on a new connection", async () => {
+        const t = { host: "10.9.9.7", reuseSeconds: 60 };
+        const socket = reuseOptions(t).socket!;
+        fs.rmSync(socket, { force: true });
+        // the first run leaves a control socket (the fake's stand-in for the master) and fails on it
+        assert.deepStrictEqual(await sshRun(t, "stale", 5000), { ok: false, reason: "mux_client_request_session: session request failed: Session open refused by peer" });
+        assert.ok(fs.existsSync(socket));
+        assert.deepStrictEqual(await sshRun(t, "stale", 5000), { ok: true, stdout: "new connection\n" });
+        fs.rmSync(socket, { force: true });
+        // no connection was open: a failure to connect is not tried twice
+        const calls = path.join(dir, "calls");
+        fs.rmSync(calls, { force: true });
+        assert.deepStrictEqual(await sshRun({ host: "10.9.9.9", reuseSeconds: 60 }, "fail", 5000), { ok: false, reason: "ssh: connect to host 10.9.9.9 port 22: Connection refused" });
+        assert.deepStrictEqual(fs.readFileSync(calls, "utf8").split("\n").filter(Boolean), ["fail"]);
+    });
+
+    it("ssh gets its own variables only, never the program's decrypted config (a reused connection outlives the program)", async () => {
+        process.env.PULUMI_CONFIG = '{"dockfleet:sshPrivateKey":"SECRET-KEY-TEXT"}';
+        try {
+            const r = await sshRun({ host: "10.9.9.9", reuseSeconds: 60 }, "env", 5000);
+            assert.ok(r.ok);
+            assert.doesNotMatch(r.stdout, /PULUMI_CONFIG|SECRET-KEY-TEXT/);
+            assert.match(r.stdout, /^PATH=/m);
+            assert.deepStrictEqual(Object.keys(sshEnv({ PATH: "/bin", HOME: "/root", PULUMI_CONFIG: "x", AWS_SECRET_ACCESS_KEY: "y" })).sort(), ["HOME", "PATH"]);
+        } finally {
+            delete process.env.PULUMI_CONFIG;
+        }
     });
 });

@@ -58,7 +58,9 @@ case "$verb $unit" in
   "is-active containerd.service") if [ -f "$FAKE/containerd-down" ]; then echo inactive; exit 3; fi; echo active ;;
   "kill docker.service") rm -f "$FAKE/deactivating" "$FAKE/up" ;;
   "show "*) case "$*" in *ActiveEnterTimestamp*) cat "$FAKE/active-since" 2>/dev/null ;; *RequiredBy*) cat "$FAKE/dependents" 2>/dev/null ;; esac ;;
-  "start "*.service) [ -f "$FAKE/up" ] && touch "$FAKE/dep-$unit" ;; # after the units named above
+  "start "*.service) # after the units named above
+    if [ -n "\${FAKE_DEP_SECONDS:-}" ]; then echo dep-begin >> "$FAKE/events"; sleep "$FAKE_DEP_SECONDS"; echo dep-end >> "$FAKE/events"; fi
+    [ -f "$FAKE/up" ] && touch "$FAKE/dep-$unit" ;;
   "is-active "*.service) if [ -f "$FAKE/dep-$unit" ]; then echo active; else echo inactive; exit 3; fi ;;
 esac
 exit 0
@@ -76,10 +78,13 @@ case "$1" in
           case "$*" in *LocalNodeState*ControlAvailable*) echo "active/true" ;; *ControlAvailable*) echo true ;; *) echo active ;; esac
         else case "$*" in *LocalNodeState*ControlAvailable*) echo "inactive/false" ;; *ControlAvailable*) echo false ;; *) echo inactive ;; esac; fi ;;
   node) if [ "$2" = ps ]; then step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
-  ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls" ;;
+  ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls"; echo poll >> "$FAKE/events" ;;
+  # the swarm's report time of each task: now, or (listed in $FAKE/stale-tasks) long before the restart
+  inspect) if [ "$2 $3" = "--type task" ]; then shift 5; for id in "$@"; do if grep -qx "$id" "$FAKE/stale-tasks" 2>/dev/null; then echo "$id 1000"; else echo "$id $(date +%s)"; fi; done; fi ;;
   image) [ -f "$FAKE/no-image" ] && exit 1; exit 0 ;;
   pull) echo "Error response from daemon: Get https://registry.example/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
-  run) if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
+  run) if [ -n "\${FAKE_RUN_SECONDS:-}" ]; then echo run-begin >> "$FAKE/events"; sleep "$FAKE_RUN_SECONDS"; echo run-end >> "$FAKE/events"; fi
+       if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
 esac
 `,
     dockerd: `#!/bin/bash
@@ -338,6 +343,25 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     }
     const FAST_POLL = { STABLE_CHECKS: "2", TASK_POLL_SECONDS: "0.1" };
 
+    it("a manager counts a task only in a swarm report made since the restart, not the report from before it", () => {
+        const env = mkEnv();
+        // t1's Running report predates the restart (the swarm has not heard from this node since);
+        // its container is up and healthy all along. t2 is the task the swarm runs here afterwards.
+        fs.writeFileSync(path.join(env.fake, "stale-tasks"), "t1\n");
+        swarmTasks(env, [
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" },
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 1 second (healthy)" },
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 1 second (healthy)" },
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 1 second (healthy)" },
+            { node: "t2 Running Running 1 second ago", ps: "t2 Up 2 seconds (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: { TASK_POLL_SECONDS: "0.1" } });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
+        // poll 0 before the restart, polls 1-3 only the stale report, then the manager's 2 checks on t2
+        assert.ok(count(env, "tasks/polls") >= 6, `returned after ${count(env, "tasks/polls")} polls`);
+    });
+
     it("waits for a replacement task that is still 'ready' after the restart, then for it to be healthy", () => {
         const env = mkEnv();
         swarmTasks(env, [
@@ -572,6 +596,35 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.ok(took < 8000, `took ${took} ms; the task wait (10 s) must not run before the smoke container`);
         assert.strictEqual(read(env, DJ), good);
         assert.ok(exists(env, "../fake/up"));
+    });
+
+    it("after the restart the units that need docker, the smoke container and the task wait run side by side", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.fake, "dependents"), "heartbeat.service\n");
+        fs.writeFileSync(path.join(env.fake, "dep-heartbeat.service"), "");
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: ["--smoke-image", "local/busybox:1"] }).code, 0);
+        fs.rmSync(path.join(env.fake, "tasks"), { recursive: true, force: true });
+        fs.rmSync(path.join(env.fake, "events"), { force: true });
+        // the task comes back healthy after a few polls; the smoke run and the unit start take 1 s each
+        swarmTasks(env, [
+            { node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" },
+            { node: "t2 Running Starting 1 second ago", ps: "" },
+            { node: "t2 Running Starting 1 second ago", ps: "t2 Up 1 second (health: starting)" },
+            { node: "t2 Running Running 1 second ago", ps: "t2 Up 2 seconds (healthy)" },
+        ]);
+        const r = run(env, "apply", { public: [daemon({ labels: ["new=1"] })], args: ["--smoke-image", "local/busybox:1"], extraEnv: { ...FAST_POLL, FAKE_RUN_SECONDS: "1", FAKE_DEP_SECONDS: "1" } });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
+        assert.match(r.stderr, /started again what needs docker.service: heartbeat.service/);
+        const ev = fs.readFileSync(path.join(env.fake, "events"), "utf8").split("\n").filter(Boolean);
+        // the first poll is the count before the restart; the task wait's polls come after it
+        const polls = ev.map((e, i) => (e === "poll" ? i : -1)).filter((i) => i > ev.indexOf("poll"));
+        for (const [b, e] of [["run-begin", "run-end"], ["dep-begin", "dep-end"]]) {
+            const [i, j] = [ev.indexOf(b), ev.indexOf(e)];
+            assert.ok(i >= 0 && j > i, `${b}/${e} missing: ${ev.join(" ")}`);
+            assert.ok(polls.some((p) => p > i && p < j), `the task wait must poll while ${b.split("-")[0]} runs: ${ev.join(" ")}`);
+        }
+        assert.match(fs.readFileSync(path.join(env.root, "var/lib/dockfleet/daemon-config/apply.log"), "utf8"), /^\S+T\d\d:\d\d:\d\d\.\d{3}Z serving: dependents, smoke container and swarm tasks done$/m);
     });
 
     it("adoption: an operator-formatted daemon.json and proxy drop-in with the same settings are rewritten, no restart, no reload", () => {

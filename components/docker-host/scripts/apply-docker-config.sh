@@ -70,7 +70,7 @@ ACTION=${1:-}
 [ $# -gt 0 ] && shift
 
 say() { printf 'dockfleet[%s]: %s\n' "$HOST" "$*" >&2 2>/dev/null || true; log "$*"; }
-log() { if [ -d "$STATE" ]; then printf '%s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$STATE/apply.log" 2>/dev/null || true; fi; }
+log() { if [ -d "$STATE" ]; then printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$STATE/apply.log" 2>/dev/null || true; fi; }
 die() { say "ERROR: $*"; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -457,8 +457,8 @@ wait_up() {
     return 0
 }
 
-# Runs after the smoke container (issue 12): a setting that starts dockerd but breaks containers
-# fails the smoke run within seconds with its own error, instead of the task wait timing out.
+# Runs alongside the smoke container (serve_checks): a setting that starts dockerd but breaks
+# containers fails the smoke run within seconds, and its error ends this wait at once (issue 12).
 wait_tasks() {
     # The next batch may only start once this node serves again: as many swarm task containers
     # running and healthy as were running and not unhealthy before it. On a manager, which can ask
@@ -469,31 +469,34 @@ wait_tasks() {
     # while this node's task was still starting (issue 3). Right after a restart the agent may
     # bring back an old task's container that the manager then replaces, so the count must also
     # hold for STABLE_CHECKS consecutive checks. On a manager a task counts only once the swarm
-    # itself reports it Running (the agent's report after the restart has reached the managers;
-    # a healthchecked task is Running only when healthy), so its checks come every second (2 s on
-    # a worker, whose count has no such confirmation).
-    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 poll deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
+    # itself reports it Running (a healthchecked task is Running only when healthy) in a report
+    # made since the restart began (RESTART_AT; a report from before the restart says nothing about
+    # the task now): that confirmation makes 2 checks a second apart enough there. A worker, whose
+    # count has no such confirmation, keeps 4 checks 2 s apart.
+    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 poll checks deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
     poll=${TASK_POLL_SECONDS:-$([ "$manager" = true ] && echo 1 || echo 2)}
+    checks=${STABLE_CHECKS:-$([ "$manager" = true ] && echo 2 || echo 4)}
     while [ "$want" -gt 0 ]; do
         target=$want
         if [ "$manager" = true ]; then
             wanted=$(wanted_tasks)
             n=$(printf '%s' "$wanted" | grep -c . || true)
             [ "$n" -lt "$target" ] && target=$n
-            have=$(ready_tasks after "$(printf '%s\n' "$wanted" | awk '$3 == "Running"')")
+            have=$(ready_tasks after "$(fresh_running "$wanted")")
         else
             have=$(ready_tasks after)
         fi
         if [ "$have" -ge "$target" ]; then
             stable=$((stable + 1))
-            if [ "$stable" -ge "${STABLE_CHECKS:-4}" ]; then
+            if [ "$stable" -ge "$checks" ]; then
                 say "swarm tasks back: $have running and healthy (before the restart: $want)"
                 break
             fi
         else
             stable=0
         fi
+        smoke_failed && return 1
         if [ "$(date +%s)" -ge "$deadline" ]; then
             if [ "$manager" = true ]; then
                 FAIL_STEP="wait for this node's swarm tasks ($have of $target running and healthy)"
@@ -512,6 +515,20 @@ wait_tasks() {
 wanted_tasks() {
     docker node ps self --no-trunc --filter desired-state=running --filter desired-state=ready \
         --format '{{.ID}} {{.DesiredState}} {{.CurrentState}}' 2>/dev/null || true
+}
+
+# The lines of wanted_tasks output ($1) whose task the swarm reports Running in a report made at
+# or after RESTART_AT (epoch seconds; unset or 0: every Running task, as after a reload, which
+# restarts no task). The report's time is the task's status timestamp (`docker inspect --type task`).
+fresh_running() {
+    local running ids
+    running=$(printf '%s\n' "$1" | awk '$3 == "Running"')
+    [ -n "$running" ] || return 0
+    if [ "${RESTART_AT:-0}" = 0 ]; then printf '%s\n' "$running"; return 0; fi
+    # shellcheck disable=SC2046 # one argument per task id
+    ids=$(docker inspect --type task --format '{{.ID}} {{.Status.Timestamp.Unix}}' $(printf '%s\n' "$running" | awk '{ print $1 }') 2>/dev/null |
+        awk -v since="$RESTART_AT" '$2 >= since { print $1 }')
+    printf '%s\n' "$running" | awk -v ids="$ids" 'BEGIN { n = split(ids, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1 } ok[$1]'
 }
 
 # Running swarm task containers whose healthcheck (if any) passes. $1 = before: tasks whose
@@ -552,6 +569,38 @@ smoke() {
         [ -n "$FAIL_LINE" ] || FAIL_LINE=$(printf '%s\n' "$out" | grep -v '^$' | tail -1)
         return 1
     fi
+}
+
+# Once dockerd is back: the units that need docker.service (after a restart, $1 = 1), the smoke
+# container and the swarm task wait run side by side - each waits on dockerd, not on the others,
+# and one after the other they cost a rollout seconds per host. The smoke container's result is
+# read back from a file (it runs in a subshell); its failure ends the task wait at once, and is
+# the error reported even when the wait failed too (it names the cause).
+serve_checks() {
+    local restarted=$1 dep="" rc=0
+    SMOKE_RESULT="$STATE/smoke.result"
+    rm -f "$SMOKE_RESULT" "$SMOKE_RESULT.tmp"
+    if [ "$restarted" = 1 ]; then start_dependents & dep=$!; fi
+    (
+        if smoke; then echo ok; else printf 'failed\n%s\n%s\n' "$FAIL_STEP" "$FAIL_LINE"; fi >"$SMOKE_RESULT.tmp"
+        mv -f "$SMOKE_RESULT.tmp" "$SMOKE_RESULT"
+    ) &
+    local smoke_pid=$!
+    wait_tasks || rc=1
+    wait "$smoke_pid" || true
+    [ -z "$dep" ] || wait "$dep" || true
+    if smoke_failed; then rc=1; elif [ ! -f "$SMOKE_RESULT" ]; then FAIL_STEP="smoke container"; FAIL_LINE="the smoke run ended without a result"; rc=1; fi
+    rm -f "$SMOKE_RESULT"
+    [ "$rc" = 1 ] || log "serving: dependents, smoke container and swarm tasks done"
+    return "$rc"
+}
+
+# True (and FAIL_STEP/FAIL_LINE set from it) when serve_checks' smoke container has failed.
+smoke_failed() {
+    [ -n "${SMOKE_RESULT:-}" ] && [ -f "$SMOKE_RESULT" ] && [ "$(head -1 "$SMOKE_RESULT")" = failed ] || return 1
+    FAIL_STEP=$(sed -n 2p "$SMOKE_RESULT")
+    FAIL_LINE=$(sed -n 3p "$SMOKE_RESULT")
+    return 0
 }
 
 dockerd_error_line() {
@@ -857,11 +906,12 @@ converge() {
     elif [ "$restart" = 1 ]; then
         say "restarting dockerd (swarm: $swarm_before)"
         note_dependents
-        restart_dockerd && wait_up "$swarm_before" && start_dependents && smoke && wait_tasks || ok=0
+        RESTART_AT=$(date +%s)
+        restart_dockerd && log "dockerd restarted" && wait_up "$swarm_before" && log "API up${swarm_before:+, swarm $swarm_before}" && serve_checks 1 || ok=0
     else
         say "reloading dockerd (only hot-reloadable keys changed)"
         rm -f "$STATE/dependents" # a reload stops nothing
-        reload_dockerd && wait_up "$swarm_before" && smoke && wait_tasks || ok=0
+        reload_dockerd && wait_up "$swarm_before" && serve_checks 0 || ok=0
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
