@@ -4,4 +4,6 @@
 "use strict";
 const b = require("./scripts/build-program");
 if (!b.fresh()) b.build();
+// the hosts' SSH probe runs while the SDK and the components load (config/early-probe.ts)
+require("./build/program/config/early-probe.js").startEarlyProbe();
 module.exports = require("./build/program/index.js");

@@ -96,6 +96,11 @@ empty_preview() { (cd "$EMPTY" && pulumi preview --non-interactive --stack bench
 noop_up() { bench_pulumi up --yes "${BENCH_UP_ARGS[@]}"; }
 noop_up_skip() { bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}"; }
 df_preview() { bench_pulumi preview "${BENCH_UP_ARGS[@]}"; }
+# The probe keeps its SSH connection to each host open for the next run (rollout.probeReuseSeconds,
+# default 60 s): df_preview rides the one an earlier run left. df_preview_cold closes them first
+# (not timed): a first preview, or one on a fresh CI runner.
+df_preview_cold() { bench_pulumi preview "${BENCH_UP_ARGS[@]}"; }
+close_probe_connections() { pkill -f '^ssh: .*/dockfleet-ssh-[0-9]+/.*\[mux\]' 2>/dev/null || true; sleep 0.2; }
 # --expect-no-changes: a raw run that would change anything is no reference; it fails loudly
 raw_up() { raw_pulumi up --yes --expect-no-changes "${BENCH_UP_ARGS[@]}"; }
 raw_up_skip() { raw_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}"; }
@@ -108,11 +113,12 @@ empty_preview >/dev/null 2>&1 || true
 df_preview >/dev/null 2>&1 || true
 raw_preview >"$WORK/raw-warmup.log" 2>&1 || { note "the raw program's preview is not a no-op (or failed): no reference"; tail -30 "$WORK/raw-warmup.log" >&2; exit 1; }
 
-ops=(empty_preview noop_up noop_up_skip df_preview raw_up raw_up_skip raw_preview)
+ops=(empty_preview noop_up noop_up_skip df_preview df_preview_cold raw_up raw_up_skip raw_preview)
 for r in $(seq 1 "$REPEATS"); do
     before=$(host_marks)
     for ((i = 0; i < ${#ops[@]}; i++)); do
         op=${ops[$(((i + r) % ${#ops[@]}))]}
+        [ "$op" != df_preview_cold ] || close_probe_connections
         timed "$op" "$op"
         if [ "$op" = noop_up ] || [ "$op" = noop_up_skip ] || [ "$op" = raw_up ] || [ "$op" = raw_up_skip ]; then
             grep -Eo '[0-9]+ (to update|updated|to create|created|to replace|replaced|to delete|deleted)' "$WORK/$op.last.log" | sed "s/^/$op $r /" >>"$WORK/effects.txt" || true
@@ -124,7 +130,7 @@ for r in $(seq 1 "$REPEATS"); do
 done
 
 med() { awk -v n="$1" '$1 == n {print $2}' "$WORK/times.txt" | median; }
-e=$(med empty_preview); u=$(med noop_up); s=$(med noop_up_skip); p=$(med df_preview)
+e=$(med empty_preview); u=$(med noop_up); s=$(med noop_up_skip); p=$(med df_preview); pc=$(med df_preview_cold)
 ru=$(med raw_up); rs=$(med raw_up_skip); rp=$(med raw_preview)
 lines=$(awk '/^repeat/ { gsub(/[+,]/, "", $5); t += $5 } END { print t + 0 }' "$WORK/effects.txt")
 restarts=$(grep -c 'restarted: YES' "$WORK/effects.txt" || true)
@@ -132,7 +138,7 @@ changes=$(grep -Ec '^(noop_up|raw_up)' "$WORK/effects.txt" || true)
 echo
 echo "noop-cost: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $REPEATS repeats, ${#BENCH_HOSTS[@]} hosts, stack '$BENCH_STACK' ($BENCH_MODE mode)"
 echo "per-run wall times (s):"; sort "$WORK/times.txt" | awk '{a[$1] = a[$1] " " $2} END {for (k in a) printf "  %-14s%s\n", k, a[k]}'
-echo "effects on the hosts over all no-op runs ($((REPEATS * 4)) ups, $((REPEATS * 2)) previews, dockfleet and raw):"
+echo "effects on the hosts over all no-op runs ($((REPEATS * 4)) ups, $((REPEATS * 3)) previews, dockfleet and raw):"
 sed 's/^/  /' "$WORK/effects.txt"
 echo "medians:"
 printf '  empty-program preview          %6.2f s\n' "$e"
@@ -143,5 +149,6 @@ echo "against the raw program (same resources, same plugins, same stack; medians
 printf '  raw no-op up (preview+up)      %6.2f s   dockfleet/raw = %.2fx\n' "$ru" "$(awk -v a="$u" -v b="$ru" 'BEGIN{print a/b}')"
 printf '  raw no-op up --skip-preview    %6.2f s   dockfleet/raw = %.2fx\n' "$rs" "$(awk -v a="$s" -v b="$rs" 'BEGIN{print a/b}')"
 printf '  raw preview                    %6.2f s   dockfleet/raw = %.2fx\n' "$rp" "$(awk -v a="$p" -v b="$rp" 'BEGIN{print a/b}')"
+printf '  (dockfleet preview, no probe connection kept open: %.2f s = %.2fx raw)\n' "$pc" "$(awk -v a="$pc" -v b="$rp" 'BEGIN{print a/b}')"
 echo "  apply.log lines added (remote apply/restore commands that ran): $lines"
 echo "  dockerd restarts: $restarts    resource changes reported by the ups: $changes"

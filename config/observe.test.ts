@@ -7,22 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { LoadedConfig } from "./load";
 import { STATUS_SEPARATOR, observeHosts, probeCommand, splitProbeOutput } from "./observe";
-
-/** Runs `fn` with fake executables (name → script, given the temp dir) first on PATH; the dir is removed after. */
-async function withFakes(fakes: (dir: string) => Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-observe-"));
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin);
-    for (const [name, text] of Object.entries(fakes(dir))) fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
-    const oldPath = process.env.PATH;
-    process.env.PATH = `${bin}:${oldPath}`;
-    try {
-        await fn(dir);
-    } finally {
-        process.env.PATH = oldPath;
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
+import { withFakes } from "../test/unit/fake-path";
 
 /** A config with these hosts, the daemon and swarm parts, and a key given as text. */
 const probeConfig = (hosts: { name: string; address: string; role?: string }[]) =>

@@ -12,7 +12,8 @@ import { SwarmHost, members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
 import { LoadedConfig, fleetRollout } from "./load";
 import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
-import { Observed, observeHosts } from "./observe";
+import { Observed } from "./observe";
+import { takeEarlyProbe } from "./early-probe";
 import { PARTS, Part } from "./schema";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
@@ -38,7 +39,8 @@ export async function observe(cfg: LoadedConfig): Promise<Observed> {
     if (!probesEnabled(cfg)) return {};
     // Swarm members are asked for the membership plan and, with the daemon part, the restart plan.
     const swarm = (cfg.parts.has("swarm") || cfg.parts.has("daemon")) && members(cfg.config.hosts as SwarmHost[]).length > 0;
-    return observeHosts(cfg, swarm, cfg.parts.has("daemon"));
+    // program.js started the probe before the modules loaded; it is used when it asked the same
+    return takeEarlyProbe(cfg, swarm, cfg.parts.has("daemon"));
 }
 
 /** The first line of the restart plan's log message (scripts/preview-summary reads it). */

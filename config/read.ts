@@ -1,21 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { parseConfigValue } from "./values";
+
+export { parseConfigValue };
 
 // isConfigSecret is exported by the runtime module but not declared in its typings.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
-
-/** Parses a raw config value: structured values arrive as JSON text, everything else stays a string. */
-export function parseConfigValue(v: string): unknown {
-    const t = v.trim();
-    if (t.startsWith("{") || t.startsWith("[")) {
-        try {
-            return JSON.parse(t);
-        } catch {
-            return v;
-        }
-    }
-    return v;
-}
 
 /** The whole `key → value` config of the running stack and the set of keys stored as secrets. */
 export function readStackConfig(): [Record<string, unknown>, Set<string>] {
