@@ -51,6 +51,8 @@ describe("sshRun (the program's read-only probe)", function () {
     it("reuseSeconds > 0: one control socket per host, user and key in a 0700 directory of this user; 0: none", async () => {
         const a = await argsOf({ host: "10.9.9.9", privateKey: "KEY-A", reuseSeconds: 60 });
         assert.ok(a.includes("ControlMaster=auto") && a.includes("ControlPersist=60"), a.join(" "));
+        // a kept connection to a host that went away must end on its own, not hold the next probe
+        assert.ok(a.includes("ServerAliveInterval=2") && a.includes("ServerAliveCountMax=3"), a.join(" "));
         const cp = a.find((x) => x.startsWith("ControlPath="))!;
         assert.match(cp, /^ControlPath=.*\/dockfleet-ssh-\d+\/[0-9a-f]{24}$/);
         const st = fs.statSync(path.dirname(cp.slice("ControlPath=".length)));

@@ -47,7 +47,10 @@ export function reuseOptions(t: ProbeTarget, base?: string): { args: string[]; s
     if (!dir) return { args: [] };
     const id = createHash("sha256").update([t.user ?? "root", t.host, String(t.port ?? 22), t.privateKey ?? ""].join("\0")).digest("hex").slice(0, 24);
     const socket = path.join(dir, id);
-    return { args: ["-o", "ControlMaster=auto", "-o", `ControlPath=${socket}`, "-o", `ControlPersist=${Math.round(t.reuseSeconds)}`], socket };
+    // ServerAlive: a kept connection to a host that went away (powered off, no RST) ends within ~6 s
+    // instead of holding the next probe until its limit
+    const alive = ["-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"];
+    return { args: ["-o", "ControlMaster=auto", "-o", `ControlPath=${socket}`, "-o", `ControlPersist=${Math.round(t.reuseSeconds)}`, ...alive], socket };
 }
 
 export type SshResult = { ok: true; stdout: string } | { ok: false; reason: string };
