@@ -21,7 +21,7 @@ interface ProbeInputs {
 let early: { key: string; swarm: boolean; result: Promise<Observed | undefined> } | undefined;
 
 /** Probes are off for this config (rollout.driftCheck: false) or this process (DOCKFLEET_NO_DRIFT_CHECK=1). */
-const probesOff = (rollout: unknown, env: NodeJS.ProcessEnv): boolean =>
+export const probesOff = (rollout: unknown, env: NodeJS.ProcessEnv): boolean =>
     env.DOCKFLEET_NO_DRIFT_CHECK === "1" || (typeof rollout === "object" && rollout !== null && (rollout as { driftCheck?: unknown }).driftCheck === false);
 
 /**

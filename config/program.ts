@@ -13,7 +13,7 @@ import { warnOnce } from "../components/common/issues";
 import { LoadedConfig, fleetRollout } from "./load";
 import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
 import { Observed } from "./observe";
-import { takeEarlyProbe } from "./early-probe";
+import { probesOff, takeEarlyProbe } from "./early-probe";
 import { PARTS, Part } from "./schema";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
@@ -27,8 +27,7 @@ const PART_NEEDS: Record<Part, string> = {
 };
 
 /** Host probes are off in unit tests (mocks must not reach real hosts) and with rollout.driftCheck: false. */
-export const probesEnabled = (cfg: LoadedConfig): boolean =>
-    process.env.DOCKFLEET_NO_DRIFT_CHECK !== "1" && (cfg.config.rollout?.driftCheck ?? true);
+export const probesEnabled = (cfg: LoadedConfig): boolean => !probesOff(cfg.config.rollout, process.env);
 
 /**
  * Asks the hosts, before anything is registered, about their swarm membership (so a plan the live

@@ -2,8 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { parseConfigValue } from "./values";
 
-export { parseConfigValue };
-
 // isConfigSecret is exported by the runtime module but not declared in its typings.
 const isConfigSecret = (runtimeConfig as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
 
