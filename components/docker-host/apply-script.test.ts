@@ -75,9 +75,14 @@ api() { [ -f "$FAKE/up" ] && ! grep -q HANG_API "$FAKE/running.json" 2>/dev/null
 case "$1" in
   version) api ;;
   info) api || exit 1; if [ -f "$FAKE/swarm" ]; then
-          case "$*" in *LocalNodeState*ControlAvailable*) echo "active/true" ;; *ControlAvailable*) echo true ;; *) echo active ;; esac
+          ctl=true; [ -f "$FAKE/worker" ] && ctl=false # $FAKE/worker: a worker, which cannot ask the swarm
+          case "$*" in *LocalNodeState*ControlAvailable*) echo "active/$ctl" ;; *ControlAvailable*) echo $ctl ;; *) echo active ;; esac
         else case "$*" in *LocalNodeState*ControlAvailable*) echo "inactive/false" ;; *ControlAvailable*) echo false ;; *) echo inactive ;; esac; fi ;;
-  node) if [ "$2" = ps ]; then step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
+  # $FAKE/task-names: "SERVICE.SLOT STATE" lines for the {{.Name}} format (the services with a task here)
+  node) if [ "$2" = ps ]; then case "$*" in *'{{.Name}}'*) cat "$FAKE/task-names" 2>/dev/null; exit 0 ;; esac
+          step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
+  # docker service ls call n answers $FAKE/svc/<n> (the last one repeats)
+  service) n=$(cat "$FAKE/svc/calls" 2>/dev/null | wc -l); echo x >> "$FAKE/svc/calls"; while [ "$n" -gt 0 ] && [ ! -e "$FAKE/svc/$n" ]; do n=$((n - 1)); done; cat "$FAKE/svc/$n" 2>/dev/null ;;
   ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls"; echo poll >> "$FAKE/events" ;;
   # the swarm's report time of each task: now, or (listed in $FAKE/stale-tasks) long before the restart
   inspect) if [ "$2 $3" = "--type task" ]; then shift 5; for id in "$@"; do if grep -qx "$id" "$FAKE/stale-tasks" 2>/dev/null; then echo "$id 1000"; else echo "$id $(date +%s)"; fi; done; fi ;;
@@ -342,6 +347,11 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         });
     }
     const FAST_POLL = { STABLE_CHECKS: "2", TASK_POLL_SECONDS: "0.1" };
+    /** `docker service ls` answers, one per call: the first is the count before the restart. */
+    function serviceCounts(env: Env, answers: string[]) {
+        fs.mkdirSync(path.join(env.fake, "svc"), { recursive: true });
+        answers.forEach((a, i) => fs.writeFileSync(path.join(env.fake, "svc", String(i)), a + "\n"));
+    }
 
     it("a manager counts a task only in a swarm report made since the restart, not the report from before it", () => {
         const env = mkEnv();
@@ -360,6 +370,61 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.match(r.stderr, /swarm tasks back: 1 running and healthy \(before the restart: 1\)/);
         // poll 0 before the restart, polls 1-3 only the stale report, then the manager's 2 checks on t2
         assert.ok(count(env, "tasks/polls") >= 6, `returned after ${count(env, "tasks/polls")} polls`);
+    });
+
+    it("a worker whose task the swarm restarted on another node: waits its restart timeout on its own, not at all when a manager watches it (--task-wait manager)", () => {
+        const moved = (env: Env) => {
+            fs.writeFileSync(path.join(env.fake, "worker"), "");
+            swarmTasks(env, [{ node: "", ps: "t1 Up 5 minutes (healthy)" }, { node: "", ps: "" }]);
+        };
+        const alone = mkEnv();
+        moved(alone);
+        const a = run(alone, "apply", { public: [daemon()], args: ["--restart-timeout", "2"], extraEnv: FAST_POLL });
+        assert.strictEqual(a.code, 0, a.stderr);
+        assert.match(a.stderr, /warning: 0 of 1 swarm tasks running and healthy on this worker after 2s; continuing/);
+        const watched = mkEnv();
+        moved(watched);
+        const w = run(watched, "apply", { public: [daemon()], args: ["--restart-timeout", "2", "--task-wait", "manager"], extraEnv: FAST_POLL });
+        assert.strictEqual(w.code, 0, w.stderr);
+        assert.doesNotMatch(w.stderr, /warning/);
+        assert.strictEqual(count(watched, "tasks/polls"), 1, "only the count before the restart");
+        assert.match(read(watched, "/var/lib/dockfleet/daemon-config/apply.log"), /a manager waits for this worker's tasks and services \(serve-wait\)/);
+        // a manager waits for its own tasks whatever --task-wait says
+        const mgr = mkEnv();
+        swarmTasks(mgr, [{ node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" }, { node: "t1 Running Starting 1 second ago", ps: "" }, { node: "t1 Running Running 1 second ago", ps: "t1 Up 1 second (healthy)" }]);
+        const m = run(mgr, "apply", { public: [daemon()], args: ["--task-wait", "manager"], extraEnv: FAST_POLL });
+        assert.strictEqual(m.code, 0, m.stderr);
+        assert.match(m.stderr, /swarm tasks back: 1 running and healthy/);
+    });
+
+    it("a manager whose task the swarm restarted on another node waits until that service runs its tasks again, wherever they run", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.fake, "task-names"), "web.2 Running\nagent.xyz Running\n");
+        // web.2's replacement went to another node and is still starting there; nothing is wanted here
+        swarmTasks(env, [{ node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" }, { node: "", ps: "" }]);
+        serviceCounts(env, ["web 3/3 (max 1 per node)\nagent 3/3\nother 1/2", "web 2/3 (max 1 per node)\nagent 3/3\nother 1/2", "web 2/3\nagent 3/3\nother 1/2", "web 2/3\nagent 3/3\nother 1/2", "web 3/3\nagent 3/3\nother 1/2"]);
+        const r = run(env, "apply", { public: [daemon()], extraEnv: FAST_POLL });
+        assert.strictEqual(r.code, 0, r.stderr);
+        // the count before the restart, 3 checks with web short, then 2 with web whole ("other" had no task here)
+        assert.strictEqual(count(env, "svc/calls"), 6);
+        const stuck = mkEnv();
+        fs.writeFileSync(path.join(stuck.fake, "task-names"), "web.2 Running\n");
+        swarmTasks(stuck, [{ node: "t1 Running Running 5 minutes ago", ps: "t1 Up 5 minutes (healthy)" }, { node: "", ps: "" }]);
+        serviceCounts(stuck, ["web 3/3", "web 2/3"]);
+        const s = run(stuck, "apply", { public: [daemon()], args: ["--restart-timeout", "2"], extraEnv: FAST_POLL });
+        assert.strictEqual(s.code, 1);
+        assert.match(s.stderr, /below their count before the restart: web/);
+    });
+
+    it("says on stdout that it restarted dockerd (the manager's serve-wait reads it), and nothing when nothing changed", () => {
+        const env = mkEnv();
+        const first = run(env, "apply", { public: [daemon()] });
+        assert.strictEqual(first.code, 0, first.stderr);
+        assert.strictEqual(first.stdout, "dockfleet-apply: restarted\n");
+        const again = run(env, "apply", { public: [daemon()] });
+        assert.strictEqual(again.code, 0, again.stderr);
+        assert.strictEqual(again.stdout, "");
+        assert.strictEqual(run(env, "apply", { public: [daemon()], args: ["--task-wait", "later"] }).code, 1);
     });
 
     it("waits for a replacement task that is still 'ready' after the restart, then for it to be healthy", () => {

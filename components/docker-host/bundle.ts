@@ -37,6 +37,9 @@ export function applyScriptText(): string {
     return scriptCache;
 }
 
+/** The apply's stdout line after a verified apply that restarted dockerd (the manager's serve-wait reads it). */
+export const APPLY_RESTARTED_LINE = "dockfleet-apply: restarted";
+
 export type ApplyAction = "apply" | "restore" | "forget" | "status" | "recover";
 
 export interface ApplyCommandOptions {
@@ -55,6 +58,8 @@ export interface ApplyCommandOptions {
     op?: "create" | "update";
     /** Drift-repair marker recorded after a verified apply (drift.ts `repairMarker`). */
     repair?: string;
+    /** Who waits for a worker's swarm tasks after a restart: the node itself, or a manager (DockerFleet's serve-wait). Default: "node". */
+    taskWait?: "node" | "manager";
 }
 
 /**
@@ -74,6 +79,7 @@ export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, 
     if (o.owner) args.push("--owner", o.owner);
     if (o.op && action === "apply") args.push("--op", o.op);
     if (o.repair && action === "apply") args.push("--repair", o.repair);
+    if (o.taskWait === "manager" && action === "apply") args.push("--task-wait", "manager");
     let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" apply-docker-config ${args.map(shQuote).join(" ")}`;
     if (publicBundle !== undefined) cmd += ` 3<<'${BUNDLE_EOF}'\n${publicBundle}${BUNDLE_EOF}\n`;
     return cmd;

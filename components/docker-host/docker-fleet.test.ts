@@ -2,10 +2,19 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
-import { registered as seen, latencyMs, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/unit/mocks";
+import { registered as seen, latencyMs, mockStdout, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/unit/mocks";
 
 // Commands take a while, like a restart does; dependents must wait for them.
 latencyMs["command:remote:Command"] = 150;
+
+/** Until every named command has registered (a serve-wait registers once its worker's apply answered). */
+async function registeredAll(names: string[], ms = 5000) {
+    const t = Date.now();
+    while (!names.every((n) => seen.some((s) => s.name === n && s.resolvedAt !== undefined))) {
+        if (Date.now() - t > ms) throw new Error(`not registered after ${ms} ms: ${names.filter((n) => !seen.some((s) => s.name === n)).join(", ")}`);
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
 
 describe("DockerFleet resource graph (mocks)", function () {
     this.timeout(20000);
@@ -29,6 +38,7 @@ describe("DockerFleet resource graph (mocks)", function () {
         });
         assert.deepStrictEqual(fleet.batches, [["h1", "h2"], ["h3"]]);
         await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
+        await registeredAll(["h3-serve-wait"]);
         const cmds = seen.filter((s) => s.type === "command:remote:Command");
         assert.deepStrictEqual(cmds.map((c) => c.name).sort(), ["h1-apply", "h2-apply", "h2-serve-snapshot", "h2-serve-wait", "h3-apply", "h3-serve-snapshot", "h3-serve-wait"]);
         assert.strictEqual(seen.filter((s) => s.type === "dockfleet:dockerhost:DockerHost").length, 3);
@@ -70,6 +80,31 @@ describe("DockerFleet resource graph (mocks)", function () {
         }
         assert.match(at("w1-serve-snapshot").inputs.create, /swarm-serve-wait 'snapshot' '--node' 'w1' '--timeout' '90'$/);
         assert.match(at("w1-serve-wait").inputs.create, /swarm-serve-wait 'wait' '--node' 'w1' '--timeout' '90'$/);
+    });
+
+    it("a watched worker leaves the task wait to the manager (--task-wait manager), whose wait learns from the apply's stdout that dockerd restarted", async () => {
+        const fleet = (name: string) => new mod.DockerFleet(name, {
+            hosts: [
+                { name: `${name}m`, address: "10.9.3.1", role: "manager" },
+                { name: `${name}w`, address: "10.9.3.2", role: "worker" },
+            ],
+            ssh: { privateKey: "KEY" },
+        });
+        const waitStdin = async (name: string) => {
+            seen.length = 0;
+            const f = fleet(name);
+            await registeredAll([`${name}w-serve-wait`]);
+            const cmds = seen.filter((s) => s.type === "command:remote:Command");
+            const at = (n: string) => cmds.find((c) => c.name === n)!;
+            assert.match(at(`${name}w-apply`).inputs.create, /'--task-wait' 'manager'/);
+            assert.doesNotMatch(at(`${name}m-apply`).inputs.create, /--task-wait/, "a manager waits for its own tasks");
+            return at(`${name}w-serve-wait`).inputs.stdin as string;
+        };
+        mockStdout["rsw-apply"] = "dockfleet-apply: restarted";
+        mockStdout["rsw-serve-snapshot"] = "node active\nsvc web 3\ntask t1 100";
+        assert.strictEqual(await waitStdin("rs"), "node active\nsvc web 3\ntask t1 100\ndockfleet-apply: restarted\n");
+        mockStdout["rlw-serve-snapshot"] = "node active\nsvc web 3\ntask t1 100";
+        assert.strictEqual(await waitStdin("rl"), "node active\nsvc web 3\ntask t1 100", "no restart (reload, unchanged): the snapshot alone");
     });
 
     it("a manager in the same batch as a worker applies only after the worker's snapshot; the batch's hosts still apply together", async () => {

@@ -9,6 +9,7 @@ import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
 import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, ProxyArgs } from "./docker-host";
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
+import { APPLY_RESTARTED_LINE } from "./bundle";
 
 export interface FleetHost {
     /** Host name (resource names and messages). */
@@ -190,6 +191,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                     onDelete: args.onDelete,
                     driftCheck: args.driftCheck,
                     driftStatus: args.driftStatus?.[h.name],
+                    taskWait: watched ? "manager" : undefined,
                     // the snapshot is replaced (runs again) exactly when the apply's inputs change
                     beforeApply: framed
                         ? (digest) => {
@@ -220,7 +222,8 @@ export class DockerFleet extends pulumi.ComponentResource {
                 const wait = new command.remote.Command(`${h.name}-serve-wait`, {
                     connection: conn(manager!),
                     create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout }),
-                    stdin: snapshot.stdout,
+                    // the snapshot, and whether the worker restarted (then no task report from before counts)
+                    stdin: pulumi.all([snapshot.stdout, host.restarted]).apply(([snap, r]) => (r ? `${snap.trimEnd()}\n${APPLY_RESTARTED_LINE}\n` : snap)),
                     triggers: [host.applyDigest],
                     addPreviousOutputInEnv: false,
                 }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` } });

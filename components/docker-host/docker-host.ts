@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import { throwOnErrors } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { resourceOwner } from "../common/owner";
-import { ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+import { APPLY_RESTARTED_LINE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { DriftStatus, probeHost, repairMarker } from "./drift";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
@@ -80,6 +80,13 @@ export interface DockerHostArgs extends ApplyPolicy {
      * it walks, resource graph and all, once per wrap (quadratic in the fleet's size). Default: none.
      */
     beforeApply?: (applyDigest: pulumi.Output<string>) => pulumi.Input<pulumi.Resource>[];
+    /**
+     * Who waits, after a restart of a swarm worker, until its tasks serve again: `node` (the apply
+     * counts the task containers it had) or `manager` (a manager watches the worker: DockerFleet's
+     * serve-wait, which sees a task the swarm restarted on another node; the apply then does not
+     * wait for tasks). Managers always wait for their own tasks. Default: "node".
+     */
+    taskWait?: "node" | "manager";
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -127,6 +134,8 @@ export class DockerHost extends pulumi.ComponentResource {
      * the manager's serve-wait around a worker's apply on it.
      */
     public readonly applyDigest: pulumi.Output<string>;
+    /** True when the last apply restarted dockerd (its `dockfleet-apply: restarted` line). */
+    public readonly restarted: pulumi.Output<boolean>;
 
     constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerHost", name, {}, opts);
@@ -152,6 +161,7 @@ export class DockerHost extends pulumi.ComponentResource {
             logCommand: args.logCommand,
             reloadDigest: restartDigest(d.daemon),
             owner: resourceOwner(name),
+            taskWait: args.taskWait,
         };
         const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
         // The proxy drop-in travels on stdin, which is secret in state; only a redacted summary is
@@ -208,6 +218,7 @@ export class DockerHost extends pulumi.ComponentResource {
         }, { parent: this, ...(gate ? { dependsOn: gate } : {}), customTimeouts: { create: `${d.restartTimeoutSeconds * 6}s`, update: `${d.restartTimeoutSeconds * 6}s`, delete: `${d.restartTimeoutSeconds * 6}s` } });
 
         this.daemonJson = pulumi.output(renderDaemonJson(d.daemon));
+        this.restarted = apply.stdout.apply((o) => (o ?? "").split("\n").includes(APPLY_RESTARTED_LINE));
         this.applyLog = pulumi.all([apply.stdout, apply.stderr]).apply(([o, e]) => [o, e].filter((x) => x).join("\n"));
         this.registerOutputs({ daemonJson: this.daemonJson, applyLog: this.applyLog });
     }

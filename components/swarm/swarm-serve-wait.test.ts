@@ -10,11 +10,15 @@ import * as path from "path";
 const SCRIPT = path.join(__dirname, "scripts", "swarm-serve-wait.sh");
 
 /** A swarm state as the fake docker answers it. */
-interface State { node: string; ps?: string[]; svc: string[]; /** `docker info` swarm state; default "active true", "" = docker not answering */ info?: string }
+interface State {
+    node: string; ps?: string[]; svc: string[]; /** `docker info` swarm state; default "active true", "" = docker not answering */ info?: string;
+    /** "ID STATE REPORTED" per task the swarm wants on the node (`node ps --no-trunc` by ID, `inspect --type task`; REPORTED "-": inspect finds no such task) */
+    tasks?: string[];
+}
 
 function run(action: string, states: State[], args: string[], stdin = "") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-servewait-"));
-    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`info ${s.info ?? "active true"}`, `node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`)].join("\n") + "\n"));
+    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`info ${s.info ?? "active true"}`, `node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`), ...(s.tasks ?? []).map((l) => `task ${l}`)].join("\n") + "\n"));
     fs.writeFileSync(path.join(dir, "n"), "0");
     fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
 d=${dir}
@@ -23,7 +27,8 @@ k=$(cat $d/n); [ "$k" -ge 1 ] || k=1; [ "$k" -le ${states.length} ] || k=${state
 case "$1 $2" in
   "info --format") v=$(sed -n 's/^info //p' $d/s$k); [ -n "$v" ] || exit 1; echo "$v" ;;
   "node inspect") v=$(sed -n 's/^node //p' $d/s$k); [ -n "$v" ] || { echo "Error: No such node: $3" >&2; exit 1; }; echo "$v" ;;
-  "node ps") sed -n 's/^ps //p' $d/s$k ;;
+  "node ps") if [[ " $* " == *" --no-trunc "* ]]; then awk '$1 == "task" { print $2, $3 }' $d/s$k; else sed -n 's/^ps //p' $d/s$k; fi ;;
+  "inspect --type") shift 4; for id in "$@"; do awk -v id="$id" '$1 == "task" && $2 == id && $4 != "-" { print $2, $4; f = 1 } END { exit !f }' $d/s$k || { echo "Error: No such object: $id" >&2; rc=1; }; done; exit \${rc:-0} ;;
   "service ls") sed -n 's/^svc //p' $d/s$k ;;
   *) echo "fake docker: unexpected $*" >&2; exit 1 ;;
 esac
@@ -106,6 +111,32 @@ describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with 
         const r = run("wait", [{ node: "ready drain", svc: ["web 3/3", "agent 3/3", "batch 1/1"] }], ["--timeout", "1", "--poll", "0.2"], SNAP);
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /node availability is drain, was active/);
+    });
+
+    it("snapshot lists each task Running on the node with its report time; a task gone between the two asks is left out", () => {
+        const r = run("snapshot", [{ node: "ready active", svc: ["web 3/3"], tasks: ["t1 Running 100", "t2 Starting 200", "t3 Running 300", "t4 Running -"] }], []);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.stdout, "node active\nsvc web 3\ntask t1 100\ntask t3 300\n");
+    });
+
+    it("after a restart (the worker's apply said so), a task Running with the report from before it does not count until the node reports again; without the restart line it counts", () => {
+        const snap = "node active\nsvc web 3\ntask t1 100\n";
+        const stale: State = { node: "ready active", svc: ["web 3/3"], tasks: ["t1 Running 100"] };
+        const fresh: State = { node: "ready active", svc: ["web 3/3"], tasks: ["t1 Running 105"] };
+        const replaced: State = { node: "ready active", svc: ["web 3/3"], tasks: ["t9 Running 106"] };
+        const restarted = `${snap}dockfleet-apply: restarted\n`;
+        const r = run("wait", [stale, stale, stale, fresh], FAST, restarted);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.checks, 7, "3 stale, then 4 good");
+        const moved = run("wait", [stale, replaced], FAST, restarted);
+        assert.strictEqual(moved.code, 0, moved.stderr);
+        assert.strictEqual(moved.checks, 5, "1 stale, then 4 good: the swarm replaced the task");
+        const reloaded = run("wait", [stale], FAST, snap);
+        assert.strictEqual(reloaded.code, 0, reloaded.stderr);
+        assert.strictEqual(reloaded.checks, 4, "no restart: the task never stopped, its old report stands");
+        const never = run("wait", [stale], ["--timeout", "1", "--poll", "0.2"], restarted);
+        assert.strictEqual(never.code, 1);
+        assert.match(never.stderr, /task t1 on the node: no report since the restart/);
     });
 
     it("no snapshot on stdin: exit 2, says what it expected", () => {

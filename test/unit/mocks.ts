@@ -15,6 +15,9 @@ export const registered: Registered[] = [];
 process.env.DOCKFLEET_NO_DRIFT_CHECK = "1";
 const t0 = Date.now();
 
+/** A remote command's stdout by resource name (default ""), e.g. an apply that says it restarted dockerd. */
+export const mockStdout: Record<string, string> = {};
+
 /** Artificial latency per resource type (e.g. a remote command "taking" a restart). */
 export const latencyMs: Record<string, number> = {};
 
@@ -26,7 +29,7 @@ pulumi.runtime.setMocks({
         if (delay) await new Promise((r) => setTimeout(r, delay));
         rec.resolvedAt = Date.now() - t0;
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "command:remote:Command") Object.assign(state, { stdout: "", stderr: "dockfleet[mock]: applied" });
+        if (args.type === "command:remote:Command") Object.assign(state, { stdout: mockStdout[args.name] ?? "", stderr: "dockfleet[mock]: applied" });
         return { id: `${args.name}-id`, state };
     },
     call: (args) => args.inputs,

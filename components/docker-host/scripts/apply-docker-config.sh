@@ -35,6 +35,12 @@
 #   --op create|update      apply: which Pulumi operation runs it (claims, see above; default update)
 #   --repair MARKER         apply: the drift-repair marker to record after a verified apply; `status`
 #                           prints it back, so a repaired host's next preview is unchanged
+#   --task-wait WHO         node: after a restart this node waits for its own swarm tasks (default);
+#                           manager: on a worker, a manager does (DockerFleet's serve-wait, which
+#                           can see a task the swarm moved to another node), so the worker does not
+#
+# On stdout, after a verified apply that restarted dockerd: the line `dockfleet-apply: restarted`
+# (the manager's serve-wait then trusts no task report from before the restart).
 #
 # Guarantees: nothing is written before every new file passed its checks; every file is first
 # written as a temp file beside its target (a read-only or full directory fails there, before
@@ -57,6 +63,7 @@ LOCK_FILE=$STATE/lock
 OWNER=default
 OP=update
 REPAIR=""
+TASK_WAIT=node
 HOST=$(hostname 2>/dev/null || echo unknown)
 RESTART_TIMEOUT=60
 SMOKE_IMAGE=""
@@ -86,6 +93,7 @@ while [ $# -gt 0 ]; do
         --owner) OWNER=$2; shift 2 ;;
         --op) OP=$2; shift 2 ;;
         --repair) REPAIR=$2; shift 2 ;;
+        --task-wait) TASK_WAIT=$2; shift 2 ;;
         *) die "unknown option: $1" ;;
     esac
 done
@@ -94,6 +102,7 @@ case "$OP" in create | update) ;; *) die "--op must be create or update, got '$O
 case "$REPAIR" in *$'\n'*) die "--repair must be one line" ;; esac
 case "$RESTART_TIMEOUT" in '' | *[!0-9]*) die "--restart-timeout must be whole seconds, got '$RESTART_TIMEOUT'" ;; esac
 case "$SMOKE_PULL" in missing | never) ;; *) die "--smoke-pull must be missing or never, got '$SMOKE_PULL'" ;; esac
+case "$TASK_WAIT" in node | manager) ;; *) die "--task-wait must be node or manager, got '$TASK_WAIT'" ;; esac
 
 # A disconnected SSH session must not kill us half-way: ignore HUP/PIPE, keep going, log to a file.
 trap '' HUP PIPE
@@ -471,10 +480,19 @@ wait_tasks() {
     # hold for STABLE_CHECKS consecutive checks. On a manager a task counts only once the swarm
     # itself reports it Running (a healthchecked task is Running only when healthy) in a report
     # made since the restart began (RESTART_AT; a report from before the restart says nothing about
-    # the task now): that confirmation makes 2 checks a second apart enough there. A worker, whose
-    # count has no such confirmation, keeps 4 checks 2 s apart.
-    local want=${TASKS_BEFORE:-0} target wanted n have manager stable=0 poll checks deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
+    # the task now): that confirmation makes 2 checks a second apart enough there. A manager also
+    # waits until each service that had a task here runs min(its count before, desired now) tasks
+    # anywhere (services_short): the swarm may restart this node's task on another node. A worker,
+    # whose count has no such confirmation, keeps 4 checks 2 s apart.
+    local want=${TASKS_BEFORE:-0} target wanted n have short="" manager stable=0 poll checks deadline=${HEALTH_DEADLINE:-$(($(date +%s) + RESTART_TIMEOUT))}
     manager=$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null || echo false)
+    # A worker's count cannot tell a task the swarm restarted elsewhere (a replacement may land on
+    # any node with room: 60 s lost per such host on 1 manager + 5 workers) from one still coming:
+    # when a manager watches this worker (--task-wait manager), the manager's serve-wait decides.
+    if [ "$manager" != true ] && [ "$TASK_WAIT" = manager ] && [ "$want" -gt 0 ]; then
+        log "swarm tasks: a manager waits for this worker's tasks and services (serve-wait)"
+        return 0
+    fi
     poll=${TASK_POLL_SECONDS:-$([ "$manager" = true ] && echo 1 || echo 2)}
     checks=${STABLE_CHECKS:-$([ "$manager" = true ] && echo 2 || echo 4)}
     while [ "$want" -gt 0 ]; do
@@ -484,10 +502,12 @@ wait_tasks() {
             n=$(printf '%s' "$wanted" | grep -c . || true)
             [ "$n" -lt "$target" ] && target=$n
             have=$(ready_tasks after "$(fresh_running "$wanted")")
+            # a task the swarm restarted on another node counts there, once its service is whole
+            short=$(services_short | tr '\n' ' ')
         else
             have=$(ready_tasks after)
         fi
-        if [ "$have" -ge "$target" ]; then
+        if [ "$have" -ge "$target" ] && [ -z "$short" ]; then
             stable=$((stable + 1))
             if [ "$stable" -ge "$checks" ]; then
                 say "swarm tasks back: $have running and healthy (before the restart: $want)"
@@ -499,7 +519,7 @@ wait_tasks() {
         smoke_failed && return 1
         if [ "$(date +%s)" -ge "$deadline" ]; then
             if [ "$manager" = true ]; then
-                FAIL_STEP="wait for this node's swarm tasks ($have of $target running and healthy)"
+                FAIL_STEP="wait for this node's swarm tasks ($have of $target running and healthy${short:+; below their count before the restart: ${short% }})"
                 return 1
             fi
             say "warning: $have of $target swarm tasks running and healthy on this worker after ${RESTART_TIMEOUT}s; continuing"
@@ -508,6 +528,35 @@ wait_tasks() {
         sleep "$poll"
     done
     return 0
+}
+
+# "NAME RUNNING DESIRED" per swarm service (manager only). Replicas reads "2/3" or "2/3 (max 1 per node)".
+service_counts() {
+    docker service ls --format '{{.Name}} {{.Replicas}}' 2>/dev/null | awk '{ split($2, r, "/"); print $1, r[1] + 0, r[2] + 0 }'
+}
+
+# "NAME RUNNING" for each service with a task running on this node (manager only, before the
+# restart): the services this restart may take a task from. A task is named SERVICE.SLOT or
+# SERVICE.NODEID; service names have no dots.
+services_here_before() {
+    local here
+    here=$(docker node ps self --filter desired-state=running --format '{{.Name}} {{.CurrentState}}' 2>/dev/null |
+        awk '$2 == "Running" { n = $1; sub(/\.[^.]*$/, "", n); print n }' | sort -u)
+    [ -n "$here" ] || return 0
+    service_counts | awk -v here="$here" 'BEGIN { n = split(here, a, "\n"); for (i = 1; i <= n; i++) h[a[i]] = 1 } ($1 in h) { print $1, $2 }'
+}
+
+# The services of SERVICES_BEFORE running fewer tasks than min(before, desired now), one per line
+# ("?" when the swarm does not answer: no leader yet). A replacement the swarm started on another
+# node serves there: the next batch may go once it runs, wherever it runs.
+services_short() {
+    [ -n "${SERVICES_BEFORE:-}" ] || return 0
+    local counts
+    counts=$(service_counts)
+    [ -n "$counts" ] || { echo "?"; return 0; }
+    printf '%s\n' "$counts" | awk -v before="$SERVICES_BEFORE" '
+        BEGIN { n = split(before, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); b[f[1]] = f[2] } }
+        ($1 in b) { floor = b[$1] < $3 ? b[$1] : $3; if ($2 < floor) print $1 }'
 }
 
 # Tasks the swarm wants on this node (manager only): "<task id> <desired state> <current state>"
@@ -883,10 +932,11 @@ converge() {
     fi
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
-    TASKS_BEFORE=0
+    TASKS_BEFORE=0 SERVICES_BEFORE=""
     if [ "$swarm_before" = active ]; then
         if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; then
             TASKS_BEFORE=$(ready_tasks before "$(wanted_tasks)")
+            SERVICES_BEFORE=$(services_here_before)
         else
             TASKS_BEFORE=$(ready_tasks before)
         fi
@@ -920,6 +970,7 @@ converge() {
         rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"
         disarm_guard
         say "applied ($([ "$restart" = 1 ] && echo restart || echo reload)) in $(($(date +%s) - start))s"
+        [ "$restart" = 1 ] && echo "dockfleet-apply: restarted"
         return 0
     fi
     local why=${FAIL_LINE:-}

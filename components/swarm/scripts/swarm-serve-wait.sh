@@ -7,6 +7,7 @@
 #       Before the apply (waits up to SECONDS for the manager's docker to answer). Prints the state the wait compares with, one line each:
 #         node AVAILABILITY      ("node none": no swarm on this host, or NODE not in it; the wait then returns at once)
 #         svc NAME RUNNING
+#         task ID REPORTED   (each task Running on NODE, REPORTED = its status report's time in ns)
 #       RUNNING = the service's running tasks (`docker service ls` counts Running tasks; a task with
 #       a healthcheck is Running only once healthy: moby's executor Start() waits for
 #       health_status: healthy, v20.10 to current).
@@ -16,6 +17,11 @@
 #       node is Running; every service runs at least min(its desired count now, its count in the
 #       snapshot) tasks (a service removed meanwhile is skipped). On timeout exits 1, naming the
 #       node and each service below its floor.
+#       A line `dockfleet-apply: restarted` on stdin (the worker's apply printed it: dockerd
+#       restarted) makes a task of the snapshot count only once the node has reported it again: a
+#       manager keeps a Running report from before the restart until the worker's agent sends a new
+#       one, and a stale Running must not let the next batch start. Same task, same report time =
+#       no new report (no clock is compared, so manager and worker clocks may differ).
 #
 # Says what it did on stderr, prefixed "dockfleet[NODE]: serve-wait".
 set -euo pipefail
@@ -50,6 +56,15 @@ node_pending() {
         awk '$2 != "Running" { print $1, $2 }'
 }
 
+# "ID REPORTED" for each task the swarm wants running on the node and reports Running.
+node_running_reports() {
+    local ids
+    ids=$(docker node ps "$node" --no-trunc --filter desired-state=running --format '{{.ID}} {{.CurrentState}}' | awk '$2 == "Running" { print $1 }')
+    [ -n "$ids" ] || return 0
+    # shellcheck disable=SC2086 # one argument per task id
+    docker inspect --type task --format '{{.ID}} {{.Status.Timestamp.UnixNano}}' $ids 2>/dev/null || true # a task removed meanwhile: the others still print
+}
+
 snapshot() {
     local st="" sw="" deadline=$(($(date +%s) + timeout))
     # the manager's docker may be restarting (an earlier apply still settling): wait for it to answer
@@ -71,6 +86,7 @@ snapshot() {
     fi
     echo "node ${st#* }"
     service_counts | awk '{ print "svc", $1, $2 }'
+    node_running_reports | awk '{ print "task", $1, $2 }'
 }
 
 # One check: prints what is missing (empty = all good); $1 = the snapshot.
@@ -83,6 +99,11 @@ missing() {
     [ -z "$want_avail" ] || [ "$avail" = "$want_avail" ] || echo "node availability is $avail, was $want_avail"
     pending=$(node_pending 2>/dev/null || echo "? unknown")
     [ -z "$pending" ] || printf '%s\n' "$pending" | awk '{ print "task " $1 " on the node is " $2 }'
+    if printf '%s\n' "$snap" | grep -qx 'dockfleet-apply: restarted'; then
+        node_running_reports 2>/dev/null | awk -v snap="$snap" '
+            BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "task") old[f[2] " " f[3]] = 1 } }
+            ($1 " " $2) in old { print "task " $1 " on the node: no report since the restart (Running as before it)" }'
+    fi
     service_counts 2>/dev/null | awk -v snap="$snap" '
         BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "svc") before[f[2]] = f[3] } }
         ($1 in before) {
