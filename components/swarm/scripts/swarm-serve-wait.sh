@@ -59,7 +59,8 @@ node_pending() {
 # "ID REPORTED" for each task the swarm wants running on the node and reports Running.
 node_running_reports() {
     local ids
-    ids=$(docker node ps "$node" --no-trunc --filter desired-state=running --format '{{.ID}} {{.CurrentState}}' | awk '$2 == "Running" { print $1 }')
+    # no answer (a manager still electing): no task listed (the wait then has node_pending say "unknown")
+    ids=$(docker node ps "$node" --no-trunc --filter desired-state=running --format '{{.ID}} {{.CurrentState}}' 2>/dev/null | awk '$2 == "Running" { print $1 }') || ids=""
     [ -n "$ids" ] || return 0
     # shellcheck disable=SC2086 # one argument per task id
     docker inspect --type task --format '{{.ID}} {{.Status.Timestamp.UnixNano}}' $ids 2>/dev/null || true # a task removed meanwhile: the others still print
