@@ -12,7 +12,7 @@ const SCRIPT = path.join(__dirname, "scripts", "swarm-serve-wait.sh");
 /** A swarm state as the fake docker answers it. */
 interface State {
     node: string; ps?: string[]; svc: string[]; /** `docker info` swarm state; default "active true", "" = docker not answering */ info?: string;
-    /** "ID STATE REPORTED" per task the swarm wants on the node (`node ps --no-trunc` by ID, `inspect --type task`; REPORTED "-": inspect finds no such task) */
+    /** "ID STATE REPORTED" per task the swarm wants on the node (`node ps`, named by its ID; `inspect --type task`; REPORTED "-": inspect finds no such task) */
     tasks?: string[];
 }
 
@@ -27,7 +27,7 @@ k=$(cat $d/n); [ "$k" -ge 1 ] || k=1; [ "$k" -le ${states.length} ] || k=${state
 case "$1 $2" in
   "info --format") v=$(sed -n 's/^info //p' $d/s$k); [ -n "$v" ] || exit 1; echo "$v" ;;
   "node inspect") v=$(sed -n 's/^node //p' $d/s$k); [ -n "$v" ] || { echo "Error: No such node: $3" >&2; exit 1; }; echo "$v" ;;
-  "node ps") if [[ " $* " == *" --no-trunc "* ]]; then awk '$1 == "task" { print $2, $3 }' $d/s$k; else sed -n 's/^ps //p' $d/s$k; fi ;;
+  "node ps") awk '$1 == "ps" { print "id-" $2, $2, $3 } $1 == "task" { print $2, $2, $3 }' $d/s$k ;;
   "inspect --type") shift 4; for id in "$@"; do awk -v id="$id" '$1 == "task" && $2 == id && $4 != "-" { print $2, $4; f = 1 } END { exit !f }' $d/s$k || { echo "Error: No such object: $id" >&2; rc=1; }; done; exit \${rc:-0} ;;
   "service ls") sed -n 's/^svc //p' $d/s$k ;;
   *) echo "fake docker: unexpected $*" >&2; exit 1 ;;

@@ -50,17 +50,15 @@ node_state() {
     docker node inspect "$node" --format '{{.Status.State}} {{.Spec.Availability}}'
 }
 
-# Tasks the swarm wants running on the node that are not Running yet: "SERVICE.SLOT STATE" lines.
-node_pending() {
-    docker node ps "$node" --filter desired-state=running --format '{{.Name}} {{.CurrentState}}' |
-        awk '$2 != "Running" { print $1, $2 }'
+# The tasks the swarm wants running on the node: "ID NAME STATE" lines (one ask serves both uses below).
+node_tasks() {
+    docker node ps "$node" --no-trunc --filter desired-state=running --format '{{.ID}} {{.Name}} {{.CurrentState}}'
 }
 
-# "ID REPORTED" for each task the swarm wants running on the node and reports Running.
-node_running_reports() {
+# "ID REPORTED" for each task of $1 (node_tasks' lines) that the swarm reports Running.
+running_reports() {
     local ids
-    # no answer (a manager still electing): no task listed (the wait then has node_pending say "unknown")
-    ids=$(docker node ps "$node" --no-trunc --filter desired-state=running --format '{{.ID}} {{.CurrentState}}' 2>/dev/null | awk '$2 == "Running" { print $1 }') || ids=""
+    ids=$(printf '%s\n' "$1" | awk '$3 == "Running" { print $1 }')
     [ -n "$ids" ] || return 0
     # shellcheck disable=SC2086 # one argument per task id
     docker inspect --type task --format '{{.ID}} {{.Status.Timestamp.UnixNano}}' $ids 2>/dev/null || true # a task removed meanwhile: the others still print
@@ -87,21 +85,22 @@ snapshot() {
     fi
     echo "node ${st#* }"
     service_counts | awk '{ print "svc", $1, $2 }'
-    node_running_reports | awk '{ print "task", $1, $2 }'
+    # no answer (a manager still electing): no task listed (the wait then says the node's tasks are unknown)
+    running_reports "$(node_tasks 2>/dev/null || true)" | awk '{ print "task", $1, $2 }'
 }
 
 # One check: prints what is missing (empty = all good); $1 = the snapshot.
 missing() {
-    local snap=$1 st avail want_avail pending
+    local snap=$1 st avail want_avail tasks
     want_avail=$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')
     st=$(node_state 2>/dev/null || echo "unknown unknown")
     avail=${st#* }
     [ "${st%% *}" = ready ] || echo "node is ${st%% *}, not ready"
     [ -z "$want_avail" ] || [ "$avail" = "$want_avail" ] || echo "node availability is $avail, was $want_avail"
-    pending=$(node_pending 2>/dev/null || echo "? unknown")
-    [ -z "$pending" ] || printf '%s\n' "$pending" | awk '{ print "task " $1 " on the node is " $2 }'
+    tasks=$(node_tasks 2>/dev/null) || tasks="? ? unknown"
+    printf '%s\n' "$tasks" | awk 'NF && $3 != "Running" { print "task " $2 " on the node is " $3 }'
     if printf '%s\n' "$snap" | grep -qx 'dockfleet-apply: restarted'; then
-        node_running_reports 2>/dev/null | awk -v snap="$snap" '
+        running_reports "$tasks" | awk -v snap="$snap" '
             BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "task") old[f[2] " " f[3]] = 1 } }
             ($1 " " $2) in old { print "task " $1 " on the node: no report since the restart (Running as before it)" }'
     fi
