@@ -3,24 +3,95 @@
 # stacks/Pulumi.local.yaml, encrypted with the sandbox's public passphrase (PULUMI_CONFIG_PASSPHRASE
 # from tools/pulumi-engine/env.sh): they only guard the throwaway sandbox. Expects scripts/env.sh.
 #
-# The sandbox is rebuilt from scratch by `sandbox:down`/`up`; state that describes an earlier
-# sandbox would make `pulumi up` believe the new hosts are already configured. The stack remembers
-# which sandbox it was deployed to (its SSH key) and is recreated when that changes.
+# The sandbox is rebuilt from scratch by `sandbox:down`/`up`, and `sandbox:up` recreates a host
+# that does not boot healthy; state that describes an earlier sandbox would make `pulumi up` believe
+# the new hosts are already configured (a swarm service it never recreates, a destroy that fails on
+# it). The stack remembers which sandbox it was deployed to (its SSH key and each host's instance,
+# sandbox.json):
+#   - a new key (a sandbox built from scratch): nothing of the stack is left; it starts afresh;
+#   - a recreated host (same key): the other hosts still run what it deployed; it is destroyed
+#     (tolerant of what vanished with the host), and `pulumi up` deploys it again.
+#   local-stack.sh            select the stack, as above
+#   local-stack.sh --check    exit 1 if the stack describes another sandbox than the current one
+#   local-stack.sh --destroy  destroy the stack; if that fails on something removed behind its
+#                             back, refresh it from the hosts and destroy again
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sandbox=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 marker=${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}/local-sandbox-id
+
+# "<key> <hosts>": the SSH key's hash, and the hash of each host's name=instance (sandbox.json);
+# <hosts> is "unknown" when a host has no instance (a sandbox.json from an older sandbox.sh).
+sandbox_id() {
+    local key hosts
+    key=$(sha256sum "$sandbox/ssh/id_ed25519.pub" 2>/dev/null | cut -c1-16 || echo none)
+    hosts=$(jq -r 'if any(.hosts[]; (.instance // "unknown") == "unknown") then "unknown"
+        else [.hosts[] | "\(.name)=\(.instance)"] | join(" ") end' "$sandbox/sandbox.json" 2>/dev/null || echo unknown)
+    [ "$hosts" = unknown ] || hosts=$(printf '%s' "$hosts" | sha256sum | cut -c1-16)
+    printf '%s %s\n' "$key" "$hosts"
+}
+
+# Where the hosts' instances are unknown on either side (a marker from an older dockfleet holds
+# the key's hash alone), the key decides: recreating the stack on intact hosts would collide with
+# what it deployed there.
+same_sandbox() {
+    local was_key=${1%% *} was_hosts=${1#* } now_key=${2%% *} now_hosts=${2#* }
+    [ "$was_key" = "$now_key" ] || return 1
+    [ "$1" != "$was_key" ] || return 0 # key-only marker
+    [ "$was_hosts" = unknown ] || [ "$now_hosts" = unknown ] || [ "$was_hosts" = "$now_hosts" ]
+}
+
+say() { echo "local-stack: $*" >&2; }
+
+# Quiet on success; on failure the engine's last lines say why.
+run_logged() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        say "FAILED: $* (last lines of its output follow)"
+        grep -v '^ *$' "$log" | cut -c1-400 | tail -40 >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+destroy_tolerant() {
+    if ! run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive; then
+        # The docker provider fails to delete what it cannot find (a swarm service, a container
+        # removed by hand or gone with its host). A refresh drops it from the state.
+        say "destroy failed: refreshing the stack from the hosts, then destroying again"
+        run_logged pulumi refresh --stack local --yes --skip-preview --non-interactive
+        run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive
+    fi
+}
+
+current=$(sandbox_id)
+case "${1:-}" in
+    --check)
+        [ -f "$marker" ] && same_sandbox "$(cat "$marker")" "$current"
+        exit
+        ;;
+    --destroy)
+        destroy_tolerant
+        exit
+        ;;
+esac
+
 pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
-current=$(sha256sum "$sandbox/ssh/id_ed25519.pub" 2>/dev/null | cut -c1-16 || echo none)
 if pulumi stack select local --non-interactive 2>/dev/null; then
-    # no marker: deployed by an older dockfleet that did not record its sandbox; start afresh too
-    if [ ! -f "$marker" ] || [ "$(cat "$marker")" != "$current" ]; then
-        echo "local-stack: the sandbox was rebuilt since the last deploy; starting the local stack afresh" >&2
+    was=$(cat "$marker" 2>/dev/null || true)
+    if [ -z "$was" ] || [ "${was%% *}" != "${current%% *}" ]; then
+        # a new key, or no marker (deployed by an older dockfleet that did not record its sandbox)
+        say "the sandbox was rebuilt since the last deploy (a new SSH key); starting the local stack afresh"
         pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
         pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
+    elif ! same_sandbox "$was" "$current"; then
+        say "a sandbox host was recreated since the last deploy (its instance changed): destroying the local stack (what is left of it on the other hosts), so that pulumi up deploys it again"
+        destroy_tolerant
     fi
 else
     pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
 fi
 printf '%s\n' "$current" >"$marker"
-echo "local-stack: stack 'local' selected (backend $PULUMI_BACKEND_URL)" >&2
+say "stack 'local' selected (backend $PULUMI_BACKEND_URL)"

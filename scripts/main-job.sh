@@ -56,10 +56,17 @@ case "${1:-}" in
         if ! pulumi stack select local --non-interactive 2>/dev/null; then say "no local stack: nothing to park"; exit 0; fi
         n=$(pulumi stack export --stack local 2>/dev/null | jq '.deployment.resources // [] | length')
         if [ "${n:-0}" -le 1 ]; then say "the local stack is not deployed: nothing to park"; exit 0; fi
-        say "the main job (stack local, $n resources) is deployed on the sandbox: parking it for the tests (destroy; unpark brings it back)"
         : >"$marker"
         cp "$stack_file" "$marker.yaml" # restore_parked_file
-        run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive
+        if ! bash scripts/local-stack.sh --check; then
+            # sandbox.sh up recreated a host it was deployed to (or built a new sandbox):
+            # local-stack.sh destroys what is left of it, or starts it afresh
+            say "the main job (stack local, $n resources) was deployed to hosts the sandbox has since recreated: parking it for the tests (scripts/local-stack.sh; unpark brings it back)"
+            bash scripts/local-stack.sh
+        else
+            say "the main job (stack local, $n resources) is deployed on the sandbox: parking it for the tests (destroy; unpark brings it back)"
+            bash scripts/local-stack.sh --destroy
+        fi
         say "parked"
         ;;
     unpark)

@@ -8,6 +8,7 @@
 #                       DOCKFLEET_SANDBOX_MANAGERS=M: M managers, the other hosts workers)
 #   sandbox.sh down     remove everything except the base-image cache
 #   sandbox.sh status   print the state of every component
+#   sandbox.sh recreate HOST  wipe one host and boot it again from the base (a new instance)
 #   sandbox.sh selftest run both local images on a host (proves they work)
 #
 # See test/sandbox/README.md and /work/shared/notes/systemd-hosts.md.
@@ -859,10 +860,13 @@ write_json() {
   local ver key h hosts_json
   ver=$(hssh "${HOSTS[0]}" 'docker version --format "{{.Server.Version}}"')
   key=$(cat "$SWIFT_DIR/key")
+  # instance: the host's machine-id, new whenever the host is recreated from the base (a wipe).
+  # scripts/local-stack.sh compares it: state deployed to a wiped host describes nothing there.
   hosts_json=$(for h in "${HOSTS[@]}"; do
-    local role=worker
+    local role=worker inst
     if want_manager "$h"; then role=manager; fi
-    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" --arg r "$role" '{name:$n,address:$a,role:$r}'
+    inst=$(cat "$(hdir "$h")/root/etc/machine-id" 2>/dev/null || echo unknown)
+    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" --arg r "$role" --arg i "$inst" '{name:$n,address:$a,role:$r,instance:$i}'
   done | jq -sc .)
   jq -n --argjson hosts "$hosts_json" --arg key "$SSH_KEY" --arg cfg "$SSH_CFG" --arg br "$BR_ADDR" \
     --arg bb "$IMG_BUSYBOX" --arg reg "$IMG_REGISTRY" --arg pw "$key" --arg ver "$ver" \
@@ -994,12 +998,27 @@ cmd_selftest() {
     docker rm -f sandbox-selftest >/dev/null"
 }
 
+# Wipes one host and boots it again from the base, as `up` does to a host that does not boot
+# healthy: a new instance (machine-id), no docker state; the swarm still lists its old node.
+cmd_recreate() {
+  local h=${1:?usage: sandbox.sh recreate HOST}
+  [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
+  exec 9>"$STATE/.lock"
+  flock -w 300 9 || die "lock $STATE/.lock busy (another sandbox.sh running?)"
+  step "wipe $h" stop_host "$h" wipe
+  step "hosts (systemd-nspawn)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
+  step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
+  step "sandbox.json" write_json
+  log "recreate: $h ready in $(elapsed "$T0")s"
+}
+
 case ${1:-} in
   up) cmd_up ;;
+  recreate) shift; cmd_recreate "$@" ;;
   swarm) cmd_swarm ;;
   down) cmd_down ;;
   status) cmd_status ;;
   selftest) shift; cmd_selftest "$@" ;;
   __launch) launch_host "$2" ;;
-  *) echo "usage: $0 up|swarm|down|status|selftest [host]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|swarm|down|status|selftest [host]|recreate host" >&2; exit 2 ;;
 esac
