@@ -8,8 +8,9 @@
 # the new hosts are already configured (a swarm service it never recreates, a destroy that fails on
 # it). The stack remembers which sandbox it was deployed to (its SSH key and each host's instance,
 # sandbox.json):
-#   - a new key (a sandbox built from scratch): nothing of the stack is left; it starts afresh;
-#   - a recreated host (same key): the other hosts still run what it deployed; it is destroyed
+#   - a new key (a sandbox built from scratch) or every host recreated: nothing of the stack is
+#     left; it starts afresh;
+#   - some hosts recreated (same key): the others still run what it deployed; it is destroyed
 #     (tolerant of what vanished with the host), and `pulumi up` deploys it again.
 #   local-stack.sh            select the stack, as above
 #   local-stack.sh --check    exit 1 if the stack describes another sandbox than the current one
@@ -20,25 +21,39 @@ cd "$(dirname "$0")/.."
 sandbox=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 marker=${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}/local-sandbox-id
 
-# "<key> <hosts>": the SSH key's hash, and the hash of each host's name=instance (sandbox.json);
-# <hosts> is "unknown" when a host has no instance (a sandbox.json from an older sandbox.sh).
+# "<key> <hosts>": the SSH key's hash, then each host's name=instance (sandbox.json), or "unknown"
+# when a host has none (a sandbox.json from an older sandbox.sh). Instances are machine-ids.
 sandbox_id() {
     local key hosts
     key=$(sha256sum "$sandbox/ssh/id_ed25519.pub" 2>/dev/null | cut -c1-16 || echo none)
     hosts=$(jq -r 'if any(.hosts[]; (.instance // "unknown") == "unknown") then "unknown"
         else [.hosts[] | "\(.name)=\(.instance)"] | join(" ") end' "$sandbox/sandbox.json" 2>/dev/null || echo unknown)
-    [ "$hosts" = unknown ] || hosts=$(printf '%s' "$hosts" | sha256sum | cut -c1-16)
     printf '%s %s\n' "$key" "$hosts"
 }
 
-# Where the hosts' instances are unknown on either side (a marker from an older dockfleet holds
-# the key's hash alone), the key decides: recreating the stack on intact hosts would collide with
-# what it deployed there.
-same_sandbox() {
-    local was_key=${1%% *} was_hosts=${1#* } now_key=${2%% *} now_hosts=${2#* }
-    [ "$was_key" = "$now_key" ] || return 1
-    [ "$1" != "$was_key" ] || return 0 # key-only marker
-    [ "$was_hosts" = unknown ] || [ "$now_hosts" = unknown ] || [ "$was_hosts" = "$now_hosts" ]
+# compare WAS NOW: "same", "destroy" (some hosts the stack was deployed to were recreated or are
+# gone, others still run what it deployed) or "afresh" (a new key, no marker, or every host
+# recreated: nothing of the stack is left anywhere, and a destroy could not even reach a swarm).
+# Where the instances are unknown on either side (a marker from an older dockfleet holds the key's
+# hash alone), the key decides: recreating the stack on intact hosts would collide with it.
+compare() {
+    local was=$1 now=$2 was_key was_hosts now_hosts h survivors=0 changed=0
+    [ -n "$was" ] || { echo afresh; return; }
+    was_key=${was%% *}
+    [ "$was_key" = "${now%% *}" ] || { echo afresh; return; }
+    was_hosts=${was#"$was_key"}; was_hosts=${was_hosts# }
+    now_hosts=${now#* }
+    if [ -z "$was_hosts" ] || [ "$was_hosts" = unknown ] || [ "$now_hosts" = unknown ]; then echo same; return; fi
+    for h in $was_hosts; do
+        case " $now_hosts " in
+            *" $h "*) survivors=$((survivors + 1)) ;;
+            *) changed=$((changed + 1)) ;;
+        esac
+    done
+    if [ "$changed" = 0 ]; then echo same
+    elif [ "$survivors" = 0 ]; then echo afresh
+    else echo destroy
+    fi
 }
 
 say() { echo "local-stack: $*" >&2; }
@@ -61,15 +76,16 @@ destroy_tolerant() {
         # The docker provider fails to delete what it cannot find (a swarm service, a container
         # removed by hand or gone with its host). A refresh drops it from the state.
         say "destroy failed: refreshing the stack from the hosts, then destroying again"
-        run_logged pulumi refresh --stack local --yes --skip-preview --non-interactive
-        run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive
+        run_logged pulumi refresh --stack local --yes --skip-preview --non-interactive || return 1
+        run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive || return 1
     fi
 }
 
 current=$(sandbox_id)
+was=$(cat "$marker" 2>/dev/null || true)
 case "${1:-}" in
     --check)
-        [ -f "$marker" ] && same_sandbox "$(cat "$marker")" "$current"
+        [ "$(compare "$was" "$current")" = same ]
         exit
         ;;
     --destroy)
@@ -80,16 +96,18 @@ esac
 
 pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 if pulumi stack select local --non-interactive 2>/dev/null; then
-    was=$(cat "$marker" 2>/dev/null || true)
-    if [ -z "$was" ] || [ "${was%% *}" != "${current%% *}" ]; then
-        # a new key, or no marker (deployed by an older dockfleet that did not record its sandbox)
-        say "the sandbox was rebuilt since the last deploy (a new SSH key); starting the local stack afresh"
-        pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
-        pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
-    elif ! same_sandbox "$was" "$current"; then
-        say "a sandbox host was recreated since the last deploy (its instance changed): destroying the local stack (what is left of it on the other hosts), so that pulumi up deploys it again"
-        destroy_tolerant
-    fi
+    case $(compare "$was" "$current") in
+        afresh)
+            # no marker: deployed by an older dockfleet that did not record its sandbox
+            say "the sandbox is not the one the local stack was deployed to (a new SSH key, every host recreated, or no record): starting the stack afresh"
+            pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
+            pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
+            ;;
+        destroy)
+            say "a sandbox host was recreated since the last deploy (its instance changed): destroying the local stack (what is left of it on the other hosts), so that pulumi up deploys it again"
+            destroy_tolerant || { say "FAILED: the local stack could not be destroyed from the hosts that survived; start over with: bash test/sandbox/sandbox.sh down && npm start"; exit 1; }
+            ;;
+    esac
 else
     pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
 fi

@@ -63,6 +63,39 @@ describe("scripts/local-stack.sh: the local stack follows the sandbox it was dep
         assert.strictEqual(run("--check").status, 0, "the marker now names the new instance");
     });
 
+    it("every host recreated (as in CI at stop 25) starts the stack afresh: no swarm is left for a destroy to reach", () => {
+        assert.strictEqual(run().status, 0);
+        fs.rmSync(path.join(dir, "calls"));
+        sandboxJson(["ddd", "eee", "fff"]);
+        assert.strictEqual(run("--check").status, 1);
+        const r = run();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stderr, /every host recreated.*afresh/);
+        assert.deepStrictEqual(stackCalls(), ["stack rm local", "stack init local"]);
+        assert.strictEqual(fs.readFileSync(markerFile(), "utf8").trim().split(" ").slice(1).join(" "), "host1=ddd host2=eee host3=fff");
+    });
+
+    it("a host added to the sandbox changes nothing; a host the stack was deployed to that is gone counts as recreated", () => {
+        assert.strictEqual(run().status, 0);
+        sandboxJson(["aaa", "bbb", "ccc", "ggg"]); // DOCKFLEET_SANDBOX_HOSTS=4
+        assert.strictEqual(run("--check").status, 0);
+        assert.strictEqual(run().status, 0);
+        fs.rmSync(path.join(dir, "calls"));
+        sandboxJson(["aaa", "bbb", "ccc"]); // host4 dropped: the stack was deployed while it existed
+        const r = run();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(stackCalls(), ["destroy"]);
+    });
+
+    it("some hosts recreated and the stack cannot be destroyed from the others: fails, saying how to start over", () => {
+        assert.strictEqual(run().status, 0);
+        fs.writeFileSync(path.join(dir, "bin", "pulumi"), "#!/bin/sh\ncase \"$1\" in destroy|refresh) echo 'This node is not a swarm manager' >&2; exit 1 ;; esac\n", { mode: 0o755 });
+        sandboxJson(["aaa", "xxx", "yyy"]);
+        const r = run();
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /not a swarm manager[\s\S]*FAILED: pulumi refresh[\s\S]*sandbox\.sh down && npm start/);
+    });
+
     it("a new SSH key (sandbox down + up) starts the stack afresh: nothing of it is left anywhere", () => {
         assert.strictEqual(run().status, 0);
         fs.rmSync(path.join(dir, "calls"));
