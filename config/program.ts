@@ -147,7 +147,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             driftStatus: observed.drift,
         });
     }
-    const after = fleet ? [fleet] : [];
+    // The fleet's last batch, which comes after every host's apply (DockerFleet.done: cheaper for
+    // the SDK than the fleet itself, whose children it would walk for every dependent).
+    const after = fleet ? fleet.done : [];
 
     // Membership after every daemon apply (a restart must not race a join), stacks after it.
     let swarm: SwarmCluster | undefined;
@@ -159,7 +161,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             observed: observed.swarm,
         }, { dependsOn: after });
     }
-    const afterSwarm = swarm ? [swarm] : after;
+    const afterSwarm = swarm ? swarm.done : after;
 
     const connectionFor = (name: string) => {
         const h = c.hosts.find((x) => x.name === name)!;

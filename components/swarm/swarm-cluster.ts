@@ -35,6 +35,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     public readonly source: string;
     /** What the node step changed ("no changes" when in sync). */
     public readonly nodesResult: pulumi.Output<string>;
+    /**
+     * The node step, which runs after every member's join: depend on this, not on the cluster,
+     * whose every child the SDK would walk again for each dependent (DockerFleet.done says why).
+     */
+    public readonly done: pulumi.Resource[];
 
     constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:swarm:SwarmCluster", name, {}, opts);
@@ -98,6 +103,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
             addPreviousOutputInEnv: false,
         }, { parent: this, dependsOn: memberCmds, customTimeouts: timeouts });
         this.nodesResult = nodes.stdout;
+        this.done = [nodes];
         this.registerOutputs({ planText: this.planText, source: this.source, nodesResult: this.nodesResult });
     }
 }

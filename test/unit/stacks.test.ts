@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { registered, valueOf, Registered } from "./mocks";
+import { latencyMs, registered, valueOf, Registered } from "./mocks";
 import { plainStrings, settle, stackConfig } from "./stack-files";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram, dockerProviderHosts, dockerProviders } from "../../config/program";
@@ -16,6 +16,10 @@ const files = fs.readdirSync(STACK_DIR).filter((f) => /^Pulumi\.[\w-]+\.yaml$/.t
 
 describe("every stack file builds a full resource graph (mocks)", function () {
     this.timeout(30000);
+    // Commands answer a little later than they register, as on real hosts: a dependent that does
+    // not wait for them registers before they resolve, and the order checks below see it.
+    before(() => { latencyMs["command:remote:Command"] = 5; });
+    after(() => { delete latencyMs["command:remote:Command"]; });
 
     it("finds the four environments and the VM tier's stack", () => {
         assert.deepStrictEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml", "Pulumi.vm.yaml"]);
@@ -59,6 +63,17 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(out.skippedParts, []);
                 assert.strictEqual(count("docker:index/volume:Volume"), 1);
             }
+            if (cfg.parts.has("daemon")) {
+                // Everything else waits for the whole rollout: every host's apply and every
+                // serve-wait, of every batch (they depend on the fleet's last batch, not on the
+                // fleet: DockerFleet.done).
+                const rollout = mine.filter((r) => r.type === "command:remote:Command" && /-(apply|serve-wait)$/.test(r.name));
+                const rolloutDone = Math.max(...rollout.map((r) => r.resolvedAt!));
+                const rolloutTypes = new Set(["dockfleet:dockerhost:DockerFleet", "dockfleet:dockerhost:DockerHost", "pulumi:providers:docker", "pulumi:pulumi:Stack"]);
+                const later = mine.filter((r) => !rolloutTypes.has(r.type) && !(r.type === "command:remote:Command" && /-(apply|serve-wait|serve-snapshot)$/.test(r.name)));
+                assert.ok(later.length > 0 || cfg.parts.size === 1, `${stack}: nothing registered after the rollout`);
+                for (const r of later) assert.ok(r.at >= rolloutDone, `${stack}: ${r.type} ${r.name} registered at ${r.at} ms, before the rollout finished (${rolloutDone} ms)`);
+            }
             if (cfg.parts.has("swarm") && cfg.parts.has("daemon")) {
                 // Membership waits for every daemon apply (a host whose apply fails is not joined, a
                 // restart never races a join); services wait for membership.
@@ -66,8 +81,10 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 const swarmCmds = mine.filter((r) => r.type === "command:remote:Command" && (r.name.endsWith("-swarm") || r.name === "swarm-nodes"));
                 const lastApply = Math.max(...applies.map((r) => r.resolvedAt!));
                 for (const r of swarmCmds) assert.ok(r.at >= lastApply, `${stack}: ${r.name} registered before the daemon applies finished`);
-                const nodesDone = swarmCmds.find((r) => r.name === "swarm-nodes")!.resolvedAt!;
-                for (const r of mine.filter((x) => x.type === "docker:index/service:Service")) assert.ok(r.at >= nodesDone, `${stack}: service ${r.name} registered before swarm membership`);
+                const membersDone = Math.max(...swarmCmds.map((r) => r.resolvedAt!));
+                for (const r of mine.filter((x) => ["docker:index/service:Service", "docker:index/network:Network", "dockfleet:swarm:SwarmStack"].includes(x.type))) {
+                    assert.ok(r.at >= membersDone, `${stack}: ${r.type} ${r.name} registered before swarm membership`);
+                }
             }
 
             const leaks: string[] = [];
