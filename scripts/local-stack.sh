@@ -58,18 +58,8 @@ compare() {
 
 say() { echo "local-stack: $*" >&2; }
 
-# Quiet on success; on failure the engine's last lines say why.
-run_logged() {
-    local log
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        say "FAILED: $* (last lines of its output follow)"
-        grep -v '^ *$' "$log" | cut -c1-400 | tail -40 >&2
-        rm -f "$log"
-        return 1
-    fi
-    rm -f "$log"
-}
+# shellcheck source=scripts/run-logged.sh
+source scripts/run-logged.sh
 
 destroy_tolerant() {
     if ! run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive; then

@@ -16,18 +16,8 @@ sandbox_up() {
     [ -f "$sandbox/sandbox.json" ] && ssh -F "$sandbox/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null
 }
 
-# Quiet on success; on failure the engine's last lines say why.
-run_logged() {
-    local log
-    log=$(mktemp)
-    if ! "$@" >"$log" 2>&1; then
-        say "FAILED: $* (last lines of its output follow)"
-        grep -v '^ *$' "$log" | cut -c1-400 | tail -40 >&2
-        rm -f "$log"
-        return 1
-    fi
-    rm -f "$log"
-}
+# shellcheck source=scripts/run-logged.sh
+source scripts/run-logged.sh
 
 engine_env() {
     bash scripts/engine.sh >/dev/null
