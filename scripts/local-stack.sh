@@ -13,7 +13,8 @@
 #   - some hosts recreated (same key): the others still run what it deployed; it is destroyed
 #     (tolerant of what vanished with the host), and `pulumi up` deploys it again.
 #   local-stack.sh            select the stack, as above
-#   local-stack.sh --check    exit 1 if the stack describes another sandbox than the current one
+#   local-stack.sh --check    exit 1 if the stack was deployed to another sandbox than the current
+#                             one (0 without a record)
 #   local-stack.sh --destroy  destroy the stack; if that fails on something removed behind its
 #                             back, refresh it from the hosts and destroy again
 set -euo pipefail
@@ -75,7 +76,9 @@ current=$(sandbox_id)
 was=$(cat "$marker" 2>/dev/null || true)
 case "${1:-}" in
     --check)
-        [ "$(compare "$was" "$current")" = same ]
+        # no record: nothing says the hosts changed (the park then destroys, as it always did;
+        # forgetting the state instead could leave what it deployed unmanaged)
+        [ -z "$was" ] || [ "$(compare "$was" "$current")" = same ]
         exit
         ;;
     --destroy)
