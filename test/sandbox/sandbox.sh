@@ -340,7 +340,7 @@ ensure_bridge() {
   if ! ip link show "$BR" >/dev/null 2>&1; then
     ip link add "$BR" type bridge
   fi
-  if ! ip -4 addr show dev "$BR" | grep -q "inet $BR_ADDR/$PREFIX"; then
+  if ! grep -q "inet $BR_ADDR/$PREFIX" <<<"$(ip -4 addr show dev "$BR")"; then # no pipe: SIGPIPE under pipefail
     ip addr add "$BR_ADDR/$PREFIX" dev "$BR"
   fi
   ip link set "$BR" up

@@ -272,8 +272,10 @@ check_host_needs() {
     # off moves a swarm node to another state directory, and it leaves the swarm (seen on the sandbox).
     if [ "$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null)" = active ]; then
         local want_remap=0 have_remap=0
-        if printf '%s\n' "$needs" | grep -q '^userns '; then want_remap=1; fi
-        if docker info --format '{{json .SecurityOptions}}' 2>/dev/null | grep -q 'name=userns'; then have_remap=1; fi
+        # here-strings, not `printf | grep -q`: under pipefail a grep that matches early and exits
+        # fails the writer with SIGPIPE, and the pipeline with it (seen in CI, swarm-serve-wait.sh)
+        if grep -q '^userns ' <<<"$needs"; then want_remap=1; fi
+        if grep -q 'name=userns' <<<"$(docker info --format '{{json .SecurityOptions}}' 2>/dev/null || true)"; then have_remap=1; fi
         if [ "$want_remap" != "$have_remap" ]; then
             die "$path: $([ "$want_remap" = 1 ] && echo enabling || echo disabling) userns-remap on a swarm node: dockerd would keep its state in another directory ($([ "$want_remap" = 1 ] && echo '<data-root>/UID.GID' || echo '<data-root>')) and this node would leave the swarm, its images and volumes out of sight; take the node out of the swarm first"
         fi
@@ -352,9 +354,9 @@ verify_dropin() {
     rc=0
     out=$(cd "$tmp" && systemd-analyze verify --man=no "$tmp/$unit" 2>&1) || rc=$?
     rm -rf "$tmp"
-    if [ "$rc" != 0 ] || printf '%s' "$out" | grep -q 'more than one ExecStart'; then
+    if [ "$rc" != 0 ] || grep -q 'more than one ExecStart' <<<"$out"; then
         local why
-        why=$(printf '%s\n' "$out" | grep -E 'ExecStart|bad-setting|Invalid|Unknown' | head -1)
+        why=$(grep -m1 -E 'ExecStart|bad-setting|Invalid|Unknown' <<<"$out" || true)
         [ -n "$why" ] || why=$(printf '%s\n' "$out" | grep -v '^$' | tail -1)
         die "$path: systemd-analyze verify rejects $unit with this drop-in: $why"
     fi
@@ -596,7 +598,7 @@ ready_tasks() {
             *"(unhealthy)"*) continue ;;
             *"(health: starting)"*) [ "$when" = before ] || continue ;;
         esac
-        if [ "$filter" = 1 ] && ! printf '%s\n' "$wanted" | grep -qx "$id"; then continue; fi
+        if [ "$filter" = 1 ] && ! grep -qx "$id" <<<"$wanted"; then continue; fi
         n=$((n + 1))
     done < <(docker ps --filter label=com.docker.swarm.task.id --format '{{.Label "com.docker.swarm.task.id"}} {{.Status}}' 2>/dev/null)
     echo "$n"

@@ -89,9 +89,10 @@ snapshot() {
     running_reports "$(node_tasks 2>/dev/null || true)" | awk '{ print "task", $1, $2 }'
 }
 
-# One check: prints what is missing (empty = all good); $1 = the snapshot.
+# One check: prints what is missing (empty = all good); $1 = the snapshot, $2 = a file holding it
+# (awk reads it from there: as an argument it would be limited to 128 KiB).
 missing() {
-    local snap=$1 st avail want_avail tasks
+    local snap=$1 snap_file=$2 st avail want_avail tasks
     want_avail=$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')
     st=$(node_state 2>/dev/null || echo "unknown unknown")
     avail=${st#* }
@@ -99,23 +100,28 @@ missing() {
     [ -z "$want_avail" ] || [ "$avail" = "$want_avail" ] || echo "node availability is $avail, was $want_avail"
     tasks=$(node_tasks 2>/dev/null) || tasks="? ? unknown"
     printf '%s\n' "$tasks" | awk 'NF && $3 != "Running" { print "task " $2 " on the node is " $3 }'
-    if printf '%s\n' "$snap" | grep -qx 'dockfleet-apply: restarted'; then
-        running_reports "$tasks" | awk -v snap="$snap" '
-            BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "task") old[f[2] " " f[3]] = 1 } }
-            ($1 " " $2) in old { print "task " $1 " on the node: no report since the restart (Running as before it)" }'
+    if grep -qx 'dockfleet-apply: restarted' <<<"$snap"; then
+        running_reports "$tasks" | awk '
+            NR == FNR { if ($1 == "task") old[$2 " " $3] = 1; next }
+            ($1 " " $2) in old { print "task " $1 " on the node: no report since the restart (Running as before it)" }' "$snap_file" -
     fi
-    service_counts 2>/dev/null | awk -v snap="$snap" '
-        BEGIN { n = split(snap, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, " "); if (f[1] == "svc") before[f[2]] = f[3] } }
+    service_counts 2>/dev/null | awk '
+        NR == FNR { if ($1 == "svc") before[$2] = $3; next }
         ($1 in before) {
             floor = before[$1] < $3 ? before[$1] : $3
             if ($2 < floor) print "service " $1 " runs " $2 " tasks, floor " floor " (before: " before[$1] ", desired: " $3 ")"
-        }'
+        }' "$snap_file" -
 }
 
 wait_serving() {
     local snap deadline stable=0 miss="" t0
-    snap=$(cat)
-    printf '%s\n' "$snap" | grep -q '^node ' || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
+    snap_file=$(mktemp)
+    trap 'rm -f "$snap_file"' EXIT
+    cat >"$snap_file"
+    snap=$(cat "$snap_file")
+    # a here-string, not `printf | grep -q`: under pipefail, grep exiting at the first line failed
+    # printf's next write with SIGPIPE, and this check with it (once in CI, under load)
+    grep -q '^node ' <<<"$snap" || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
     if [ "$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')" = none ]; then
         say "no swarm, or $node not in it, before the apply: nothing to wait for"
         return 0
@@ -123,7 +129,7 @@ wait_serving() {
     t0=$(date +%s)
     deadline=$((t0 + timeout))
     while :; do
-        miss=$(missing "$snap")
+        miss=$(missing "$snap" "$snap_file")
         if [ -z "$miss" ]; then
             stable=$((stable + 1))
             if [ "$stable" -ge "$stable_checks" ]; then
