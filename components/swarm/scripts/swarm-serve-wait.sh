@@ -89,18 +89,18 @@ snapshot() {
     running_reports "$(node_tasks 2>/dev/null || true)" | awk '{ print "task", $1, $2 }'
 }
 
-# One check: prints what is missing (empty = all good); $1 = the snapshot, $2 = a file holding it
-# (awk reads it from there: as an argument it would be limited to 128 KiB).
+# One check: prints what is missing (empty = all good); $1 = the file holding the snapshot (read
+# from a file: as an awk -v argument it would be limited to 128 KiB).
 missing() {
-    local snap=$1 snap_file=$2 st avail want_avail tasks
-    want_avail=$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')
+    local snap_file=$1 st avail want_avail tasks
+    want_avail=$(awk '$1 == "node" { print $2 }' "$snap_file")
     st=$(node_state 2>/dev/null || echo "unknown unknown")
     avail=${st#* }
     [ "${st%% *}" = ready ] || echo "node is ${st%% *}, not ready"
     [ -z "$want_avail" ] || [ "$avail" = "$want_avail" ] || echo "node availability is $avail, was $want_avail"
     tasks=$(node_tasks 2>/dev/null) || tasks="? ? unknown"
     printf '%s\n' "$tasks" | awk 'NF && $3 != "Running" { print "task " $2 " on the node is " $3 }'
-    if grep -qx 'dockfleet-apply: restarted' <<<"$snap"; then
+    if grep -qx 'dockfleet-apply: restarted' "$snap_file"; then
         running_reports "$tasks" | awk '
             NR == FNR { if ($1 == "task") old[$2 " " $3] = 1; next }
             ($1 " " $2) in old { print "task " $1 " on the node: no report since the restart (Running as before it)" }' "$snap_file" -
@@ -114,22 +114,21 @@ missing() {
 }
 
 wait_serving() {
-    local snap deadline stable=0 miss="" t0
-    snap_file=$(mktemp)
+    local deadline stable=0 miss="" t0
+    snap_file=$(mktemp) # global: the EXIT trap runs after this function has returned
     trap 'rm -f "$snap_file"' EXIT
     cat >"$snap_file"
-    snap=$(cat "$snap_file")
-    # a here-string, not `printf | grep -q`: under pipefail, grep exiting at the first line failed
-    # printf's next write with SIGPIPE, and this check with it (once in CI, under load)
-    grep -q '^node ' <<<"$snap" || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
-    if [ "$(printf '%s\n' "$snap" | awk '$1 == "node" { print $2 }')" = none ]; then
+    # grep reads the file, not `printf | grep -q`: under pipefail, grep exiting at the first line
+    # failed printf's next write with SIGPIPE, and this check with it (once in CI, under load)
+    grep -q '^node ' "$snap_file" || { say "no snapshot on stdin (a line \"node AVAILABILITY\" expected)"; exit 2; }
+    if [ "$(awk '$1 == "node" { print $2 }' "$snap_file")" = none ]; then
         say "no swarm, or $node not in it, before the apply: nothing to wait for"
         return 0
     fi
     t0=$(date +%s)
     deadline=$((t0 + timeout))
     while :; do
-        miss=$(missing "$snap" "$snap_file")
+        miss=$(missing "$snap_file")
         if [ -z "$miss" ]; then
             stable=$((stable + 1))
             if [ "$stable" -ge "$stable_checks" ]; then
