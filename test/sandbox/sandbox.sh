@@ -571,6 +571,36 @@ wait_host_inner() {
   return 1
 }
 
+# What a host that did not boot healthy looked like, kept before the repair wipes it (its journal
+# is volatile and the repair boot overwrites its nspawn log): why a restored sandbox's first boot
+# fails now and then is not known yet.
+keep_failed_boot() {
+  local h=$1 leader out
+  out="$LOGS/$h-failed-boot-$(date -u +%Y%m%dT%H%M%SZ).log"
+  {
+    echo "== nspawn log"
+    cat "$LOGS/$h-nspawn.log" 2>/dev/null || true
+    leader=$(host_leader "$h" || true)
+    if [[ -n $leader && -d /proc/$leader/root/run/log/journal ]]; then
+      echo "== failed units"
+      nsenter -t "$leader" -a systemctl --failed --no-legend --plain --no-pager 2>&1 || true
+      echo "== jobs"
+      nsenter -t "$leader" -a systemctl list-jobs --no-legend --no-pager 2>&1 | head -40 || true
+      echo "== addresses"
+      nsenter -t "$leader" -n ip -br addr 2>&1 || true
+      echo "== journal"
+      journalctl --directory="/proc/$leader/root/run/log/journal" -b --no-pager -o short-monotonic 2>&1 | tail -400 || true
+    else
+      echo "== no running container (leader pid '${leader:-}')"
+    fi
+    echo "== ssh"
+    timeout 10 ssh -v -F "$SSH_CFG" -o ControlPath=none -o BatchMode=yes -o ConnectTimeout=3 "$h" true 2>&1 | tail -25 || true
+  } >"$out" 2>&1
+  log "   $h: what the failed boot left: $out"
+  # shellcheck disable=SC2012 # our own file names: no odd characters
+  ls -t "$LOGS"/*-failed-boot-*.log 2>/dev/null | tail -n +6 | xargs -r rm -f || true
+}
+
 ensure_hosts() {
   local h started=() pids=() p rc=0
   mkdir -p "$STATE/hosts" "$LOGS"
@@ -901,7 +931,7 @@ cmd_up() {
     local h bad=()
     for h in "${HOSTS[@]}"; do [[ -f $(hdir "$h")/healthy ]] || bad+=("$h"); done
     log "   unhealthy: ${bad[*]}: recreating them"
-    for h in "${bad[@]}"; do stop_host "$h" wipe; done
+    for h in "${bad[@]}"; do keep_failed_boot "$h"; stop_host "$h" wipe; done
     if ! step "hosts (systemd-nspawn, repair)" ensure_hosts; then
       log "   still unhealthy: recreating all hosts"
       hosts_down
