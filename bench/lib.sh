@@ -232,6 +232,42 @@ teardown_bench_stack() {
     rm -rf "$WORK"
 }
 
+# restart_timeline_of T0 T1 < "HOST EPOCH journal-line" lines (journalctl -o short-unix, every host,
+# sorted by time): per host, in the order they restarted, the restart (units that need docker
+# stopping first, dockerd's stop, its start until systemd calls it started) and the seconds from
+# there to the next host's restart (the tool's checks and waits, and the swarm's return).
+# "forced": dockerd hit its shutdown timeout; "session timeout": the restarted node's swarm agent
+# waited 5 s for a session (swarmkit's "session initiation timed out") before dockerd had started.
+restart_timeline_of() {
+    sort -s -k2,2n | awk -v t0="$1" -v t1="$2" '
+        function sec(x) { return sprintf("%.1f", x) }
+        {
+            h = $1; t = $2 + 0
+            if (t < t0 || t > t1 + 1) next
+            if ($0 ~ /systemd\[1\]: Stopping docker\.service/) { if (!(h in stop)) { stop[h] = t; order[++n] = h }; next }
+            if ($0 ~ /systemd\[1\]: Stopping /) { if (!(h in stop) && !(h in dep)) dep[h] = t; next }
+            if ($0 ~ /Force shutdown daemon/ && (h in stop)) { forced[h] = 1; next }
+            if ($0 ~ /Starting up/ && (h in stop) && !(h in up)) { up[h] = t; next }
+            if ($0 ~ /session initiation timed out/ && (h in up) && !(h in started)) { sess[h] = 1; next }
+            if ($0 ~ /systemd\[1\]: Started docker\.service/ && (h in up) && !(h in started)) { started[h] = t; next }
+        }
+        END {
+            if (n == 0) { print "no dockerd restart in the journals"; exit }
+            for (i = 1; i <= n; i++) { h = order[i]; b[h] = (h in dep && dep[h] >= stop[h] - 30) ? dep[h] : stop[h] }
+            out = "first restart after " sec(b[order[1]] - t0) " s"
+            for (i = 1; i <= n; i++) {
+                h = order[i]
+                if (!(h in started)) { out = out "; " h ": not started again in the run"; continue }
+                part = (b[h] < stop[h] ? "dependents " sec(stop[h] - b[h]) " + " : "") "dockerd stop " sec(up[h] - stop[h]) (h in forced ? " (forced)" : "") \
+                    " + start " sec(started[h] - up[h]) (h in sess ? " (session timeout)" : "")
+                nxt = (i < n) ? b[order[i + 1]] : t1
+                out = out "; " h " restart " sec(started[h] - b[h]) " s (" part "), then " sec(nxt - started[h]) " s" (i < n ? " to the next" : " to the end")
+                rs += started[h] - b[h]; ws += nxt - started[h]
+            }
+            print out "; restarts " sec(rs) " s, after them " sec(ws) " s"
+        }'
+}
+
 # The swarm services the rollout benchmark watches: a mix, as on a real fleet. NAME REPLICAS (0 =
 # global) HEALTHCHECK(1/0). Replicated services have a floor of replicas - 1 (maxUnavailable 1); a
 # global service has one task per node, so it loses the restarting node's task by design: its

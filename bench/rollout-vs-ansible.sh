@@ -161,6 +161,17 @@ elections_between() {
     echo "$n"
 }
 
+# restart_timeline T0 T1 : where a run's time went, from the hosts' journals (restart_timeline_of
+# in lib.sh reads them; the same for every method).
+restart_timeline() {
+    local t0=$1 t1=$2 h
+    for h in "${BENCH_HOSTS[@]}"; do
+        hs "$h" "journalctl --since @${t0%.*} --until @$((${t1%.*} + 1)) -o short-unix --no-pager 2>/dev/null |
+            grep -E 'systemd\[1\]: (Stopping|Started) |Force shutdown daemon|msg=\"Starting up\"|session initiation timed out'" |
+            sed "s/^/$h /" || true
+    done | restart_timeline_of "$t0" "$t1"
+}
+
 # measure METHOD REPEAT : one measured rollout of the change, then an unmeasured revert.
 measure() {
     local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total leader
@@ -189,6 +200,7 @@ measure() {
     printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s leader_before=%s elections=%s\n' \
         "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(elections_between "$t0" "$t1")" | tee -a "$RESULTS" >&2
     if [ "$m" = dockfleet ]; then grep -E '^ +batch [0-9]+ = ' "$log.log" | sort -u | sed "s/^ */  dockfleet #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true; fi
+    echo "  $m #$r timeline: $(restart_timeline "$t0" "$t1")" | tee -a "$WORK/timelines.txt" >&2
     # Revert (not measured) with the same tool, back to the exact baseline bytes.
     reset_start_limits
     case "$m" in
@@ -217,6 +229,7 @@ echo "rollout-vs-ansible: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -
 echo "services (name, replicas or 0 = global, healthcheck): ${BENCH_SERVICES[*]}; floors (replicas - 1; global: none): $(for ((i = 0; i < ${#BENCH_SERVICES[@]}; i++)); do printf '%s ' "$(svc_floor "$i")"; done)"
 cat "$RESULTS"
 [ ! -f "$WORK/plans.txt" ] || cat "$WORK/plans.txt"
+[ ! -f "$WORK/timelines.txt" ] || cat "$WORK/timelines.txt"
 echo "medians:            wall s   s below a floor   recovery s   s below (incl. recovery)   worst min per service (incl. recovery)"
 for m in "${METHODS[@]}"; do
     printf '  %-10s %9s %17s %12s %26s   %s\n' "$m" "$(field "$m" wall)" "$(field "$m" below_s)" \
