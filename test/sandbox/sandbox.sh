@@ -573,7 +573,7 @@ wait_host_inner() {
 
 # What a host that did not boot healthy looked like, kept before the repair wipes it (its journal
 # is volatile and the repair boot overwrites its nspawn log): why a restored sandbox's first boot
-# fails now and then is not known yet.
+# fails now and then is not known yet. Every probe is bounded: the host may be hung.
 keep_failed_boot() {
   local h=$1 leader out
   out="$LOGS/$h-failed-boot-$(date -u +%Y%m%dT%H%M%SZ).log"
@@ -583,13 +583,13 @@ keep_failed_boot() {
     leader=$(host_leader "$h" || true)
     if [[ -n $leader && -d /proc/$leader/root/run/log/journal ]]; then
       echo "== failed units"
-      nsenter -t "$leader" -a systemctl --failed --no-legend --plain --no-pager 2>&1 || true
+      timeout 10 nsenter -t "$leader" -a systemctl --failed --no-legend --plain --no-pager 2>&1 || true
       echo "== jobs"
-      nsenter -t "$leader" -a systemctl list-jobs --no-legend --no-pager 2>&1 | head -40 || true
+      timeout 10 nsenter -t "$leader" -a systemctl list-jobs --no-legend --no-pager 2>&1 | head -40 || true
       echo "== addresses"
-      nsenter -t "$leader" -n ip -br addr 2>&1 || true
+      timeout 10 nsenter -t "$leader" -n ip -br addr 2>&1 || true
       echo "== journal"
-      journalctl --directory="/proc/$leader/root/run/log/journal" -b --no-pager -o short-monotonic 2>&1 | tail -400 || true
+      timeout 20 journalctl --directory="/proc/$leader/root/run/log/journal" -b --no-pager -o short-monotonic 2>&1 | tail -400 || true
     else
       echo "== no running container (leader pid '${leader:-}')"
     fi
