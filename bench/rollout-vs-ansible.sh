@@ -152,24 +152,15 @@ leader_now() {
     done
     echo none
 }
-elections_between() {
-    local h n=0 c
-    for h in "${BENCH_HOSTS[@]}"; do
-        c=$(hs "$h" "journalctl -u docker.service --since @${1%.*} --until @$((${2%.*} + 1)) -o cat --no-pager 2>/dev/null | grep -c 'became leader'" || true)
-        n=$((n + ${c:-0}))
-    done
-    echo "$n"
-}
-
-# restart_timeline T0 T1 : where a run's time went, from the hosts' journals (restart_timeline_of
-# in lib.sh reads them; the same for every method).
-restart_timeline() {
+# run_journal T0 T1 : the hosts' journal lines a run's figures come from, one ssh per host:
+# "HOST EPOCH line" for the restarts (restart_timeline_of in lib.sh) and the raft elections.
+run_journal() {
     local t0=$1 t1=$2 h
     for h in "${BENCH_HOSTS[@]}"; do
         hs "$h" "journalctl --since @${t0%.*} --until @$((${t1%.*} + 1)) -o short-unix --no-pager 2>/dev/null |
-            grep -E 'systemd\[1\]: (Stopping|Started) |Force shutdown daemon|msg=\"Starting up\"|session initiation timed out'" |
+            grep -E 'systemd\[1\]: (Stopping|Started) |Force shutdown daemon|msg=\"Starting up\"|session initiation timed out|became leader'" |
             sed "s/^/$h /" || true
-    done | restart_timeline_of "$t0" "$t1"
+    done
 }
 
 # measure METHOD REPEAT : one measured rollout of the change, then an unmeasured revert.
@@ -197,10 +188,11 @@ measure() {
     read -r tmin tbelow _ <<<"$(summarize_samples "$log.samples" "$t0" "$t2")"
     during=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.1f", a-b}')
     total=$(awk -v a="$t2" -v b="$t1" 'BEGIN{printf "%.1f", a-b}')
+    run_journal "$t0" "$t1" >"$log.journal"
     printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s leader_before=%s elections=%s\n' \
-        "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(elections_between "$t0" "$t1")" | tee -a "$RESULTS" >&2
+        "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(grep -c 'became leader' "$log.journal" || true)" | tee -a "$RESULTS" >&2
     if [ "$m" = dockfleet ]; then grep -E '^ +batch [0-9]+ = ' "$log.log" | sort -u | sed "s/^ */  dockfleet #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true; fi
-    echo "  $m #$r timeline: $(restart_timeline "$t0" "$t1")" | tee -a "$WORK/timelines.txt" >&2
+    echo "  $m #$r timeline: $(restart_timeline_of "$t0" "$t1" <"$log.journal")" | tee -a "$WORK/timelines.txt" >&2
     # Revert (not measured) with the same tool, back to the exact baseline bytes.
     reset_start_limits
     case "$m" in

@@ -581,7 +581,7 @@ keep_failed_boot() {
     echo "== nspawn log"
     cat "$LOGS/$h-nspawn.log" 2>/dev/null || true
     leader=$(host_leader "$h" || true)
-    if [[ -n $leader && -d /proc/$leader/root/run/log/journal ]]; then
+    if [[ -n $leader && -d /proc/$leader ]]; then
       echo "== failed units"
       timeout 10 nsenter -t "$leader" -a systemctl --failed --no-legend --plain --no-pager 2>&1 || true
       echo "== jobs"

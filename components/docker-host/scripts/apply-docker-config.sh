@@ -357,7 +357,7 @@ verify_dropin() {
     if [ "$rc" != 0 ] || grep -q 'more than one ExecStart' <<<"$out"; then
         local why
         why=$(grep -m1 -E 'ExecStart|bad-setting|Invalid|Unknown' <<<"$out" || true)
-        [ -n "$why" ] || why=$(printf '%s\n' "$out" | grep -v '^$' | tail -1)
+        [ -n "$why" ] || why=$(awk 'NF { l = $0 } END { print l }' <<<"$out")
         die "$path: systemd-analyze verify rejects $unit with this drop-in: $why"
     fi
 }
