@@ -10,7 +10,6 @@ import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
 import { SwarmHost, members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
-import { remoteConnection } from "../components/common/connection";
 import { LoadedConfig, fleetRollout } from "./load";
 import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
 import { Observed } from "./observe";
@@ -174,7 +173,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
 
     const connectionFor = (name: string) => {
         const h = c.hosts.find((x) => x.name === name)!;
-        return remoteConnection(h, { user: ssh.user, port: ssh.port, privateKey });
+        return { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, ...(h.hostKey !== undefined ? { hostKey: h.hostKey } : {}) };
     };
     const units: ContainerUnit[] = [];
     if (cfg.parts.has("containerUnits")) {
