@@ -98,20 +98,20 @@ describe("e2e trust: a host presenting another SSH host key", function () {
     });
 
     after(() => {
-        // host3's own keys back, whatever happened above
-        if (saved) {
-            for (const f of KEY_FILES) fs.copyFileSync(path.join(saved, f), path.join(ETC_SSH, f));
-            reloadSshd();
-            fs.rmSync(saved, { recursive: true, force: true });
-        }
-        if (!destroyed) {
+        try {
+            // host3's own keys back, whatever happened above
+            if (saved) {
+                for (const f of KEY_FILES) fs.copyFileSync(path.join(saved, f), path.join(ETC_SSH, f));
+                reloadSshd();
+                fs.rmSync(saved, { recursive: true, force: true });
+            }
+        } finally {
+            // the stack's state pins whichever key its last run saw: forget it, and clean host3 directly
             pulumi(["stack", "rm", "--force", "--yes"], 60000);
-            ssh(HOST, "bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host host3 >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f /etc/docker/daemon.json; systemctl is-active -q docker || systemctl restart docker", "", 120000);
-        } else {
-            pulumi(["stack", "rm", "--yes"], 60000);
+            if (!destroyed) ssh(HOST, "bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host host3 >/dev/null 2>&1; rm -rf /var/lib/dockfleet; rm -f /etc/docker/daemon.json; systemctl daemon-reload; systemctl is-active -q docker || systemctl restart docker", "", 120000);
+            fs.rmSync(FILE, { force: true });
+            console.log(`      what the user saw:\n${logs.map((l) => `        ${l}`).join("\n")}`);
         }
-        fs.rmSync(FILE, { force: true });
-        console.log(`      what the user saw:\n${logs.map((l) => `        ${l}`).join("\n")}`);
     });
 
     const expectRefusal = (out: string) => {
