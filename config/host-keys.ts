@@ -46,9 +46,12 @@ export function resolveHostKeys<H extends KeyedHost>(stack: string, hosts: H[], 
         const field = `${NAMESPACE}:hosts[${i}].hostKey`;
         if (h.hostKey !== undefined) {
             const k = parseHostKey(h.hostKey);
-            if (!isHostKey(k)) issues.push(error(field, `${k.error}; collect it with: ${hostkeysCommand(stack, h.name, true)}`));
             sources[h.name] = field;
-            return h;
+            if (!isHostKey(k)) {
+                issues.push(error(field, `${k.error}; collect it with: ${hostkeysCommand(stack, h.name, true)}`));
+                return h;
+            }
+            return { ...h, hostKey: k.text }; // without its comment: a comment edit is no change of the pin
         }
         const port = h.port ?? ssh?.port ?? 22;
         const found: HostKey | undefined = knownHosts !== undefined ? keysFor(knownHosts, h.address, port)[0] : undefined;
