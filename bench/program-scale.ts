@@ -15,6 +15,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { testHostKey } from "../test/unit/host-key-fixtures";
+
 const ROOT = path.resolve(__dirname, "..");
 const SELF = __filename;
 
@@ -26,6 +28,8 @@ export function generateConfig(hosts: number, services: number): { raw: Record<s
         name: `h${i + 1}`,
         address: `10.${100 + Math.floor(i / 62500)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`,
         role: i < 3 ? "manager" : "worker",
+        // a well-formed pinned key per host (what `npm run hostkeys` writes)
+        hostKey: testHostKey(`h${i + 1}`),
     }));
     const stacks: Record<string, unknown> = {};
     for (let s = 0; s * 10 < services; s++) {

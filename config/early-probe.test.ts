@@ -7,8 +7,9 @@ import * as path from "path";
 import { earlyProbePending, probeKey, startEarlyProbe, takeEarlyProbe } from "./early-probe";
 import { LoadedConfig } from "./load";
 import { withFakes } from "../test/unit/fake-path";
+import { testHostKey } from "../test/unit/host-key-fixtures";
 
-const HOSTS = [{ name: "m1", address: "10.0.0.1", role: "manager" }, { name: "d1", address: "10.0.0.2" }];
+const HOSTS = [{ name: "m1", address: "10.0.0.1", role: "manager", hostKey: testHostKey("m1") }, { name: "d1", address: "10.0.0.2", hostKey: testHostKey("d1") }];
 
 /** PULUMI_CONFIG as the language host sets it: full keys, structured values as JSON text. */
 const envWith = (c: Record<string, unknown>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -55,6 +56,7 @@ describe("early probe (config/early-probe.ts, started by program.js)", () => {
         const changed: [string, Parameters<typeof loaded>[0], string?][] = [
             ["address", { hosts: [HOSTS[0], { ...HOSTS[1], address: "10.0.0.3" }] }],
             ["key", { hosts: HOSTS }, "OTHER-KEY"],
+            ["a host's pinned key", { hosts: [HOSTS[0], { ...HOSTS[1], hostKey: testHostKey("rotated") }] }],
             ["ssh user", { hosts: HOSTS, ssh: { user: "ops" } }],
             ["probe limit", { hosts: HOSTS, rollout: { probeTimeoutSeconds: 5 } }],
         ];

@@ -10,6 +10,7 @@ import type { LoadedConfig } from "./load";
 import { NAMESPACE } from "./names";
 import { Observed, observeHosts } from "./observe";
 import { parseConfigValue } from "./values";
+import { resolveHostKeys } from "./host-keys";
 
 interface ProbeInputs {
     hosts: unknown;
@@ -30,12 +31,12 @@ export const probesOff = (rollout: unknown, env: NodeJS.ProcessEnv): boolean =>
  */
 export function probeKey(i: ProbeInputs): string {
     const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {});
-    const hosts = Array.isArray(i.hosts) ? i.hosts.map((h) => ({ name: obj(h).name, address: obj(h).address, port: obj(h).port, role: obj(h).role })) : null;
+    const hosts = Array.isArray(i.hosts) ? i.hosts.map((h) => ({ name: obj(h).name, address: obj(h).address, port: obj(h).port, role: obj(h).role, hostKey: obj(h).hostKey })) : null;
     const ssh = obj(i.ssh);
     const rollout = obj(i.rollout);
     return JSON.stringify({
         hosts,
-        ssh: { user: ssh.user, port: ssh.port, privateKeyPath: ssh.privateKeyPath },
+        ssh: { user: ssh.user, port: ssh.port, privateKeyPath: ssh.privateKeyPath, insecureIgnoreHostKeys: ssh.insecureIgnoreHostKeys },
         limits: { timeout: rollout.probeTimeoutSeconds, reuse: rollout.probeReuseSeconds },
         key: createHash("sha256").update(i.sshPrivateKey ?? "").digest("hex"),
     });
@@ -60,8 +61,10 @@ export function startEarlyProbe(env: NodeJS.ProcessEnv = process.env): void {
         const key = get("sshPrivateKey");
         if (typeof key === "string") inputs.sshPrivateKey = key;
         if (!Array.isArray(inputs.hosts) || inputs.hosts.length === 0 || probesOff(inputs.rollout, env)) return;
-        const hosts = inputs.hosts as SwarmHost[];
-        if (!hosts.every((h) => typeof h === "object" && h !== null && typeof h.name === "string" && typeof h.address === "string")) return;
+        if (!(inputs.hosts as unknown[]).every((h) => typeof h === "object" && h !== null && typeof (h as SwarmHost).name === "string" && typeof (h as SwarmHost).address === "string")) return;
+        // each host's key as the loader resolves it (hostKey, else ssh.knownHostsPath's entry)
+        const hosts = resolveHostKeys("", inputs.hosts as SwarmHost[], inputs.ssh as Parameters<typeof resolveHostKeys>[2]).hosts;
+        inputs.hosts = hosts;
         if (!inputs.sshPrivateKey && typeof (inputs.ssh as { privateKeyPath?: unknown }).privateKeyPath !== "string") return;
         const swarm = members(hosts).length > 0;
         const cfg = { config: { hosts, ssh: inputs.ssh, rollout: inputs.rollout }, secrets: { sshPrivateKey: inputs.sshPrivateKey } } as unknown as LoadedConfig;
@@ -90,6 +93,7 @@ export function takeEarlyProbe(cfg: LoadedConfig, swarm: boolean, drift: boolean
             : {
                   ...(swarm ? { swarm: o.swarm, ...(o.live ? { live: o.live } : {}) } : {}),
                   ...(drift ? { drift: o.drift } : {}),
+                  ...(o.hostKeys ? { hostKeys: o.hostKeys } : {}),
               },
     );
 }

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { DockfleetConfigError } from "../components/common/issues";
 import { loadStackConfig } from "./load";
+import { testHostKey } from "../test/unit/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 const SECRETS = ["dockfleet:sshPrivateKey", "dockfleet:httpProxy", "dockfleet:httpsProxy", "dockfleet:swiftPassword", "dockfleet:s3SecretKey", "dockfleet:registryHttpSecret"];
@@ -10,8 +11,8 @@ const SECRETS = ["dockfleet:sshPrivateKey", "dockfleet:httpProxy", "dockfleet:ht
 function base(): Record<string, unknown> {
     return {
         "dockfleet:hosts": [
-            { name: "mgr1", address: "10.1.0.21", role: "manager" },
-            { name: "wrk1", address: "10.1.0.31", role: "worker" },
+            { name: "mgr1", address: "10.1.0.21", role: "manager", hostKey: testHostKey("mgr1") },
+            { name: "wrk1", address: "10.1.0.31", role: "worker", hostKey: testHostKey("wrk1") },
         ],
         "dockfleet:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n-----END OPENSSH PRIVATE KEY-----\n",
         "dockfleet:engineVersion": "20.10",

@@ -11,6 +11,7 @@ import { SwarmHost, members, validateSwarm } from "../components/swarm/plan";
 import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { StackSpecs, loadStacks } from "./stacks";
 import { NAMESPACE } from "./names";
+import { resolveHostKeys } from "./host-keys";
 
 export { NAMESPACE };
 
@@ -24,6 +25,8 @@ export interface LoadedConfig {
     stacks: StackSpecs;
     /** Warnings to log (once) when the program runs. */
     warnings: { issue: Issue; text: string }[];
+    /** Where each host's pinned SSH key comes from (the field a mismatch names), by host name. */
+    hostKeySources?: Record<string, string>;
 }
 
 /** Which component a config key belongs to, for error messages. */
@@ -113,6 +116,11 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     const c = parsed.data;
     const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts as SwarmHost[]).length > 0) || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
 
+    // Pinned SSH host keys: each host's hostKey, else ssh.knownHostsPath's entry (filled in here).
+    const keyed = resolveHostKeys(stack, c.hosts, c.ssh);
+    c.hosts = keyed.hosts;
+    add('DockerFleet "fleet"', keyed.issues);
+
     // Docker hosts: daemon, proxy, rollout.
     const fleetIssues = validateFleet({
         hosts: c.hosts as FleetHost[],
@@ -197,7 +205,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     }
 
     if (problems.length > 0) throw new DockfleetConfigError(problems);
-    return { stack, config: c, secrets, parts, stacks, warnings };
+    return { stack, config: c, secrets, parts, stacks, warnings, hostKeySources: keyed.sources };
 }
 
 /** Maps a component field (`daemon.x`, `hosts[0].y`, `rollout.z`, `proxy.w`) to its config key. */

@@ -8,10 +8,11 @@ import * as path from "path";
 import { LoadedConfig } from "./load";
 import { STATUS_SEPARATOR, observeHosts, probeCommand, splitProbeOutput } from "./observe";
 import { withFakes } from "../test/unit/fake-path";
+import { testHostKey } from "../test/unit/host-key-fixtures";
 
 /** A config with these hosts, the daemon and swarm parts, and a key given as text. */
-const probeConfig = (hosts: { name: string; address: string; role?: string }[]) =>
-    ({ stack: "t", config: { hosts, ssh: {} }, secrets: { sshPrivateKey: "KEY" }, parts: new Set(["daemon", "swarm"]) }) as unknown as LoadedConfig;
+const probeConfig = (hosts: { name: string; address: string; role?: string; hostKey?: string }[]) =>
+    ({ stack: "t", config: { hosts: hosts.map((h) => ({ hostKey: testHostKey(h.name), ...h })), ssh: {} }, secrets: { sshPrivateKey: "KEY" }, parts: new Set(["daemon", "swarm"]) }) as unknown as LoadedConfig;
 
 describe("combined host probe (config/observe.ts)", () => {
     it("splits a combined output at the separator line; no separator is undefined", () => {
@@ -116,5 +117,20 @@ describe("restart plan from the observation (config/program.ts restartPlan)", ()
         assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["m1"], ["w1"], ["w2"], ["solo"]]);
         observed.swarm.m1.nodes.push(node("N4", "manager") as never, node("N5", "manager") as never);
         assert.deepStrictEqual(restartPlan(cfg, observed as never)!.batches, [["w1"], ["w2"], ["solo"], ["m1"]]);
+    });
+
+    it("a host presenting another key: reported with the key it presents (ssh-keyscan), the others probed as usual", async () => {
+        await withFakes((dir) => ({
+            // 10.0.0.2 refuses the pinned key as ssh does; ssh-keyscan reads what it presents
+            ssh: `#!/bin/bash\ntarget=\${@: -2:1}\n[ "$target" = root@10.0.0.2 ] && { printf "@@@\\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\\nHost key verification failed.\\n" >&2; exit 255; }\nexec bash -c "\${@: -1}"\n`,
+            "ssh-keyscan": `#!/bin/bash\necho "$*" >> "${dir}/keyscan"\necho "# 10.0.0.2:22 SSH-2.0-OpenSSH_9.2"\necho "10.0.0.2 ${testHostKey("impostor")}"\n`,
+            docker: `#!/bin/bash\necho false\n`,
+        }), async (dir) => {
+            const o = await observeHosts(probeConfig([{ name: "a", address: "10.0.0.1" }, { name: "b", address: "10.0.0.2" }]), false, true);
+            assert.deepStrictEqual(o.hostKeys, [{ host: "b", address: "10.0.0.2", port: 22, pinned: testHostKey("b"), presented: testHostKey("impostor") }]);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "keyscan"), "utf8"), "-T 5 -t ed25519 -p 22 10.0.0.2\n");
+            assert.deepStrictEqual(o.drift!.a, { kind: "unmanaged" });
+            assert.strictEqual(o.drift!.b.kind, "unknown");
+        });
     });
 });

@@ -3,7 +3,9 @@
 // preview talks to each host once).
 import * as fs from "fs";
 import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
-import { ProbeTarget, sshRun } from "../components/common/ssh";
+import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
+import { isHostKey, parseHostKey } from "../components/common/host-keys";
+import { HostKeyMismatch } from "./host-keys";
 import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
 import { NODES_COMMAND, PROBE_HEAD_COMMAND, parseProbe } from "../components/swarm/probe";
 import { shQuote } from "../components/common/shell";
@@ -21,6 +23,8 @@ export interface Observed {
     drift?: Record<string, DriftStatus>;
     /** Services and the tasks the swarm wants running, as the first manager in config order that answered reports them. */
     live?: { services: LiveService[]; tasks: LiveTask[]; from: string };
+    /** Hosts that did not prove their pinned SSH key (the run must stop); unset when all did. */
+    hostKeys?: HostKeyMismatch[];
 }
 
 /**
@@ -61,11 +65,24 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     const swarmNames = new Set(swarm ? members(c.hosts as SwarmHost[]).map((h) => h.name) : []);
     const hosts = c.hosts.filter((h) => drift || swarmNames.has(h.name));
     const reuseSeconds = c.rollout?.probeReuseSeconds ?? DEFAULT_PROBE_REUSE_SECONDS;
-    const target = (h: (typeof hosts)[number]): ProbeTarget => ({ host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, reuseSeconds });
+    const target = (h: (typeof hosts)[number]): ProbeTarget => ({
+        host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, reuseSeconds,
+        hostKey: h.hostKey, insecureIgnoreHostKey: h.hostKey === undefined && ssh.insecureIgnoreHostKeys === true,
+    });
     // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
     const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
     const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs)));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
+    // a host that refused the pinned key: what it presents instead (ssh-keyscan, no login)
+    const refused = hosts.filter((_, i) => { const r = results[i]; return !r.ok && r.hostKey === true; });
+    if (refused.length > 0) {
+        out.hostKeys = await Promise.all(refused.map(async (h) => {
+            const pinned = parseHostKey(h.hostKey!);
+            const port = h.port ?? ssh.port ?? 22;
+            const presented = isHostKey(pinned) ? await keyscan(h.address, port, pinned.type, Math.min(limitMs, 10000)) : undefined;
+            return { host: h.name, address: h.address, port, pinned: h.hostKey!, ...(presented ? { presented } : {}) };
+        }));
+    }
     hosts.forEach((h, i) => {
         const r = results[i];
         const inSwarm = swarmNames.has(h.name);

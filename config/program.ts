@@ -15,6 +15,8 @@ import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
 import { Observed } from "./observe";
 import { probesOff, takeEarlyProbe } from "./early-probe";
 import { PARTS, Part } from "./schema";
+import { hostKeySshOptions } from "../components/common/known-hosts";
+import { hostKeyMismatchError } from "./host-keys";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
@@ -39,7 +41,10 @@ export async function observe(cfg: LoadedConfig): Promise<Observed> {
     // Swarm members are asked for the membership plan and, with the daemon part, the restart plan.
     const swarm = (cfg.parts.has("swarm") || cfg.parts.has("daemon")) && members(cfg.config.hosts as SwarmHost[]).length > 0;
     // program.js started the probe before the modules loaded; it is used when it asked the same
-    return takeEarlyProbe(cfg, swarm, cfg.parts.has("daemon"));
+    const observed = await takeEarlyProbe(cfg, swarm, cfg.parts.has("daemon"));
+    // a host that did not prove its pinned key: the run stops before anything is registered
+    if (observed.hostKeys?.length) throw hostKeyMismatchError(cfg.stack, observed.hostKeys, cfg.hostKeySources);
+    return observed;
 }
 
 /** The first line of the restart plan's log message (scripts/preview-summary reads it). */
@@ -90,10 +95,13 @@ export function dockerProviders(cfg: LoadedConfig, hosts: string[] = dockerProvi
     const ssh = c.ssh ?? {};
     return new Map(hosts.map((name) => {
         const h = c.hosts.find((x) => x.name === name)!;
-        // The docker provider reaches hosts through the system ssh client, which needs a key file.
-        const sshOpts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+        const port = h.port ?? ssh.port ?? 22;
+        // The docker provider reaches hosts through the system ssh client, which needs a key file
+        // and checks the host against a known_hosts file of its pinned key (named by its hash:
+        // the same options while the key is the same).
+        const sshOpts = [...hostKeySshOptions({ address: h.address, port, hostKey: h.hostKey, insecure: ssh.insecureIgnoreHostKeys }), "-o", "LogLevel=ERROR"];
         if (ssh.privateKeyPath) sshOpts.push("-i", ssh.privateKeyPath);
-        return [name, new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${h.port ?? ssh.port ?? 22}`, sshOpts })];
+        return [name, new docker.Provider(`docker-${name}`, { host: `ssh://${ssh.user ?? "root"}@${h.address}:${port}`, sshOpts })];
     }));
 }
 
@@ -131,7 +139,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     if (cfg.parts.has("daemon")) {
         fleet = new DockerFleet("fleet", {
             hosts: c.hosts.map((h) => ({ ...h, daemon: h.daemon as Partial<DaemonConfig> | undefined })),
-            ssh: { user: ssh.user, port: ssh.port, privateKey },
+            ssh: { user: ssh.user, port: ssh.port, privateKey, insecureIgnoreHostKeys: ssh.insecureIgnoreHostKeys },
             daemon: (c.daemon ?? {}) as DaemonConfig,
             proxy: {
                 httpProxy: cfg.secrets.httpProxy !== undefined ? pulumi.secret(cfg.secrets.httpProxy) : undefined,
@@ -156,7 +164,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     if (cfg.parts.has("swarm") && configured.swarm) {
         swarm = new SwarmCluster("swarm", {
             hosts: c.hosts as SwarmHost[],
-            ssh: { user: ssh.user, port: ssh.port, privateKey },
+            ssh: { user: ssh.user, port: ssh.port, privateKey, insecureIgnoreHostKeys: ssh.insecureIgnoreHostKeys },
             removeNodes: c.swarm?.removeNodes,
             observed: observed.swarm,
         }, { dependsOn: after });
@@ -165,7 +173,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
 
     const connectionFor = (name: string) => {
         const h = c.hosts.find((x) => x.name === name)!;
-        return { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey };
+        return { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, ...(h.hostKey !== undefined ? { hostKey: h.hostKey } : {}) };
     };
     const units: ContainerUnit[] = [];
     if (cfg.parts.has("containerUnits")) {

@@ -50,6 +50,8 @@ export const hostSchema = z.object({
     name: str,
     address: str,
     port: z.number().int().optional(),
+    /** The host's pinned SSH host key (`ssh-ed25519 AAAA...`): `npm run hostkeys -- --stack NAME` writes it. */
+    hostKey: str.optional(),
     role: z.enum(["manager", "worker", "none"]).optional(),
     engineVersion: str.optional(),
     daemon: daemonSchema.partial().optional(),
@@ -68,6 +70,10 @@ export const sshSchema = z.object({
     port: z.number().int().optional(),
     /** Key file on the machine running pulumi; else the secret `dockfleet:sshPrivateKey`. */
     privateKeyPath: str.optional(),
+    /** A known_hosts file on the machine running pulumi: the key of each host without hostKey. */
+    knownHostsPath: str.optional(),
+    /** Hosts with no pinned key are not verified (throwaway hosts only; warned on every run). Default: false. */
+    insecureIgnoreHostKeys: z.boolean().optional(),
 }).strict();
 
 export const proxySchema = z.object({

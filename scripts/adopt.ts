@@ -1,8 +1,10 @@
 // `npm run adopt -- --stack NAME --hosts h1=10.0.0.1,h2=10.0.0.2 [--user root] [--port 22]
 //                   [--key PATH] [--out stacks/Pulumi.NAME.yaml] [--no-pulumi] [--force]`
 //
-// Reads each host over ssh (read-only: daemon.json, docker.service drop-ins, engine version, swarm
-// state) and writes the stack file in the typed schema. Proxy URLs (they may carry credentials)
+// Reads each host's ed25519 SSH host key (ssh-keyscan; its fingerprint printed for review, pinned
+// as the host's hostKey), then each host over ssh verified against that key (read-only:
+// daemon.json, docker.service drop-ins, engine version, swarm state) and writes the stack file in
+// the typed schema. Proxy URLs (they may carry credentials)
 // never go into the file: they are stored with `pulumi config set --secret`, or with --no-pulumi
 // the commands are printed with the value replaced by <value>. The first `pulumi up` then restarts
 // no host whose settings are already the same (the apply script compares settings, not bytes).
@@ -13,6 +15,8 @@ import { spawnSync } from "child_process";
 import * as YAML from "yaml";
 import { AdoptError, AdoptResult, HostObservation, adoptFromObservations } from "./adopt/adopt";
 import { observeHost } from "./adopt/observe";
+import { PREFERRED_HOST_KEY_TYPE, fingerprint } from "../components/common/host-keys";
+import { keyscan } from "../components/common/ssh";
 
 export interface AdoptArgs {
     stack: string;
@@ -100,7 +104,13 @@ export async function main(argv: string[]): Promise<number> {
     let obs: HostObservation[];
     let r: AdoptResult;
     try {
-        obs = await Promise.all(a.hosts.map((h) => observeHost(h.name, { host: h.address, port: a.port, user: a.user, privateKey })));
+        // First contact: each host's ed25519 key, read without logging in and printed for review;
+        // the observation then verifies it, and the stack file pins it (npm run hostkeys rotates it).
+        const keys = await Promise.all(a.hosts.map((h) => keyscan(h.address, a.port, PREFERRED_HOST_KEY_TYPE, 10000)));
+        const none = a.hosts.filter((_, i) => !keys[i]).map((h) => `${h.name} (${h.address}:${a.port})`);
+        if (none.length > 0) throw new Error(`no ed25519 SSH host key read from ${none.join(", ")} (ssh-keyscan -t ed25519): is sshd up there?`);
+        a.hosts.forEach((h, i) => process.stderr.write(`adopt: host ${h.name} ${h.address}:${a.port} presents ${fingerprint(keys[i]!)} (ssh-ed25519): pinned; compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)\n`));
+        obs = await Promise.all(a.hosts.map(async (h, i) => ({ ...(await observeHost(h.name, { host: h.address, port: a.port, user: a.user, privateKey, hostKey: keys[i] })), hostKey: keys[i] })));
         r = adoptFromObservations(obs, { stack: a.stack, user: a.user, port: a.port, keyPath: a.key ? path.resolve(a.key) : undefined });
     } catch (e) {
         process.stderr.write(e instanceof AdoptError ? `adopt: ${e.message}\n` : `adopt: ${(e as Error).message}\n`);

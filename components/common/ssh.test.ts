@@ -3,7 +3,13 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { controlDir, reuseOptions, sshEnv, sshRun } from "./ssh";
+import { ProbeTarget, controlDir, reuseOptions as reuseOptionsOf, sshEnv, sshRun as sshRunOf } from "./ssh";
+import { testHostKey } from "../../test/unit/host-key-fixtures";
+
+// every probe verifies a pinned key: the same one throughout, unless a case says otherwise
+const PINNED = testHostKey("probe-test");
+const sshRun = (t: ProbeTarget, command: string, ms?: number) => sshRunOf({ hostKey: PINNED, ...t }, command, ms);
+const reuseOptions = (t: ProbeTarget, base?: string) => reuseOptionsOf({ hostKey: PINNED, ...t }, base);
 
 describe("sshRun (the program's read-only probe)", function () {
     this.timeout(20000);
@@ -11,6 +17,7 @@ describe("sshRun (the program's read-only probe)", function () {
     let pathBefore: string | undefined;
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-fakessh-"));
+        process.env.DOCKFLEET_KNOWN_HOSTS_DIR = path.join(dir, "known_hosts");
         // the last argument is the remote command: "hang" sleeps, "fail" fails like ssh does
         // "stale": a reused connection whose host restarted (exit 255), fine on a new connection;
         // "args"/"env": what ssh was given
@@ -18,6 +25,7 @@ describe("sshRun (the program's read-only probe)", function () {
             path.join(dir, "ssh"),
             `#!/bin/bash\necho "\${!#}" >> "${dir}/calls"\n` +
                 'case "${!#}" in hang) exec sleep 10 ;; fail) echo "ssh: connect to host 10.9.9.9 port 22: Connection refused" >&2; exit 255 ;;\n' +
+                '  badkey) printf "@@@@@@@@@@@\\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\\nHost key for 10.9.9.9 has changed and you have requested strict checking.\\nHost key verification failed.\\n" >&2; exit 255 ;;\n' +
                 '  stale) if [[ "$*" == *ControlMaster=auto* ]]; then touch "$(printf "%s\\n" "$@" | sed -n "s/^ControlPath=//p")"; echo "mux_client_request_session: session request failed: Session open refused by peer" >&2; exit 255; fi; echo "new connection" ;;\n' +
                 '  args) printf "%s\\n" "$@" ;; env) env ;; *) echo "ran ${!#}" ;; esac\n',
             { mode: 0o755 },
@@ -27,6 +35,7 @@ describe("sshRun (the program's read-only probe)", function () {
     });
     after(() => {
         process.env.PATH = pathBefore;
+        delete process.env.DOCKFLEET_KNOWN_HOSTS_DIR;
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -42,7 +51,7 @@ describe("sshRun (the program's read-only probe)", function () {
         assert.deepStrictEqual(await sshRun({ host: "10.9.9.9" }, "echo", 5000), { ok: true, stdout: "ran echo\n" });
     });
 
-    const argsOf = async (t: Parameters<typeof sshRun>[0]): Promise<string[]> => {
+    const argsOf = async (t: ProbeTarget): Promise<string[]> => {
         const r = await sshRun(t, "args", 5000);
         if (!r.ok) throw new Error(r.reason);
         return r.stdout.split("\n");
@@ -111,5 +120,31 @@ describe("sshRun (the program's read-only probe)", function () {
         } finally {
             delete process.env.PULUMI_CONFIG;
         }
+    });
+
+    it("the host is verified against its pinned key (strict, its own known_hosts file); without one and without the opt-out nothing runs", async () => {
+        const a = await argsOf({ host: "10.9.9.9" });
+        const i = a.indexOf("StrictHostKeyChecking=yes");
+        assert.ok(i > 0 && a[i - 1] === "-o", a.join(" "));
+        const file = a.find((x) => x.startsWith("UserKnownHostsFile="))!.slice("UserKnownHostsFile=".length);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), `10.9.9.9 ${PINNED}\n`);
+        assert.ok(a.includes("HostKeyAlgorithms=ssh-ed25519") && a.includes("GlobalKnownHostsFile=none"), a.join(" "));
+        assert.ok(!a.some((x) => x.includes("/dev/null") || x === "StrictHostKeyChecking=no"), a.join(" "));
+        const calls = path.join(dir, "calls");
+        fs.rmSync(calls, { force: true });
+        assert.deepStrictEqual(await sshRunOf({ host: "10.9.9.9" }, "echo", 5000), { ok: false, reason: "no pinned SSH host key for 10.9.9.9" });
+        assert.ok(!fs.existsSync(calls), "ssh was not started");
+        const insecure = await argsOf({ host: "10.9.9.9", hostKey: undefined, insecureIgnoreHostKey: true });
+        assert.ok(insecure.includes("StrictHostKeyChecking=no") && insecure.includes("UserKnownHostsFile=none"), insecure.join(" "));
+    });
+
+    it("a host presenting another key: a failure marked hostKey, in ssh's words", async () => {
+        assert.deepStrictEqual(await sshRun({ host: "10.9.9.9" }, "badkey", 5000), { ok: false, hostKey: true, reason: "the host's SSH key is not the pinned one (Host key verification failed.)" });
+    });
+
+    it("a probe trusting another key never rides a connection this key verified", async () => {
+        const a = reuseOptions({ host: "10.9.9.9", reuseSeconds: 60 }).socket;
+        const b = reuseOptions({ host: "10.9.9.9", reuseSeconds: 60, hostKey: testHostKey("rotated") }).socket;
+        assert.ok(a && b && a !== b);
     });
 });

@@ -3,6 +3,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { isHostKey, parseHostKey } from "./host-keys";
+import { hostKeySshOptions } from "./known-hosts";
 
 /** Where a read-only probe connects (the same fields as a command:remote connection). */
 export interface ProbeTarget {
@@ -18,6 +20,10 @@ export interface ProbeTarget {
      * (`controlDir`). Default: 0 (a new connection every time).
      */
     reuseSeconds?: number;
+    /** The host's pinned key (`ssh-ed25519 AAAA...`): ssh checks it strictly. Required unless insecureIgnoreHostKey. */
+    hostKey?: string;
+    /** Accept any host key (dockfleet:ssh.insecureIgnoreHostKeys, throwaway hosts only). */
+    insecureIgnoreHostKey?: boolean;
 }
 
 /**
@@ -45,7 +51,8 @@ export function reuseOptions(t: ProbeTarget, base?: string): { args: string[]; s
     if (!t.reuseSeconds || t.reuseSeconds <= 0) return { args: [] };
     const dir = controlDir(base);
     if (!dir) return { args: [] };
-    const id = createHash("sha256").update([t.user ?? "root", t.host, String(t.port ?? 22), t.privateKey ?? ""].join("\0")).digest("hex").slice(0, 24);
+    // the pinned key too: a probe that trusts another key never rides a connection this one verified
+    const id = createHash("sha256").update([t.user ?? "root", t.host, String(t.port ?? 22), t.privateKey ?? "", t.hostKey ?? "insecure"].join("\0")).digest("hex").slice(0, 24);
     const socket = path.join(dir, id);
     // ServerAlive: a kept connection to a host that went away (powered off, no RST) ends within ~6 s
     // instead of holding the next probe until its limit
@@ -53,7 +60,12 @@ export function reuseOptions(t: ProbeTarget, base?: string): { args: string[]; s
     return { args: ["-o", "ControlMaster=auto", "-o", `ControlPath=${socket}`, "-o", `ControlPersist=${Math.round(t.reuseSeconds)}`, ...alive], socket };
 }
 
-export type SshResult = { ok: true; stdout: string } | { ok: false; reason: string };
+/** `hostKey: true`: the host did not prove the pinned key (ssh refused it before authenticating). */
+export type SshResult = { ok: true; stdout: string } | { ok: false; reason: string; hostKey?: true };
+
+/** ssh's words when the host's key is not the pinned one (or the host offers no key of the pinned type). */
+export const isHostKeyFailure = (stderr: string): boolean =>
+    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|no matching host key type found/.test(stderr);
 
 /**
  * ssh's environment: what the client itself reads, nothing else. The program's own environment
@@ -76,7 +88,13 @@ export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000): Prom
     const reuse = reuseOptions(t);
     // a connection to reuse is there: when it fails, a new one is worth a try (not when connecting failed)
     const reusing = reuse.socket !== undefined && fs.existsSync(reuse.socket);
-    const args = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", ...reuse.args, "-p", String(t.port ?? 22)];
+    let verify: string[];
+    try {
+        verify = hostKeySshOptions({ address: t.host, port: t.port ?? 22, hostKey: t.hostKey, insecure: t.insecureIgnoreHostKey });
+    } catch (e) {
+        return Promise.resolve({ ok: false, reason: (e as Error).message });
+    }
+    const args = ["-o", "BatchMode=yes", ...verify, "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", ...reuse.args, "-p", String(t.port ?? 22)];
     if (t.privateKey) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-probe-"));
         keyFile = path.join(dir, "key");
@@ -92,8 +110,28 @@ export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000): Prom
             // killed at the limit: say so (err.message would be the whole command line)
             if (err && (err as { killed?: boolean }).killed) resolve({ ok: false, reason: `no answer within ${timeoutMs / 1000} s (the probe's limit)` });
             else if (err && reusing && err.code === 255 && left > 0) resolve(sshRun({ ...t, reuseSeconds: 0 }, command, left));
+            else if (err && isHostKeyFailure(stderr)) resolve({ ok: false, reason: `the host's SSH key is not the pinned one (${stderr.trim().split("\n").pop()})`, hostKey: true });
             else if (err) resolve({ ok: false, reason: (stderr || err.message).trim().split("\n").pop() ?? "ssh failed" });
             else resolve({ ok: true, stdout });
+        });
+    });
+}
+
+/**
+ * The key of `type` the host presents (`ssh-keyscan`: no login, nothing sent but the key
+ * exchange), in authorized_keys form; undefined when it presents none in `timeoutMs`.
+ */
+export function keyscan(address: string, port = 22, type = "ssh-ed25519", timeoutMs = 10000): Promise<string | undefined> {
+    const t = type.replace(/^ssh-/, "").replace(/^ecdsa-sha2-nistp\d+$/, "ecdsa");
+    return new Promise((resolve) => {
+        execFile("ssh-keyscan", ["-T", String(Math.max(1, Math.round(timeoutMs / 2000))), "-t", t, "-p", String(port), address], { timeout: timeoutMs, encoding: "utf8", env: sshEnv() }, (_err, stdout) => {
+            for (const line of (stdout ?? "").split("\n")) {
+                if (line.startsWith("#")) continue;
+                const [, ...rest] = line.trim().split(/\s+/);
+                const k = parseHostKey(rest.join(" "));
+                if (isHostKey(k) && k.type === type) return resolve(k.text);
+            }
+            resolve(undefined);
         });
     });
 }

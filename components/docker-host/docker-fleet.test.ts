@@ -3,6 +3,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
 import { registered as seen, latencyMs, mockStdout, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/unit/mocks";
+import { testHostKey } from "../../test/unit/host-key-fixtures";
 
 // Commands take a while, like a restart does; dependents must wait for them.
 latencyMs["command:remote:Command"] = 150;
@@ -28,9 +29,9 @@ describe("DockerFleet resource graph (mocks)", function () {
         seen.length = 0;
         const fleet = new mod.DockerFleet("f1", {
             hosts: [
-                { name: "h1", address: "10.9.0.1", role: "manager" },
-                { name: "h2", address: "10.9.0.2", role: "worker" },
-                { name: "h3", address: "10.9.0.3", role: "worker" },
+                { name: "h1", address: "10.9.0.1", hostKey: testHostKey("10.9.0.1"), role: "manager" },
+                { name: "h2", address: "10.9.0.2", hostKey: testHostKey("10.9.0.2"), role: "worker" },
+                { name: "h3", address: "10.9.0.3", hostKey: testHostKey("10.9.0.3"), role: "worker" },
             ],
             ssh: { privateKey: "KEY" },
             daemon: { metricsAddr: "0.0.0.0:9323" },
@@ -57,9 +58,9 @@ describe("DockerFleet resource graph (mocks)", function () {
         seen.length = 0;
         const fleet = new mod.DockerFleet("f2", {
             hosts: [
-                { name: "m1", address: "10.9.1.1", role: "manager" },
-                { name: "w1", address: "10.9.1.2", role: "worker" },
-                { name: "n1", address: "10.9.1.3", role: "none" },
+                { name: "m1", address: "10.9.1.1", hostKey: testHostKey("10.9.1.1"), role: "manager" },
+                { name: "w1", address: "10.9.1.2", hostKey: testHostKey("10.9.1.2"), role: "worker" },
+                { name: "n1", address: "10.9.1.3", hostKey: testHostKey("10.9.1.3"), role: "none" },
             ],
             ssh: { privateKey: "KEY" },
             restartTimeoutSeconds: 90,
@@ -85,8 +86,8 @@ describe("DockerFleet resource graph (mocks)", function () {
     it("a watched worker leaves the task wait to the manager (--task-wait manager), whose wait learns from the apply's stdout that dockerd restarted", async () => {
         const fleet = (name: string) => new mod.DockerFleet(name, {
             hosts: [
-                { name: `${name}m`, address: "10.9.3.1", role: "manager" },
-                { name: `${name}w`, address: "10.9.3.2", role: "worker" },
+                { name: `${name}m`, address: "10.9.3.1", hostKey: testHostKey("10.9.3.1"), role: "manager" },
+                { name: `${name}w`, address: "10.9.3.2", hostKey: testHostKey("10.9.3.2"), role: "worker" },
             ],
             ssh: { privateKey: "KEY" },
         });
@@ -111,9 +112,9 @@ describe("DockerFleet resource graph (mocks)", function () {
         seen.length = 0;
         const fleet = new mod.DockerFleet("f3", {
             hosts: [
-                { name: "m1", address: "10.9.3.1", role: "manager" },
-                { name: "w1", address: "10.9.3.2", role: "worker" },
-                { name: "w2", address: "10.9.3.3", role: "worker" },
+                { name: "m1", address: "10.9.3.1", hostKey: testHostKey("10.9.3.1"), role: "manager" },
+                { name: "w1", address: "10.9.3.2", hostKey: testHostKey("10.9.3.2"), role: "worker" },
+                { name: "w2", address: "10.9.3.3", hostKey: testHostKey("10.9.3.3"), role: "worker" },
             ],
             ssh: { privateKey: "KEY" },
             batches: [["m1", "w1"], ["w2"]],
@@ -181,7 +182,7 @@ describe("DockerFleet resource graph (mocks)", function () {
     it("refuses invalid args before registering anything", async () => {
         seen.length = 0;
         assert.throws(() => new mod.DockerFleet("bad", {
-            hosts: [{ name: "h1", address: "10.9.0.1" }],
+            hosts: [{ name: "h1", address: "10.9.0.1", hostKey: testHostKey("10.9.0.1") }],
             ssh: { privateKey: "KEY" },
             daemon: { hosts: ["tcp://0.0.0.0:2375"] },
         }), /DockerFleet "bad", field daemon.hosts\[0\]: .*without TLS/);
@@ -193,7 +194,7 @@ describe("DockerFleet resource graph (mocks)", function () {
         seen.length = 0;
         // 10.9.0.77 is nothing: a probe over ssh would fail and give no repair marker
         const fleet = new mod.DockerFleet("dr", {
-            hosts: [{ name: "d1", address: "10.9.0.77" }, { name: "d2", address: "10.9.0.78" }],
+            hosts: [{ name: "d1", address: "10.9.0.77", hostKey: testHostKey("10.9.0.77") }, { name: "d2", address: "10.9.0.78", hostKey: testHostKey("10.9.0.78") }],
             ssh: { privateKey: "KEY" },
             driftCheck: true,
             driftStatus: { d1: { kind: "drift", files: ["/etc/docker/daemon.json"], repair: "" }, d2: { kind: "in-sync", repair: "3 /etc/docker/daemon.json" } },
@@ -220,7 +221,7 @@ describe("DockerFleet explicit batches (a restart plan)", function () {
     this.timeout(20000);
     it("runs the given batches, batchSize still an upper bound; refuses a plan that misses or repeats a host", async () => {
         const mod = await import("./docker-fleet");
-        const hosts = [{ name: "a", address: "10.9.1.1" }, { name: "b", address: "10.9.1.2" }, { name: "c", address: "10.9.1.3" }];
+        const hosts = [{ name: "a", address: "10.9.1.1", hostKey: testHostKey("10.9.1.1") }, { name: "b", address: "10.9.1.2", hostKey: testHostKey("10.9.1.2") }, { name: "c", address: "10.9.1.3", hostKey: testHostKey("10.9.1.3") }];
         const f = new mod.DockerFleet("planned", { hosts, ssh: { privateKey: "KEY" }, batches: [["c", "a", "b"]] });
         assert.deepStrictEqual(f.batches, [["c", "a", "b"]]);
         const g = new mod.DockerFleet("planned2", { hosts, ssh: { privateKey: "KEY" }, batches: [["c", "a", "b"]], batchSize: 2 });

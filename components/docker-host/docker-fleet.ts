@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { renderServeWaitCommand } from "../swarm/serve-wait";
-import { SshArgs, remoteConnection } from "../common/connection";
+import { SshArgs, remoteConnection, validateHostKeys } from "../common/connection";
 import { Issue, error } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
@@ -18,6 +18,8 @@ export interface FleetHost {
     address: string;
     /** SSH port. Default: the fleet's `ssh.port`, else 22. */
     port?: number;
+    /** The host's pinned SSH host key (`ssh-ed25519 AAAA...`). Required unless `ssh.insecureIgnoreHostKeys`. */
+    hostKey?: string;
     /** Swarm role, for validation (live-restore) and ordering. Default: "none". */
     role?: "manager" | "worker" | "none";
     /** Docker Engine version for the guards. Default: the fleet's `engineVersion`. */
@@ -150,7 +152,7 @@ export class DockerFleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
-        reportIssues(this, componentContext(`DockerFleet "${name}"`), validateFleet(args));
+        reportIssues(this, componentContext(`DockerFleet "${name}"`), [...validateFleet(args), ...validateHostKeys(args.hosts, args.ssh)]);
 
         const byName = new Map(args.hosts.map((h) => [h.name, h]));
         const batches = args.batches

@@ -192,7 +192,7 @@ export class DockerHost extends pulumi.ComponentResource {
         // replace: upstream pulumi-command replaces on `triggers`), and it stays stable once repaired.
         const repair: pulumi.Output<string> = args.driftCheck
             ? pulumi.unsecret(pulumi.output(args.connection).apply(async (c) => {
-                  const st = args.driftStatus ?? await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
+                  const st = args.driftStatus ?? await probeHost({ host: c.host, port: c.port, user: c.user, privateKey: c.privateKey, hostKey: c.hostKey, insecureIgnoreHostKey: c.hostKey === undefined });
                   if (st.kind === "drift") {
                       pulumi.log.warn(`DockerHost "${this.hostName}": files changed outside dockfleet since the last apply (${st.files.join(", ")}); the next up re-applies and verifies them`, this);
                   }

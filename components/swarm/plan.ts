@@ -14,6 +14,8 @@ export interface SwarmHost {
     address: string;
     /** SSH port. Default: the cluster's `ssh.port`, else 22. */
     port?: number;
+    /** The host's pinned SSH host key (`ssh-ed25519 AAAA...`). Required unless `ssh.insecureIgnoreHostKeys`. */
+    hostKey?: string;
     /** "manager", "worker", or "none" (not a swarm node). Default: "none". */
     role?: SwarmRole | "none";
     /**

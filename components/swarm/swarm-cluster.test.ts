@@ -4,14 +4,15 @@ import * as assert from "assert";
 import { registered as seen, latencyMs } from "../../test/unit/mocks";
 import { DockfleetConfigError } from "../common/issues";
 import { HostObservation } from "./plan";
+import { testHostKey } from "../../test/unit/host-key-fixtures";
 
 latencyMs["command:remote:Command"] = 100;
 
 const hosts = [
-    { name: "m1", address: "10.9.1.1", role: "manager" as const },
-    { name: "w1", address: "10.9.1.2", role: "worker" as const, labels: { zone: "a" } },
-    { name: "w2", address: "10.9.1.3", role: "worker" as const, availability: "drain" as const },
-    { name: "x", address: "10.9.1.4", role: "none" as const },
+    { name: "m1", address: "10.9.1.1", hostKey: testHostKey("10.9.1.1"), role: "manager" as const },
+    { name: "w1", address: "10.9.1.2", hostKey: testHostKey("10.9.1.2"), role: "worker" as const, labels: { zone: "a" } },
+    { name: "w2", address: "10.9.1.3", hostKey: testHostKey("10.9.1.3"), role: "worker" as const, availability: "drain" as const },
+    { name: "x", address: "10.9.1.4", hostKey: testHostKey("10.9.1.4"), role: "none" as const },
 ];
 const inactive = (h: string): HostObservation => ({ reachable: true, hostname: h, state: "inactive", isManager: false, markers: {} });
 
@@ -45,7 +46,7 @@ describe("SwarmCluster resource graph (mocks)", function () {
     it("bad input is refused before any resource is registered, naming the resource and field", () => {
         seen.length = 0;
         assert.throws(
-            () => new mod.SwarmCluster("s2", { hosts: [{ ...hosts[0], swarmInit: true }, { name: "m2", address: "10.9.1.9", role: "manager", swarmInit: true }], ssh: { privateKey: "KEY" } }),
+            () => new mod.SwarmCluster("s2", { hosts: [{ ...hosts[0], swarmInit: true }, { name: "m2", address: "10.9.1.9", hostKey: testHostKey("10.9.1.9"), role: "manager", swarmInit: true }], ssh: { privateKey: "KEY" } }),
             (e: unknown) => e instanceof DockfleetConfigError && /SwarmCluster "s2", field hosts\[1\]\.swarmInit: only one host may init/.test(e.message),
         );
         assert.strictEqual(seen.filter((r) => r.type === "command:remote:Command").length, 0);
@@ -57,7 +58,7 @@ describe("SwarmCluster resource graph (mocks)", function () {
         const obs = (h: string, id: string): HostObservation => ({ reachable: true, hostname: h, state: "active", nodeId: id, clusterId: "C1", isManager: true, nodes, markers: {} });
         assert.throws(
             () => new mod.SwarmCluster("s3", {
-                hosts: [{ name: "m1", address: "10.9.2.1", role: "manager" }, { name: "m2", address: "10.9.2.2", role: "worker" }, { name: "m3", address: "10.9.2.3", role: "manager" }],
+                hosts: [{ name: "m1", address: "10.9.2.1", hostKey: testHostKey("10.9.2.1"), role: "manager" }, { name: "m2", address: "10.9.2.2", hostKey: testHostKey("10.9.2.2"), role: "worker" }, { name: "m3", address: "10.9.2.3", hostKey: testHostKey("10.9.2.3"), role: "manager" }],
                 ssh: { privateKey: "KEY" },
                 observed: { m1: obs("m1", "A"), m2: obs("m2", "B"), m3: { reachable: false, reason: "timeout", markers: {} } },
             }),

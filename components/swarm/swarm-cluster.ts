@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { componentContext, reportIssues } from "../common/report";
-import { SshArgs, remoteConnection } from "../common/connection";
+import { SshArgs, remoteConnection, validateHostKeys } from "../common/connection";
 import { renderNodeSpec, renderSwarmCommand } from "./commands";
 import { HostObservation, PlanOptions, SwarmHost, SwarmPlan, advertiseOf, formatPlan, members, planSwarm, validateSwarm } from "./plan";
 
@@ -44,7 +44,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     constructor(name: string, args: SwarmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:swarm:SwarmCluster", name, {}, opts);
         const ctx = componentContext(`SwarmCluster "${name}"`);
-        reportIssues(this, ctx, validateSwarm(args.hosts));
+        reportIssues(this, ctx, [...validateSwarm(args.hosts), ...validateHostKeys(args.hosts, args.ssh, (h) => (h.role ?? "none") !== "none")]);
         const plan = planSwarm(args.hosts, args.observed, { removeNodes: args.removeNodes });
         reportIssues(this, ctx, plan.issues);
         this.plan = plan;

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import {
-    ContainerUnit, ContainerUnitSpec, DaemonConfig, DockerFleet, FleetHost, Registry, SwarmCluster, SwarmStack, SwarmStackArgs, importCompose,
+    ContainerUnit, ContainerUnitSpec, DaemonConfig, DockerFleet, FleetHost, Registry, SwarmCluster, SwarmStack, SwarmStackArgs, hostKeySshOptions, importCompose,
 } from "@dockfleet/components";
 
 const config = new pulumi.Config();
@@ -16,12 +16,14 @@ const sshPrivateKey = config.requireSecret("sshPrivateKey");
 const sshUser = "root";
 const sshPort = 22;
 
+// Each host's SSH host key, pinned (ssh-keyscan -t ed25519 HOST, its fingerprint checked on the
+// host): every connection verifies it before logging in.
 const hosts: FleetHost[] = [
-    { name: "registry01", address: "10.20.0.10", role: "none" },
-    { name: "swarm-mgr01", address: "10.20.0.21", role: "manager" },
-    { name: "swarm-wrk01", address: "10.20.0.31", role: "worker" },
-    { name: "swarm-wrk02", address: "10.20.0.32", role: "worker" },
-    { name: "swarm-wrk03", address: "10.20.0.33", role: "worker" },
+    { name: "registry01", address: "10.20.0.10", role: "none", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKsdS6b7Q9a1Q6rbf7v5etrBK4xW6aa68zQNda4mRCmH" },
+    { name: "swarm-mgr01", address: "10.20.0.21", role: "manager", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1uR6zdQRry5jM1d/bS/xUp1bf2zch2UibcMj7Agjqh" },
+    { name: "swarm-wrk01", address: "10.20.0.31", role: "worker", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOigJaKL0DSPML/2hKOzoM7wS0zNObMJ2fSnV0eQYOZR" },
+    { name: "swarm-wrk02", address: "10.20.0.32", role: "worker", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMvU6E6wapdVqnYTwNaCEutCsAbt4+PzSnTiWI975Hle" },
+    { name: "swarm-wrk03", address: "10.20.0.33", role: "worker", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINDMVR9KH9v+tmfjnNPFa94uKoRgoDBDPcqwdEvc3Tty" },
 ];
 const registryHost = hosts[0];
 const registryAddress = `${registryHost.address}:5000`;
@@ -75,14 +77,15 @@ const mcollective: ContainerUnitSpec = {
 for (const h of hosts) {
     new ContainerUnit(`${h.name}-${mcollective.name}`, {
         ...mcollective,
-        connection: { host: h.address, port: sshPort, user: sshUser, privateKey: sshPrivateKey },
+        connection: { host: h.address, port: sshPort, user: sshUser, privateKey: sshPrivateKey, hostKey: h.hostKey },
     }, afterFleet);
 }
 
-// The docker provider reaches a host through the system ssh client (key from ssh-agent or ~/.ssh).
+// The docker provider reaches a host through the system ssh client (key from ssh-agent or ~/.ssh),
+// which checks the host strictly against a known_hosts file of its pinned key (hostKeySshOptions).
 const dockerOn = (h: FleetHost) => new docker.Provider(`docker-${h.name}`, {
     host: `ssh://${sshUser}@${h.address}:${sshPort}`,
-    sshOpts: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+    sshOpts: [...hostKeySshOptions({ address: h.address, port: sshPort, hostKey: h.hostKey }), "-o", "LogLevel=ERROR"],
 });
 
 const registry = new Registry("registry", {

@@ -17,6 +17,8 @@ fleet = dockfleet.DockerFleet(
         "name": "docker01",
         "address": config.require("host"),
         "port": config.get_int("sshPort") or 22,
+        # the host's SSH host key (ssh-keyscan -t ed25519 HOST, its fingerprint checked on the host)
+        "host_key": config.require("hostKey"),
         "role": dockfleet.HostRole.MANAGER,
     }],
     ssh_user=config.get("sshUser") or "root",

@@ -26,6 +26,9 @@ const host = new DockerHost("docker01", {
         port: config.getNumber("sshPort") ?? 22,
         user: config.get("sshUser") ?? "root",
         privateKey,
+        // the host's SSH host key (`ssh-keyscan -t ed25519 HOST`, its fingerprint checked on the
+        // host): the command provider refuses a host presenting another one before logging in
+        hostKey: config.require("hostKey"),
     },
     daemon,
     engineVersion: config.get("engineVersion"),

@@ -56,6 +56,8 @@ export interface FleetHost {
     address: string;
     /** SSH port. Default: the fleet's `sshPort`, else 22. */
     port?: number;
+    /** The host's pinned SSH host key (`ssh-ed25519 AAAA...`, from `ssh-keyscan -t ed25519 HOST`, its fingerprint checked on the host). Required unless the fleet's `insecureIgnoreHostKeys`. */
+    hostKey?: string;
     /** Swarm role, for validation (live-restore is refused on swarm nodes) and ordering. Default: "none". */
     role?: HostRole;
     /** Docker Engine version for the guards, e.g. "24.0". Default: the fleet's `engineVersion`. */
@@ -74,6 +76,8 @@ export interface DockerFleetArgs {
     sshUser?: string;
     /** SSH port of every host that sets no `port`. Default: 22. */
     sshPort?: number;
+    /** Connect to hosts without `hostKey` without verifying who answers (throwaway hosts only). Default: false. */
+    insecureIgnoreHostKeys?: boolean;
     /** daemon.json shared by every host (see the DaemonConfig type). Default: `{}`. */
     daemon?: DaemonConfig;
     /** HTTP_PROXY of dockerd (the docker.service drop-in); may carry credentials. Secret. Default: unset (no proxy drop-in). */
@@ -162,7 +166,7 @@ export class DockerFleet extends pulumi.ComponentResource {
         const hosts: RealFleetHost[] = known(c, "hosts", args.hosts ?? []).map((h, i) => known(c, `hosts[${i}]`, h));
         const fleet = new RealDockerFleet(name, {
             hosts,
-            ssh: { user: known(c, "sshUser", args.sshUser), port: known(c, "sshPort", args.sshPort), privateKey: args.sshPrivateKey },
+            ssh: { user: known(c, "sshUser", args.sshUser), port: known(c, "sshPort", args.sshPort), privateKey: args.sshPrivateKey, insecureIgnoreHostKeys: known(c, "insecureIgnoreHostKeys", args.insecureIgnoreHostKeys) },
             daemon: known(c, "daemon", args.daemon),
             proxy: args.httpProxy !== undefined || args.httpsProxy !== undefined || args.noProxy !== undefined
                 ? { httpProxy: args.httpProxy, httpsProxy: args.httpsProxy, noProxy: known(c, "noProxy", args.noProxy) }

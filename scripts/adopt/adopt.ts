@@ -20,6 +20,8 @@ export interface HostObservation {
     version: string;
     /** `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'`, e.g. "active true". */
     swarm: string;
+    /** The host's ed25519 SSH host key as ssh-keyscan read it (and the observation verified): pinned as its hostKey. */
+    hostKey?: string;
 }
 
 export interface AdoptOptions {
@@ -164,6 +166,7 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
         return {
             name: h.name,
             address: h.address,
+            ...(h.hostKey ? { hostKey: h.hostKey } : {}),
             role: roleOf(h.swarm),
             ...(oneVersion === undefined && versions[i] ? { engineVersion: versions[i] } : {}),
             ...(Object.keys(override).length > 0 ? { daemon: override } : {}),

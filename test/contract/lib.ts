@@ -8,7 +8,7 @@ import { DaemonConfig, renderDaemonJson, restartDigest } from "../../components/
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
 
 export interface Sandbox {
-    hosts: { name: string; address: string; role: string }[];
+    hosts: { name: string; address: string; role: string; hostKey?: string }[];
     sshKeyPath: string;
     sshConfigPath: string;
     bridgeAddress: string;

@@ -31,6 +31,7 @@ describe("e2e: examples/single-host from the packed package, on a sandbox host",
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: dir }, { envVars: {} });
         await stack.setAllConfig({
             host: { value: sb.hosts.find((h) => h.name === HOST)!.address },
+            hostKey: { value: sb.hosts.find((h) => h.name === HOST)!.hostKey! },
             sshPrivateKeyPath: { value: sb.sshKeyPath },
             swarm: { value: "true" },
             engineVersion: { value: "20.10" },

@@ -48,6 +48,7 @@ describe("e2e: the dockfleet component package from a Python program, on a sandb
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: dir }, { envVars: {} });
         await stack.setAllConfig({
             host: { value: sb.hosts.find((h) => h.name === HOST)!.address },
+            hostKey: { value: sb.hosts.find((h) => h.name === HOST)!.hostKey! },
             sshPrivateKey: { value: key, secret: true },
             smokeImage: { value: sb.images.busybox },
         });

@@ -48,6 +48,8 @@ describe("e2e: the dockfleet component package from a Pulumi YAML program, on a 
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "e2e", workDir: dir }, { envVars: {} });
         await stack.setAllConfig({
             host: { value: sb.hosts.find((h) => h.name === HOST)!.address },
+            hostKey: { value: sb.hosts.find((h) => h.name === HOST)!.hostKey! },
+            knownHostsFile: { value: path.join(path.dirname(sb.sshConfigPath), "ssh", "known_hosts") },
             sshPrivateKey: { value: key, secret: true },
             smokeImage: { value: sb.images.busybox },
         });

@@ -66,6 +66,8 @@ BASE_PKGS=systemd,systemd-sysv,dbus,openssh-server,iproute2,docker.io,ca-certifi
 
 SSH_KEY=$STATE/ssh/id_ed25519
 SSH_CFG=$STATE/ssh_config
+# Each host's pinned ed25519 host key (ssh_config and stacks/Pulumi.local.yaml verify against it).
+KNOWN_HOSTS=$STATE/ssh/known_hosts
 SWIFT_DIR=$STATE/swift
 LOGS=$STATE/logs
 
@@ -450,6 +452,12 @@ start_host() {
   mkdir -p "$r/etc/systemd/network"
   printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' \
     "${ADDR[$h]}" "$PREFIX" >"$r/etc/systemd/network/10-host0.network"
+  # The host's ed25519 key is made here, before it boots, so that it is pinned before the first
+  # connection (its ssh.service's `ssh-keygen -A` makes the other types, and keeps this one).
+  if [[ ! -s $r/etc/ssh/ssh_host_ed25519_key.pub ]]; then
+    rm -f "$r/etc/ssh/ssh_host_ed25519_key" "$r/etc/ssh/ssh_host_ed25519_key.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "root@$h" -f "$r/etc/ssh/ssh_host_ed25519_key"
+  fi
   setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null 9>&- &
 }
 
@@ -601,9 +609,28 @@ keep_failed_boot() {
   ls -t "$LOGS"/*-failed-boot-*.log 2>/dev/null | tail -n +6 | xargs -r rm -f || true
 }
 
+# The pinned keys: each host's own /etc/ssh/ssh_host_ed25519_key.pub, read from its root file
+# system on this side (never from the network). Rewritten whenever hosts are started.
+host_key() {
+  local f
+  f=$(hdir "$1")/root/etc/ssh/ssh_host_ed25519_key.pub
+  [[ -s $f ]] && awk '$1 == "ssh-ed25519" {print $1 " " $2; exit}' "$f"
+}
+
+write_known_hosts() {
+  local h k
+  mkdir -p "$STATE/ssh"
+  for h in "${HOSTS[@]}"; do
+    if k=$(host_key "$h") && [[ -n $k ]]; then echo "${ADDR[$h]} $k"; fi
+  done >"$KNOWN_HOSTS.tmp"
+  chmod 644 "$KNOWN_HOSTS.tmp"
+  mv "$KNOWN_HOSTS.tmp" "$KNOWN_HOSTS"
+}
+
 ensure_hosts() {
   local h started=() pids=() p rc=0
   mkdir -p "$STATE/hosts" "$LOGS"
+  write_known_hosts # the running hosts' keys (an earlier sandbox.sh wrote none)
   for h in "${HOSTS[@]}"; do
     if host_running "$h" && hssh "$h" true 2>/dev/null; then
       continue
@@ -613,6 +640,7 @@ ensure_hosts() {
     start_host "$h"
     started+=("$h")
   done
+  write_known_hosts
   for h in "${HOSTS[@]}"; do
     wait_host "$h" &
     pids+=($!)
@@ -869,8 +897,10 @@ Host $h
   User root
   IdentityFile $SSH_KEY
   IdentitiesOnly yes
-  StrictHostKeyChecking no
-  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  UserKnownHostsFile $KNOWN_HOSTS
+  GlobalKnownHostsFile none
+  HostKeyAlgorithms ssh-ed25519
   LogLevel ERROR
   ControlMaster auto
   ControlPath $STATE/ssh/cm-%h
@@ -893,10 +923,11 @@ write_json() {
   # instance: the host's machine-id, new whenever the host is recreated from the base (a wipe).
   # scripts/local-stack.sh compares it: state deployed to a wiped host describes nothing there.
   hosts_json=$(for h in "${HOSTS[@]}"; do
-    local role=worker inst
+    local role=worker inst hk
     if want_manager "$h"; then role=manager; fi
     inst=$(cat "$(hdir "$h")/root/etc/machine-id" 2>/dev/null || echo unknown)
-    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" --arg r "$role" --arg i "$inst" '{name:$n,address:$a,role:$r,instance:$i}'
+    hk=$(host_key "$h" || true)
+    jq -nc --arg n "$h" --arg a "${ADDR[$h]}" --arg r "$role" --arg i "$inst" --arg k "$hk" '{name:$n,address:$a,role:$r,instance:$i,hostKey:$k}'
   done | jq -sc .)
   jq -n --argjson hosts "$hosts_json" --arg key "$SSH_KEY" --arg cfg "$SSH_CFG" --arg br "$BR_ADDR" \
     --arg bb "$IMG_BUSYBOX" --arg reg "$IMG_REGISTRY" --arg pw "$key" --arg ver "$ver" \

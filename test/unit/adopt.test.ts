@@ -14,6 +14,7 @@ import { canonicalDaemonJson } from "../../components/docker-host/daemon-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { renderProxyDropIn } from "../../components/docker-host/dropins";
 import { parseDropIn } from "../../components/docker-host/dropin-parse";
+import { testHostKey } from "./host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const SECRET_PROXY = "http://svc-docker:s3cr%t@proxy.corp.example:3128";
@@ -35,9 +36,9 @@ const LIMITS_CONF = "[Service]\nLimitNOFILE=1048576\nTasksMax=infinity\n";
 
 function fleet(): HostObservation[] {
     return [
-        { name: "mgr01", address: "10.50.0.21", daemonJson: MGR_JSON, dropins: { "http-proxy.conf": PROXY_CONF }, version: "24.0.7", swarm: "active true" },
-        { name: "wrk01", address: "10.50.0.31", daemonJson: WRK_JSON, dropins: { "http-proxy.conf": PROXY_CONF, "limits.conf": LIMITS_CONF }, version: "24.0.7", swarm: "active false" },
-        { name: "wrk02", address: "10.50.0.32", daemonJson: WRK_JSON.replace("role=wrk", "role=wrk2"), dropins: { "http-proxy.conf": PROXY_CONF }, version: "20.10.24+dfsg1", swarm: "inactive false" },
+        { name: "mgr01", address: "10.50.0.21", hostKey: testHostKey("mgr01"), daemonJson: MGR_JSON, dropins: { "http-proxy.conf": PROXY_CONF }, version: "24.0.7", swarm: "active true" },
+        { name: "wrk01", address: "10.50.0.31", hostKey: testHostKey("wrk01"), daemonJson: WRK_JSON, dropins: { "http-proxy.conf": PROXY_CONF, "limits.conf": LIMITS_CONF }, version: "24.0.7", swarm: "active false" },
+        { name: "wrk02", address: "10.50.0.32", hostKey: testHostKey("wrk02"), daemonJson: WRK_JSON.replace("role=wrk", "role=wrk2"), dropins: { "http-proxy.conf": PROXY_CONF }, version: "20.10.24+dfsg1", swarm: "inactive false" },
     ];
 }
 
@@ -108,8 +109,9 @@ describe("npm run adopt (adoptFromObservations)", () => {
     });
 
     it("one host, no daemon.json, no drop-ins, one engine: a minimal stack that loads", () => {
-        const r = adoptFromObservations([{ name: "solo", address: "10.0.0.9", dropins: {}, version: "27.5.1", swarm: "inactive false" }], { stack: "solo" });
-        assert.deepStrictEqual(r.config, { "dockfleet:hosts": [{ name: "solo", address: "10.0.0.9", role: "none" }], "dockfleet:engineVersion": "27.5.1", "dockfleet:parts": ["daemon"] });
+        const r = adoptFromObservations([{ name: "solo", address: "10.0.0.9", hostKey: testHostKey("solo"), dropins: {}, version: "27.5.1", swarm: "inactive false" }], { stack: "solo" });
+        // the key ssh-keyscan read (and the observation verified) is pinned
+        assert.deepStrictEqual(r.config, { "dockfleet:hosts": [{ name: "solo", address: "10.0.0.9", hostKey: testHostKey("solo"), role: "none" }], "dockfleet:engineVersion": "27.5.1", "dockfleet:parts": ["daemon"] });
         assert.deepStrictEqual(r.secretCommands, []);
         assert.ok(load(r.stackYaml, { "dockfleet:sshPrivateKey": "k" }, "solo"));
     });

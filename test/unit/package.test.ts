@@ -16,6 +16,7 @@ import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/dae
 import { DockerHost } from "../../components/docker-host/docker-host";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
+import { testHostKey } from "./host-key-fixtures";
 
 const HARNESS = path.join(__dirname, "run-under-mocks.js");
 const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -115,7 +116,7 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
 
     describe("examples/single-host (one host, one daemon.json)", () => {
         let dir: string;
-        const base = { host: "192.0.2.10", sshPrivateKey: PLACEHOLDER_VALUES.sshPrivateKey };
+        const base = { host: "192.0.2.10", hostKey: testHostKey("192.0.2.10"), sshPrivateKey: PLACEHOLDER_VALUES.sshPrivateKey };
 
         before(() => {
             dir = installExample("single-host");
@@ -178,7 +179,7 @@ export type All = [DockerFleetArgs, DockerHostArgs, ContainerUnitArgs, RegistryA
 
             registered.length = 0;
             const fromSource = new DockerHost("docker01", {
-                connection: { host: base.host, port: 2222, user: "admin", privateKey: pulumi.secret(base.sshPrivateKey) },
+                connection: { host: base.host, port: 2222, user: "admin", privateKey: pulumi.secret(base.sshPrivateKey), hostKey: base.hostKey },
                 daemon, engineVersion: "20.10", swarm: true, smokeImage: "local/busybox:1",
             });
             assert.strictEqual(await valueOf(fromSource.daemonJson), renderDaemonJson(daemon));

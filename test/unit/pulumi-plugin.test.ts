@@ -7,6 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { registered, valueOf } from "./mocks";
+import { testHostKey } from "./host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PLUGIN = path.join(ROOT, "packages/pulumi-plugin");
@@ -49,7 +50,7 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
         assert.deepStrictEqual(r.requiredInputs, ["hosts", "sshPrivateKey"]);
         for (const k of ["hosts", "sshPrivateKey", "sshUser", "sshPort", "daemon", "httpProxy", "httpsProxy", "noProxy", "fleetRegistries",
             "engineVersion", "batchSize", "driftCheck", "restartTimeoutSeconds", "smokeImage", "smokePull", "restartCommand", "reloadCommand",
-            "logCommand", "execStart", "onDelete"]) {
+            "logCommand", "execStart", "onDelete", "insecureIgnoreHostKeys"]) {
             assert.ok(r.inputProperties[k], `input ${k}`);
             assert.match(r.inputProperties[k].description ?? "", /./, `input ${k} has a description`);
         }
@@ -69,6 +70,7 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
     it("FleetHost: name and address required, role an enum, daemon the full DaemonConfig model", () => {
         const h = schema.types["dockfleet:index:FleetHost"];
         assert.deepStrictEqual(h.required, ["address", "name"]);
+        assert.match(h.properties!.hostKey.description ?? "", /pinned SSH host key/);
         assert.strictEqual(h.properties!.role.$ref, "#/types/dockfleet:index:HostRole");
         assert.deepStrictEqual(enumValues(schema, "dockfleet:index:HostRole"), ["manager", "worker", "none"]);
         assert.strictEqual(h.properties!.daemon.$ref, "#/types/dockfleet:index:DaemonConfig");
@@ -195,8 +197,8 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
             registered.length = 0;
             const fleet = new pkg.DockerFleet("yf", {
                 hosts: [
-                    { name: "yf1", address: "10.9.1.1", role: "manager" },
-                    { name: "yf2", address: "10.9.1.2", port: 2200, daemon: { debug: true } },
+                    { name: "yf1", address: "10.9.1.1", hostKey: testHostKey("10.9.1.1"), role: "manager" },
+                    { name: "yf2", address: "10.9.1.2", hostKey: testHostKey("10.9.1.2"), port: 2200, daemon: { debug: true } },
                 ],
                 sshPrivateKey: pulumi.secret("KEY"),
                 sshUser: "admin",
@@ -230,7 +232,7 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
 
         it("refuses a planning input that arrives as an output (secret or another resource's), naming it", () => {
             assert.throws(() => new pkg.DockerFleet("yfbad", {
-                hosts: pulumi.secret([{ name: "h", address: "10.9.1.9" }]) as unknown as [],
+                hosts: pulumi.secret([{ name: "h", address: "10.9.1.9", hostKey: testHostKey("10.9.1.9") }]) as unknown as [],
                 sshPrivateKey: "KEY",
             }), /DockerFleet "yfbad": input "hosts" must be a known value/);
             assert.throws(() => new pkg.SwarmStack("ysbad", {

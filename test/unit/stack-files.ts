@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { registered } from "./mocks";
 import { SECRET_KEYS } from "../../config/schema";
+import { testKnownHosts } from "./host-key-fixtures";
 
 /**
  * Committed stack files hold no secret values (they are set per machine with `pulumi config set
@@ -41,8 +42,10 @@ export function stackConfig(file: string): { raw: Record<string, unknown>; secre
         }
     }
     // The local stack points at the sandbox's key file, which may not exist where unit tests run.
-    const ssh = raw["dockfleet:ssh"] as { privateKeyPath?: string } | undefined;
-    if (ssh?.privateKeyPath && !fs.existsSync(ssh.privateKeyPath)) raw["dockfleet:ssh"] = { ...ssh, privateKeyPath: undefined };
+    let ssh = raw["dockfleet:ssh"] as { privateKeyPath?: string; knownHostsPath?: string } | undefined;
+    if (ssh?.privateKeyPath && !fs.existsSync(ssh.privateKeyPath)) raw["dockfleet:ssh"] = ssh = { ...ssh, privateKeyPath: undefined };
+    // ... and at its known_hosts, which the sandbox writes: test keys for the same hosts instead
+    if (ssh?.knownHostsPath && !fs.existsSync(ssh.knownHostsPath)) raw["dockfleet:ssh"] = { ...ssh, knownHostsPath: testKnownHosts(raw["dockfleet:hosts"] as { address: string; port?: number }[]) };
     return { raw, secret };
 }
 

@@ -74,6 +74,8 @@ IMAGE_SIZE=6G
 SSH_KEY=$STATE/ssh/id_ed25519
 BOOTED=()
 SSH_CFG=$STATE/ssh_config
+# Each VM's pinned ed25519 host key (ssh_config and stacks/Pulumi.vm.yaml verify against it).
+KNOWN_HOSTS=$STATE/ssh/known_hosts
 LOGS=$STATE/logs
 
 # ---------------------------------------------------------------- helpers
@@ -475,6 +477,20 @@ after_restore() {
   hssh "$1" "date -s @$(date +%s) >/dev/null" || die "$1: cannot set the clock after the restore"
 }
 
+# pin_vm_key NAME: the VM's ed25519 host key into $KNOWN_HOSTS, replacing its old line. Read with
+# ssh-keyscan over the host-only bridge right after our own qemu started the VM: the image makes the
+# key inside the VM at its first boot, so nothing on this side can read it earlier (the sandbox
+# reads its hosts' keys from their root file systems instead). A restored VM presents its saved key.
+pin_vm_key() {
+  local h=$1 addr line
+  addr=$(vm_addr "$h")
+  line=$(ssh-keyscan -T 2 -t ed25519 "$addr" 2>/dev/null | awk '!/^#/ && $2 == "ssh-ed25519" {print; exit}') || true
+  [[ -n $line ]] || return 1
+  touch "$KNOWN_HOSTS"
+  { awk -v a="$addr" '$1 != a' "$KNOWN_HOSTS"; echo "$line"; } >"$KNOWN_HOSTS.tmp"
+  mv "$KNOWN_HOSTS.tmp" "$KNOWN_HOSTS"
+}
+
 # wait_vm NAME: ssh, then docker active; prints the times since qemu started.
 wait_vm() {
   local h=$1 d t0 i ssh_t=""
@@ -482,6 +498,10 @@ wait_vm() {
   t0=$(cat "$d/started")
   for ((i = 0; i < BOOT_TIMEOUT; i++)); do
     vm_running "$h" || { tail -20 "$d/console.log" >&2; die "$h: qemu exited (console: $d/console.log)"; }
+    if [[ -z $ssh_t ]] && ! pin_vm_key "$h"; then
+      sleep 1
+      continue
+    fi
     if [[ -z $ssh_t ]] && hssh "$h" true 2>/dev/null; then
       ssh_t=$(elapsed "$t0")
       log "   $h: ssh answers after ${ssh_t}s"
@@ -708,8 +728,10 @@ Host $h
   User root
   IdentityFile $SSH_KEY
   IdentitiesOnly yes
-  StrictHostKeyChecking no
-  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  UserKnownHostsFile $KNOWN_HOSTS
+  GlobalKnownHostsFile none
+  HostKeyAlgorithms ssh-ed25519
   LogLevel ERROR
   ControlMaster auto
   ControlPath $STATE/ssh/cm-%h
@@ -728,7 +750,9 @@ write_json() {
   local ver h hosts_json
   ver=$(hssh "${HOSTS[0]}" 'docker version --format "{{.Server.Version}}"')
   hosts_json=$(for h in "${HOSTS[@]}"; do
-    jq -nc --arg n "$h" --arg a "$(vm_addr "$h")" --arg r "$(vm_role "$h")" '{name:$n,address:$a,role:$r}'
+    local hk
+    hk=$(awk -v a="$(vm_addr "$h")" '$1 == a {print $2 " " $3; exit}' "$KNOWN_HOSTS" 2>/dev/null || true)
+    jq -nc --arg n "$h" --arg a "$(vm_addr "$h")" --arg r "$(vm_role "$h")" --arg k "$hk" '{name:$n,address:$a,role:$r,hostKey:$k}'
   done | jq -sc .)
   jq -n --argjson hosts "$hosts_json" --arg key "$SSH_KEY" --arg cfg "$SSH_CFG" --arg br "$BR_ADDR" \
     --arg bb "$IMG_BUSYBOX" --arg ver "$ver" --arg state "$STATE" --arg accel "$ACCEL" '{
