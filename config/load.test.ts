@@ -86,7 +86,7 @@ describe("stack config loading", () => {
         ["relative data-root", (c) => { daemon(c).dataRoot = "data/docker"; }, 'DockerFleet "fleet"', "dockfleet:daemon.dataRoot", /absolute path/],
         ["graph and dataRoot disagree", (c) => { daemon(c).graph = "/a"; daemon(c).dataRoot = "/b"; }, 'DockerFleet "fleet"', "dockfleet:daemon.graph", /old name of data-root/],
         ["live-restore on swarm nodes", (c) => { daemon(c).liveRestore = true; }, 'DockerFleet "fleet"', "dockfleet:daemon.liveRestore", /incompatible with swarm mode/],
-        ["plain TCP listen off loopback", (c) => { daemon(c).hosts = ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[1]", /without TLS on a non-loopback address/],
+        ["plain TCP listen off loopback", (c) => { daemon(c).hosts = ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2375"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[1]", /exposes the Docker API without TLS off loopback/],
         ["TLS port without certs", (c) => { daemon(c).hosts = ["tcp://10.1.0.21:2376"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[0]", /set daemon.tls/],
         ["bad listen scheme", (c) => { daemon(c).hosts = ["http://0.0.0.0:2375"]; }, 'DockerFleet "fleet"', "dockfleet:daemon.hosts[0]", /unix:\/\/\/path, fd:\/\/ or tcp:\/\/ip:port/],
         ["bad bip", (c) => { daemon(c).bip = "300.1.1.1/24"; }, 'DockerFleet "fleet"', "dockfleet:daemon.bip", /IPv4 address with prefix/],

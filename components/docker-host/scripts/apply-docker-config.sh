@@ -1257,6 +1257,8 @@ case "$ACTION" in
         WORK=$(mktemp -d "$STATE/incoming.XXXXXX")
         trap 'rm -rf "$WORK"' EXIT
         cp -p "$STATE/original/"* "$WORK/"
+        # only the swarm unlock key is taken from a secret bundle on stdin (the restart may lock a manager)
+        mkdir "$WORK/stdin" && : >"$WORK/stdin/manifest" && parse_bundle 0 "$WORK/stdin" && rm -rf "$WORK/stdin"
         RELOAD_DIGEST=""
         converge "$WORK"
         rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
