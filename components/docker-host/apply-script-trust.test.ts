@@ -74,14 +74,13 @@ function mkEnv(swarm: "none" | "autolock" | "plain" = "none"): Env {
 const DJ = "/etc/docker/daemon.json";
 const dj = (o: Record<string, unknown>): ManagedFile => ({ path: DJ, mode: "0644", content: JSON.stringify(o, null, 2) + "\n" });
 
-function run(env: Env, files: ManagedFile[], stdin = "", swarmBefore = true) {
+function run(env: Env, files: ManagedFile[], stdin = "") {
     const r = spawnSync("bash", ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", APPLY_SCRIPT_FILE, "apply", "--host", "m1", "--restart-timeout", "10"], {
         input: stdin,
         env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake, PUBFILE: pub(env, files) },
         encoding: "utf8",
         timeout: 60000,
     });
-    void swarmBefore;
     return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 function pub(env: Env, files: ManagedFile[]): string {
@@ -134,6 +133,18 @@ describe("apply-docker-config.sh: TLS files and swarm autolock (issue 28)", func
             const p = path.join(env.root, "var/lib/dockfleet/daemon-config", String(f));
             return fs.statSync(p).isFile() && fs.readFileSync(p, "utf8").includes(KEY);
         }), "the key is in a state file");
+    });
+
+    it("restore (a resource's delete) also unlocks the manager it restarts, with the key from stdin", () => {
+        const env = mkEnv("autolock");
+        assert.strictEqual(run(env, [dj({ icc: false })], renderUnlockKeyEntry(KEY)).code, 0);
+        const r = spawnSync("bash", [APPLY_SCRIPT_FILE, "restore", "--host", "m1", "--restart-timeout", "10"], {
+            input: renderUnlockKeyEntry(KEY), encoding: "utf8", timeout: 60000,
+            env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake },
+        });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(read(env, DJ), "{}\n");
+        assert.strictEqual(fake(env, "locked"), "", "still locked");
     });
 
     it("autolock without a key, or with another key: refused before anything is written", () => {
