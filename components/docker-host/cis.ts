@@ -123,7 +123,7 @@ export const CIS_CHECKS: readonly CisCheck[] = [
     { id: "7.2", title: "Ensure that the minimum number of manager nodes have been created in a swarm", field: "dockfleet:hosts[].role",
         how: "the swarm plan checks the manager count (odd, quorum kept)", status: () => "met" },
     { id: "7.4", title: "Ensure that data exchanged between containers are encrypted on different nodes on the overlay network", field: "-",
-        how: "not by default: IPsec needs ESP in every node's kernel (the sandbox's has none: dockerd logs "Failed Adding rSA ... function not implemented" and no traffic passes), and changing it replaces a stack's networks; create such networks outside dockfleet with --opt encrypted",
+        how: "not by default: IPsec needs ESP in every node's kernel (the sandbox's has none: dockerd logs `Failed Adding rSA ... function not implemented` and no traffic passes), and changing it replaces a stack's networks; create such networks outside dockfleet with --opt encrypted",
         status: (c) => (c.swarm ? "not-default" : "met") },
     { id: "7.6", title: "Ensure that swarm manager is run in auto-lock mode", field: "dockfleet:swarm.autolock",
         how: "not by default: a locked manager needs its key after every dockerd restart; with swarm.autolock: true and dockfleet:swarmUnlockKey (secret) the rollout unlocks restarted managers",
