@@ -8,6 +8,7 @@ import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
 import { SwarmHost, members, validateSwarm } from "../components/swarm/plan";
+import { autolockIssues } from "../components/docker-host/autolock";
 import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { StackSpecs, loadStacks } from "./stacks";
 import { NAMESPACE } from "./names";
@@ -38,7 +39,7 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
         case "stacks":
             return `SwarmStack "${path[0] ?? "?"}"`;
-        case "swarm":
+        case "swarm": case "swarmUnlockKey":
             return 'SwarmCluster "swarm"';
         case "volumes":
             return `NfsVolume #${typeof path[0] === "number" ? path[0] : "?"}`;
@@ -148,6 +149,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
 
     // Swarm membership: roles, init host, labels, availability.
     add('SwarmCluster "swarm"', validateSwarm(c.hosts as SwarmHost[]).map((i) => ({ ...i, field: `${NAMESPACE}:${i.field}` })));
+    add('SwarmCluster "swarm"', autolockIssues(stack, c.swarm?.autolock === true, secrets.swarmUnlockKey, c.hosts.find((h) => h.role === "manager")?.address));
     if (parts.has("swarm") && members(c.hosts as SwarmHost[]).length === 0) {
         add('SwarmCluster "swarm"', [error(`${NAMESPACE}:parts`, `"swarm" is listed but no host has role manager or worker`)]);
     }

@@ -153,6 +153,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             // Unit tests build every stack under mocks and must not reach for real hosts.
             driftCheck: probesEnabled(cfg),
             driftStatus: observed.drift,
+            swarmUnlockKey: c.swarm?.autolock && cfg.secrets.swarmUnlockKey !== undefined ? pulumi.secret(cfg.secrets.swarmUnlockKey) : undefined,
         });
     }
     // The fleet's last batch, which comes after every host's apply (DockerFleet.done: cheaper for

@@ -185,6 +185,8 @@ export const volumeSchema = z.object({
 export const swarmSchema = z.object({
     /** Remove nodes from the swarm that are not configured members. Default: false (kept, with a warning). */
     removeNodes: z.boolean().optional(),
+    /** Swarm autolock (CIS 7.6): managers restarted by the rollout are unlocked with the secret dockfleet:swarmUnlockKey. Default: false. */
+    autolock: z.boolean().optional(),
 }).strict();
 
 export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"] as const;
@@ -210,5 +212,5 @@ export const configSchema = z.object({
 export type StackConfigShape = z.infer<typeof configSchema>;
 
 /** Secret config keys (`pulumi config set --secret dockfleet:<key> ...`). */
-export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "swarmUnlockKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

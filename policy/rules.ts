@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PolicyConfigSchema, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { isIpAddress, isLoopback, isPrivateAddress, parseCidr } from "../components/common/net";
+import { isIpAddress, isPrivateAddress, parseCidr } from "../components/common/net";
+import { listenerTlsOf, tcpListenerProblem } from "../components/docker-host/tcp-api";
 import { parseApplyCommand } from "../scripts/preview-summary/summary";
 
 type Props = Record<string, unknown>;
@@ -144,19 +145,14 @@ export function checkDevicemapper(daemon: Props, engineVersion: string | undefin
     return [];
 }
 
-/** No plain-TCP docker API off loopback: a non-loopback tcp:// listener needs tlsverify. */
+/** No docker API on TCP off loopback without tlsverify: the daemon validator's rule (components/docker-host/tcp-api.ts). */
 export function checkPlainTcp(daemon: Props): string[] {
     const hosts = Array.isArray(daemon.hosts) ? (daemon.hosts as string[]) : [];
-    const verified = daemon.tlsverify === true;
-    const out: string[] = [];
-    for (const h of hosts) {
-        const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]*)(?::(\d+))?/.exec(h);
-        if (!m) continue;
-        const host = m[1].replace(/^\[|\]$/g, "");
-        if (host !== "" && isLoopback(host)) continue;
-        if (!verified) out.push(`hosts: "${h}" is the docker API over TCP off loopback without tlsverify: anyone who reaches it is root on the host; use tls {caCert, cert, key} with verify, or SSH`);
-    }
-    return out;
+    const tls = listenerTlsOf(daemon);
+    return hosts.flatMap((h) => {
+        const problem = tcpListenerProblem(h, tls);
+        return problem ? [`hosts: ${problem}`] : [];
+    });
 }
 
 /** The image reference's tag ("registry:2.8.3" → "2.8.3"; digests ignored). */

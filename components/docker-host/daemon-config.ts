@@ -1,6 +1,7 @@
 import { createHash } from "crypto";
 import { Issue, error, warning } from "../common/issues";
 import { isIpAddress, isLoopback, parseCidr, parseHostPort } from "../common/net";
+import { tcpListenerProblem } from "./tcp-api";
 import { DAEMON_KEYS, DaemonKey, KeyKind, RELOADABLE_KEYS, atLeast, parseEngineVersion } from "./daemon-keys";
 import { meaningIssues } from "./daemon-checks";
 
@@ -156,9 +157,9 @@ export interface DaemonConfig {
     group?: string;
     /** `host-gateway-ip`: address `host-gateway` resolves to in `--add-host`. Default: the default bridge's address. */
     hostGatewayIp?: string;
-    /** `hosts`: listen sockets: `unix://`, `fd://`, `tcp://ip:port` (plain TCP off loopback needs `allowPlainTcp`, port 2376 needs `tls`). Default: unset (the unit's `-H fd://`). */
+    /** `hosts`: listen sockets: `unix://`, `fd://`, `tcp://ip:port` (TCP off loopback needs `tls` with client verification). Default: unset (the unit's `-H fd://`). */
     hosts?: string[];
-    /** `icc`: traffic between containers on the default bridge. Default: `true`. */
+    /** `icc`: traffic between containers on the default bridge; dockfleet writes `false` unless set (CIS 2.2). Default: `true`. */
     icc?: boolean;
     /** `init`: run an init (docker-init) in every container. Default: `false`. */
     init?: boolean;
@@ -204,7 +205,7 @@ export interface DaemonConfig {
     networkControlPlaneMtu?: number;
     /** `network-diagnostic-port`: port of the network diagnostic server (127.0.0.1 only). Default: `0` (off). */
     networkDiagnosticPort?: number;
-    /** `no-new-privileges`: no-new-privileges for new containers. Default: `false`. */
+    /** `no-new-privileges`: no-new-privileges for new containers; dockfleet writes `true` unless set (CIS 2.14). Default: `false`. */
     noNewPrivileges?: boolean;
     /** `node-generic-resources`: swarm generic resources of this node: `NAME=VALUE`. Default: `[]`. */
     nodeGenericResources?: string[];
@@ -230,7 +231,7 @@ export interface DaemonConfig {
     storageOpts?: string[];
     /** `swarm-default-advertise-addr`: default swarm advertise address or interface. Default: unset (swarm picks an interface). */
     swarmDefaultAdvertiseAddr?: string;
-    /** `userland-proxy`: docker-proxy for published ports (else iptables only). Default: `true`. */
+    /** `userland-proxy`: docker-proxy for published ports (else iptables only); dockfleet writes `false` unless set (CIS 2.16). Default: `true`. */
     userlandProxy?: boolean;
     /** `userland-proxy-path`: path of docker-proxy. Default: `docker-proxy` on PATH. */
     userlandProxyPath?: string;
@@ -240,7 +241,7 @@ export interface DaemonConfig {
     directLvm?: DirectLvmOptions;
     /** Deprecated `--graph` / `graph`: written as `data-root` with a warning (dockerd 23+ refuses `graph` in the file). Default: unset. */
     graph?: string;
-    /** Allow `tcp://<non-loopback>:port` without TLS (anyone on the network is root). Not written. Default: false. */
+    /** Withdrawn (issue 28): `true` is an error, a TCP API off loopback needs `tls` with client verification. Not written. Default: false. */
     allowPlainTcp?: boolean;
     /** `tls`, `tlsverify`, `tlscacert`, `tlscert`, `tlskey` for TCP listeners. Default: unset (no TLS). */
     tls?: DaemonTls;
@@ -487,13 +488,15 @@ export function validateDaemonConfig(input: DaemonConfig, opts: { engineVersion?
             issues.push(error(field, `"${h}" must be tcp://ip:port`));
             return;
         }
-        const loop = isLoopback(hp.host);
-        if (hp.port === 2376 || cfg.tls) {
-            if (!cfg.tls) issues.push(error(field, `"${h}" is the TLS port; set daemon.tls with caCert, cert and key paths`));
-        } else if (!loop && !cfg.allowPlainTcp) {
-            issues.push(error(field, `"${h}" exposes the Docker API without TLS on a non-loopback address (root for anyone who can reach it); use tcp://127.0.0.1:${hp.port}, add daemon.tls, or set daemon.allowPlainTcp: true`));
+        if (hp.port === 2376 && !cfg.tls && isLoopback(hp.host)) {
+            issues.push(error(field, `"${h}" is the TLS port; set daemon.tls with caCert, cert and key paths`));
         }
+        const problem = tcpListenerProblem(h, { tls: !!cfg.tls, verify: !!cfg.tls && cfg.tls.verify !== false });
+        if (problem) issues.push(error(field, problem));
     });
+    if (cfg.allowPlainTcp) {
+        issues.push(error("daemon.allowPlainTcp", "is withdrawn: a Docker API on TCP off loopback requires TLS with client verification (CIS Docker 2.6); remove allowPlainTcp and set daemon.tls, or listen on loopback and reach it over SSH"));
+    }
     if (cfg.tls) {
         for (const f of ["caCert", "cert", "key"] as const) {
             if (!/^\/\S+$/.test(cfg.tls[f] ?? "")) issues.push(error(`daemon.tls.${f}`, `must be an absolute path on the host`));

@@ -104,8 +104,8 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("fixedCidrV6", "fixed-cidr-v6", "string", "unset", "restart", "IPv6 subnet of the default bridge (with `ipv6: true`)"),
     k("group", "group", "string", "`docker`", "restart", "group owning the unix socket"),
     k("hostGatewayIp", "host-gateway-ip", "string", "the default bridge's address", "restart", "address `host-gateway` resolves to in `--add-host`"),
-    k("hosts", "hosts", "strings", "unset (the unit's `-H fd://`)", "restart", "listen sockets: `unix://`, `fd://`, `tcp://ip:port` (plain TCP off loopback needs `allowPlainTcp`, port 2376 needs `tls`)"),
-    k("icc", "icc", "boolean", "`true`", "restart", "traffic between containers on the default bridge"),
+    k("hosts", "hosts", "strings", "unset (the unit's `-H fd://`)", "restart", "listen sockets: `unix://`, `fd://`, `tcp://ip:port` (TCP off loopback needs `tls` with client verification)"),
+    k("icc", "icc", "boolean", "`true`", "restart", "traffic between containers on the default bridge; dockfleet writes `false` unless set (CIS 2.2)"),
     k("init", "init", "boolean", "`false`", "restart", "run an init (docker-init) in every container"),
     k("initPath", "init-path", "string", "`docker-init` on PATH", "restart", "path of the init binary"),
     k("insecureRegistries", "insecure-registries", "strings", "`[]`", "always", "registries reached over plain HTTP: host:port or CIDR", { written: [] }),
@@ -128,7 +128,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("mtu", "mtu", "integer", "`1500`", "restart", "MTU of the default bridge"),
     k("networkControlPlaneMtu", "network-control-plane-mtu", "integer", "`1500`", "restart", "MTU of swarm's control-plane traffic"),
     k("networkDiagnosticPort", "network-diagnostic-port", "integer", "`0` (off)", "reload", "port of the network diagnostic server (127.0.0.1 only)"),
-    k("noNewPrivileges", "no-new-privileges", "boolean", "`false`", "restart", "no-new-privileges for new containers"),
+    k("noNewPrivileges", "no-new-privileges", "boolean", "`false`", "restart", "no-new-privileges for new containers; dockfleet writes `true` unless set (CIS 2.14)"),
     k("nodeGenericResources", "node-generic-resources", "strings", "`[]`", "restart", "swarm generic resources of this node: `NAME=VALUE`"),
     k("oomScoreAdjust", "oom-score-adjust", "integer", "`-500`", "restart", "dockerd's own oom_score_adj", { deprecated: { since: "24.0", hint: "set OOMScoreAdjust in the docker.service unit" }, removedIn: "25.0" }),
     k("pidfile", "pidfile", "string", "`/var/run/docker.pid`", "restart", "dockerd's PID file"),
@@ -146,7 +146,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("tls", "tlscert", "model", "`~/.docker/cert.pem`", "restart", "server certificate; from `tls.cert`"),
     k("tls", "tlskey", "model", "`~/.docker/key.pem`", "restart", "server key; from `tls.key`"),
     k("tls", "tlsverify", "model", "`false`", "restart", "require client certificates; from `tls.verify` (default true when `tls` is set)"),
-    k("userlandProxy", "userland-proxy", "boolean", "`true`", "restart", "docker-proxy for published ports (else iptables only)"),
+    k("userlandProxy", "userland-proxy", "boolean", "`true`", "restart", "docker-proxy for published ports (else iptables only); dockfleet writes `false` unless set (CIS 2.16)"),
     k("userlandProxyPath", "userland-proxy-path", "string", "`docker-proxy` on PATH", "restart", "path of docker-proxy"),
     k("usernsRemap", "userns-remap", "string", "unset (no remapping)", "restart", "user namespace remapping: `default` or `user[:group]`"),
 ];
@@ -158,7 +158,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
 export const MODEL_FIELDS = {
     directLvm: "devicemapper direct-lvm settings, written as `dm.*` entries of `storage-opts`",
     graph: "the pre-17.05 name of `data-root` (dockerd 23+ refuses `graph` in the file), written as `data-root` with a warning",
-    allowPlainTcp: "dockfleet's consent to a `tcp://` listener off loopback without TLS; not written",
+    allowPlainTcp: "withdrawn (issue 28): `true` is an error, since a `tcp://` listener off loopback needs `tls` with client verification; not written",
 } as const;
 
 /** daemon.json keys (Linux, 20.10–27) dockfleet does not model, and why. */

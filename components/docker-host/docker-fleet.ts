@@ -10,6 +10,7 @@ import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, ProxyArgs } from "./d
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
 import { APPLY_RESTARTED_LINE } from "./bundle";
+import { cisPreviewLines, hardenedDaemon } from "./cis";
 
 export interface FleetHost {
     /** Host name (resource names and messages). */
@@ -52,6 +53,8 @@ export interface DockerFleetArgs extends ApplyPolicy {
     driftCheck?: boolean;
     /** With `driftCheck`: each host's status by host name, when the caller probed already (DockerHostArgs.driftStatus). Default: unset (each host is asked). */
     driftStatus?: Record<string, DriftStatus>;
+    /** Swarm autolock's unlock key, a secret (dockfleet:swarmUnlockKey): the managers' applies unlock a restarted manager with it. Default: unset (autolock off). */
+    swarmUnlockKey?: pulumi.Input<string>;
 }
 
 /** Splits hosts into restart batches, in the order given. */
@@ -153,6 +156,14 @@ export class DockerFleet extends pulumi.ComponentResource {
     constructor(name: string, args: DockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
         reportIssues(this, componentContext(`DockerFleet "${name}"`), [...validateFleet(args), ...validateHostKeys(args.hosts, args.ssh)]);
+        const cis = cisPreviewLines(name, args.hosts.map((h) => ({ name: h.name, ctx: {
+            daemon: hardenedDaemon(mergeDaemon(args.daemon ?? {}, h.daemon)),
+            swarm: (h.role ?? "none") !== "none",
+            autolock: args.swarmUnlockKey !== undefined,
+            fleetRegistries: args.fleetRegistries,
+        } })));
+        if (cis.info) pulumi.log.info(cis.info, this);
+        for (const w of cis.warnings) pulumi.log.warn(w, this);
 
         const byName = new Map(args.hosts.map((h) => [h.name, h]));
         const batches = args.batches
@@ -201,6 +212,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                     driftCheck: args.driftCheck,
                     driftStatus: args.driftStatus?.[h.name],
                     taskWait: watched ? "manager" : undefined,
+                    swarmUnlockKey: h.role === "manager" ? args.swarmUnlockKey : undefined,
                     // the snapshot is replaced (runs again) exactly when the apply's inputs change
                     beforeApply: framed
                         ? (digest) => {

@@ -5,7 +5,9 @@ import { throwOnErrors } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { resourceOwner } from "../common/owner";
 import { APPLY_RESTARTED_LINE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
+import { renderUnlockKeyEntry, validateUnlockKey } from "./autolock";
 import { DriftStatus, probeHost, repairMarker } from "./drift";
+import { hardenedDaemon } from "./cis";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
@@ -50,7 +52,7 @@ export interface DockerHostArgs extends ApplyPolicy {
     connection: command.types.input.remote.ConnectionArgs;
     /** Name used in messages from the host. Default: the resource name. */
     hostName?: string;
-    /** daemon.json model. Default: `{}` (only the reloadable keys are written, empty). */
+    /** daemon.json model. Default: `{}` (the reloadable keys, empty, and the hardened defaults of cis.ts). */
     daemon?: DaemonConfig;
     /** Proxy drop-in. Default: none (the drop-in is removed). */
     proxy?: ProxyArgs;
@@ -87,6 +89,12 @@ export interface DockerHostArgs extends ApplyPolicy {
      * wait for tasks). Managers always wait for their own tasks. Default: "node".
      */
     taskWait?: "node" | "manager";
+    /**
+     * The swarm's unlock key (swarm autolock), a secret: on a manager the apply checks it before
+     * writing anything and unlocks the manager with it after a restart. It travels on the secret
+     * stdin only. Default: unset (a locked manager fails the apply, naming the missing key).
+     */
+    swarmUnlockKey?: pulumi.Input<string>;
 }
 
 export const DEFAULT_SMOKE_IMAGE = "busybox:latest";
@@ -96,7 +104,8 @@ export const DEFAULT_RESTART_TIMEOUT = 60;
 /** Defaults applied in one place. */
 export function withHostDefaults(a: DockerHostArgs) {
     return {
-        daemon: a.daemon ?? {},
+        // CIS hardened defaults (cis.ts) for the fields the stack left unset
+        daemon: hardenedDaemon(a.daemon ?? {}),
         fleetRegistries: a.fleetRegistries ?? [],
         swarm: a.swarm ?? false,
         restartTimeoutSeconds: a.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT,
@@ -164,14 +173,24 @@ export class DockerHost extends pulumi.ComponentResource {
             taskWait: args.taskWait,
         };
         const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
-        // The proxy drop-in travels on stdin, which is secret in state; only a redacted summary is
-        // in the (public) command line so reviewers still see which proxy a host uses.
-        const stdin: pulumi.Input<string> | undefined = hasProxy
+        const hasKey = args.swarmUnlockKey !== undefined;
+        // The proxy drop-in (and the swarm unlock key) travel on stdin, which is secret in state;
+        // only a redacted summary is in the (public) command line so reviewers still see which
+        // proxy a host uses.
+        const stdin: pulumi.Input<string> | undefined = hasProxy || hasKey
             ? pulumi.secret(
-                  pulumi.all([args.proxy!.httpProxy, args.proxy!.httpsProxy]).apply(([http, https]) => {
-                      throwOnErrors(ctx, validateProxy({ httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }));
-                      const rendered = renderHostFiles(d.daemon, d.execStart, { httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }, d.fleetRegistries);
-                      return renderBundle([rendered.proxyFile]);
+                  pulumi.all([args.proxy?.httpProxy, args.proxy?.httpsProxy, args.swarmUnlockKey]).apply(([http, https, key]) => {
+                      let b = "";
+                      if (hasProxy) {
+                          throwOnErrors(ctx, validateProxy({ httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }));
+                          const rendered = renderHostFiles(d.daemon, d.execStart, { httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }, d.fleetRegistries);
+                          b += renderBundle([rendered.proxyFile]);
+                      }
+                      if (key !== undefined) {
+                          throwOnErrors(ctx, validateUnlockKey(key));
+                          b += renderUnlockKeyEntry(key);
+                      }
+                      return b;
                   }),
               )
             : undefined;

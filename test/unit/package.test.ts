@@ -13,6 +13,7 @@ import { registered, valueOf, Registered } from "./mocks";
 import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "./example-install";
 import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "./stack-files";
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
+import { hardenedDaemon } from "../../components/docker-host/cis";
 import { DockerHost } from "../../components/docker-host/docker-host";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
@@ -182,7 +183,7 @@ export type All = [DockerFleetArgs, DockerHostArgs, ContainerUnitArgs, RegistryA
                 connection: { host: base.host, port: 2222, user: "admin", privateKey: pulumi.secret(base.sshPrivateKey), hostKey: base.hostKey },
                 daemon, engineVersion: "20.10", swarm: true, smokeImage: "local/busybox:1",
             });
-            assert.strictEqual(await valueOf(fromSource.daemonJson), renderDaemonJson(daemon));
+            assert.strictEqual(await valueOf(fromSource.daemonJson), renderDaemonJson(hardenedDaemon(daemon)));
             await settle();
             const src = registered.find((x) => x.name === "docker01-apply")!;
             for (const k of ["create", "update", "delete"]) assert.strictEqual(fromPackage.inputs[k], src.inputs[k], k);

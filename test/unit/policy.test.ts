@@ -136,7 +136,7 @@ describe("policy pack: daemon.json guards", () => {
         assert.strictEqual(checkPlainTcp({ hosts: ["tcp://:2375"] }).length, 1, "empty host = all interfaces");
         assert.strictEqual(checkPlainTcp({ hosts: ["tcp://10.0.0.5:2376"], tls: true, tlsverify: false }).length, 1);
         const v = await violations("daemon-no-plain-tcp", "command:remote:Command", applyProps({ hosts: ["tcp://0.0.0.0:2375"] }));
-        assert.match(v[0], /tcp:\/\/0\.0\.0\.0:2375" is the docker API over TCP off loopback/);
+        assert.match(v[0], /tcp:\/\/0\.0\.0\.0:2375" exposes the Docker API without TLS off loopback/);
     });
     it("insecure registries: private IPs and ranges only", async () => {
         assert.deepStrictEqual(checkInsecureRegistries({ "insecure-registries": ["10.20.0.10:5000", "192.168.1.0/24", "172.16.0.0/12", "[fd00::1]:5000", "127.0.0.1:5000"] }), []);

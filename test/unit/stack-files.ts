@@ -35,6 +35,7 @@ export function stackConfig(file: string): { raw: Record<string, unknown>; secre
         }
     }
     for (const k of SECRET_KEYS) {
+        if (k === "swarmUnlockKey") continue; // only with swarm.autolock, which no stack file sets
         const full = `dockfleet:${k}`;
         if (!(full in raw)) {
             raw[full] = PLACEHOLDER_VALUES[k];

@@ -72,6 +72,7 @@ RESTART_CMD="systemctl restart docker.service"
 RELOAD_CMD="systemctl reload docker.service"
 LOG_CMD=""
 RELOAD_DIGEST=""
+UNLOCK_KEY="" # swarm autolock: from the secret stdin bundle, never from an argument
 USE_SYSTEMD=1
 ACTION=${1:-}
 [ $# -gt 0 ] && shift
@@ -117,11 +118,17 @@ parse_bundle() {
     while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
         if [[ "$line" == "=== "* ]]; then
             read -r path mode <<<"${line#=== }"
+            if [ "$path" = @swarm-unlock-key ]; then # kept in memory only (unlock_manager)
+                [ "$fd" = 0 ] || die "bundle: the swarm unlock key may only come on stdin (the secret bundle)"
+                cur=@key; continue
+            fi
             case "$path" in /*) ;; *) die "bundle: path must be absolute: '$path'" ;; esac
             case "$mode" in absent | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) die "bundle: bad mode '$mode' for $path" ;; esac
             cur=$(key "$path")
             printf '%s %s %s\n' "$cur" "$mode" "$path" >>"$dir/manifest"
             : >"$dir/$cur"
+        elif [ "$cur" = @key ]; then
+            [ -z "$line" ] || UNLOCK_KEY=$line
         elif [ -n "$cur" ]; then
             printf '%s\n' "$line" >>"$dir/$cur"
         elif [ -n "$line" ]; then
@@ -173,13 +180,15 @@ check_file() {
 }
 
 # The daemon.json settings whose validity depends on the host, one per line: `userns USER[:GROUP]`,
-# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`. jq, else python3; neither: none.
+# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`, `tlsfile KEY PATH`. jq, else python3;
+# neither: none.
 host_needs() {
     if command -v jq >/dev/null 2>&1; then
         jq -r '(if (.["userns-remap"] | type) == "string" then "userns \(.["userns-remap"])" else empty end),
             ((.runtimes // {}) | to_entries[] | if (.value.path | type) == "string" then "runtime \(.key) \(.value.path)"
                 elif (.value.runtimeType | type) == "string" then "shim \(.key) \(.value.runtimeType)" else empty end),
-            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))")' "$1" 2>/dev/null
+            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))"),
+            (("tlscacert", "tlscert", "tlskey") as $k | if (.[$k] | type) == "string" then "tlsfile \($k) \(.[$k])" else empty end)' "$1" 2>/dev/null
     elif command -v python3 >/dev/null 2>&1; then
         python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
@@ -188,7 +197,9 @@ for n, r in (d.get("runtimes") or {}).items():
     if isinstance(r.get("path"), str): print("runtime", n, r["path"])
     elif isinstance(r.get("runtimeType"), str): print("shim", n, r["runtimeType"])
 for o in d.get("exec-opts") or []:
-    if isinstance(o, str) and o.startswith("native.cgroupdriver="): print("cgroupdriver", o.split("=", 1)[1])' "$1" 2>/dev/null
+    if isinstance(o, str) and o.startswith("native.cgroupdriver="): print("cgroupdriver", o.split("=", 1)[1])
+for k in ("tlscacert", "tlscert", "tlskey"):
+    if isinstance(d.get(k), str): print("tlsfile", k, d[k])' "$1" 2>/dev/null
     else
         return 1
     fi
@@ -222,7 +233,7 @@ host_exec() {
 check_host_needs() {
     local new=$1 path=$2 needs kind a b user group uid db
     if ! needs=$(host_needs "$new"); then
-        say "note: neither jq nor python3 on this host; the userns-remap, runtimes and cgroup-driver host checks are skipped"
+        say "note: neither jq nor python3 on this host; the userns-remap, runtimes, cgroup-driver and TLS file host checks are skipped"
         return 0
     fi
     while read -r kind a b; do
@@ -256,6 +267,13 @@ check_host_needs() {
                     *) continue ;;
                 esac
                 host_exec "$shim" || die "$path: runtimes.$a: runtimeType $b needs the shim '$shim', which is not an executable on this host (containers using it would fail)"
+                ;;
+            tlsfile)
+                # dockerd refuses to start without them; the TCP API's TLS is checked before it is written
+                [ -f "$ROOT$b" ] || die "$path: $a $b does not exist on this host (dockerd would refuse to start); put the CA, certificate and key there first"
+                if [ "$a" = tlskey ] && [ $((8#$(stat -c %a "$ROOT$b") & 8#077)) != 0 ]; then
+                    die "$path: tlskey $b can be read by users other than its owner (mode $(stat -c %a "$ROOT$b")); chmod 0400 it (CIS Docker 3.14)"
+                fi
                 ;;
             cgroupdriver)
                 case "$a" in
@@ -456,6 +474,7 @@ wait_up() {
     if [ "$swarm_before" = active ]; then
         while :; do
             state=$(docker info --format '{{.Swarm.LocalNodeState}}/{{.Swarm.ControlAvailable}}' 2>/dev/null || true)
+            if [ "${state%/*}" = locked ]; then unlock_manager || return 1; continue; fi
             if [ "${state%/*}" = active ]; then
                 [ "${state#*/}" = true ] || break # a worker cannot inspect itself; active means it has a manager session
                 ready=$(docker node inspect self --format '{{.Status.State}}' 2>/dev/null || true)
@@ -466,6 +485,28 @@ wait_up() {
         done
     fi
     return 0
+}
+
+# Swarm autolock (issue 28): a restarted manager comes back locked. `docker swarm unlock` reads
+# the key from stdin (printf is a builtin: the key is in no process's argument list).
+unlock_manager() {
+    local out
+    FAIL_STEP="unlock the swarm manager"
+    [ -n "$UNLOCK_KEY" ] || { FAIL_LINE="this manager is locked (swarm autolock) and no unlock key was given (dockfleet:swarmUnlockKey)"; return 1; }
+    out=$(printf '%s\n' "$UNLOCK_KEY" | timeout "$RESTART_TIMEOUT" docker swarm unlock 2>&1) || { FAIL_LINE="docker swarm unlock: $(printf '%s' "$out" | tail -1)"; return 1; }
+    FAIL_STEP=""
+    log "swarm manager unlocked"
+}
+
+# Before a manager of an autolocked swarm restarts: the key given must be the swarm's, or the
+# manager would stay locked. Nothing has been written yet.
+check_unlock_key() {
+    [ "$1" = active ] && [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] || return 0
+    [ "$(docker info --format '{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}' 2>/dev/null)" = true ] || return 0
+    [ -n "$UNLOCK_KEY" ] || die "the swarm is autolocked and no unlock key was given: this manager would stay locked after the restart; set dockfleet:swarm.autolock: true and the secret dockfleet:swarmUnlockKey; nothing changed"
+    local have
+    have=$(docker swarm unlock-key -q 2>/dev/null) || die "could not read the swarm's unlock key to check the one given; nothing changed"
+    [ "$have" = "$UNLOCK_KEY" ] || die "the unlock key given (dockfleet:swarmUnlockKey) is not this swarm's (rotated with docker swarm unlock-key --rotate?); store the current one: docker swarm unlock-key -q | pulumi config set --secret dockfleet:swarmUnlockKey; nothing changed"
 }
 
 # Runs alongside the smoke container (serve_checks): a setting that starts dockerd but breaks
@@ -943,6 +984,7 @@ converge() {
             TASKS_BEFORE=$(ready_tasks before)
         fi
     fi
+    [ "$restart" = 0 ] || check_unlock_key "$swarm_before"
     start=$(date +%s)
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
@@ -1215,6 +1257,8 @@ case "$ACTION" in
         WORK=$(mktemp -d "$STATE/incoming.XXXXXX")
         trap 'rm -rf "$WORK"' EXIT
         cp -p "$STATE/original/"* "$WORK/"
+        # only the swarm unlock key is taken from a secret bundle on stdin (the restart may lock a manager)
+        mkdir "$WORK/stdin" && : >"$WORK/stdin/manifest" && parse_bundle 0 "$WORK/stdin" && rm -rf "$WORK/stdin"
         RELOAD_DIGEST=""
         converge "$WORK"
         rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
