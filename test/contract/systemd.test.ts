@@ -18,23 +18,28 @@ describe(`contract: proxy drop-in on a real host (${HOST})`, function () {
         assert.strictEqual(r.code, 0, r.stderr);
     });
 
-    it("systemctl show and docker info show the proxy; the password never appears in the apply output", () => {
+    it("dockerd's environment and docker info have the proxy, systemctl show only the env file's path; the password never appears in the apply output", () => {
         const r = push(HOST, { logDriver: "json-file" }, { proxy: { httpProxy: PROXY, httpsProxy: PROXY, noProxy: [".corp.example"] }, fleetRegistries: ["10.232.0.11:5000"] });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.doesNotMatch(r.stdout + r.stderr, /S3cr/);
-        const env = sh(HOST, "systemctl show docker -p Environment");
-        // systemd un-escapes %% back to %, so dockerd sees the URL-encoded password exactly
-        assert.ok(env.includes(`HTTP_PROXY=${PROXY}`), env);
-        assert.ok(env.includes("NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"), env);
+        // the variables reach dockerd exactly (the URL-encoded password, quotes and all) ...
+        const env = sh(HOST, "tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value docker)/environ");
+        assert.ok(env.split("\n").includes(`HTTP_PROXY=${PROXY}`), env);
+        assert.ok(env.split("\n").includes("NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"), env);
+        // ... while systemd shows a path, no value
+        assert.strictEqual(sh(HOST, "systemctl show docker -p Environment"), "Environment=");
+        assert.match(sh(HOST, "systemctl show docker -p EnvironmentFiles"), /^EnvironmentFiles=\/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env \(ignore_errors=no\)$/);
+        assert.strictEqual(sh(HOST, "stat -c '%a %U' /etc/systemd/system/docker.service.d/http-proxy.env"), "600 root");
         const info = dockerInfo(HOST);
         assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10.232.0.1:3128$/);
         assert.strictEqual(info.NoProxy, "localhost,127.0.0.1,10.232.0.11,.corp.example");
         assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
     });
 
-    it("removing the proxy removes the drop-in and the environment", () => {
+    it("removing the proxy removes the drop-in, the env file and the environment", () => {
         const r = push(HOST, { logDriver: "json-file" });
         assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(ssh(HOST, "ls /etc/systemd/system/docker.service.d/http-proxy.conf /etc/systemd/system/docker.service.d/http-proxy.env").code, 2);
         assert.doesNotMatch(sh(HOST, "systemctl show docker -p Environment"), /HTTP_PROXY/);
         assert.strictEqual(dockerInfo(HOST).HttpProxy, "");
     });
@@ -44,7 +49,7 @@ describe("contract: systemd-analyze verify on a real host accepts every rendered
     this.timeout(120000);
     before(settledSwarm);
     const units: [string, string][] = [
-        ["docker.service.d/http-proxy.conf", renderProxyDropIn({ httpProxy: PROXY, httpsProxy: PROXY, noProxy: ["a.example", "10.0.0.0/8"] }, ["10.232.0.11:5000"])!],
+        ["docker.service.d/http-proxy.conf", renderProxyDropIn(true)!],
         ["docker.service.d/10-dockfleet-hosts.conf", renderHostsDropIn(["unix:///var/run/docker.sock"], DEBIAN_EXEC_START)!],
         ["mcollective.service", renderContainerUnit({ name: "mcollective", image: "local/busybox:1", runArgs: ["--net=host", "-v", "/etc:/host-etc:ro"], env: { TZ: "UTC" }, pullOnStart: true })],
         ["heartbeat.service", renderContainerUnit({ name: "heartbeat", image: "local/busybox:1", command: ["sh", "-c", "while true; do date +%s; sleep 5; done"] })],

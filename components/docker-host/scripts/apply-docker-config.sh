@@ -55,6 +55,9 @@
 # Exit codes: 0 applied or unchanged, 1 rejected or rolled back, 3 rollback failed (dockerd down).
 set -euo pipefail
 shopt -s nullglob
+# Files this script creates (state, backups, the bundle's copies) are root-only: the proxy's
+# environment file carries credentials; each target file gets its bundle mode explicitly.
+umask 077
 
 ROOT=${DOCKFLEET_ROOT:-}                  # prefix for every path; only tests set it
 STATE=$ROOT/var/lib/dockfleet/daemon-config
@@ -161,6 +164,13 @@ check_file() {
             if grep -Eq '"storage-driver"[[:space:]]*:[[:space:]]*"devicemapper"' "$new" && [ "$major" -ge 25 ]; then
                 die "storage-driver devicemapper was removed in Docker Engine 25 (this host runs $(engine_version)); use overlay2"
             fi
+            ;;
+        *.env)
+            # systemd's environment-file syntax (KEY=value lines); the values are never printed
+            case "${MODE_OF_NEW:-}" in *[1-7][0-7] | *[0-7][1-7]) die "$path holds credentials: its mode must give group and others nothing, got $MODE_OF_NEW" ;; esac
+            local bad
+            bad=$(awk '/^[ \t]*([#;]|$)/ { next } !/^[ \t]*[A-Za-z_][A-Za-z0-9_]*=/ { print NR; exit }' "$new")
+            [ -z "$bad" ] || die "$path: line $bad is not KEY=value (content not shown: it may hold credentials)"
             ;;
         *.service.d/*.conf | *.service)
             local exe
@@ -382,7 +392,8 @@ stage_set() {
             err=$({ : >"$tmp" && rm -f "$tmp"; } 2>&1) && continue
             INSTALL_ERR="cannot remove $path: ${err##*: }"
         else
-            if err=$({ mkdir -p "$(dirname "$dst")" && cp "$dir/$k" "$tmp" && chmod "$mode" "$tmp"; } 2>&1); then
+            # a target directory created here gets the usual 0755 (dockfleet's umask is for its own files)
+            if err=$({ (umask 022 && mkdir -p "$(dirname "$dst")") && cp "$dir/$k" "$tmp" && chmod "$mode" "$tmp"; } 2>&1); then
                 sync "$tmp" 2>/dev/null || true
                 continue
             fi
@@ -1090,7 +1101,7 @@ loaded_since_start() {
     [ "$m" -le "$since" ]
 }
 
-check_file_if_present() { [ "$2" = absent ] || check_file "$1" "$3"; }
+check_file_if_present() { [ "$2" = absent ] || MODE_OF_NEW=$2 check_file "$1" "$3"; }
 
 snapshot_new_paths() {
     local manifest=$1 k mode path
@@ -1187,6 +1198,10 @@ migrate_legacy() {
 
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
 mkdir -p "$STATE"
+# State and backups hold copies of the proxy's env file: root only, also where an older dockfleet
+# created the directories 0755.
+chmod 0700 "$ROOT/var/lib/dockfleet" "$STATE"
+[ ! -d "$LEGACY_STATE" ] || chmod 0700 "$LEGACY_STATE"
 exec 9>"$LOCK_FILE"
 if [ "$ACTION" = recover ]; then
     flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
@@ -1233,7 +1248,9 @@ case "$ACTION" in
         while read -r k mode path; do
             if [ "$mode" = absent ]; then want=absent; else want=$(sha "$STATE/last-good/$k"); fi
             now=$(sha "$ROOT$path")
-            [ "$now" = "$want" ] || { printf 'drift %s %s\n' "$path" "$now"; drift=1; }
+            # a root-only file's digest would be a guessing oracle for its secret: not printed
+            case "$mode" in *[1-7][0-7] | *[0-7][1-7] | absent) shown=$now ;; *) shown=- ;; esac
+            [ "$now" = "$want" ] || { printf 'drift %s %s\n' "$path" "$shown"; drift=1; }
         done <"$STATE/last-good/manifest"
         [ -f "$STATE/in-progress" ] && { echo "drift in-progress -"; drift=1; }
         [ "$drift" = 1 ] || echo "in-sync"
