@@ -146,7 +146,7 @@ export function run(env: Env, action: string, opts: { public?: ManagedFile[]; se
 export const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root, p), "utf8");
 export const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
 export const count = (env: Env, f: string) => (fs.existsSync(path.join(env.fake, f)) ? fs.readFileSync(path.join(env.fake, f), "utf8").split("\n").filter(Boolean).length : 0);
-const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
+export const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
 
 describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     this.timeout(60000);

@@ -9,7 +9,7 @@ import * as path from "path";
 import { ManagedFile } from "./bundle";
 import { renderHostFiles } from "./docker-host";
 import { PROXY_DROPIN_PATH, PROXY_ENV_PATH } from "./dropins";
-import { Env, count, daemon, exists, mkEnv, read, run } from "./apply-script.test";
+import { Env, calls, count, daemon, exists, mkEnv, read, run } from "./apply-script.test";
 
 const PW = "Pr0xy-pw-7c1e";
 const STATE = "var/lib/dockfleet/daemon-config";
@@ -65,7 +65,7 @@ describe("apply-docker-config.sh: secrets root-only on the host (fake dockerd/sy
         for (const d of ["var/lib/dockfleet", STATE, "var/lib/dockfleet/docker-host"]) assert.strictEqual(mode(env, d), "700", d);
     });
 
-    it("a host applied with the old Environment= drop-in converges to the new layout in one restart, no rollback", () => {
+    it("a host applied with the old Environment= drop-in converges to the new layout without a restart (same settings), no rollback", () => {
         const env = mkEnv();
         // main's apply: drop-in with the variables, 0644, on stdin
         const old = run(env, "apply", { public: [daemon(), { path: "/etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf", mode: "0644" }], secret: [{ path: PROXY_DROPIN_PATH, mode: "0644", content: OLD_DROPIN }] });
@@ -73,11 +73,11 @@ describe("apply-docker-config.sh: secrets root-only on the host (fake dockerd/sy
         assert.strictEqual(count(env, "starts"), 1);
         const r = run(env, "apply", files());
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.match(r.stderr, /will change \/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.conf/);
-        assert.match(r.stderr, /will change \/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env/);
-        assert.match(r.stderr, /applied \(restart\)/);
+        assert.match(r.stderr, /http-proxy\.conf rewritten in canonical form; same settings: no restart/);
+        assert.match(r.stderr, /http-proxy\.env rewritten in canonical form; same settings: no restart/);
         assert.doesNotMatch(r.stderr, /rolling back|FAILED/);
-        assert.strictEqual(count(env, "starts"), 2);
+        assert.strictEqual(count(env, "starts"), 1);
+        assert.match(calls(env), /systemctl daemon-reload/);
         assert.match(read(env, PROXY_DROPIN_PATH), /^EnvironmentFile=\/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env$/m);
         assert.strictEqual(mode(env, PROXY_ENV_PATH), "600");
         // the old drop-in's copy is gone from last-good; only the 0600 env file's copy holds the password
@@ -85,7 +85,29 @@ describe("apply-docker-config.sh: secrets root-only on the host (fake dockerd/sy
         // and the next apply is a no-op
         const again = run(env, "apply", files());
         assert.match(again.stderr, /unchanged; nothing to do/);
-        assert.strictEqual(count(env, "starts"), 2);
+        assert.strictEqual(count(env, "starts"), 1);
+    });
+
+    it("adoption: an operator's inline Environment= with other values, or a changed password, restarts", () => {
+        const env = mkEnv();
+        fs.mkdirSync(path.join(env.root, path.dirname(PROXY_DROPIN_PATH)), { recursive: true });
+        fs.writeFileSync(path.join(env.root, PROXY_DROPIN_PATH), OLD_DROPIN.replace(PW, "old-pw"));
+        fs.writeFileSync(path.join(env.fake, "active-since"), "Thu 2099-01-01 00:00:00 UTC");
+        const r = run(env, "apply", files());
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /will change \/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.conf/);
+        assert.match(r.stderr, /applied \(restart\)/);
+        // an env file naming the same variables in the operator's own quoting: same settings
+        const env2 = mkEnv();
+        fs.mkdirSync(path.join(env2.root, path.dirname(PROXY_DROPIN_PATH)), { recursive: true });
+        fs.writeFileSync(path.join(env2.root, PROXY_DROPIN_PATH), `[Service]\nEnvironmentFile=-${PROXY_ENV_PATH}\n`);
+        fs.writeFileSync(path.join(env2.root, "etc/docker/daemon.json"), daemon().content!);
+        fs.writeFileSync(path.join(env2.root, PROXY_ENV_PATH), `# ops\nNO_PROXY=127.0.0.1,localhost\nHTTP_PROXY='http://svc:${PW}@proxy:3128'\n`);
+        fs.writeFileSync(path.join(env2.fake, "active-since"), "Thu 2099-01-01 00:00:00 UTC");
+        const r2 = run(env2, "apply", files());
+        assert.strictEqual(r2.code, 0, r2.stderr);
+        assert.match(r2.stderr, /same settings: no restart/);
+        assert.strictEqual(count(env2, "starts"), 0);
     });
 
     it("a rollback puts the env file back with mode 0600, and a failed migration puts the old drop-in back", () => {
