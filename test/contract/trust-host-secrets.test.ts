@@ -21,6 +21,7 @@ const JOIN_HOST = "host3";
 const PW = `trust-pw-${randomBytes(6).toString("hex")}`;
 const PROXY = { httpProxy: `http://svc-docker:${PW}@10.232.0.1:3128`, httpsProxy: `http://svc-docker:${PW}@10.232.0.1:3128` };
 const STOP = "/tmp/dfprobe-stop";
+const CANARY = "/tmp/dfprobe-canary";
 
 /** Runs `script` on `host` as the unprivileged user (ssh as root, then runuser); `input` on its stdin. */
 function asUser(host: string, script: string, input = ""): Run {
@@ -33,11 +34,18 @@ function asUser(host: string, script: string, input = ""): Run {
  * property); its own journal view. The needles go to grep on stdin, never in an argument list.
  */
 function userFinds(host: string, needles: string[]): string[] {
-    const input = needles.join("\n") + "\n";
+    // a world-readable canary proves the scan reads what the user can read (`-f -`: grep reads the
+    // patterns from its stdin; /dev/stdin, a root-owned pipe reopened, would be refused to the user)
+    const canary = `canary-${randomBytes(4).toString("hex")}`;
+    sh(host, `umask 022; echo ${canary} > ${CANARY}`);
+    const input = [...needles, canary].join("\n") + "\n";
     const hits: string[] = [];
-    const files = asUser(host, "grep -rIlF --devices=skip -f /dev/stdin /etc /var/lib /run /tmp /var/log /root /home 2>/dev/null; true", input);
+    const files = asUser(host, "grep -rIlF --devices=skip -f - /etc /var/lib /run /tmp /var/log /root /home 2>/dev/null; true", input);
+    sh(host, `rm -f ${CANARY}`);
     assert.strictEqual(files.code, 0, files.stderr);
-    for (const f of files.stdout.split("\n").filter(Boolean)) hits.push(`${host}: readable file ${f}`);
+    const found = files.stdout.split("\n").filter(Boolean);
+    assert.ok(found.includes(CANARY), `${host}: the file scan as ${USER} did not find its world-readable canary: ${files.stdout}`);
+    for (const f of found.filter((x) => x !== CANARY)) hits.push(`${host}: readable file ${f}`);
     const show = asUser(host, "systemctl show docker");
     assert.strictEqual(show.code, 0, `systemctl show as ${USER}: ${show.stderr}`);
     assert.match(show.stdout, /^Id=docker\.service$/m, "the user sees the unit's properties");
