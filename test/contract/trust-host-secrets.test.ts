@@ -86,6 +86,8 @@ describe("contract: an unprivileged user on every host finds no secret (proxy pa
         tokens = { worker: sh("host1", "docker swarm join-token -q worker"), manager: sh("host1", "docker swarm join-token -q manager") };
         assert.match(tokens.worker, /^SWMTKN-1-/);
         markerBefore = ssh(JOIN_HOST, "test -e /var/lib/dockfleet/swarm/member.marker").code === 0;
+        // state directories as an older dockfleet left them (0755): the next apply makes them root-only
+        sh(APPLY_HOST, "mkdir -p /var/lib/dockfleet/daemon-config && chmod 0755 /var/lib/dockfleet /var/lib/dockfleet/daemon-config");
     });
 
     after(() => {
@@ -115,6 +117,7 @@ describe("contract: an unprivileged user on every host finds no secret (proxy pa
         // the restart picked the proxy up (docker info masks the credentials)
         assert.strictEqual(sh(APPLY_HOST, "docker info --format '{{.HTTPProxy}}'"), "http://xxxxx:xxxxx@10.232.0.1:3128");
         assert.match(sample, /apply-docker-config apply/, "the sampler saw the apply running");
+        assert.strictEqual(sh(APPLY_HOST, "stat -c '%a' /var/lib/dockfleet /var/lib/dockfleet/daemon-config"), "700\n700");
         const hits = [
             ...(sample.includes(PW) ? [`${APPLY_HOST}: ps during the apply (${sample.split("\n").find((l) => l.includes(PW))!.slice(0, 120)})`] : []),
             ...HOSTS.flatMap((h) => userFinds(h, [PW])),
