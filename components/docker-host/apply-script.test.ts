@@ -106,9 +106,9 @@ echo "systemd-run $*" >> "$FAKE/calls"
 `,
 };
 
-interface Env { root: string; fake: string; bin: string }
+export interface Env { root: string; fake: string; bin: string }
 
-function mkEnv(): Env {
+export function mkEnv(): Env {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-"));
     const env = { root: path.join(base, "root"), fake: path.join(base, "fake"), bin: path.join(base, "bin") };
     for (const d of [env.root, env.fake, env.bin, path.join(env.root, "etc/docker"), path.join(env.root, "usr/bin")]) fs.mkdirSync(d, { recursive: true });
@@ -121,11 +121,11 @@ function mkEnv(): Env {
 const DJ = "/etc/docker/daemon.json";
 const PROXY = "/etc/systemd/system/docker.service.d/http-proxy.conf";
 
-function daemon(extra: Record<string, unknown> = {}): ManagedFile {
+export function daemon(extra: Record<string, unknown> = {}): ManagedFile {
     return { path: DJ, mode: "0644", content: JSON.stringify({ "debug": false, ...extra }, null, 2) + "\n" };
 }
 
-function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
+export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
     const args = [opts.script ?? APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
     const pub = opts.public ? renderBundle(opts.public) : undefined;
     const full = pub !== undefined ? ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", ...args] : args;
@@ -143,10 +143,10 @@ function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: 
     return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
-const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root, p), "utf8");
-const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
-const count = (env: Env, f: string) => (fs.existsSync(path.join(env.fake, f)) ? fs.readFileSync(path.join(env.fake, f), "utf8").split("\n").filter(Boolean).length : 0);
-const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
+export const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root, p), "utf8");
+export const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
+export const count = (env: Env, f: string) => (fs.existsSync(path.join(env.fake, f)) ? fs.readFileSync(path.join(env.fake, f), "utf8").split("\n").filter(Boolean).length : 0);
+export const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
 
 describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     this.timeout(60000);

@@ -155,8 +155,11 @@ describe("DockerFleet resource graph (mocks)", function () {
         // stdin reaches the engine as a secret (the runtime's secret signature wraps it)
         const stdin = cmd.inputs.stdin as { [sig: string]: string; value: string };
         assert.strictEqual(stdin[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
-        assert.match(stdin.value, /HTTP_PROXY=http:\/\/svc:hunter2@proxy.example:3128/);
-        assert.match(stdin.value, /NO_PROXY=localhost,127.0.0.1,10.9.0.1,.corp/);
+        assert.strictEqual(stdin.value, "=== /etc/systemd/system/docker.service.d/http-proxy.env 0600\n" +
+            "# Managed by dockfleet. dockerd's proxy (docker.service.d/http-proxy.conf names this file); root only.\n" +
+            'HTTP_PROXY="http://svc:hunter2@proxy.example:3128"\nNO_PROXY="localhost,127.0.0.1,10.9.0.1,.corp"\n');
+        // the drop-in is public: it only names the env file
+        assert.match(create, /^=== \/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.conf 0644\n(#.*\n)+\n\[Service\]\nEnvironmentFile=\/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env\n/m);
     });
 
     it("marks stdin secret, and the connection's private key secret", async () => {

@@ -10,7 +10,8 @@ import { DriftStatus, probeHost, repairMarker } from "./drift";
 import { hardenedDaemon } from "./cis";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
-    DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
+    DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_MODE, PROXY_DROPIN_PATH, PROXY_ENV_MODE, PROXY_ENV_PATH, ProxySettings, redactUrl,
+    renderHostsDropIn, renderProxyDropIn, renderProxyEnvFile, validateProxy,
 } from "./dropins";
 
 /** Proxy for dockerd. URLs may carry credentials: pass them as secrets (`config.requireSecret`). */
@@ -115,15 +116,23 @@ export function withHostDefaults(a: DockerHostArgs) {
     };
 }
 
-/** The files for one host: public ones (shown in diffs) and the secret proxy drop-in. */
-export function renderHostFiles(daemon: DaemonConfig, execStart: string, proxy: ProxySettings | undefined, fleetRegistries: string[]) {
+/**
+ * The files for one host: public ones (in the command line, shown in diffs) and secret ones (on
+ * stdin, secret in state). With a proxy, the drop-in only names the root-only 0600 environment
+ * file that holds the variables (credentials). Without the plain values (`proxy` undefined, as
+ * for the command line) the secret file is left out.
+ */
+export function renderHostFiles(daemon: DaemonConfig, execStart: string, hasProxy: boolean, proxy: ProxySettings | undefined, fleetRegistries: string[]) {
     const publicFiles: ManagedFile[] = [
         { path: DAEMON_JSON_PATH, mode: "0644", content: renderDaemonJson(daemon) },
         { path: HOSTS_DROPIN_PATH, mode: "0644", content: renderHostsDropIn(daemon.hosts, execStart) },
+        { path: PROXY_DROPIN_PATH, mode: PROXY_DROPIN_MODE, content: renderProxyDropIn(hasProxy) },
     ];
-    const proxyDropIn = proxy ? renderProxyDropIn(proxy, fleetRegistries) : undefined;
-    const proxyFile: ManagedFile = { path: PROXY_DROPIN_PATH, mode: "0644", content: proxyDropIn };
-    return { publicFiles, proxyFile };
+    const secretFiles: ManagedFile[] = [];
+    // Without a proxy the env file is removed through the public bundle (nothing secret in "absent").
+    if (!hasProxy) publicFiles.push({ path: PROXY_ENV_PATH, mode: PROXY_ENV_MODE });
+    else if (proxy) secretFiles.push({ path: PROXY_ENV_PATH, mode: PROXY_ENV_MODE, content: renderProxyEnvFile(proxy, fleetRegistries) });
+    return { publicFiles, secretFiles };
 }
 
 /**
@@ -159,7 +168,8 @@ export class DockerHost extends pulumi.ComponentResource {
         };
         throwOnErrors(ctx, validateProxy(plainProxy));
 
-        const { publicFiles, proxyFile } = renderHostFiles(d.daemon, d.execStart, undefined, d.fleetRegistries);
+        const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
+        const { publicFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, undefined, d.fleetRegistries);
         const cmdOpts = {
             host: this.hostName,
             restartTimeoutSeconds: d.restartTimeoutSeconds,
@@ -172,19 +182,18 @@ export class DockerHost extends pulumi.ComponentResource {
             owner: resourceOwner(name),
             taskWait: args.taskWait,
         };
-        const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
         const hasKey = args.swarmUnlockKey !== undefined;
-        // The proxy drop-in (and the swarm unlock key) travel on stdin, which is secret in state;
-        // only a redacted summary is in the (public) command line so reviewers still see which
-        // proxy a host uses.
+        // The proxy's environment file (and the swarm unlock key) travel on stdin, which is secret
+        // in state; only a redacted summary is in the (public) command line so reviewers still see
+        // which proxy a host uses.
         const stdin: pulumi.Input<string> | undefined = hasProxy || hasKey
             ? pulumi.secret(
                   pulumi.all([args.proxy?.httpProxy, args.proxy?.httpsProxy, args.swarmUnlockKey]).apply(([http, https, key]) => {
                       let b = "";
                       if (hasProxy) {
                           throwOnErrors(ctx, validateProxy({ httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }));
-                          const rendered = renderHostFiles(d.daemon, d.execStart, { httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }, d.fleetRegistries);
-                          b += renderBundle([rendered.proxyFile]);
+                          const rendered = renderHostFiles(d.daemon, d.execStart, true, { httpProxy: http, httpsProxy: https, noProxy: args.proxy?.noProxy }, d.fleetRegistries);
+                          b += renderBundle(rendered.secretFiles);
                       }
                       if (key !== undefined) {
                           throwOnErrors(ctx, validateUnlockKey(key));
@@ -196,12 +205,12 @@ export class DockerHost extends pulumi.ComponentResource {
             : undefined;
         const proxySummary = hasProxy
             ? pulumi.all([args.proxy!.httpProxy, args.proxy!.httpsProxy]).apply(([http, https]) =>
-                  `# proxy: HTTP_PROXY=${http ? redactUrl(http) : "-"} HTTPS_PROXY=${https ? redactUrl(https) : "-"} (full drop-in on stdin, secret)\n`,
+                  `# proxy: HTTP_PROXY=${http ? redactUrl(http) : "-"} HTTPS_PROXY=${https ? redactUrl(https) : "-"} (variables in a root-only file, on stdin, secret)\n`,
               )
             : pulumi.output("");
         // The summary is derived from secrets; unsecret it only after redaction.
         const summaryPlain = pulumi.unsecret(proxySummary);
-        const bundle = renderBundle(hasProxy ? publicFiles : [...publicFiles, proxyFile]);
+        const bundle = renderBundle(publicFiles);
         const deleteCmd = d.onDelete === "restore"
             ? renderApplyCommand("restore", cmdOpts)
             : renderApplyCommand("forget", cmdOpts);

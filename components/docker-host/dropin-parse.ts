@@ -30,13 +30,15 @@ export interface DropIn {
     environment: Record<string, string>;
     /** ExecStart= values in order (`""` is the reset line). */
     execStart: string[];
-    /** Directives other than Environment= and ExecStart=, as `Section.Key` (to report what a file does). */
+    /** EnvironmentFile= paths of [Service] in order, `-` (optional file) kept; an empty EnvironmentFile= resets. */
+    environmentFiles: string[];
+    /** Directives other than Environment=, EnvironmentFile= and ExecStart=, as `Section.Key` (to report what a file does). */
     other: string[];
 }
 
 /** Parses a unit drop-in's text (comments, blank lines and line continuations aside). */
 export function parseDropIn(text: string): DropIn {
-    const out: DropIn = { environment: {}, execStart: [], other: [] };
+    const out: DropIn = { environment: {}, execStart: [], environmentFiles: [], other: [] };
     let section = "";
     for (const raw of text.replace(/\\\n/g, " ").split("\n")) {
         const line = raw.trim();
@@ -53,11 +55,53 @@ export function parseDropIn(text: string): DropIn {
                 const i = w.indexOf("=");
                 if (i > 0) out.environment[w.slice(0, i)] = w.slice(i + 1);
             }
+        } else if (section === "Service" && key === "EnvironmentFile") {
+            if (value === "") out.environmentFiles = [];
+            else out.environmentFiles.push(value);
         } else if (section === "Service" && key === "ExecStart") {
             out.execStart.push(value);
         } else {
             out.other.push(`${section}.${key}`);
         }
+    }
+    return out;
+}
+
+/**
+ * Parses an environment file as systemd reads one (EnvironmentFile=, env-file.c): `KEY=value` per
+ * line, `#`/`;` lines and lines without `=` ignored; in a value, "double quotes" (backslash escapes
+ * `"`, `\`, `` ` ``, `$`; before another character the backslash stays), 'single quotes' (literal),
+ * unquoted backslash escapes, trailing blanks of unquoted text trimmed, a backslash at the end of
+ * a line continues it. The last assignment of a key wins. No specifiers, no `$VAR` expansion.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const raw of text.replace(/\\\n/g, "").split("\n")) {
+        const line = raw.replace(/^[ \t]+/, "");
+        if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+        const eq = line.indexOf("=");
+        if (eq <= 0) continue;
+        const key = line.slice(0, eq).trim();
+        let v = "";
+        let pendingBlank = "";
+        let q = "";
+        const rest = line.slice(eq + 1).replace(/^[ \t]+/, "");
+        for (let i = 0; i < rest.length; i++) {
+            const c = rest[i];
+            if (q === "'") { if (c === "'") q = ""; else v += c; continue; }
+            if (q === '"') {
+                if (c === '"') q = "";
+                else if (c === "\\" && i + 1 < rest.length) { const n = rest[++i]; v += '"\\`$'.includes(n) ? n : `\\${n}`; }
+                else v += c;
+                continue;
+            }
+            if (c === "'" || c === '"') { v += pendingBlank; pendingBlank = ""; q = c; continue; }
+            if (c === " " || c === "\t") { pendingBlank += c; continue; }
+            v += pendingBlank; pendingBlank = "";
+            if (c === "\\" && i + 1 < rest.length) v += rest[++i];
+            else v += c;
+        }
+        out[key] = v;
     }
     return out;
 }

@@ -1,5 +1,5 @@
 import { Issue, error } from "../common/issues";
-import { environmentEntry, renderUnit } from "../common/systemd";
+import { renderUnit } from "../common/systemd";
 
 export const PROXY_DROPIN_PATH = "/etc/systemd/system/docker.service.d/http-proxy.conf";
 export const HOSTS_DROPIN_PATH = "/etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf";
@@ -33,14 +33,45 @@ function registryHostOnly(r: string): string {
     return r.replace(/^https?:\/\//, "").replace(/\/.*$/, "").replace(/:\d+$/, "");
 }
 
-/** The http-proxy.conf drop-in, or undefined when no proxy is set (the file is then removed). */
-export function renderProxyDropIn(p: ProxySettings, fleetRegistries: string[]): string | undefined {
-    if (!p.httpProxy && !p.httpsProxy) return undefined;
-    const entries: [string, string][] = [];
-    if (p.httpProxy) entries.push(environmentEntry("HTTP_PROXY", p.httpProxy));
-    if (p.httpsProxy) entries.push(environmentEntry("HTTPS_PROXY", p.httpsProxy));
-    entries.push(environmentEntry("NO_PROXY", effectiveNoProxy(p.noProxy, fleetRegistries).join(",")));
-    return renderUnit([{ name: "Service", entries }], "Managed by dockfleet. Proxy for dockerd (image pulls, pushes).");
+/**
+ * The proxy variables live in this root-only (0600) file, which the drop-in names with
+ * EnvironmentFile=: systemd shows an Environment= value to any local user over D-Bus (`systemctl
+ * show docker -p Environment`), a file's path but never its contents. It sits beside the drop-in
+ * that names it (systemd reads only `*.conf` from a drop-in directory), so the two are found, and
+ * backed up, together.
+ */
+export const PROXY_ENV_PATH = "/etc/systemd/system/docker.service.d/http-proxy.env";
+/** Modes in the bundle: the drop-in holds no secret (a path), the env file holds the credentials. */
+export const PROXY_DROPIN_MODE = "0644";
+export const PROXY_ENV_MODE = "0600";
+
+/**
+ * The http-proxy.conf drop-in, or undefined without a proxy (the file is then removed). It only
+ * names PROXY_ENV_PATH, so it is public: it travels in the command line and shows in diffs.
+ */
+export function renderProxyDropIn(hasProxy: boolean): string | undefined {
+    if (!hasProxy) return undefined;
+    return renderUnit([{ name: "Service", entries: [["EnvironmentFile", PROXY_ENV_PATH]] }],
+        `Managed by dockfleet. Proxy for dockerd (image pulls, pushes): the variables are in the root-only\n${PROXY_ENV_PATH.split("/").pop()} (they may hold credentials).`);
+}
+
+/**
+ * A value in systemd's environment-file syntax (systemd.exec(5) EnvironmentFile=): double-quoted,
+ * with `\`, `"`, `` ` `` and `$` escaped by a backslash; `#`, `%`, `'` and spaces are literal there
+ * (no specifiers, no comments after `=`). Newlines are refused by validateProxy.
+ */
+export function envFileValue(value: string): string {
+    if (/[\n\r]/.test(value)) throw new Error("environment file values cannot contain line breaks");
+    return `"${value.replace(/[\\"`$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The root-only environment file: HTTP_PROXY and HTTPS_PROXY when set, NO_PROXY always. Secret. */
+export function renderProxyEnvFile(p: ProxySettings, fleetRegistries: string[]): string {
+    const lines = ["# Managed by dockfleet. dockerd's proxy (docker.service.d/http-proxy.conf names this file); root only."];
+    if (p.httpProxy) lines.push(`HTTP_PROXY=${envFileValue(p.httpProxy)}`);
+    if (p.httpsProxy) lines.push(`HTTPS_PROXY=${envFileValue(p.httpsProxy)}`);
+    lines.push(`NO_PROXY=${envFileValue(effectiveNoProxy(p.noProxy, fleetRegistries).join(","))}`);
+    return lines.join("\n") + "\n";
 }
 
 /** `http://user:secret@proxy:3128` → `http://***@proxy:3128`, for previews and logs. */

@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
-import { effectiveNoProxy, redactUrl, renderHostsDropIn, renderProxyDropIn } from "./dropins";
+import { PROXY_ENV_PATH, effectiveNoProxy, envFileValue, redactUrl, renderHostsDropIn, renderProxyDropIn, renderProxyEnvFile } from "./dropins";
+import { parseEnvFile } from "./dropin-parse";
+import { renderHostFiles } from "./docker-host";
 import { renderBundle } from "./bundle";
 
 describe("daemon.json renderer", () => {
@@ -77,24 +79,57 @@ describe("daemon.json renderer", () => {
 });
 
 describe("systemd drop-ins", () => {
-    it("renders the proxy drop-in with NO_PROXY defaults and the fleet registry (golden)", () => {
-        assert.strictEqual(renderProxyDropIn({ httpProxy: "http://proxy.corp:3128", httpsProxy: "http://proxy.corp:3128", noProxy: [".corp.example", "10.0.0.0/8"] }, ["registry.corp.example:5000"]),
-            `# Managed by dockfleet. Proxy for dockerd (image pulls, pushes).
+    it("renders the proxy drop-in: it names the root-only env file and holds no value (golden)", () => {
+        assert.strictEqual(renderProxyDropIn(true), `# Managed by dockfleet. Proxy for dockerd (image pulls, pushes): the variables are in the root-only
+# http-proxy.env (they may hold credentials).
 
 [Service]
-Environment="HTTP_PROXY=http://proxy.corp:3128"
-Environment="HTTPS_PROXY=http://proxy.corp:3128"
-Environment="NO_PROXY=localhost,127.0.0.1,registry.corp.example,.corp.example,10.0.0.0/8"
+EnvironmentFile=/etc/systemd/system/docker.service.d/http-proxy.env
+`);
+        assert.strictEqual(PROXY_ENV_PATH, "/etc/systemd/system/docker.service.d/http-proxy.env");
+    });
+
+    it("renders the proxy env file with NO_PROXY defaults and the fleet registry (golden)", () => {
+        assert.strictEqual(renderProxyEnvFile({ httpProxy: "http://proxy.corp:3128", httpsProxy: "http://proxy.corp:3128", noProxy: [".corp.example", "10.0.0.0/8"] }, ["registry.corp.example:5000"]),
+            `# Managed by dockfleet. dockerd's proxy (docker.service.d/http-proxy.conf names this file); root only.
+HTTP_PROXY="http://proxy.corp:3128"
+HTTPS_PROXY="http://proxy.corp:3128"
+NO_PROXY="localhost,127.0.0.1,registry.corp.example,.corp.example,10.0.0.0/8"
 `);
     });
 
-    it("escapes % (systemd specifiers), quotes and backslashes in credentials", () => {
-        const text = renderProxyDropIn({ httpProxy: 'http://svc:p%40ss"w\\rd@proxy:3128' }, [])!;
-        assert.match(text, /^Environment="HTTP_PROXY=http:\/\/svc:p%%40ss\\"w\\\\rd@proxy:3128"$/m);
+    it("env file: escapes \\ \" ` $ in credentials; % # ' and spaces stay literal (no specifiers there)", () => {
+        const text = renderProxyEnvFile({ httpProxy: 'http://svc:p%40ss"w\\rd$x`y#z\'q@proxy:3128' }, []);
+        assert.strictEqual(text.split("\n")[1], 'HTTP_PROXY="http://svc:p%40ss\\"w\\\\rd\\$x\\`y#z\'q@proxy:3128"');
+        // and the parser (adopt) reads back exactly the value
+        assert.deepStrictEqual(parseEnvFile(text).HTTP_PROXY, 'http://svc:p%40ss"w\\rd$x`y#z\'q@proxy:3128');
+        assert.throws(() => envFileValue("a\nb"), /line breaks/);
     });
 
     it("no proxy → no drop-in (the file is removed)", () => {
-        assert.strictEqual(renderProxyDropIn({ noProxy: ["x"] }, []), undefined);
+        assert.strictEqual(renderProxyDropIn(false), undefined);
+    });
+
+    it("renderHostFiles: the drop-in public (0644), the env file secret (0600); without a proxy both absent in the public bundle", () => {
+        const withProxy = renderHostFiles({}, "/usr/bin/dockerd", true, { httpProxy: "http://u:pw@p:1" }, []);
+        assert.deepStrictEqual(withProxy.publicFiles.map((f) => [f.path, f.mode, f.content === undefined ? "absent" : "present"]), [
+            ["/etc/docker/daemon.json", "0644", "present"],
+            ["/etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf", "0644", "absent"],
+            ["/etc/systemd/system/docker.service.d/http-proxy.conf", "0644", "present"],
+        ]);
+        assert.deepStrictEqual(withProxy.secretFiles, [{ path: "/etc/systemd/system/docker.service.d/http-proxy.env", mode: "0600",
+            content: `# Managed by dockfleet. dockerd's proxy (docker.service.d/http-proxy.conf names this file); root only.\nHTTP_PROXY="http://u:pw@p:1"\nNO_PROXY="localhost,127.0.0.1"\n` }]);
+        assert.doesNotMatch(renderBundle(withProxy.publicFiles), /pw/);
+        // the command line (no plain values): the same public files, no secret file
+        assert.deepStrictEqual(renderHostFiles({}, "/usr/bin/dockerd", true, undefined, []), { publicFiles: withProxy.publicFiles, secretFiles: [] });
+        const none = renderHostFiles({}, "/usr/bin/dockerd", false, undefined, []);
+        assert.strictEqual(renderBundle(none.publicFiles).split("\n").filter((l) => l.startsWith("=== ")).join("\n"), [
+            "=== /etc/docker/daemon.json 0644",
+            "=== /etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf absent",
+            "=== /etc/systemd/system/docker.service.d/http-proxy.conf absent",
+            "=== /etc/systemd/system/docker.service.d/http-proxy.env absent",
+        ].join("\n"));
+        assert.deepStrictEqual(none.secretFiles, []);
     });
 
     it("NO_PROXY keeps order and drops duplicates", () => {

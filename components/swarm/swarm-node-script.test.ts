@@ -40,3 +40,81 @@ describe("swarm-node.sh node_op (retry on update out of sequence)", function () 
         assert.match(r.stderr, /update out of sequence/);
     });
 });
+
+// The join action, run with a fake docker and a fake curl: the token goes to the Engine API in the
+// request body on curl's stdin, never in an argument list, and the daemon's error JSON still makes
+// a useful message (the token never in it).
+const TOKEN = "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx";
+
+function join(opts: { status?: number; body?: string; curl?: boolean; tokens?: string; args?: string[] } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-join-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    // docker: inactive until the fake API accepted the join, then active
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/bash\nif [ "$1" = info ]; then if [ -f "${dir}/joined" ]; then case "$3" in *LocalNodeState*) echo active ;; *) echo node-1 ;; esac; else echo inactive; fi; exit 0; fi\necho "docker $*" >> "${dir}/docker-args"\n`, { mode: 0o755 });
+    if (opts.curl !== false) {
+        fs.writeFileSync(path.join(bin, "curl"), `#!/bin/bash\nprintf '%s\\n' "$@" > "${dir}/curl-args"\ncat > "${dir}/curl-stdin"\nif [ ${opts.status ?? 200} = 200 ]; then : > "${dir}/joined"; fi\nprintf '%s\\n%s' '${(opts.body ?? "").replace(/'/g, "'\\''")}' ${opts.status ?? 200}\n`, { mode: 0o755 });
+    }
+    for (const t of ["jq", "sed", "tail", "cut", "tr", "head", "mkdir", "mv", "chmod", "cat", "sleep", "hostname"]) {
+        const p = ["/usr/bin", "/bin"].map((d) => path.join(d, t)).find((f) => fs.existsSync(f));
+        if (p) fs.symlinkSync(p, path.join(bin, t));
+    }
+    const sock = path.join(dir, "docker.sock");
+    const made = spawnSync("python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", sock]);
+    assert.strictEqual(made.status, 0, String(made.stderr));
+    const r = spawnSync("/bin/bash", [SWARM_SCRIPT_FILE, "join", "--host", "h3", "--advertise", "10.0.0.13", "--role", "manager", "--managers", "10.0.0.11,10.0.0.12", "--marker", "m1", ...(opts.args ?? [])], {
+        encoding: "utf8", input: opts.tokens ?? `worker SWMTKN-1-worker\nmanager ${TOKEN}`,
+        env: { PATH: bin, DOCKFLEET_SWARM_STATE_DIR: path.join(dir, "state"), DOCKFLEET_DOCKER_SOCK: sock },
+    });
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : undefined);
+    const out = { code: r.status, stderr: r.stderr, curlArgs: read("curl-args"), curlStdin: read("curl-stdin"), dockerArgs: read("docker-args"), stateMode: fs.existsSync(path.join(dir, "state")) ? (fs.statSync(path.join(dir, "state")).mode & 0o777).toString(8) : undefined };
+    fs.rmSync(dir, { recursive: true, force: true });
+    return out;
+}
+
+describe("swarm-node.sh join (token in the API request body, never an argument)", function () {
+    this.timeout(60000);
+    it("joins through the Engine API: exact arguments, the token only in the body on stdin", () => {
+        const r = join();
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.curlArgs, `-sS\n--max-time\n120\n--unix-socket\n${"SOCK"}\n-H\nContent-Type: application/json\n-w\n\\n%{http_code}\n-d\n@-\nhttp://localhost/swarm/join\n`.replace("SOCK", r.curlArgs!.split("\n")[4]));
+        assert.match(r.curlArgs!.split("\n")[4], /\/docker\.sock$/);
+        assert.strictEqual(r.curlStdin, `{"ListenAddr":"10.0.0.13:2377","AdvertiseAddr":"10.0.0.13","RemoteAddrs":["10.0.0.11:2377"],"JoinToken":"${TOKEN}"}`);
+        assert.strictEqual(r.dockerArgs, undefined, "no docker command but info (swarm join is not run)");
+        assert.doesNotMatch(r.stderr, /SWMTKN/);
+        assert.match(r.stderr, /dockfleet\[h3\]: swarm: joined \(node-1\)/);
+        assert.strictEqual(r.stateMode, "700");
+    });
+    it("a refused join: the daemon's message per manager, then the failure; the token never printed", () => {
+        const r = join({ status: 400, body: '{"message":"rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster"}' });
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.stderr, [
+            "dockfleet[h3]: swarm: joining as manager via 10.0.0.11:2377",
+            "dockfleet[h3]: swarm: join via 10.0.0.11 failed: Error response from daemon (HTTP 400): rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster",
+            "dockfleet[h3]: swarm: joining as manager via 10.0.0.12:2377",
+            "dockfleet[h3]: swarm: join via 10.0.0.12 failed: Error response from daemon (HTTP 400): rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster",
+            "dockfleet[h3]: swarm: FAILED: could not join via any manager (10.0.0.11,10.0.0.12)",
+            "",
+        ].join("\n"));
+    });
+    it("a daemon error that quotes the token gets it masked", () => {
+        const r = join({ status: 500, body: `{"message":"bad token ${TOKEN}"}` });
+        assert.strictEqual(r.code, 1);
+        assert.doesNotMatch(r.stderr, /SWMTKN-1-3pu6/);
+        assert.match(r.stderr, /failed: Error response from daemon \(HTTP 500\): bad token <token>/);
+    });
+    it("no curl on the host: a clear error before anything is sent", () => {
+        const r = join({ curl: false });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /FAILED: curl is not installed on this host: the join goes to the Engine API over .*docker\.sock with curl, so the token is never on a command line \(apt-get install curl\)/);
+    });
+    it("a token that is not one is refused without being shown; addresses that would break the JSON too", () => {
+        const bad = join({ tokens: 'manager SWMTKN-1-abc"def' });
+        assert.strictEqual(bad.code, 1);
+        assert.match(bad.stderr, /FAILED: the manager join token on stdin is not a swarm join token \(SWMTKN-\.\.\.; not shown\)/);
+        assert.doesNotMatch(bad.stderr, /abc/);
+        const addr = join({ args: ["--advertise", '10.0.0.13","x'] });
+        assert.strictEqual(addr.code, 1);
+        assert.match(addr.stderr, /FAILED: --advertise and --managers must be addresses or host names/);
+    });
+});

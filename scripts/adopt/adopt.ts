@@ -3,7 +3,7 @@
 import * as YAML from "yaml";
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { canonicalDaemonJson, parseDaemonJson } from "../../components/docker-host/daemon-parse";
-import { parseDropIn } from "../../components/docker-host/dropin-parse";
+import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { ALWAYS_NO_PROXY, DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, effectiveNoProxy } from "../../components/docker-host/dropins";
 import { NAMESPACE } from "../../config/names";
@@ -16,6 +16,8 @@ export interface HostObservation {
     daemonJson?: string;
     /** /etc/systemd/system/docker.service.d/*.conf: file name → text. */
     dropins: Record<string, string>;
+    /** The files those drop-ins name with EnvironmentFile= that exist: absolute path → text. */
+    envFiles?: Record<string, string>;
     /** `docker version --format '{{.Server.Version}}'`, e.g. "24.0.7" or "20.10.24+dfsg1". */
     version: string;
     /** `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'`, e.g. "active true". */
@@ -113,22 +115,30 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
         const proxy: HostProxy = {};
         for (const [file, text] of Object.entries(h.dropins).sort(([a], [b]) => a.localeCompare(b))) {
             const d = parseDropIn(text);
-            const envNames = Object.keys(d.environment);
             if (file === PROXY_FILE) {
-                const env = d.environment;
+                // systemd: variables from EnvironmentFile= override Environment= ones
+                const env = { ...d.environment };
+                for (const ef of d.environmentFiles) {
+                    const p = ef.replace(/^-/, "");
+                    const body = h.envFiles?.[p];
+                    if (body !== undefined) Object.assign(env, parseEnvFile(body));
+                    else if (!ef.startsWith("-")) problems.push(`host ${h.name}: docker.service.d/${file} names EnvironmentFile=${p}, which could not be read`);
+                }
+                const envNames = Object.keys(env);
                 const get = (k: string) => env[k] ?? env[k.toLowerCase()];
                 proxy.http = get("HTTP_PROXY") || undefined;
                 proxy.https = get("HTTPS_PROXY") || undefined;
                 const np = get("NO_PROXY");
                 if (np !== undefined) proxy.noProxy = np.split(",").map((x) => x.trim()).filter((x) => x);
-                const extra = [...envNames.filter((k) => !PROXY_VARS.includes(k.toUpperCase())), ...d.other.filter((x) => x !== "Service.Environment"), ...d.execStart.map(() => "Service.ExecStart")];
+                const extra = [...envNames.filter((k) => !PROXY_VARS.includes(k.toUpperCase())), ...d.other, ...d.execStart.map(() => "Service.ExecStart")];
                 if (extra.length > 0) problems.push(`host ${h.name}: docker.service.d/${file} is dockfleet's proxy drop-in (rewritten with the proxy only) but also sets ${[...new Set(extra)].join(", ")}: move those to another drop-in first`);
                 if (envNames.some((k) => k !== k.toUpperCase())) notes.push(`host ${h.name}: docker.service.d/${file} uses lower-case proxy variables; dockfleet writes HTTP_PROXY/HTTPS_PROXY/NO_PROXY (the first up restarts this host)`);
             } else if (file === HOSTS_FILE) {
                 const last = d.execStart[d.execStart.length - 1];
                 if (last) execStarts.set(h.name, last);
             } else {
-                const sets = [...envNames, ...(d.execStart.length ? ["ExecStart"] : []), ...d.other];
+                const envNames = Object.keys(d.environment);
+                const sets = [...envNames, ...(d.environmentFiles.length ? ["EnvironmentFile"] : []), ...(d.execStart.length ? ["ExecStart"] : []), ...d.other];
                 const proxyHere = envNames.filter((k) => PROXY_VARS.includes(k.toUpperCase()));
                 notes.push(`host ${h.name}: docker.service.d/${file} is not managed by dockfleet and is left alone${sets.length ? ` (sets ${[...new Set(sets)].join(", ")})` : ""}` +
                     (proxyHere.length ? `; its ${proxyHere.join(", ")} are not adopted (dockfleet's proxy lives in ${PROXY_FILE})` : ""));

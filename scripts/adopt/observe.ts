@@ -6,10 +6,12 @@ import { HostObservation } from "./adopt";
 
 const M = "@@dockfleet-adopt";
 
-/** The remote command: daemon.json, every docker.service drop-in, the engine version, the swarm state. Read-only. */
+/** The remote command: daemon.json, every docker.service drop-in and the environment files they name, the engine version, the swarm state. Read-only. */
 export const OBSERVE_COMMAND = [
     `echo '${M} daemon.json'; if [ -f ${DAEMON_JSON_PATH} ]; then cat ${DAEMON_JSON_PATH}; echo; else echo '${M} absent'; fi`,
     `for f in /etc/systemd/system/docker.service.d/*.conf; do [ -f "$f" ] || continue; echo "${M} dropin $(basename "$f")"; cat "$f"; echo; done`,
+    // the files the drop-ins name with EnvironmentFile= (dockfleet's proxy variables live in one)
+    `sed -n 's/^[[:space:]]*EnvironmentFile[[:space:]]*=[[:space:]]*-\\{0,1\\}//p' /etc/systemd/system/docker.service.d/*.conf 2>/dev/null | sort -u | while read -r f; do [ -f "$f" ] || continue; echo "${M} envfile $f"; cat "$f"; echo; done`,
     `echo '${M} version'; docker version --format '{{.Server.Version}}' 2>&1`,
     `echo '${M} swarm'; docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>&1`,
     `echo '${M} end'`,
@@ -33,6 +35,8 @@ export function parseObservation(name: string, address: string, out: string): Ho
             else obs.daemonJson = text(p);
         } else if (p.head.startsWith("dropin ")) {
             obs.dropins[p.head.slice(7)] = text(p);
+        } else if (p.head.startsWith("envfile ")) {
+            (obs.envFiles ??= {})[p.head.slice(8)] = text(p);
         } else if (p.head === "version") {
             obs.version = p.lines.join("\n").trim();
         } else if (p.head === "swarm") {

@@ -188,6 +188,9 @@ export function parseApplyCommand(cmd: unknown): ApplyCommand | undefined {
     return { host, files, daemon, repair };
 }
 
+/** The closing remark of a `# proxy:` line: "(full drop-in …)" before the root-only env file, "(variables …)" since. */
+const PROXY_LINE_TAIL = / \((full drop-in|variables) .*$/;
+
 /** The `# proxy: …` line among the command's leading comment lines ("" if none). */
 function proxyLine(cmd: unknown): string {
     if (typeof cmd !== "string") return "";
@@ -309,7 +312,7 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
             .map((p) => `${p}: ${newCmd?.files[p] === undefined ? "removed" : oldCmd?.files[p] === undefined ? "added" : "changed"}`);
         const reasons = new Set([...(s.diffReasons ?? []), ...Object.keys(s.detailedDiff ?? {}).map((k) => k.split(/[.[]/)[0])]);
         const notes: string[] = [];
-        if (reasons.has("stdin")) notes.push(`proxy drop-in (on stdin) changed: ${SECRET}`);
+        if (reasons.has("stdin")) notes.push(`proxy variables (on stdin) changed: ${SECRET}`);
         if (reasons.has("connection")) notes.push(`SSH connection changed: ${SECRET}`);
         const t = s.newState?.inputs?.triggers;
         const legacyDrift = reasons.has("triggers") && Array.isArray(t) && t.length > 0;
@@ -326,7 +329,7 @@ export function hostChanges(steps: PreviewStep[], batches: string[][] | undefine
         const oldProxyLine = proxyLine(s.oldState?.inputs?.create);
         const newProxyLine = proxyLine(s.newState?.inputs?.create);
         if (s.op !== "delete" && (oldProxyLine.startsWith("# proxy:") || newProxyLine.startsWith("# proxy:"))) {
-            if (oldProxyLine !== newProxyLine) notes.push(`proxy: ${show(maskString(oldProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))} → ${show(maskString(newProxyLine.replace(/^# proxy: /, "").replace(/ \(full drop-in.*$/, "")))}`);
+            if (oldProxyLine !== newProxyLine) notes.push(`proxy: ${show(maskString(oldProxyLine.replace(/^# proxy: /, "").replace(PROXY_LINE_TAIL, "")))} → ${show(maskString(newProxyLine.replace(/^# proxy: /, "").replace(PROXY_LINE_TAIL, "")))}`);
         }
         const applyChanged = s.op === "create" || s.op === "replace" || daemonKeys.length > 0 || otherFiles.length > 0 || reasons.has("stdin") || reasons.has("triggers") || reasons.has("create") || reasons.has("update");
         let action: string;

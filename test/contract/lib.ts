@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ManagedFile, renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { DaemonConfig, renderDaemonJson, restartDigest } from "../../components/docker-host/daemon-config";
-import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
+import { ProxySettings } from "../../components/docker-host/dropins";
+import { renderHostFiles } from "../../components/docker-host/docker-host";
 
 export interface Sandbox {
     hosts: { name: string; address: string; role: string; hostKey?: string }[];
@@ -77,14 +78,11 @@ export interface PushOptions {
     fleetRegistries?: string[];
 }
 
-/** The host's files as the DockerHost component renders them: [public, secret]. */
+/** The host's files exactly as the DockerHost component renders them (renderHostFiles): [public, secret]. */
 export function hostFiles(daemon: DaemonConfig, o: PushOptions = {}): [ManagedFile[], ManagedFile[]] {
-    const pub: ManagedFile[] = [
-        { path: DAEMON_JSON_PATH, mode: "0644", content: renderDaemonJson(daemon) },
-        { path: HOSTS_DROPIN_PATH, mode: "0644", content: renderHostsDropIn(daemon.hosts, o.execStart ?? DEBIAN_EXEC_START) },
-    ];
-    const proxy = o.proxy ? renderProxyDropIn(o.proxy, o.fleetRegistries ?? []) : undefined;
-    return [pub, [{ path: PROXY_DROPIN_PATH, mode: "0644", content: proxy }]];
+    const hasProxy = o.proxy?.httpProxy !== undefined || o.proxy?.httpsProxy !== undefined;
+    const f = renderHostFiles(daemon, o.execStart ?? DEBIAN_EXEC_START, hasProxy, o.proxy, o.fleetRegistries ?? []);
+    return [f.publicFiles, f.secretFiles];
 }
 
 /** Debian docker.io's dockerd, without -H (used when daemon.json sets hosts). */

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import { renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
 import { renderContainerUnit } from "../../components/container-unit/unit";
 import { renderUnitCommand } from "../../components/container-unit/container-unit";
-import { DEBIAN_EXEC_START, dockerInfo, eventually, health, push, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
+import { DEBIAN_EXEC_START, dockerInfo, eventually, health, hostFiles, push, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 
 const HOST = "host2";
 const PROXY = "http://svc-docker:S3cr%40t-pw@10.232.0.1:3128";
@@ -18,23 +18,53 @@ describe(`contract: proxy drop-in on a real host (${HOST})`, function () {
         assert.strictEqual(r.code, 0, r.stderr);
     });
 
-    it("systemctl show and docker info show the proxy; the password never appears in the apply output", () => {
+    it("dockerd's environment and docker info have the proxy, systemctl show only the env file's path; the password never appears in the apply output", () => {
         const r = push(HOST, { logDriver: "json-file" }, { proxy: { httpProxy: PROXY, httpsProxy: PROXY, noProxy: [".corp.example"] }, fleetRegistries: ["10.232.0.11:5000"] });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.doesNotMatch(r.stdout + r.stderr, /S3cr/);
-        const env = sh(HOST, "systemctl show docker -p Environment");
-        // systemd un-escapes %% back to %, so dockerd sees the URL-encoded password exactly
-        assert.ok(env.includes(`HTTP_PROXY=${PROXY}`), env);
-        assert.ok(env.includes("NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"), env);
+        // the variables reach dockerd exactly (the URL-encoded password, quotes and all) ...
+        const env = sh(HOST, "tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value docker)/environ");
+        assert.ok(env.split("\n").includes(`HTTP_PROXY=${PROXY}`), env);
+        assert.ok(env.split("\n").includes("NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"), env);
+        // ... while systemd shows a path, no value
+        assert.strictEqual(sh(HOST, "systemctl show docker -p Environment"), "Environment=");
+        // (Debian's unit also names -/etc/default/docker)
+        assert.match(sh(HOST, "systemctl show docker -p EnvironmentFiles"), /^EnvironmentFiles=\/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env \(ignore_errors=no\)$/m);
+        assert.strictEqual(sh(HOST, "stat -c '%a %U' /etc/systemd/system/docker.service.d/http-proxy.env"), "600 root");
+    });
+
+    it("a host applied with the previous layout (variables inline in a 0644 drop-in) moves to the env file without a restart", () => {
+        const opts = { proxy: { httpProxy: PROXY, httpsProxy: PROXY, noProxy: [".corp.example"] }, fleetRegistries: ["10.232.0.11:5000"] };
+        const [pub, secret] = hostFiles({ logDriver: "json-file", labels: { "dockfleet.test": "layout" } }, opts);
+        // what main's DockerHost sent: the drop-in with Environment= lines, 0644, on stdin; no env file
+        const inline = "# Managed by dockfleet. Proxy for dockerd (image pulls, pushes).\n\n[Service]\n" +
+            `Environment="HTTP_PROXY=${PROXY.replace(/%/g, "%%")}"\nEnvironment="HTTPS_PROXY=${PROXY.replace(/%/g, "%%")}"\nEnvironment="NO_PROXY=localhost,127.0.0.1,10.232.0.11,.corp.example"\n`;
+        const old = pushFiles(HOST, pub.filter((f) => !f.path.includes("http-proxy")), [{ path: "/etc/systemd/system/docker.service.d/http-proxy.conf", mode: "0644", content: inline }]);
+        assert.strictEqual(old.code, 0, old.stderr);
+        assert.match(sh(HOST, "systemctl show docker -p Environment"), /HTTP_PROXY=/);
+        const pid = sh(HOST, "systemctl show -p MainPID --value docker");
+        const r = pushFiles(HOST, pub, secret);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /http-proxy\.conf rewritten in canonical form; same settings: no restart/);
+        assert.doesNotMatch(r.stderr, /rolling back|FAILED/);
+        assert.strictEqual(sh(HOST, "systemctl show -p MainPID --value docker"), pid, "dockerd must not restart");
+        assert.strictEqual(sh(HOST, "systemctl show docker -p Environment"), "Environment=");
+        assert.strictEqual(sh(HOST, "stat -c '%a' /etc/systemd/system/docker.service.d/http-proxy.env"), "600");
+        // the next restart (any later change) starts dockerd from the env file with the same proxy
+        assert.strictEqual(ssh(HOST, "systemctl restart docker").code, 0);
+        const env = sh(HOST, "tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value docker)/environ");
+        assert.ok(env.split("\n").includes(`HTTP_PROXY=${PROXY}`), env);
+        assert.match(dockerInfo(HOST).HttpProxy, /^http:\/\/xxxxx:xxxxx@10.232.0.1:3128$/);
         const info = dockerInfo(HOST);
         assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10.232.0.1:3128$/);
         assert.strictEqual(info.NoProxy, "localhost,127.0.0.1,10.232.0.11,.corp.example");
         assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
     });
 
-    it("removing the proxy removes the drop-in and the environment", () => {
+    it("removing the proxy removes the drop-in, the env file and the environment", () => {
         const r = push(HOST, { logDriver: "json-file" });
         assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(ssh(HOST, "ls /etc/systemd/system/docker.service.d/http-proxy.conf /etc/systemd/system/docker.service.d/http-proxy.env").code, 2);
         assert.doesNotMatch(sh(HOST, "systemctl show docker -p Environment"), /HTTP_PROXY/);
         assert.strictEqual(dockerInfo(HOST).HttpProxy, "");
     });
@@ -44,7 +74,7 @@ describe("contract: systemd-analyze verify on a real host accepts every rendered
     this.timeout(120000);
     before(settledSwarm);
     const units: [string, string][] = [
-        ["docker.service.d/http-proxy.conf", renderProxyDropIn({ httpProxy: PROXY, httpsProxy: PROXY, noProxy: ["a.example", "10.0.0.0/8"] }, ["10.232.0.11:5000"])!],
+        ["docker.service.d/http-proxy.conf", renderProxyDropIn(true)!],
         ["docker.service.d/10-dockfleet-hosts.conf", renderHostsDropIn(["unix:///var/run/docker.sock"], DEBIAN_EXEC_START)!],
         ["mcollective.service", renderContainerUnit({ name: "mcollective", image: "local/busybox:1", runArgs: ["--net=host", "-v", "/etc:/host-etc:ro"], env: { TZ: "UTC" }, pullOnStart: true })],
         ["heartbeat.service", renderContainerUnit({ name: "heartbeat", image: "local/busybox:1", command: ["sh", "-c", "while true; do date +%s; sleep 5; done"] })],

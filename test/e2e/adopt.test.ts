@@ -53,7 +53,7 @@ describe("e2e: adopt an existing fleet, then the first up restarts nothing", fun
         // back to hosts without dockfleet or operator files, dockerd on the package defaults
         cleanHosts(ssh);
         for (const h of HOSTS) {
-            sh(h, "rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/http-proxy.conf && systemctl daemon-reload && systemctl restart docker");
+            sh(h, "rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/http-proxy.conf /etc/systemd/system/docker.service.d/http-proxy.env && systemctl daemon-reload && systemctl restart docker");
             await eventually(() => health(h).ready === "ready", 90000, `${h} Ready`);
         }
     });

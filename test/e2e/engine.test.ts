@@ -12,6 +12,7 @@ const DJ = "/etc/docker/daemon.json";
 const STATE = HOST_STATE_DIR;
 const LEGACY_STATE = "/var/lib/dockfleet/docker-host";
 const PROXY_DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
+const PROXY_ENV = "/etc/systemd/system/docker.service.d/http-proxy.env";
 // The local stack's secrets (committed encrypted with the sandbox passphrase) and the SSH key.
 const SECRET_NEEDLES = ["sandbox-proxy-pw-91ab", "sandbox-registry-http-secret-4f1c", "skDockfleetLocalSandbox"];
 
@@ -80,6 +81,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
             assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10\.232\.0\.1:3128$/);
             assert.match(info.NoProxy, /^localhost,127\.0\.0\.1,10\.232\.0\.11,10\.232\.0\.0\/24$/);
             assert.strictEqual(ssh(h, `test -f ${PROXY_DROPIN}`).code, 0);
+            assert.strictEqual(sh(h, `stat -c '%a %U' ${PROXY_ENV}`), "600 root");
             assert.deepStrictEqual(health(h), { active: "active", swarm: "active", ready: "ready" });
         }
         assertBatchOrder(applyWindows(), planOrder(res.outputs));
@@ -238,7 +240,10 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
 
     it("5. secrets: no plaintext in stack export, outputs, preview/up output, state files or engine logs", async () => {
         const key = fs.readFileSync(sandbox().sshKeyPath, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"))[1];
-        const needles = [...SECRET_NEEDLES, key];
+        // the swarm's join tokens travel from the source host to the others (a secret output, stdin)
+        const joinTokens = ["worker", "manager"].map((r) => sh("host1", `docker swarm join-token -q ${r}`));
+        for (const t of joinTokens) assert.match(t, /^SWMTKN-1-/);
+        const needles = [...SECRET_NEEDLES, key, ...joinTokens];
         // The CLI, as an operator runs it (the Automation API's exportStack adds --show-secrets).
         const exportRun = pulumiCli(["stack", "export"]);
         assert.strictEqual(exportRun.code, 0, exportRun.out);
@@ -264,6 +269,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         for (const h of HOSTS) {
             assert.strictEqual(ssh(h, `test -e ${DJ}`).code, 1, `${h}: daemon.json existed before dockfleet? it did not`);
             assert.strictEqual(ssh(h, `test -e ${PROXY_DROPIN}`).code, 1);
+            assert.strictEqual(ssh(h, `test -e ${PROXY_ENV}`).code, 1);
             // right after the last restart a manager can briefly see itself as "unknown"
             await eventually(() => JSON.stringify(health(h)) === JSON.stringify({ active: "active", swarm: "active", ready: "ready" }), 60000, `${h} active and Ready`);
         }
@@ -272,6 +278,6 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         await timed("up (onDelete keep)", () => local.stack.up({ onOutput: collect }));
         await timed("destroy (keep)", () => local.stack.destroy({ onOutput: collect }));
         for (const h of HOSTS) assert.match(sh(h, `cat ${DJ}`), /dockfleet.env=local/, `${h} keeps the dockfleet config`);
-        for (const h of HOSTS) sh(h, `rm -f ${DJ} ${PROXY_DROPIN} && systemctl daemon-reload && systemctl restart docker`);
+        for (const h of HOSTS) sh(h, `rm -f ${DJ} ${PROXY_DROPIN} ${PROXY_ENV} && systemctl daemon-reload && systemctl restart docker`);
     });
 });

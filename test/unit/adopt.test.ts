@@ -12,8 +12,8 @@ import { loadStackConfig } from "../../config/load";
 import { renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { canonicalDaemonJson } from "../../components/docker-host/daemon-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
-import { renderProxyDropIn } from "../../components/docker-host/dropins";
-import { parseDropIn } from "../../components/docker-host/dropin-parse";
+import { PROXY_ENV_PATH, renderProxyDropIn, renderProxyEnvFile } from "../../components/docker-host/dropins";
+import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-parse";
 import { testHostKey } from "./host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -96,10 +96,25 @@ describe("npm run adopt (adoptFromObservations)", () => {
         for (const [i, h] of cfg.config.hosts.entries()) {
             const rendered = JSON.parse(renderDaemonJson(mergeDaemon(cfg.config.daemon as never ?? {}, h.daemon as never)));
             assert.strictEqual(canonicalDaemonJson(rendered), canonicalDaemonJson(JSON.parse(obs[i].daemonJson!)), h.name);
-            const dropIn = renderProxyDropIn({ httpProxy: SECRET_PROXY, httpsProxy: SECRET_PROXY, noProxy: cfg.config.proxy?.noProxy }, []);
-            const env = (t: string) => { const e = parseDropIn(t).environment; return { ...e, NO_PROXY: e.NO_PROXY.split(",").sort().join(",") }; };
-            assert.deepStrictEqual(env(dropIn!), env(obs[i].dropins["http-proxy.conf"]));
+            const envFile = renderProxyEnvFile({ httpProxy: SECRET_PROXY, httpsProxy: SECRET_PROXY, noProxy: cfg.config.proxy?.noProxy }, []);
+            const sorted = (e: Record<string, string>) => ({ ...e, NO_PROXY: e.NO_PROXY.split(",").sort().join(",") });
+            assert.deepStrictEqual(sorted(parseEnvFile(envFile)), sorted(parseDropIn(obs[i].dropins["http-proxy.conf"]).environment));
         }
+    });
+
+    it("a host dockfleet already manages (drop-in naming the root-only env file) adopts the same proxy", () => {
+        const managed = fleet().map((h) => ({
+            ...h,
+            dropins: { ...h.dropins, "http-proxy.conf": renderProxyDropIn(true)! },
+            envFiles: { [PROXY_ENV_PATH]: renderProxyEnvFile({ httpProxy: SECRET_PROXY, httpsProxy: SECRET_PROXY, noProxy: [".corp.example", "10.50.0.0/16"] }, []) },
+        }));
+        const a = adoptFromObservations(managed, { stack: "fra1" });
+        const b = adoptFromObservations(fleet(), { stack: "fra1" });
+        assert.deepStrictEqual(a.secretCommands, b.secretCommands);
+        assert.deepStrictEqual(a.config, b.config);
+        // the env file unreadable (not in the observation): an error naming host and file
+        const lost = managed.map((h) => ({ ...h, envFiles: {} }));
+        assert.throws(() => adoptFromObservations(lost), /host mgr01: docker\.service\.d\/http-proxy\.conf names EnvironmentFile=\/etc\/systemd\/system\/docker\.service\.d\/http-proxy\.env, which could not be read/);
     });
 
     it("without --key the loader needs the sshPrivateKey secret, and the file says how to set it", () => {
@@ -142,6 +157,8 @@ describe("npm run adopt (adoptFromObservations)", () => {
     it("parses the observe command's output, file texts exact (with and without a final newline)", () => {
         const out = "@@dockfleet-adopt daemon.json\n{\"debug\": true}\n\n@@dockfleet-adopt dropin http-proxy.conf\n[Service]\nEnvironment=A=1\n@@dockfleet-adopt version\n24.0.7\n@@dockfleet-adopt swarm\nactive true\n@@dockfleet-adopt end\n";
         assert.deepStrictEqual(parseObservation("h", "10.0.0.1", out), { name: "h", address: "10.0.0.1", daemonJson: '{"debug": true}\n', dropins: { "http-proxy.conf": "[Service]\nEnvironment=A=1" }, version: "24.0.7", swarm: "active true" });
+        const withEnv = out.replace("@@dockfleet-adopt version", "@@dockfleet-adopt envfile /etc/x.env\nHTTP_PROXY=\"http://p:1\"\n\n@@dockfleet-adopt version");
+        assert.deepStrictEqual(parseObservation("h", "10.0.0.1", withEnv).envFiles, { "/etc/x.env": 'HTTP_PROXY="http://p:1"\n' });
         const absent = parseObservation("h", "a", "@@dockfleet-adopt daemon.json\n@@dockfleet-adopt absent\n@@dockfleet-adopt version\n20.10.24\n@@dockfleet-adopt swarm\ninactive false\n@@dockfleet-adopt end\n");
         assert.strictEqual(absent.daemonJson, undefined);
         assert.throws(() => parseObservation("h", "a", "@@dockfleet-adopt daemon.json\n{}\n"), /incomplete answer/);

@@ -76,7 +76,7 @@ describe("preview summary: real engine previews of the sandbox stack", () => {
         }
         const md = renderSummary(load("edge-replace-delete.json"));
         assert.match(md, /`taskSpec.containerSpec.env.API_TOKEN`: \(unset\) → \[secret\]/);
-        assert.match(md, /proxy drop-in \(on stdin\) changed: \[secret\]/);
+        assert.match(md, /proxy variables \(on stdin\) changed: \[secret\]/);
         assert.match(md, /proxy http:\/\/svc:\[secret\]@proxy.corp.example:3128 unreachable/);
     });
 });

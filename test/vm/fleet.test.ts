@@ -96,8 +96,10 @@ describe("vm: the seed's fleet under `pulumi up` (1 manager + 3 workers + NFS se
         for (const w of WORKERS) assert.match(nodes, new RegExp(`^${w}  Ready$`, "m"));
         for (const h of HOSTS) {
             assert.match(sh(h, "docker info --format '{{json .Labels}}'"), /dockfleet\.env=vm/, `${h}: daemon.json applied`);
-            // the proxy drop-in is in effect; its value is a secret and is not printed
-            assert.match(sh(h, "systemctl show docker -p Environment"), /HTTP_PROXY=http:\/\/svc-docker:/, `${h}: proxy drop-in`);
+            // the proxy is in dockerd's environment (from the root-only env file); its value is a
+            // secret and is not printed, and systemd shows only the file's path
+            assert.match(sh(h, "tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value docker)/environ"), /^HTTP_PROXY=http:\/\/svc-docker:/m, `${h}: proxy env file`);
+            assert.doesNotMatch(sh(h, "systemctl show docker -p Environment"), /PROXY/, `${h}: no proxy variable over D-Bus`);
         }
         // 3 healthy replicas, one per worker; the mesh answers on the manager, which runs none
         for (let i = 0; i < 240 && (await replicas()).filter(Boolean).length < 3; i++) await sleep(1000);

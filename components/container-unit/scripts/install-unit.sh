@@ -9,6 +9,7 @@
 # remove takes the unit away only when it drops the last one. A replaced or renamed resource's
 # delete (which runs after its successor's create) therefore leaves the unit running.
 set -euo pipefail
+umask 077 # dockfleet's state under /var/lib/dockfleet is root-only; the unit file gets 0644 explicitly
 ROOT=${DOCKFLEET_ROOT:-}
 action=${1:?action}
 name=${2:?unit name}
@@ -26,7 +27,7 @@ case "$op" in create | update) ;; *) echo "--op must be create or update" >&2; e
 unit=$ROOT/etc/systemd/system/$name.service
 claims=$ROOT/var/lib/dockfleet/units/$name/claims
 count() { local n; n=$(cat "$claims/$1" 2>/dev/null || echo 0); case "$n" in '' | *[!0-9]*) echo 0 ;; *) echo "$n" ;; esac; }
-set_count() { mkdir -p "$claims"; if [ "$2" -gt 0 ]; then echo "$2" >"$claims/$1"; else rm -f "$claims/$1"; fi; }
+set_count() { mkdir -p "$claims"; chmod 0700 "$ROOT/var/lib/dockfleet" "$ROOT/var/lib/dockfleet/units"; if [ "$2" -gt 0 ]; then echo "$2" >"$claims/$1"; else rm -f "$claims/$1"; fi; }
 case "$action" in
     install)
         tmp=$(dirname "$unit")/.$name.service.dockfleet-tmp

@@ -55,6 +55,9 @@
 # Exit codes: 0 applied or unchanged, 1 rejected or rolled back, 3 rollback failed (dockerd down).
 set -euo pipefail
 shopt -s nullglob
+# Files this script creates (state, backups, the bundle's copies) are root-only: the proxy's
+# environment file carries credentials; each target file gets its bundle mode explicitly.
+umask 077
 
 ROOT=${DOCKFLEET_ROOT:-}                  # prefix for every path; only tests set it
 STATE=$ROOT/var/lib/dockfleet/daemon-config
@@ -168,6 +171,13 @@ check_file() {
             if grep -Eq '"storage-driver"[[:space:]]*:[[:space:]]*"devicemapper"' "$new" && [ "$major" -ge 25 ]; then
                 die "storage-driver devicemapper was removed in Docker Engine 25 (this host runs $(engine_version)); use overlay2"
             fi
+            ;;
+        *.env)
+            # systemd's environment-file syntax (KEY=value lines); the values are never printed
+            case "${MODE_OF_NEW:-}" in *[1-7][0-7] | *[0-7][1-7]) die "$path holds credentials: its mode must give group and others nothing, got $MODE_OF_NEW" ;; esac
+            local bad
+            bad=$(awk '/^[ \t]*([#;]|$)/ { next } !/^[ \t]*[A-Za-z_][A-Za-z0-9_]*=/ { print NR; exit }' "$new")
+            [ -z "$bad" ] || die "$path: line $bad is not KEY=value (content not shown: it may hold credentials)"
             ;;
         *.service.d/*.conf | *.service)
             local exe
@@ -400,7 +410,8 @@ stage_set() {
             err=$({ : >"$tmp" && rm -f "$tmp"; } 2>&1) && continue
             INSTALL_ERR="cannot remove $path: ${err##*: }"
         else
-            if err=$({ mkdir -p "$(dirname "$dst")" && cp "$dir/$k" "$tmp" && chmod "$mode" "$tmp"; } 2>&1); then
+            # a target directory created here gets the usual 0755 (dockfleet's umask is for its own files)
+            if err=$({ (umask 022 && mkdir -p "$(dirname "$dst")") && cp "$dir/$k" "$tmp" && chmod "$mode" "$tmp"; } 2>&1); then
                 sync "$tmp" 2>/dev/null || true
                 continue
             fi
@@ -1060,10 +1071,25 @@ print(json.dumps(d, sort_keys=True, separators=(",", ":")))' "$1" "$ALWAYS_DEFAU
 
 # Canonical unit drop-in: comments and blank lines dropped, `key=value` trimmed in order, and
 # Environment= unquoted (systemd word rules, %% → %) into one sorted `KEY=value` per variable (the
-# last assignment wins; an empty Environment= resets), NO_PROXY entries sorted.
+# last assignment wins; an empty Environment= resets), NO_PROXY entries sorted. An EnvironmentFile=
+# is replaced by the variables of the file (systemd's env-file syntax; they override Environment=,
+# as in systemd), read from $2 (the wanted set's directory) when the set has that path, else from
+# the host: a drop-in with the variables inline and one naming a file with the same variables have
+# the same settings (a host applied before the root-only env file, or adopted, restarts nothing).
 unit_canon() {
-    local out
-    out=$(awk '
+    local out envmap="" f k mode p path_
+    while read -r f; do
+        [ -n "$f" ] || continue
+        p=$ROOT$f
+        if [ -n "${2:-}" ]; then
+            while read -r k mode path_; do
+                [ "$path_" = "$f" ] || continue
+                if [ "$mode" = absent ]; then p=/nonexistent; else p=$2/$k; fi
+            done <"$2/manifest"
+        fi
+        envmap+="$f"$'\t'"$p"$'\n'
+    done < <(sed -n 's/^[[:space:]]*EnvironmentFile[[:space:]]*=[[:space:]]*-\{0,1\}\([^[:space:]]*\).*/\1/p' "$1")
+    out=$(awk -v envmap="$envmap" '
         function flush_env(sec,   k) { for (k in env) if (index(k, sec SUBSEP) == 1) delete env[k] }
         function sortcsv(v,   n, a, i, j, t, o) {
             n = split(v, a, ","); for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -1085,12 +1111,51 @@ unit_canon() {
             if (have) W[++n] = w
             return n
         }
+        # one value of an environment file (systemd env-file.c): quotes, backslash escapes
+        function envval(v,   i, c, o, q, blank) {
+            o = ""; q = ""; blank = ""
+            for (i = 1; i <= length(v); i++) {
+                c = substr(v, i, 1)
+                if (q == "\047") { if (c == q) q = ""; else o = o c; continue }
+                if (q == "\"") {
+                    if (c == q) q = ""
+                    else if (c == "\\" && i < length(v)) { i++; c = substr(v, i, 1); o = o (index("\"\\`$", c) ? "" : "\\") c }
+                    else o = o c
+                    continue
+                }
+                if (c == "\047" || c == "\"") { o = o blank; blank = ""; q = c; continue }
+                if (c == " " || c == "\t") { blank = blank c; continue }
+                o = o blank; blank = ""
+                if (c == "\\" && i < length(v)) { i++; c = substr(v, i, 1) }
+                o = o c
+            }
+            return o
+        }
+        function envfile(sec, name, optional,   f, line, e, k, v, n, m, i, parts, r) {
+            f = ""; n = split(envmap, m, "\n")
+            for (i = 1; i <= n; i++) { split(m[i], parts, "\t"); if (parts[1] == name) f = parts[2] }
+            # systemd: a missing file fails the start, unless the path starts with "-"
+            r = f == "" ? -1 : (getline line < f)
+            if (r < 0) { if (!optional) print "L\t" sec "\tEnvironmentFile-unreadable=" name; return }
+            if (r == 0) { close(f); return }
+            do {
+                sub(/^[ \t]+/, "", line)
+                if (line == "" || line ~ /^[#;]/) continue
+                e = index(line, "="); if (e <= 1) continue
+                k = substr(line, 1, e - 1); sub(/[ \t]+$/, "", k); v = substr(line, e + 1); sub(/^[ \t]+/, "", v)
+                v = envval(v)
+                if (k == "NO_PROXY" || k == "no_proxy") v = sortcsv(v)
+                fenv[sec SUBSEP k] = v
+            } while ((getline line < f) > 0)
+            close(f)
+        }
         { sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "") }
         /^$/ || /^[#;]/ { next }
         /^\[.*\]$/ { sec = $0; next }
         {
             eq = index($0, "="); if (eq == 0) { print "L\t" sec "\t" $0; next }
             key = substr($0, 1, eq - 1); val = substr($0, eq + 1); sub(/[ \t]+$/, "", key); sub(/^[ \t]+/, "", val)
+            if (key == "EnvironmentFile" && val != "") { opt = sub(/^-/, "", val); envfile(sec, val, opt); next }
             if (key != "Environment") { print "L\t" sec "\t" key "=" val; next }
             if (val == "") { flush_env(sec); next }
             n = words(val)
@@ -1101,7 +1166,10 @@ unit_canon() {
                 env[sec SUBSEP name] = v
             }
         }
-        END { for (k in env) { split(k, p, SUBSEP); print "E\t" p[1] "\t" p[2] "=" env[k] } }
+        END {
+            for (k in fenv) env[k] = fenv[k]
+            for (k in env) { split(k, p, SUBSEP); print "E\t" p[1] "\t" p[2] "=" env[k] }
+        }
     ' "$1") || return 1
     printf '%s\n' "$out" | grep '^L' || true
     printf '%s\n' "$out" | grep '^E' | LC_ALL=C sort || true
@@ -1111,10 +1179,23 @@ unit_canon() {
 same_settings() {
     local new=$1 mode=$2 path=$3 a b
     if [ "$mode" = absent ]; then [ ! -e "$ROOT$path" ]; return; fi
-    [ -f "$ROOT$path" ] || return 1
+    # an env file may be new on the host (the variables were inline in a drop-in before)
+    case "$path" in *.env) ;; *) [ -f "$ROOT$path" ] || return 1 ;; esac
     case "$path" in
         */daemon.json) a=$(json_canon "$new") && b=$(json_canon "$ROOT$path") && [ -n "$a" ] && [ "$a" = "$b" ] ;;
-        *.service.d/*.conf) a=$(unit_canon "$new") && b=$(unit_canon "$ROOT$path") && [ "$a" = "$b" ] ;;
+        *.service.d/*.conf) a=$(unit_canon "$new" "$(dirname "$new")") && b=$(unit_canon "$ROOT$path") && [ "$a" = "$b" ] ;;
+        *.env)
+            # an env file's settings are those of the drop-ins that name it: the same when every
+            # wanted drop-in naming it keeps its settings (and at least one names it)
+            local k2 m2 p2 named=0
+            while read -r k2 m2 p2; do
+                case "$p2" in *.service.d/*.conf) ;; *) continue ;; esac
+                [ "$m2" != absent ] || continue
+                grep -Eq "^[[:space:]]*EnvironmentFile[[:space:]]*=[[:space:]]*-?${path}[[:space:]]*\$" "$(dirname "$new")/$k2" || continue
+                named=1
+                same_settings "$(dirname "$new")/$k2" "$m2" "$p2" || return 1
+            done <"$(dirname "$new")/manifest"
+            [ "$named" = 1 ] ;;
         *) return 1 ;;
     esac
 }
@@ -1132,7 +1213,7 @@ loaded_since_start() {
     [ "$m" -le "$since" ]
 }
 
-check_file_if_present() { [ "$2" = absent ] || check_file "$1" "$3"; }
+check_file_if_present() { [ "$2" = absent ] || MODE_OF_NEW=$2 check_file "$1" "$3"; }
 
 snapshot_new_paths() {
     local manifest=$1 k mode path
@@ -1229,6 +1310,10 @@ migrate_legacy() {
 
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
 mkdir -p "$STATE"
+# State and backups hold copies of the proxy's env file: root only, also where an older dockfleet
+# created the directories 0755.
+chmod 0700 "$ROOT/var/lib/dockfleet" "$STATE"
+[ ! -d "$LEGACY_STATE" ] || chmod 0700 "$LEGACY_STATE"
 exec 9>"$LOCK_FILE"
 if [ "$ACTION" = recover ]; then
     flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
@@ -1277,7 +1362,9 @@ case "$ACTION" in
         while read -r k mode path; do
             if [ "$mode" = absent ]; then want=absent; else want=$(sha "$STATE/last-good/$k"); fi
             now=$(sha "$ROOT$path")
-            [ "$now" = "$want" ] || { printf 'drift %s %s\n' "$path" "$now"; drift=1; }
+            # a root-only file's digest would be a guessing oracle for its secret: not printed
+            case "$mode" in *[1-7][0-7] | *[0-7][1-7] | absent) shown=$now ;; *) shown=- ;; esac
+            [ "$now" = "$want" ] || { printf 'drift %s %s\n' "$path" "$shown"; drift=1; }
         done <"$STATE/last-good/manifest"
         [ -f "$STATE/in-progress" ] && { echo "drift in-progress -"; drift=1; }
         [ "$drift" = 1 ] || echo "in-sync"

@@ -18,8 +18,12 @@
 #
 # Every step says what it did on stderr, prefixed "dockfleet[NAME]: swarm". After a successful run
 # the marker is recorded in /var/lib/dockfleet/swarm/<action>.marker (see components/common/marker.ts).
+# A join token is never an argument of a command (`ps` shows arguments to every local user): the
+# join goes to the Engine API over the unix socket with the token in the request body, on curl's stdin.
 set -euo pipefail
+umask 077 # the state directory is root-only, like the rest of /var/lib/dockfleet
 STATE_DIR=${DOCKFLEET_SWARM_STATE_DIR:-/var/lib/dockfleet/swarm}
+DOCKER_SOCK=${DOCKFLEET_DOCKER_SOCK:-/var/run/docker.sock} # tests point it elsewhere
 action=${1:?action}
 shift
 host=$(hostname) advertise="" marker="" role="" managers="" remove_nodes=0
@@ -39,7 +43,7 @@ done
 
 say() { echo "dockfleet[$host]: swarm: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
-record() { mkdir -p "$STATE_DIR"; printf '%s\n' "$marker" >"$STATE_DIR/$1.marker.tmp"; mv "$STATE_DIR/$1.marker.tmp" "$STATE_DIR/$1.marker"; }
+record() { mkdir -p "$STATE_DIR"; chmod 0700 "$STATE_DIR"; printf '%s\n' "$marker" >"$STATE_DIR/$1.marker.tmp"; mv "$STATE_DIR/$1.marker.tmp" "$STATE_DIR/$1.marker"; }
 info() { docker info --format "$1" 2>/dev/null; }
 # docker node promote|demote|update ..., retried while the manager answers "update out of
 # sequence": the node object changed between the CLI's read and its write (seen in CI right after a
@@ -54,6 +58,26 @@ node_op() {
     return 1
 }
 local_state() { info '{{.Swarm.LocalNodeState}}' || echo unreachable; }
+
+# api_join MANAGER: POST /swarm/join with the token in the JSON body, written by printf (a shell
+# builtin: no process has the token in its arguments) to curl's stdin. The path has no API
+# version: every engine takes its own (v1.41 is 20.10's; engine 29 refuses versions below 1.44).
+# On failure prints the daemon's message (its error JSON's "message") or curl's error.
+api_join() {
+    local out code body msg
+    out=$(printf '{"ListenAddr":"%s:2377","AdvertiseAddr":"%s","RemoteAddrs":["%s:2377"],"JoinToken":"%s"}' "$advertise" "$advertise" "$1" "$token" |
+        curl -sS --max-time 120 --unix-socket "$DOCKER_SOCK" -H 'Content-Type: application/json' -w '\n%{http_code}' -d @- http://localhost/swarm/join 2>&1) || {
+        printf '%s' "$out" | tail -1
+        return 1
+    }
+    code=${out##*$'\n'}
+    body=${out%"$code"}
+    [ "$code" = 200 ] && return 0
+    msg=$(jq -r '.message // empty' <<<"$body" 2>/dev/null || true)
+    [ -n "$msg" ] || msg=$(sed -n 's/.*"message"[[:space:]]*:[[:space:]]*"\(.*\)".*/\1/p' <<<"$body" | head -1)
+    printf 'Error response from daemon (HTTP %s): %s' "$code" "${msg:-$(tr -d '\n' <<<"$body" | cut -c1-300)}"
+    return 1
+}
 
 # Waits until this node's swarm state is settled (join and init return before raft catches up).
 wait_state() {
@@ -93,6 +117,8 @@ source)
 join)
     if [ -z "$advertise" ] || [ -z "$managers" ]; then die "--advertise and --managers are required"; fi
     case "$role" in manager | worker) ;; *) die "--role must be manager or worker" ;; esac
+    # both go into a JSON body verbatim: addresses and host names only
+    case "$advertise,$managers" in *[!A-Za-z0-9.:_,[\]-]*) die "--advertise and --managers must be addresses or host names" ;; esac
     token=""
     # The command provider trims stdout's last newline: read the last line without one too.
     while read -r kind tok || [ -n "${kind:-}" ]; do
@@ -118,9 +144,12 @@ join)
         docker swarm leave --force >/dev/null 2>&1 || true
     fi
     [ -n "$token" ] || die "no $role join token on stdin"
+    case "$token" in *[!A-Za-z0-9-]*) die "the $role join token on stdin is not a swarm join token (SWMTKN-...; not shown)" ;; esac
+    command -v curl >/dev/null 2>&1 || die "curl is not installed on this host: the join goes to the Engine API over $DOCKER_SOCK with curl, so the token is never on a command line (apt-get install curl)"
+    [ -S "$DOCKER_SOCK" ] || die "$DOCKER_SOCK is not a socket: the join talks to dockerd's API there"
     for a in "${addrs[@]}"; do
         say "joining as $role via $a:2377"
-        if out=$(docker swarm join --token "$token" --advertise-addr "$advertise" --listen-addr "$advertise:2377" "$a:2377" 2>&1); then
+        if out=$(api_join "$a"); then
             wait_state active
             say "joined ($(info '{{.Swarm.NodeID}}'))"
             record member
