@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { registered as seen, valueOf } from "../../test/unit/mocks";
+import { testHostKey } from "../../test/unit/host-key-fixtures";
 
 const KEY = "SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8";
 
@@ -13,7 +14,7 @@ describe("DockerFleet with swarm autolock (mocks)", function () {
         const { DockerFleet } = await import("./docker-fleet");
         seen.length = 0;
         const fleet = new DockerFleet("al", {
-            hosts: [{ name: "m1", address: "10.9.7.1", role: "manager" }, { name: "w1", address: "10.9.7.2", role: "worker" }],
+            hosts: [{ name: "m1", address: "10.9.7.1", role: "manager", hostKey: testHostKey("m1") }, { name: "w1", address: "10.9.7.2", role: "worker", hostKey: testHostKey("w1") }],
             ssh: { privateKey: "KEY" },
             swarmUnlockKey: pulumi.secret(KEY),
         });
