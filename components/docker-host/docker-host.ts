@@ -6,6 +6,7 @@ import { componentContext, reportIssues } from "../common/report";
 import { resourceOwner } from "../common/owner";
 import { APPLY_RESTARTED_LINE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { DriftStatus, probeHost, repairMarker } from "./drift";
+import { RegistryTrust, registryTrustFiles } from "./registry-trust";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, redactUrl, renderHostsDropIn, renderProxyDropIn, validateProxy,
@@ -56,6 +57,8 @@ export interface DockerHostArgs extends ApplyPolicy {
     proxy?: ProxyArgs;
     /** Registries of this fleet (host[:port]); added to NO_PROXY. Default: `[]`. */
     fleetRegistries?: string[];
+    /** Registries this host trusts by CA (certs.d/<address>/ca.crt). Default: `[]`. */
+    registryTrust?: RegistryTrust[];
     /** Docker Engine version on the host, for guards (devicemapper ≥ 25, --validate ≥ 23). Default: unset (the script checks on the host). */
     engineVersion?: string;
     /** The host is a swarm node (live-restore is refused). Default: false. */
@@ -151,6 +154,7 @@ export class DockerHost extends pulumi.ComponentResource {
         throwOnErrors(ctx, validateProxy(plainProxy));
 
         const { publicFiles, proxyFile } = renderHostFiles(d.daemon, d.execStart, undefined, d.fleetRegistries);
+        publicFiles.push(...registryTrustFiles(args.registryTrust ?? []));
         const cmdOpts = {
             host: this.hostName,
             restartTimeoutSeconds: d.restartTimeoutSeconds,
