@@ -83,7 +83,14 @@ export class Registry extends pulumi.ComponentResource {
         if (args.users !== undefined && !args.tls) {
             reportIssues(this, componentContext(`Registry "${name}"`), [{ field: "users", severity: "error", message: "needs tls: basic auth over plain HTTP would send the passwords in clear" }]);
         }
-        if (args.tls) pulumi.log.info(tlsSummary(args.tls.cert, new Date()), this);
+        if (args.tls) {
+            let summary: string;
+            try { summary = tlsSummary(args.tls.cert, new Date()); } catch (e) {
+                reportIssues(this, componentContext(`Registry "${name}"`), [{ field: "tls.cert", severity: "error", message: `is not a PEM certificate (${(e as Error).message})` }]);
+                throw e;
+            }
+            pulumi.log.info(summary, this);
+        }
 
         const secretIn = s.kind === "swift" ? s.password : s.kind === "s3" ? s.secretKey : "";
         const envs = pulumi.secret(
