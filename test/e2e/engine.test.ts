@@ -6,6 +6,7 @@ import * as path from "path";
 import { HOST_STATE_DIR } from "../../components/docker-host/drift";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
 import { ROOT as ROOT_DIR, applyLog, pulumiCli, readTree, useLocalStack } from "./lib";
+import { registrySecretNeedles } from "./registry-secrets";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
@@ -238,7 +239,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
 
     it("5. secrets: no plaintext in stack export, outputs, preview/up output, state files or engine logs", async () => {
         const key = fs.readFileSync(sandbox().sshKeyPath, "utf8").split("\n").filter((l) => l && !l.startsWith("-----"))[1];
-        const needles = [...SECRET_NEEDLES, key];
+        const needles = [...SECRET_NEEDLES, key, ...registrySecretNeedles()];
         // The CLI, as an operator runs it (the Automation API's exportStack adds --show-secrets).
         const exportRun = pulumiCli(["stack", "export"]);
         assert.strictEqual(exportRun.code, 0, exportRun.out);
