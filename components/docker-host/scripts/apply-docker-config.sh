@@ -888,7 +888,7 @@ converge() {
             else
                 effect=1; say "will change $path"
             fi
-        elif [ "$mode" != absent ] && ! read_per_use "$path" && ! loaded_since_start "$path"; then
+        elif [ "$mode" != absent ] && ! read_per_use "$path" && ! loaded_since_start "$path" && ! verified_copy "$k" "$path"; then
             effect=1 # as wanted, but written after dockerd started: maybe not what it runs
         fi
         check_file_if_present "$want/$k" "$mode" "$path"
@@ -1115,6 +1115,12 @@ set_digest() {
     while read -r k mode path; do
         if [ "$mode" = absent ]; then echo "$path absent"; else echo "$path $mode $(sha "$dir/$k")"; fi
     done <"$dir/manifest" | sort | sha256sum | cut -d' ' -f1
+}
+
+# True when the host's PATH is the copy a verified apply recorded (last-good, key K): a canonical
+# rewrite without a restart (same settings) leaves it newer than dockerd, yet verified as loaded.
+verified_copy() {
+    [ ! -f "$STATE/in-progress" ] && [ -f "$STATE/last-good/$1" ] && [ "$(sha "$STATE/last-good/$1")" = "$(sha "$ROOT$2")" ]
 }
 
 # Registry trust (certs.d/<host:port>/ca.crt): dockerd reads it on every connection to that
