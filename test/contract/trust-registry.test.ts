@@ -98,6 +98,7 @@ describe("contract: registry with TLS and htpasswd on the sandbox (trust, issue 
             ssh(h, `${renderLogoutCommand(ADDR)}docker rmi -f ${ref} >/dev/null 2>&1; true`);
             if (dockerConfigs[h]) ssh(h, "umask 077; mkdir -p /root/.docker; cat > /root/.docker/config.json", dockerConfigs[h]);
             restore(h);
+            ssh(h, `rmdir /etc/docker/certs.d/${ADDR} 2>/dev/null; true`); // restore removed the file, not its directory
         }
         swift("delete", bucket);
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
