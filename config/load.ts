@@ -9,7 +9,8 @@ import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
 import { SwarmHost, members, validateSwarm } from "../components/swarm/plan";
 import { autolockIssues } from "../components/docker-host/autolock";
-import { PARTS, Part, SECRET_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
+import { PARTS, Part, SECRET_KEYS, SECRET_MAP_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
+import { registryTrustIssues } from "./registry-trust";
 import { StackSpecs, loadStacks } from "./stacks";
 import { NAMESPACE } from "./names";
 import { resolveHostKeys } from "./host-keys";
@@ -24,6 +25,8 @@ export interface LoadedConfig {
     secrets: Partial<Record<SecretKey, string>>;
     parts: Set<Part>;
     stacks: StackSpecs;
+    /** dockfleet:registryUsers (user → password). Secret: never log it. */
+    registryUsers?: Record<string, string>;
     /** Warnings to log (once) when the program runs. */
     warnings: { issue: Issue; text: string }[];
     /** Where each host's pinned SSH key comes from (the field a mismatch names), by host name. */
@@ -33,7 +36,7 @@ export interface LoadedConfig {
 /** Which component a config key belongs to, for error messages. */
 function resourceFor(key: string, path: (string | number)[]): string {
     switch (key) {
-        case "registry": case "swiftPassword": case "s3SecretKey": case "registryHttpSecret":
+        case "registry": case "swiftPassword": case "s3SecretKey": case "registryHttpSecret": case "registryTlsKey": case "registryCaKey": case "registryUsers":
             return 'Registry "registry"';
         case "containerUnits":
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
@@ -74,7 +77,7 @@ export function fleetRollout(r: StackConfigShape["rollout"]) {
     return rest;
 }
 
-export function loadStackConfig(stack: string, raw: Record<string, unknown>, secretKeys: Set<string>, projectRoot: string): LoadedConfig {
+export function loadStackConfig(stack: string, raw: Record<string, unknown>, secretKeys: Set<string>, projectRoot: string, now: Date = new Date()): LoadedConfig {
     const problems: { ctx: IssueContext; issue: Issue }[] = [];
     const warnings: { issue: Issue; text: string }[] = [];
     const add = (resource: string, issues: Issue[]) => {
@@ -86,10 +89,14 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
 
     const plain: Record<string, unknown> = {};
     const secrets: Partial<Record<SecretKey, string>> = {};
+    let registryUsers: unknown;
     for (const [full, value] of Object.entries(raw)) {
         if (!full.startsWith(`${NAMESPACE}:`)) continue;
         const key = full.slice(NAMESPACE.length + 1);
-        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+        if ((SECRET_MAP_KEYS as readonly string[]).includes(key)) {
+            if (!secretKeys.has(full)) add(resourceFor(key, []), [error(full, `holds passwords but is stored in plain text; run: pulumi config rm ${full} --stack ${stack}, then for each user: pulumi config set --secret --path '${full}.<user>' --stack ${stack} (the password on stdin)`)]);
+            else registryUsers = value;
+        } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
             if (!secretKeys.has(full)) {
                 add(resourceFor(key, []), [error(full, `holds a secret but is stored in plain text; run: pulumi config set --secret ${full} <value> --stack ${stack}`)]);
             } else if (typeof value !== "string" || value === "") {
@@ -107,7 +114,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         for (const i of parsed.error.issues) {
             const [key, ...rest] = i.path as (string | number)[];
             if (key === undefined && i.code === "unrecognized_keys") {
-                for (const k of i.keys) add('DockerFleet "fleet"', [error(`${NAMESPACE}:${k}`, `unknown config key; valid keys: ${[...Object.keys(configSchema.shape), ...SECRET_KEYS].map((x) => `${NAMESPACE}:${x}`).join(", ")}`)]);
+                for (const k of i.keys) add('DockerFleet "fleet"', [error(`${NAMESPACE}:${k}`, `unknown config key; valid keys: ${[...Object.keys(configSchema.shape), ...SECRET_KEYS, ...SECRET_MAP_KEYS].map((x) => `${NAMESPACE}:${x}`).join(", ")}`)]);
                 continue;
             }
             add(resourceFor(String(key ?? ""), rest), [error(fieldOf(String(key ?? "(root)"), rest), zodMessage(i))]);
@@ -173,6 +180,11 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         if (r.storage.kind === "swift") missing("swiftPassword", "Swift password for storage.username");
         if (r.storage.kind === "s3") missing("s3SecretKey", "S3 secret key for storage.accessKey");
         missing("registryHttpSecret", "the registry's http.secret");
+        if (parts.has("registry") || parts.has("daemon")) {
+            add('Registry "registry"', registryTrustIssues({ stack, config: c, host: address, port: r.port ?? 5000, tlsKey: secrets.registryTlsKey, users: registryUsers, now }));
+        }
+    } else if (registryUsers !== undefined || secrets.registryTlsKey !== undefined) {
+        add('Registry "registry"', [error(`${NAMESPACE}:${registryUsers !== undefined ? "registryUsers" : "registryTlsKey"}`, `is set but ${NAMESPACE}:registry is not`)]);
     }
 
     const unitNames = new Set<string>();
@@ -207,7 +219,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     }
 
     if (problems.length > 0) throw new DockfleetConfigError(problems);
-    return { stack, config: c, secrets, parts, stacks, warnings, hostKeySources: keyed.sources };
+    return { stack, config: c, secrets, parts, stacks, warnings, hostKeySources: keyed.sources, ...(registryUsers !== undefined ? { registryUsers: registryUsers as Record<string, string> } : {}) };
 }
 
 /** Maps a component field (`daemon.x`, `hosts[0].y`, `rollout.z`, `proxy.w`) to its config key. */

@@ -10,6 +10,9 @@ import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
 import { SwarmHost, members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
+import { registryLogin } from "../components/registry/login";
+import { imageFrom } from "../components/swarm-stack/swarm-stack";
+import { loginUserOf } from "./registry-trust";
 import { LoadedConfig, fleetRollout } from "./load";
 import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
 import { Observed } from "./observe";
@@ -131,6 +134,8 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     const privateKey = pulumi.secret(cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8"));
     const registryHost = c.registry ? c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)!.address : undefined;
     const registryAddress = registryHost ? `${registryHost}:${c.registry!.port ?? 5000}` : undefined;
+    const registryTls = c.registry?.tls ? c.registry.tls : undefined;
+    const loginUser = loginUserOf(c, cfg.registryUsers);
 
     const plan = restartPlan(cfg, observed);
     if (plan) pulumi.log.info(`${RESTART_PLAN_MESSAGE}${plan.reasons.join("\n  ")}`);
@@ -147,6 +152,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
                 noProxy: c.proxy?.noProxy,
             },
             fleetRegistries: registryAddress ? [registryAddress] : [],
+            registryTrust: registryTls && registryAddress ? [{ address: registryAddress, caCert: registryTls.caCert }] : [],
             engineVersion: c.engineVersion,
             ...fleetRollout(c.rollout),
             batches: plan?.batches,
@@ -176,16 +182,6 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         const h = c.hosts.find((x) => x.name === name)!;
         return { host: h.address, port: h.port ?? ssh.port ?? 22, user: ssh.user ?? "root", privateKey, ...(h.hostKey !== undefined ? { hostKey: h.hostKey } : {}) };
     };
-    const units: ContainerUnit[] = [];
-    if (cfg.parts.has("containerUnits")) {
-        for (const u of c.containerUnits ?? []) {
-            const { onHosts, ...spec } = u;
-            for (const host of onHosts ?? c.hosts.map((h) => h.name)) {
-                units.push(new ContainerUnit(`${host}-${u.name}`, { ...spec, connection: connectionFor(host) }, { dependsOn: after }));
-            }
-        }
-    }
-
     // dockerProviderHosts names every host used below; a host it missed still gets one provider
     const providerFor = (host: string) => {
         if (!providers.has(host)) providers.set(host, dockerProviders(cfg, [host]).get(host)!);
@@ -207,7 +203,29 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             httpSecret: pulumi.secret(cfg.secrets.registryHttpSecret!),
             deleteEnabled: r.deleteEnabled,
             healthcheck: r.healthcheck,
+            ...(registryTls ? { tls: { cert: registryTls.cert, key: pulumi.secret(cfg.secrets.registryTlsKey!) } } : {}),
+            ...(cfg.registryUsers ? { users: pulumi.secret(cfg.registryUsers) } : {}),
         }, { provider: providerFor(r.onHost), dependsOn: after });
+    }
+    // Every host logs in (root's docker config) once its CA file is in place and the registry runs.
+    const logins = new Map<string, pulumi.Resource>();
+    if (registry && loginUser && cfg.registryUsers) {
+        for (const h of c.hosts) {
+            logins.set(h.name, registryLogin(`${h.name}-registry-login`, {
+                connection: connectionFor(h.name), address: registryAddress!, username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]),
+            }, { parent: registry, dependsOn: [...after, registry.container] }));
+        }
+    }
+
+    const units: ContainerUnit[] = [];
+    if (cfg.parts.has("containerUnits")) {
+        for (const u of c.containerUnits ?? []) {
+            const { onHosts, ...spec } = u;
+            for (const host of onHosts ?? c.hosts.map((h) => h.name)) {
+                const login = registryAddress && imageFrom(u.image, registryAddress) ? logins.get(host) : undefined;
+                units.push(new ContainerUnit(`${host}-${u.name}`, { ...spec, connection: connectionFor(host) }, { dependsOn: login ? [...after, login] : after }));
+            }
+        }
     }
 
     const volumes: NfsVolume[] = [];
@@ -223,7 +241,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         const manager = c.hosts.find((h) => h.role === "manager")!;
         const provider = providerFor(manager.name);
         for (const [name, spec] of Object.entries(cfg.stacks)) {
-            stacks.push(new SwarmStack(name, spec, { provider, dependsOn: afterSwarm }));
+            const fromRegistry = registryAddress !== undefined && Object.values(spec.services).some((x) => imageFrom(x.image, registryAddress));
+            const registryAuth = fromRegistry && loginUser && cfg.registryUsers ? { serverAddress: registryAddress!, username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]) } : undefined;
+            stacks.push(new SwarmStack(name, { ...spec, registryAuth }, { provider, dependsOn: fromRegistry && registry ? [...afterSwarm, registry.container] : afterSwarm }));
         }
     }
 

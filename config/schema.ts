@@ -137,6 +137,10 @@ export const registrySchema = z.object({
     storage: z.discriminatedUnion("kind", [swiftSchema, s3Schema, fsSchema]),
     deleteEnabled: z.boolean().optional(),
     healthcheck: z.array(str).optional(),
+    /** The fleet CA's and the server's certificates (PEM; the key is the secret registryTlsKey), written by `npm run registry-tls`; false: plain HTTP (warned). Default: unset (plain HTTP, warned). */
+    tls: z.union([z.literal(false), z.object({ caCert: str, cert: str }).strict()]).optional(),
+    /** The user of dockfleet:registryUsers the hosts and swarm services log in as. Default: the only user. */
+    loginUser: str.optional(),
 }).strict();
 
 export const containerUnitSchema = z.object({
@@ -212,5 +216,7 @@ export const configSchema = z.object({
 export type StackConfigShape = z.infer<typeof configSchema>;
 
 /** Secret config keys (`pulumi config set --secret dockfleet:<key> ...`). */
-export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "swarmUnlockKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey"] as const;
+/** Secret config keys holding a map (`pulumi config set --secret --path 'dockfleet:<key>.<name>' ...`). */
+export const SECRET_MAP_KEYS = ["registryUsers"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -11,6 +11,7 @@ import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
 import { APPLY_RESTARTED_LINE } from "./bundle";
 import { cisPreviewLines, hardenedDaemon } from "./cis";
+import { RegistryTrust } from "./registry-trust";
 
 export interface FleetHost {
     /** Host name (resource names and messages). */
@@ -40,6 +41,8 @@ export interface DockerFleetArgs extends ApplyPolicy {
     proxy?: ProxyArgs;
     /** The fleet's registries (added to NO_PROXY). Default: `[]`. */
     fleetRegistries?: string[];
+    /** Registries every host trusts by CA (certs.d/<address>/ca.crt). Default: `[]`. */
+    registryTrust?: RegistryTrust[];
     /** Default engine version for the guards. Default: unset. */
     engineVersion?: string;
     /** Hosts restarted together; batch N+1 starts only after batch N is healthy. With `batches`, an upper bound. Default: 1 (unbounded with `batches`). */
@@ -199,6 +202,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                     daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
                     proxy: args.proxy,
                     fleetRegistries: args.fleetRegistries,
+                    registryTrust: args.registryTrust,
                     engineVersion: h.engineVersion ?? args.engineVersion,
                     swarm: (h.role ?? "none") !== "none",
                     restartTimeoutSeconds: args.restartTimeoutSeconds,

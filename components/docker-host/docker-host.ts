@@ -8,6 +8,7 @@ import { APPLY_RESTARTED_LINE, ManagedFile, renderApplyCommand, renderBundle } f
 import { renderUnlockKeyEntry, validateUnlockKey } from "./autolock";
 import { DriftStatus, probeHost, repairMarker } from "./drift";
 import { hardenedDaemon } from "./cis";
+import { RegistryTrust, registryTrustFiles } from "./registry-trust";
 import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_MODE, PROXY_DROPIN_PATH, PROXY_ENV_MODE, PROXY_ENV_PATH, ProxySettings, redactUrl,
@@ -59,6 +60,8 @@ export interface DockerHostArgs extends ApplyPolicy {
     proxy?: ProxyArgs;
     /** Registries of this fleet (host[:port]); added to NO_PROXY. Default: `[]`. */
     fleetRegistries?: string[];
+    /** Registries this host trusts by CA (certs.d/<address>/ca.crt). Default: `[]`. */
+    registryTrust?: RegistryTrust[];
     /** Docker Engine version on the host, for guards (devicemapper ≥ 25, --validate ≥ 23). Default: unset (the script checks on the host). */
     engineVersion?: string;
     /** The host is a swarm node (live-restore is refused). Default: false. */
@@ -170,6 +173,7 @@ export class DockerHost extends pulumi.ComponentResource {
 
         const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
         const { publicFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, undefined, d.fleetRegistries);
+        publicFiles.push(...registryTrustFiles(args.registryTrust ?? []));
         const cmdOpts = {
             host: this.hostName,
             restartTimeoutSeconds: d.restartTimeoutSeconds,

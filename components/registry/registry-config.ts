@@ -60,6 +60,10 @@ export interface FilesystemStorage {
 
 export type RegistryStorage = SwiftStorage | S3Storage | FilesystemStorage;
 
+/** Where the registry container finds its TLS pair and htpasswd (docker.Container uploads). */
+export const REGISTRY_FILES = { cert: "/etc/dockfleet/registry.crt", key: "/etc/dockfleet/registry.key", htpasswd: "/etc/dockfleet/htpasswd" };
+export const HTPASSWD_REALM = "dockfleet registry";
+
 export const SECRET_ENV_KEYS = ["REGISTRY_STORAGE_SWIFT_PASSWORD", "REGISTRY_STORAGE_S3_SECRETKEY", "REGISTRY_HTTP_SECRET"];
 
 /**
@@ -80,12 +84,15 @@ export function yamlSafe(value: string): string {
 }
 
 /** REGISTRY_* environment for the registry container, in a stable order. Secrets are included: wrap the result as a secret. */
-export function renderRegistryEnv(storage: RegistryStorage, o: { httpSecret: string; deleteEnabled: boolean; port: number }): Record<string, string> {
+export function renderRegistryEnv(storage: RegistryStorage, o: { httpSecret: string; deleteEnabled: boolean; port: number; tls?: boolean; auth?: boolean }): Record<string, string> {
     const env: Record<string, string> = {
         REGISTRY_HTTP_ADDR: `0.0.0.0:${o.port}`,
         REGISTRY_HTTP_SECRET: yamlSafe(o.httpSecret),
         REGISTRY_STORAGE: storage.kind,
         REGISTRY_STORAGE_DELETE_ENABLED: o.deleteEnabled ? "true" : "false",
+        // the files themselves are uploaded into the container (registry.ts REGISTRY_FILES)
+        ...(o.tls ? { REGISTRY_HTTP_TLS_CERTIFICATE: REGISTRY_FILES.cert, REGISTRY_HTTP_TLS_KEY: REGISTRY_FILES.key } : {}),
+        ...(o.auth ? { REGISTRY_AUTH: "htpasswd", REGISTRY_AUTH_HTPASSWD_REALM: yamlSafe(HTPASSWD_REALM), REGISTRY_AUTH_HTPASSWD_PATH: REGISTRY_FILES.htpasswd } : {}),
     };
     const put = (k: string, v: string | number | boolean | undefined) => {
         if (v !== undefined) env[k] = typeof v === "string" ? yamlSafe(v) : String(v);

@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { imageVersion, renderRegistryEnv, validateRegistryStorage, yamlSafe } from "./registry-config";
 
@@ -84,5 +86,41 @@ describe("Registry resource (mocks)", () => {
             storage: { kind: "swift", authUrl: "http://s:8080/auth/v1.0", username: "u", password: "p", container: "c" },
             httpSecret: "x",
         }), /Registry "reg3", field image: .*registry 3/);
+    });
+});
+
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, "../../test/fixtures/registry-tls.json"), "utf8")) as { caCert: string; cert: string; key: string };
+
+describe("Registry with TLS and htpasswd (mocks)", () => {
+    it("env names the uploaded files, uploads hold the cert, key and htpasswd (all secret), the healthcheck speaks https, the catalog URL too", async () => {
+        const { Registry } = await import("./registry");
+        const bcrypt = (await import("bcryptjs")).default;
+        const r = new Registry("regtls", {
+            host: "10.9.0.6",
+            storage: { kind: "filesystem" },
+            httpSecret: pulumi.secret("hs"),
+            tls: { cert: FIXTURE.cert, key: pulumi.secret("-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n") },
+            users: pulumi.secret({ fleet: "fleet-password-123" }),
+        });
+        await new Promise<void>((res) => r.container.id.apply(() => res()));
+        const c = created.filter((x) => x.type === "docker:index/container:Container").pop()!;
+        const env = c.inputs.envs.value as string[];
+        for (const e of ["REGISTRY_HTTP_TLS_CERTIFICATE=/etc/dockfleet/registry.crt", "REGISTRY_HTTP_TLS_KEY=/etc/dockfleet/registry.key", "REGISTRY_AUTH=htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM=dockfleet registry", "REGISTRY_AUTH_HTPASSWD_PATH=/etc/dockfleet/htpasswd"]) assert.ok(env.includes(e), e);
+        assert.strictEqual(c.inputs.uploads[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+        const uploads = c.inputs.uploads.value as { file: string; content: string }[];
+        assert.strictEqual(uploads[0].content, FIXTURE.cert);
+        assert.deepStrictEqual(uploads.map((u) => u.file), ["/etc/dockfleet/registry.crt", "/etc/dockfleet/registry.key", "/etc/dockfleet/htpasswd"]);
+        assert.strictEqual(uploads[1].content, "-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n");
+        const [user, hash] = uploads[2].content.trimEnd().split(":");
+        assert.strictEqual(user, "fleet");
+        assert.ok(bcrypt.compareSync("fleet-password-123", hash));
+        assert.deepStrictEqual(c.inputs.healthcheck.tests, ["CMD", "wget", "-q", "--no-check-certificate", "-O", "/dev/null", "https://127.0.0.1:5000/"]);
+        assert.strictEqual(await (r.container.uploads as unknown as { isSecret: Promise<boolean> }).isSecret, true);
+        assert.strictEqual(await new Promise<string>((res) => r.catalogUrl.apply((e) => { res(e); return e; })), "https://10.9.0.6:5000/v2/_catalog");
+    });
+
+    it("users without tls: an error before registering", async () => {
+        const { Registry } = await import("./registry");
+        assert.throws(() => new Registry("regnotls", { host: "10.9.0.7", storage: { kind: "filesystem" }, httpSecret: "x", users: { fleet: "fleet-password-123" } }), /Registry "regnotls", field users: needs tls/);
     });
 });

@@ -5,6 +5,18 @@ import { renderCompose, renderNetwork, renderService } from "./render";
 import { SwarmStackArgs, effectiveNetworks } from "./spec";
 import { validateSwarmStack } from "./validate";
 
+/** Credentials the swarm passes to every node that runs a task of an image from this registry. */
+export interface StackRegistryAuth {
+    /** `host:port`, as the images name it. */
+    serverAddress: string;
+    username: string;
+    /** Secret. */
+    password: pulumi.Input<string>;
+}
+
+/** Whether `image` is pulled from the registry at `address` (`addr/repo[:tag|@digest]`). */
+export const imageFrom = (image: string, address: string) => image.startsWith(`${address}/`);
+
 /**
  * A swarm stack: overlay networks and services named and labelled like `docker stack deploy`
  * (`<stack>_<name>`, `com.docker.stack.namespace=<stack>`), so `docker stack ps/services <stack>`
@@ -20,7 +32,7 @@ export class SwarmStack extends pulumi.ComponentResource {
     public readonly services: Record<string, docker.Service> = {};
     public readonly networks: Record<string, docker.Network> = {};
 
-    constructor(name: string, args: SwarmStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: SwarmStackArgs & { registryAuth?: StackRegistryAuth }, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:swarm:SwarmStack", name, {}, opts);
         reportIssues(this, componentContext(`SwarmStack "${args.name}"`), validateSwarmStack(args));
 
@@ -34,7 +46,12 @@ export class SwarmStack extends pulumi.ComponentResource {
         const networkIds = Object.fromEntries(Object.entries(this.networks).map(([n, r]) => [n, r.id]));
         for (const svc of Object.keys(args.services)) {
             const used = (args.services[svc].networks ?? ["default"]).map((n) => this.networks[n]);
-            this.services[svc] = new docker.Service(`${name}-${svc}`, renderService(args, svc, { networkIds }), childOpts({ dependsOn: used }));
+            // like `docker stack deploy --with-registry-auth`: the password is secret in state
+            const ra = args.registryAuth;
+            const auth = ra && imageFrom(args.services[svc].image, ra.serverAddress)
+                ? { auth: { serverAddress: ra.serverAddress, username: ra.username, password: pulumi.secret(ra.password) } }
+                : {};
+            this.services[svc] = new docker.Service(`${name}-${svc}`, { ...renderService(args, svc, { networkIds }), ...auth }, childOpts({ dependsOn: used, ...(ra ? { additionalSecretOutputs: ["auth"] } : {}) }));
         }
 
         this.serviceNames = pulumi.all(Object.values(this.services).map((s) => s.name));

@@ -3,7 +3,11 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import { eventually, sandbox, sh, sleep, ssh } from "../contract/lib";
-import { useLocalStack } from "./lib";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { pulumiCli, useLocalStack } from "./lib";
+import { REGISTRY_PASSWORD, registrySecretNeedles } from "./registry-secrets";
 
 const REG = "10.232.0.11:5000";
 
@@ -34,18 +38,36 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
         assert.match(res.outputs.nfsVolumes.value[0], /^shared-[0-9a-f]{8}$/);
     });
 
-    it("docker push through the registry lands in Swift; /v2/_catalog lists it; a pull elsewhere gets the same image", async () => {
-        await eventually(() => spawnSync("curl", ["-sf", "--max-time", "3", `http://${REG}/v2/`]).status === 0, 60000, "registry /v2/");
+    it("docker push through the registry (TLS + auth, hosts logged in by the stack) lands in Swift; /v2/_catalog lists it; a pull elsewhere gets the same image", async () => {
+        const ca = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-e2e-")), "ca.crt");
+        fs.writeFileSync(ca, sh("host2", `cat /etc/docker/certs.d/${REG}/ca.crt`) + "\n");
+        const curl = (...a: string[]) => spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--cacert", ca, ...a], { encoding: "utf8" }).stdout;
+        await eventually(() => curl(`https://${REG}/v2/`) === "401", 60000, "registry /v2/ over TLS (401 without credentials)");
         const ref = `${REG}/e2e/busybox:1`;
         sh("host2", `docker tag local/busybox:1 ${ref} && docker push ${ref} >/dev/null`);
         const id = sh("host2", `docker image inspect -f '{{.Id}}' ${ref}`);
         assert.match(swiftList("registry"), /docker\/registry\/v2\/repositories\/e2e\/busybox/);
-        const catalog = JSON.parse(spawnSync("curl", ["-sf", `http://${REG}/v2/_catalog`], { encoding: "utf8" }).stdout);
+        const catalog = JSON.parse(spawnSync("curl", ["-sf", "--cacert", ca, "-u", `fleet:${REGISTRY_PASSWORD}`, `https://${REG}/v2/_catalog`], { encoding: "utf8" }).stdout);
         assert.ok(catalog.repositories.includes("e2e/busybox"));
         ssh("host3", `docker rmi -f ${ref} >/dev/null 2>&1`);
         sh("host3", `docker pull ${ref} >/dev/null`);
         assert.strictEqual(sh("host3", `docker image inspect -f '{{.Id}}' ${ref}`), id);
         assert.strictEqual(sh("host1", "docker inspect -f '{{.State.Health.Status}}' registry"), "healthy");
+        // no login, no pull
+        const anon = ssh("host3", `DOCKER_CONFIG=$(mktemp -d) docker pull ${ref} 2>&1`);
+        assert.notStrictEqual(anon.code, 0);
+        assert.match(anon.stdout, /no basic auth credentials|unauthorized/);
+        for (const h of ["host1", "host2", "host3"]) {
+            assert.strictEqual(sh(h, "stat -c %a /root/.docker/config.json"), "600");
+            assert.deepStrictEqual(JSON.parse(sh(h, "docker info --format '{{json .RegistryConfig.InsecureRegistryCIDRs}}'")), ["127.0.0.0/8"]);
+        }
+    });
+
+    it("secrets: the CA key, the server key and the registry password appear in no stack export, output or up/preview output", () => {
+        const needles = registrySecretNeedles();
+        const haystacks: [string, string][] = [["stack export", pulumiCli(["stack", "export"]).out], ["stack outputs", pulumiCli(["stack", "output", "--json"]).out], ["up/preview output", log.join("\n")]];
+        const hits = haystacks.flatMap(([where, text]) => needles.filter((n) => text.includes(n)).map((n) => `${where}: ${n.slice(0, 12)}…`));
+        assert.deepStrictEqual(hits, []);
     });
 
     it("the stack's service is healthy on every node and `docker stack ps web` lists it", async () => {

@@ -6,6 +6,7 @@ import * as path from "path";
 import { HOST_STATE_DIR } from "../../components/docker-host/drift";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
 import { ROOT as ROOT_DIR, applyLog, pulumiCli, readTree, useLocalStack } from "./lib";
+import { registrySecretNeedles } from "./registry-secrets";
 
 const HOSTS = ["host1", "host2", "host3"];
 const DJ = "/etc/docker/daemon.json";
@@ -243,7 +244,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         // the swarm's join tokens travel from the source host to the others (a secret output, stdin)
         const joinTokens = ["worker", "manager"].map((r) => sh("host1", `docker swarm join-token -q ${r}`));
         for (const t of joinTokens) assert.match(t, /^SWMTKN-1-/);
-        const needles = [...SECRET_NEEDLES, key, ...joinTokens];
+        const needles = [...SECRET_NEEDLES, key, ...joinTokens, ...registrySecretNeedles()];
         // The CLI, as an operator runs it (the Automation API's exportStack adds --show-secrets).
         const exportRun = pulumiCli(["stack", "export"]);
         assert.strictEqual(exportRun.code, 0, exportRun.out);

@@ -1,6 +1,7 @@
 // Stack files as the whole-program tests read them: committed config plus placeholder secrets,
 // and the checks on what was registered (settled, no secret in plain inputs).
 import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { registered } from "./mocks";
@@ -26,18 +27,32 @@ export function stackConfig(file: string): { raw: Record<string, unknown>; secre
     const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
     const raw: Record<string, unknown> = {};
     const secret = new Set<string>();
+    const isSecure = (v: unknown) => v !== null && typeof v === "object" && "secure" in (v as object);
     for (const [k, v] of Object.entries(doc.config ?? {})) {
-        if (v && typeof v === "object" && "secure" in (v as object)) {
+        if (isSecure(v)) {
             secret.add(k);
             raw[k] = PLACEHOLDER_VALUES[k.replace(/^dockfleet:/, "")] ?? PLACEHOLDER(k);
+        } else if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).length > 0 && Object.values(v).every(isSecure)) {
+            // a secret map (`config set --secret --path`): the whole key is secret at runtime
+            secret.add(k);
+            raw[k] = Object.fromEntries(Object.keys(v).map((n) => [n, PLACEHOLDER(`${k}.${n}`)]));
         } else {
             raw[k] = v;
         }
     }
+    // The registry's key cannot be decrypted here: a stack with registry.tls gets the fixture's
+    // certificates (for 10.232.0.11) and their key, so the key-belongs-to-cert check still runs.
+    const reg = raw["dockfleet:registry"] as { tls?: unknown } | undefined;
+    if (reg?.tls) {
+        const fx = JSON.parse(fs.readFileSync(path.join(__dirname, "../fixtures/registry-tls.json"), "utf8")) as { caCert: string; cert: string; key: string };
+        raw["dockfleet:registry"] = { ...reg, tls: { caCert: fx.caCert, cert: fx.cert } };
+        raw["dockfleet:registryTlsKey"] = fx.key;
+        secret.add("dockfleet:registryTlsKey");
+    }
     for (const k of SECRET_KEYS) {
         if (k === "swarmUnlockKey") continue; // only with swarm.autolock, which no stack file sets
         const full = `dockfleet:${k}`;
-        if (!(full in raw)) {
+        if (!(full in raw) && PLACEHOLDER_VALUES[k] !== undefined) {
             raw[full] = PLACEHOLDER_VALUES[k];
             secret.add(full);
         }

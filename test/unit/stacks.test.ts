@@ -49,7 +49,9 @@ describe("every stack file builds a full resource graph (mocks)", function () {
             const hasManager = cfg.config.hosts.some((h) => h.role === "manager");
             const workers = cfg.config.hosts.filter((h) => h.role === "worker").length;
             const serveCmds = cfg.parts.has("daemon") && hasManager ? 2 * workers : 0;
-            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units + swarmCmds + serveCmds);
+            // with registry users, every host logs in to the registry
+            const logins = cfg.parts.has("registry") && cfg.registryUsers ? hosts : 0;
+            assert.strictEqual(count("command:remote:Command"), (cfg.parts.has("daemon") ? hosts : 0) + units + swarmCmds + serveCmds + logins);
             assert.strictEqual(count("dockfleet:registry:Registry"), cfg.parts.has("registry") && cfg.config.registry ? 1 : 0);
             const services = cfg.parts.has("stacks") ? Object.values(cfg.stacks).reduce((n, s) => n + Object.keys(s.services).length, 0) : 0;
             assert.strictEqual(count("docker:index/service:Service"), services);

@@ -179,6 +179,9 @@ check_file() {
             bad=$(awk '/^[ \t]*([#;]|$)/ { next } !/^[ \t]*[A-Za-z_][A-Za-z0-9_]*=/ { print NR; exit }' "$new")
             [ -z "$bad" ] || die "$path: line $bad is not KEY=value (content not shown: it may hold credentials)"
             ;;
+        /etc/docker/certs.d/*)
+            grep -q '^-----BEGIN CERTIFICATE-----' "$new" || die "$path is not a PEM certificate"
+            ;;
         *.service.d/*.conf | *.service)
             local exe
             while read -r exe; do
@@ -925,17 +928,19 @@ save_self() {
 
 # converge DIR: makes the host's managed files equal to DIR's set, verifying and rolling back.
 converge() {
-    local want=$1 k mode path changed=0 effect=0 restart=0 start swarm_before cur_sha rewritten=""
+    local want=$1 k mode path changed=0 effect=0 restart=0 start swarm_before cur_sha rewritten="" peruse=""
     while read -r k mode path; do
         if [ "$mode" = absent ]; then cur_sha=absent; else cur_sha=$(sha "$want/$k"); fi
         if [ "$(sha "$ROOT$path")" != "$cur_sha" ]; then
             changed=1
-            if same_settings "$want/$k" "$mode" "$path" && loaded_since_start "$path"; then
+            if read_per_use "$path"; then
+                peruse="$peruse $path"
+            elif same_settings "$want/$k" "$mode" "$path" && loaded_since_start "$path"; then
                 rewritten="$rewritten $path"
             else
                 effect=1; say "will change $path"
             fi
-        elif [ "$mode" != absent ] && ! loaded_since_start "$path"; then
+        elif [ "$mode" != absent ] && ! read_per_use "$path" && ! loaded_since_start "$path" && ! verified_copy "$k" "$path"; then
             effect=1 # as wanted, but written after dockerd started: maybe not what it runs
         fi
         check_file_if_present "$want/$k" "$mode" "$path"
@@ -966,7 +971,8 @@ converge() {
         commit_set "$want" || die "$INSTALL_ERR (same settings; dockerd untouched)"
         case "$rewritten" in *.service.d/*) systemctl daemon-reload >/dev/null 2>&1 || true ;; esac
         for path in $rewritten; do say "$(basename "$path") rewritten in canonical form; same settings: no restart"; done
-        [ -n "$rewritten" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
+        for path in $peruse; do say "$path written; dockerd reads it on use: no restart, no reload"; done
+        [ -n "$rewritten$peruse" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
         snapshot "$want/manifest" "$STATE/last-good"
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
@@ -1234,11 +1240,22 @@ set_digest() {
     done <"$dir/manifest" | sort | sha256sum | cut -d' ' -f1
 }
 
-# True when every wanted file except daemon.json already matches the host.
+# True when the host's PATH is the copy a verified apply recorded (last-good, key K): a canonical
+# rewrite without a restart (same settings) leaves it newer than dockerd, yet verified as loaded.
+verified_copy() {
+    [ ! -f "$STATE/in-progress" ] && [ -f "$STATE/last-good/$1" ] && [ "$(sha "$STATE/last-good/$1")" = "$(sha "$ROOT$2")" ]
+}
+
+# Registry trust (certs.d/<host:port>/ca.crt): dockerd reads it on every connection to that
+# registry, so writing one needs neither a restart nor a reload.
+read_per_use() { case "$1" in /etc/docker/certs.d/*) return 0 ;; *) return 1 ;; esac; }
+
+# True when every wanted file except daemon.json (and files read on use) already matches the host.
 only_daemon_json_differs() {
     local dir=$1 k mode path want_sha
     while read -r k mode path; do
         case "$path" in */daemon.json) continue ;; esac
+        read_per_use "$path" && continue
         if [ "$mode" = absent ]; then want_sha=absent; else want_sha=$(sha "$dir/$k"); fi
         [ "$(sha "$ROOT$path")" = "$want_sha" ] || return 1
     done <"$dir/manifest"

@@ -1,0 +1,65 @@
+import * as assert from "assert";
+import bcrypt from "bcryptjs";
+import { htpasswdSalt, renderHtpasswd, validateRegistryUsers } from "./htpasswd";
+import { renderLoginCommand, renderLogoutCommand } from "./login";
+
+describe("registry htpasswd (bcrypt, stable salt)", () => {
+    const users = { fleet: "correct horse battery", ci: "another-long-password" };
+
+    it("renders one sorted bcrypt ($2b$, cost 10) line per user, each verifiable with bcrypt's compare", () => {
+        const text = renderHtpasswd(users, "fleet-secret");
+        const lines = text.trimEnd().split("\n");
+        assert.deepStrictEqual(lines.map((l) => l.split(":")[0]), ["ci", "fleet"]);
+        for (const l of lines) assert.match(l, /^[a-z]+:\$2b\$10\$[./A-Za-z0-9]{53}$/);
+        const hash = (u: string) => lines.find((l) => l.startsWith(`${u}:`))!.slice(u.length + 1);
+        assert.strictEqual(bcrypt.compareSync("correct horse battery", hash("fleet")), true);
+        assert.strictEqual(bcrypt.compareSync("correct horse batterY", hash("fleet")), false);
+        assert.strictEqual(bcrypt.compareSync("another-long-password", hash("ci")), true);
+        assert.strictEqual(bcrypt.getRounds(hash("ci")), 10);
+    });
+
+    it("the same users and fleet secret render the same bytes (a no-op up has no diff)", () => {
+        assert.strictEqual(renderHtpasswd(users, "fleet-secret"), renderHtpasswd({ ci: users.ci, fleet: users.fleet }, "fleet-secret"));
+    });
+
+    it("salts differ per user, per password and per fleet secret, so equal passwords give unrelated hashes", () => {
+        const salts = new Set([
+            htpasswdSalt("a", "same-password-x", "k1"), htpasswdSalt("b", "same-password-x", "k1"),
+            htpasswdSalt("a", "other-password-x", "k1"), htpasswdSalt("a", "same-password-x", "k2"),
+        ]);
+        assert.strictEqual(salts.size, 4);
+        const two = renderHtpasswd({ a: "same-password-x", b: "same-password-x" }, "k").trimEnd().split("\n").map((l) => l.split(":")[1]);
+        assert.notStrictEqual(two[0], two[1]);
+        assert.match(htpasswdSalt("a", "p", "k"), /^\$2b\$10\$[./A-Za-z0-9]{22}$/);
+    });
+
+    it("validates users: names, short and over-long (bcrypt truncates at 72 bytes) passwords, empty maps", () => {
+        assert.deepStrictEqual(validateRegistryUsers({ fleet: "long-enough-pw" }, "dockfleet:registryUsers"), []);
+        const bad = validateRegistryUsers({ "a:b": "long-enough-pw", short: "x", long: "y".repeat(73) }, "dockfleet:registryUsers");
+        assert.deepStrictEqual(bad.map((i) => i.field), ["dockfleet:registryUsers.a:b", "dockfleet:registryUsers.short", "dockfleet:registryUsers.long"]);
+        assert.match(bad[2].message, /longer than 72 bytes/);
+        assert.match(validateRegistryUsers({}, "f")[0].message, /names no user/);
+        assert.match(validateRegistryUsers("pw", "f")[0].message, /must be a map/);
+    });
+});
+
+describe("registry login command (exact text)", () => {
+    it("reads the password from stdin, pipes it to --password-stdin, retries a registry that is not up, stops on a refused password, keeps root's docker config 0600", () => {
+        assert.strictEqual(renderLoginCommand("10.232.0.11:5000", "fleet"), `set -eu
+umask 077
+pw=$(cat)
+mkdir -p /root/.docker && chmod 700 /root/.docker
+i=0
+while :; do
+  if out=$(printf '%s' "$pw" | docker login --username 'fleet' --password-stdin '10.232.0.11:5000' 2>&1); then break; fi
+  case "$out" in *401*|*unauthorized*|*"no basic auth"*) echo "docker login 10.232.0.11:5000 as fleet refused: $out" >&2; exit 1 ;; esac
+  i=$((i + 1))
+  if [ "$i" -ge 30 ]; then echo "docker login 10.232.0.11:5000: $out" >&2; exit 1; fi
+  sleep 2
+done
+chmod 600 /root/.docker/config.json
+echo "logged in to 10.232.0.11:5000 as fleet"
+`);
+        assert.strictEqual(renderLogoutCommand("10.232.0.11:5000"), "docker logout '10.232.0.11:5000' >/dev/null 2>&1 || true\n");
+    });
+});

@@ -1,0 +1,53 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { shQuote } from "../common/shell";
+
+/**
+ * `docker login` on one host as root, the password on stdin (never in argv), so container units
+ * and `docker` commands on the host pull from the registry. Docker keeps the credentials in
+ * /root/.docker/config.json; umask and chmod make it and its directory root-only whatever existed.
+ * The registry may still be starting (a replaced container): a refused connection is retried for
+ * up to a minute, a refused password is not.
+ */
+export function renderLoginCommand(address: string, username: string): string {
+    return [
+        "set -eu",
+        "umask 077",
+        "pw=$(cat)",
+        "mkdir -p /root/.docker && chmod 700 /root/.docker",
+        "i=0",
+        "while :; do",
+        `  if out=$(printf '%s' "$pw" | docker login --username ${shQuote(username)} --password-stdin ${shQuote(address)} 2>&1); then break; fi`,
+        `  case "$out" in *401*|*unauthorized*|*"no basic auth"*) echo "docker login ${address} as ${username} refused: $out" >&2; exit 1 ;; esac`,
+        "  i=$((i + 1))",
+        `  if [ "$i" -ge 30 ]; then echo "docker login ${address}: $out" >&2; exit 1; fi`,
+        "  sleep 2",
+        "done",
+        "chmod 600 /root/.docker/config.json",
+        `echo "logged in to ${address} as ${username}"`,
+    ].join("\n") + "\n";
+}
+
+export const renderLogoutCommand = (address: string) => `docker logout ${shQuote(address)} >/dev/null 2>&1 || true\n`;
+
+export interface RegistryLoginArgs {
+    connection: command.types.input.remote.ConnectionArgs;
+    /** `host:port` of the registry. */
+    address: string;
+    username: string;
+    /** Secret. */
+    password: pulumi.Input<string>;
+}
+
+/** One host's login; a new password (stdin) runs it again, a deleted login logs out. */
+export function registryLogin(name: string, args: RegistryLoginArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    const create = renderLoginCommand(args.address, args.username);
+    return new command.remote.Command(name, {
+        connection: args.connection,
+        create,
+        update: create,
+        delete: renderLogoutCommand(args.address),
+        stdin: pulumi.secret(args.password),
+        addPreviousOutputInEnv: false,
+    }, { ...opts, customTimeouts: { create: "3m", update: "3m", delete: "1m" } });
+}
