@@ -3,11 +3,11 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { track } from "./leaks";
+import { takeSuitesLock } from "./suites-lock";
 import { ManagedFile, renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { DaemonConfig, renderDaemonJson, restartDigest } from "../../components/docker-host/daemon-config";
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, ProxySettings, renderHostsDropIn, renderProxyDropIn } from "../../components/docker-host/dropins";
-import { track } from "./leaks";
-import { takeSuitesLock } from "./suites-lock";
 
 export interface Sandbox {
     hosts: { name: string; address: string; role: string; hostKey?: string }[];
