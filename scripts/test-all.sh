@@ -10,51 +10,24 @@ failed=0
 status=0
 log_dir=$(mktemp -d)
 
-# run_suite NAME MOCHA_ARGS... : runs mocha, adds its counts, remembers failure.
-run_suite() {
-    local name=$1; shift
-    local out=$log_dir/$name.log
-    local t0=$SECONDS limit=()
-    echo "=== suite: $name (started $(date -u +%T) UTC)"
-    # DOCKFLEET_TEST_DEADLINE (epoch seconds; .ci/run sets it from CI's time limit): a suite still
-    # running then is interrupted and counted as failed, so a slow run still ends with its report
-    # and brings the main job back, instead of being cut off without either.
-    if [ -n "${DOCKFLEET_TEST_DEADLINE:-}" ]; then
-        local left=$((DOCKFLEET_TEST_DEADLINE - $(date +%s)))
-        [ "$left" -gt 0 ] || left=1
-        limit=(timeout -s INT -k 60 "$left")
-    fi
-    "${limit[@]}" npx mocha "$@" 2>&1 | tee "$out"
-    local rc=${PIPESTATUS[0]}
-    echo "=== suite: $name done in $((SECONDS - t0)) s"
-    local p f
-    p=$(grep -Eo '^ +[0-9]+ passing' "$out" | grep -Eo '[0-9]+' | tail -1)
-    f=$(grep -Eo '^ +[0-9]+ failing' "$out" | grep -Eo '[0-9]+' | tail -1)
-    if [ "$rc" = 124 ] || { [ "${#limit[@]}" -gt 0 ] && [ "$rc" = 137 ]; }; then
-        # interrupted mocha prints no totals: count the result lines it printed as it went
-        p=$(grep -Ec '^ +✔ ' "$out")
-        f=$(( $(grep -Ec '^ +[0-9]+\) ' "$out") + 1 ))
-        echo "FATAL: suite $name was still running at the time budget's end (DOCKFLEET_TEST_DEADLINE) and was interrupted after $p passed and $((f - 1)) failed tests; the rest did not run" >&2
-    fi
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${f:-0}))
-    if [ "$rc" != 0 ]; then
-        status=1
-        [ -n "$f" ] || failed=$((failed + 1)) # crashed before reporting: count it
-    fi
-}
+# run_suite NAME MOCHA_ARGS...: runs mocha, adds its counts, remembers failure; a suite that does
+# not exit after its summary (a leaked handle) is killed and counted as failed (see the file).
+# shellcheck source=scripts/lib/run-suite.sh
+source scripts/lib/run-suite.sh
+# shellcheck source=scripts/lib/suites-lock.sh
+source scripts/lib/suites-lock.sh
+# Ctrl-C / CI's TERM: the running suite is in a session of its own and must be ended with us
+# (the EXIT trap below still brings the main job back).
+trap 'run_suite_abort; exit 130' INT
+trap 'run_suite_abort; exit 143' TERM
 
 echo "=== typecheck"
 if ! npx tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
 
 run_suite unit 'components/**/*.test.ts' 'config/**/*.test.ts' 'test/unit/**/*.test.ts'
 
-# The sandbox may already carry the main job (`npm start`): then it stays up afterwards, and the
-# main job is parked for the suites and brought back at the end (scripts/main-job.sh).
 sandbox_dir=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 sandbox_before=0
-if [ -f "$sandbox_dir/sandbox.json" ] && ssh -F "$sandbox_dir/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null; then sandbox_before=1; fi
-
 sandbox_used=0
 finish() {
     [ "$sandbox_used" = 1 ] || return 0
@@ -68,7 +41,31 @@ finish() {
     fi
 }
 
+suites_lock_fd=""
 if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.test.ts' >/dev/null; then
+    # One suite at a time on the sandbox (scripts/lib/suites-lock.sh): a second `npm test` (or a
+    # mocha run of test/contract) waits up to DOCKFLEET_SUITES_LOCK_WAIT s, or refuses naming the
+    # holder. Held from here to the main job's return; the mocha runs below take part through
+    # DOCKFLEET_SUITES_LOCK_HELD instead of waiting for this very process.
+    suites_lock_path=$(suites_lock_file "$sandbox_dir")
+    exec {suites_lock_fd}>>"$suites_lock_path"
+    if ! suites_lock "$suites_lock_fd" "$suites_lock_path" $$; then
+        echo "FATAL: the sandbox is in use by another suite; contract and e2e tests did not run" >&2
+        status=1
+        failed=$((failed + 1))
+        exec {suites_lock_fd}>&-
+        suites_lock_fd=""
+    else
+        export DOCKFLEET_SUITES_LOCK_HELD="$$ $suites_lock_path"
+    fi
+fi
+
+# The sandbox may already carry the main job (`npm start`): then it stays up afterwards, and the
+# main job is parked for the suites and brought back at the end (scripts/main-job.sh). Looked at
+# under the lock: another suite may have changed it while this one waited.
+if [ -n "$suites_lock_fd" ] && [ -f "$sandbox_dir/sandbox.json" ] && ssh -F "$sandbox_dir/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null; then sandbox_before=1; fi
+
+if [ -n "$suites_lock_fd" ]; then
     echo "=== sandbox up"
     if ! bash test/sandbox/sandbox.sh up; then
         echo "FATAL: the sandbox of test hosts did not come up; contract and e2e tests cannot run" >&2
@@ -98,6 +95,11 @@ if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.tes
 fi
 
 finish
+if [ -n "$suites_lock_fd" ]; then
+    exec {suites_lock_fd}>&- # the sandbox is free for the next suite
+    suites_lock_fd=""
+    unset DOCKFLEET_SUITES_LOCK_HELD
+fi
 
 # The VM tier (issue 11, test/vm/README.md): qemu VMs with Debian's own kernel, for what the nspawn
 # hosts' shared kernel cannot run (device-mapper, NFS, IPVS). Last, after the main job is back:

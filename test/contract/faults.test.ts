@@ -123,11 +123,16 @@ describe(`contract: rollback under faults on a real host (${HOST})`, function ()
         // the product's apply command in a child ssh, so this process can watch the host and kill it
         const [pub] = hostFiles({ ...good, labels: { "dockfleet.test": "faults-kill" } });
         const apply = sshAsync(HOST, renderApplyCommand("apply", { host: HOST, restartTimeoutSeconds: T, smokeImage: sandbox().images.busybox }, renderBundle(pub)));
-        await eventually(() => ssh(HOST, `tail -n +${logLines + 1} ${STATE}/apply.log | grep -q 'rolling back'`).code === 0, 180000, "the rollback to start");
-        await sleep(1000); // inside the rollback: waiting for the stuck stop
-        sh(HOST, `kill -KILL $(${LOCK_HOLDERS}) 2>/dev/null; true`);
-        apply.kill();
-        const res = await apply.done;
+        let res;
+        try {
+            await eventually(() => ssh(HOST, `tail -n +${logLines + 1} ${STATE}/apply.log | grep -q 'rolling back'`).code === 0, 180000, "the rollback to start");
+            await sleep(1000); // inside the rollback: waiting for the stuck stop
+            sh(HOST, `kill -KILL $(${LOCK_HOLDERS}) 2>/dev/null; true`);
+        } finally {
+            // also when the rollback never started: the child ssh must not outlive the test
+            apply.kill();
+            res = await apply.done;
+        }
         assert.doesNotMatch(res.stderr, /FAILED|CRITICAL/);
         assert.strictEqual(ssh(HOST, `test -e ${STATE}/in-progress`).code, 0, "the kill leaves the apply in progress");
         assert.match(sh(HOST, "systemctl list-timers --all --no-legend 'dockfleet-rollback-guard-*' | wc -l"), /^[1-9]/, "the guard timer is still armed");

@@ -3,6 +3,8 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { track } from "./leaks";
+import { takeSuitesLock } from "./suites-lock";
 import { ManagedFile, renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { DaemonConfig, renderDaemonJson, restartDigest } from "../../components/docker-host/daemon-config";
 import { ProxySettings } from "../../components/docker-host/dropins";
@@ -25,6 +27,7 @@ export function sandbox(): Sandbox {
     if (!fs.existsSync(file)) {
         throw new Error(`no sandbox at ${file}: run "npm run sandbox:up" (as root) first; contract tests need real hosts`);
     }
+    takeSuitesLock(SANDBOX_DIR); // once per process: no second suite on these hosts meanwhile
     return JSON.parse(fs.readFileSync(file, "utf8")) as Sandbox;
 }
 
@@ -58,7 +61,7 @@ export function sh(host: string, cmd: string): string {
 }
 
 export function sshAsync(host: string, cmd: string): { done: Promise<Run>; kill: () => void } {
-    const p = spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] });
+    const p = track(spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] }), `ssh ${host} ${cmd.slice(0, 80)}`);
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -110,7 +113,7 @@ export function pushFiles(host: string, pub: ManagedFile[], secret: ManagedFile[
 export function pushAsync(host: string, daemon: DaemonConfig, o: PushOptions = {}): Promise<Run> {
     const [pub, secret] = hostFiles(daemon, o);
     const cmd = renderApplyCommand("apply", { host, restartTimeoutSeconds: o.restartTimeoutSeconds ?? 60, smokeImage: o.smokeImage ?? sandbox().images.busybox, smokePull: o.smokePull, reloadDigest: restartDigest(daemon) }, renderBundle(pub));
-    const p = spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] });
+    const p = track(spawn("ssh", ["-F", sandbox().sshConfigPath, host, cmd], { stdio: ["pipe", "pipe", "pipe"] }), `apply on ${host} (pushAsync)`);
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));

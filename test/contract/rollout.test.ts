@@ -4,6 +4,7 @@ import * as assert from "assert";
 import { execFile } from "child_process";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { restartBatches } from "../../components/docker-host/docker-fleet";
+import { onTestEnd } from "./leaks";
 import { eventually, fileSha, health, hostFiles, push, pushAsync, restore, sandbox, settledSwarm, sh, sleep, ssh, sshAsync } from "./lib";
 
 const DJ = "/etc/docker/daemon.json";
@@ -35,10 +36,14 @@ describe("contract: interrupted apply (ssh cut / script killed at each step)", f
                 const newText = pub[0].content!;
                 const cmd = renderApplyCommand("apply", { host: H, restartTimeoutSeconds: 30, smokeImage: sandbox().images.busybox, reloadDigest: "force-restart-" + Math.random() }, renderBundle(pub));
                 const run = sshAsync(H, cmd);
-                await sleep(delay);
-                if (how === "ssh cut") run.kill();
-                else ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
-                await run.done;
+                try {
+                    await sleep(delay);
+                    if (how === "ssh cut") run.kill();
+                    else ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
+                    await run.done;
+                } finally {
+                    run.kill(); // a no-op once it ended; else the child must not outlive the test
+                }
                 const step = ssh(H, "tail -1 /var/lib/dockfleet/daemon-config/apply.log").stdout.trim();
                 // the file is either the old one or the new one, never a mix
                 const sha = fileSha(H, DJ);
@@ -62,10 +67,13 @@ describe("contract: interrupted apply (ssh cut / script killed at each step)", f
         // restart-timeout 10 → the guard fires 60 s after the write
         const cmd = renderApplyCommand("apply", { host: H, restartTimeoutSeconds: 10, smokeImage: sandbox().images.busybox }, renderBundle(bad));
         const run = sshAsync(H, cmd);
-        await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() !== "active", 20000, "dockerd to go down on the bad config");
-        ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
-        run.kill();
-        await run.done;
+        try {
+            await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() !== "active", 20000, "dockerd to go down on the bad config");
+            ssh(H, "for p in $(pgrep -f '^/bin/bash -c .* apply-docker-config apply'); do kill -9 $p; done");
+        } finally {
+            run.kill();
+            await run.done;
+        }
         const downSince = Date.now();
         await eventually(() => ssh(H, "systemctl is-active docker").stdout.trim() === "active", 120000, "the guard to bring dockerd back");
         results.push(`guard restored dockerd ${((Date.now() - downSince) / 1000).toFixed(0)} s after the script was killed`);
@@ -110,6 +118,9 @@ describe("contract: rolling restart of all 3 hosts keeps a healthchecked service
 
     it(`a change to every host in batches of 1 succeeds everywhere; never fewer than ${REPLICAS - 1} of ${REPLICAS} replicas serving`, async () => {
         let sampling = true;
+        // a failed batch throws past `sampling = false` below: this loop would then run forever
+        // and keep mocha alive after its summary (issue 30)
+        onTestEnd(() => (sampling = false));
         let last = "";
         const t = Date.now();
         const sampler = (async () => {

@@ -2,6 +2,7 @@
 // the swarm stack with healthchecks, the stand-alone NFS volume — real `pulumi up` on the sandbox.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import { onTestEnd } from "../contract/leaks";
 import { eventually, sandbox, sh, sleep, ssh } from "../contract/lib";
 import * as fs from "fs";
 import * as os from "os";
@@ -91,6 +92,7 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
         await local.stack.setConfig("dockfleet:stacks.web.services.httpd.healthcheck.interval", { value: "3s" }, true);
         const samples: number[] = [];
         let sampling = true;
+        onTestEnd(() => (sampling = false)); // also when up or the wait below throws
         const sampler = (async () => { while (sampling) { samples.push(healthyWeb()); await sleep(500); } })();
         const res = await local.stack.up({ onOutput: collect });
         await eventually(() => healthyWeb() === 3, 120000, "3 healthy web tasks after the update");

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { settledSwarm } from "../contract/lib";
+import { sandbox, settledSwarm } from "../contract/lib";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const STACK_FILE = path.join(ROOT, "stacks", "Pulumi.local.yaml");
@@ -68,6 +68,7 @@ export function useLocalStack(ssh: (h: string, cmd: string) => unknown, onOutput
     let stack: Stack | undefined;
     let stackFileBefore = "";
     before(async () => {
+        sandbox(); // the suite lock first (test/contract/suites-lock.ts): no other suite on these hosts
         loadEngineEnv();
         stackFileBefore = fs.readFileSync(STACK_FILE, "utf8");
         stack = await localStack();

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { onTestEnd } from "../contract/leaks";
 import { eventually, sandbox, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
 import { ROOT, STACK_FILE, useLocalStack } from "./lib";
 
@@ -77,6 +78,7 @@ describe("e2e: daemon rollout in batches planned from the live swarm", function 
         const before = Object.fromEntries(HOSTS.map((h) => [h, started(h)]));
         const samples: number[] = [];
         let done = false;
+        onTestEnd(() => (done = true)); // also when the test times out inside up
         const sampler = (async () => {
             while (!done) {
                 const r = await sshAsync("host1", `docker service ps ${SERVICE} --filter desired-state=running --format '{{.CurrentState}}'`).done;

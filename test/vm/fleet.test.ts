@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { onTestEnd } from "../contract/leaks";
 import { sandbox, sh, sleep, ssh } from "../contract/lib";
 import { ROOT, applyLog, loadEngineEnv } from "../e2e/lib";
 
@@ -130,6 +131,7 @@ describe("vm: the seed's fleet under `pulumi up` (1 manager + 3 workers + NFS se
         const timeline: string[] = [];
         let last = "";
         let done = false;
+        onTestEnd(() => (done = true)); // also when the test times out inside up
         const t0 = Date.now();
         const at = () => ((Date.now() - t0) / 1000).toFixed(1);
         const sampler = (async () => {

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# The sandbox's suite lock: one suite at a time against one set of test hosts. Two suites that
+# park the main job, repair the swarm and push configs to the same hosts at once corrupt each
+# other's results (and the hosts), so the second one waits for the first (bounded) or refuses,
+# naming who holds the lock. Sourced by scripts/test-all.sh; test/contract/suites-lock.ts calls
+# suites_lock for mocha runs started directly (npm run test:contract, npx mocha test/e2e/...).
+#
+# The lock is flock(1) on a file next to the sandbox dir, not inside it: `sandbox.sh down` deletes
+# the dir, and a lock file deleted while held would let the next suite lock a new file at once.
+# It is held through an open file descriptor, so it ends with its holder, however that ends
+# (a killed suite leaves no stale lock). The file's text names the current holder.
+#
+#   DOCKFLEET_SANDBOX_DIR        the sandbox (default /var/lib/dockfleet-sandbox); lock = DIR.suites.lock
+#   DOCKFLEET_SUITES_LOCK_WAIT   seconds a second suite waits for the lock (default 1800; 0 = refuse at once)
+#   DOCKFLEET_SUITES_LOCK_HELD   "PID FILE", set by a holder for its children: a process whose
+#                                ancestor PID holds FILE runs under that hold instead of waiting
+#                                for its own parent (which would never end).
+
+# suites_lock_file [DIR]: the lock file of sandbox DIR.
+suites_lock_file() {
+    local dir=${1:-${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}}
+    dir=${dir%/}
+    printf '%s.suites.lock\n' "$dir"
+}
+
+# suites_lock_inherited FILE PID: true if DOCKFLEET_SUITES_LOCK_HELD says FILE is held by PID or
+# one of its ancestors (the env var alone is not trusted: a stale export must not skip the lock).
+suites_lock_inherited() {
+    local file=$1 p=$2 held=${DOCKFLEET_SUITES_LOCK_HELD:-}
+    [ -n "$held" ] && [ "${held#* }" = "$file" ] || return 1
+    local holder=${held%% *}
+    while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+        [ "$p" = "$holder" ] && return 0
+        p=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+    done
+    return 1
+}
+
+# suites_lock_holder_line PID: "pid N, user U, started T: COMMAND" for the lock file.
+suites_lock_holder_line() {
+    local pid=$1
+    printf 'pid %s, user %s, started %s, holding since %s: %s\n' "$pid" \
+        "$(ps -o user= -p "$pid" | tr -d ' ')" "$(LC_ALL=C ps -o lstart= -p "$pid")" \
+        "$(date -u +%FT%TZ)" "$(ps -ww -o args= -p "$pid")"
+}
+
+# suites_lock FD FILE OWNER_PID: takes the lock on FD (open for writing on FILE) for OWNER_PID,
+# waiting up to DOCKFLEET_SUITES_LOCK_WAIT seconds; then writes the holder line into FILE.
+# Returns 1 (with a message naming the holder) if the lock stays held.
+suites_lock() {
+    local fd=$1 file=$2 owner=$3 wait=${DOCKFLEET_SUITES_LOCK_WAIT:-1800} t0=$SECONDS
+    if ! flock -n "$fd"; then
+        local holder
+        holder=$(cat "$file" 2>/dev/null)
+        if [ "$wait" -le 0 ]; then
+            echo "REFUSED: another suite holds the sandbox's suite lock $file: ${holder:-(holder unknown)}. Wait for it to end, or set DOCKFLEET_SUITES_LOCK_WAIT=SECONDS to wait." >&2
+            return 1
+        fi
+        echo "=== waiting up to ${wait}s for the sandbox's suite lock $file, held by: ${holder:-(holder unknown)}" >&2
+        if ! flock -w "$wait" "$fd"; then
+            holder=$(cat "$file" 2>/dev/null)
+            echo "REFUSED: the sandbox's suite lock $file is still held after ${wait}s (DOCKFLEET_SUITES_LOCK_WAIT) by: ${holder:-(holder unknown)}" >&2
+            return 1
+        fi
+        echo "=== sandbox suite lock taken after $((SECONDS - t0))s" >&2
+    fi
+    suites_lock_holder_line "$owner" >"$file"
+}
