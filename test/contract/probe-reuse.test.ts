@@ -13,7 +13,9 @@ describe("probe connection reuse (real sshd)", function () {
     const sb = sandbox();
     const host = sb.hosts[0];
     const key = fs.readFileSync(sb.sshKeyPath, "utf8");
-    const target = (reuseSeconds: number): ProbeTarget => ({ host: host.address, user: "root", privateKey: key, reuseSeconds });
+    // the probe verifies the host's pinned key (the sandbox writes it into sandbox.json)
+    if (!host.hostKey) throw new Error(`sandbox.json has no hostKey for ${host.name}: run bash test/sandbox/sandbox.sh up`);
+    const target = (reuseSeconds: number): ProbeTarget => ({ host: host.address, user: "root", privateKey: key, reuseSeconds, hostKey: host.hostKey });
     /** The client side of the probe's TCP connection, as the host sees it ("address port"). */
     const clientOf = async (t: ProbeTarget) => {
         const r = await sshRun(t, 'echo "$SSH_CONNECTION"', 20000);
