@@ -4,6 +4,7 @@ import * as path from "path";
 import { DockfleetConfigError } from "../components/common/issues";
 import { loadStackConfig } from "./load";
 import { coversRegistry } from "./registry-trust";
+import { testHostKey } from "../test/unit/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 // certificates for 10.232.0.11, valid 2026-12 .. 2046-12
@@ -12,7 +13,7 @@ const NOW = new Date("2030-06-01T00:00:00Z");
 
 function raw(over: { daemon?: object; registry?: object; users?: unknown; key?: string | null } = {}): [Record<string, unknown>, Set<string>] {
     const r: Record<string, unknown> = {
-        "dockfleet:hosts": [{ name: "host1", address: "10.232.0.11", role: "manager" }, { name: "host2", address: "10.232.0.12", role: "manager" }],
+        "dockfleet:hosts": [{ name: "host1", address: "10.232.0.11", role: "manager", hostKey: testHostKey("host1") }, { name: "host2", address: "10.232.0.12", role: "manager", hostKey: testHostKey("host2") }],
         "dockfleet:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n-----END OPENSSH PRIVATE KEY-----\n",
         "dockfleet:daemon": over.daemon ?? {},
         "dockfleet:registry": { onHost: "host1", image: "registry:2.8.3", storage: { kind: "filesystem" }, tls: { caCert: FX.caCert, cert: FX.cert }, ...(over.registry ?? {}) },
