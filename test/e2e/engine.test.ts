@@ -78,7 +78,10 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         for (const h of HOSTS) {
             const info = JSON.parse(sh(h, "docker info --format '{{json .}}'"));
             assert.ok(info.Labels.includes("dockfleet.env=local"), `${h}: ${info.Labels}`);
-            assert.deepStrictEqual(info.RegistryConfig.Mirrors, ["http://10.232.0.11:5000/"]);
+            // the fleet's registry is trusted through its CA (certs.d), not as a mirror or an insecure registry
+            assert.deepStrictEqual(info.RegistryConfig.Mirrors ?? [], []);
+            assert.deepStrictEqual(info.RegistryConfig.InsecureRegistryCIDRs, ["127.0.0.0/8"]);
+            assert.strictEqual(ssh(h, "test -s /etc/docker/certs.d/10.232.0.11:5000/ca.crt").code, 0, `${h}: the fleet CA in certs.d`);
             assert.match(info.HttpProxy, /^http:\/\/xxxxx:xxxxx@10\.232\.0\.1:3128$/);
             assert.match(info.NoProxy, /^localhost,127\.0\.0\.1,10\.232\.0\.11,10\.232\.0\.0\/24$/);
             assert.strictEqual(ssh(h, `test -f ${PROXY_DROPIN}`).code, 0);
@@ -215,6 +218,9 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
     it("10. a changed address is an update on the new address; a renamed host is a create + delete that keeps it configured", async () => {
         // a second address of host3 on the sandbox bridge (own subnet)
         sh("host3", "ip addr add 10.232.0.113/24 dev $(ip -o -4 addr show | awk '/10\\.232\\.0\\.13\\//{print $2}') 2>/dev/null || true");
+        // the sandbox's known_hosts pins host3 by its address: at a new address it needs its key in hand
+        const host3Key = sandbox().hosts.find((h) => h.name === "host3")!.hostKey!;
+        await local.stack.setConfig("dockfleet:hosts[2].hostKey", { value: host3Key }, true);
         await local.stack.setConfig("dockfleet:hosts[2].address", { value: "10.232.0.113" }, true);
         const moved = await timed("up (host3 address changed)", () => local.stack.up({ onOutput: collect }));
         assert.deepStrictEqual(Object.keys(moved.summary.resourceChanges ?? {}).sort(), ["same", "update"], JSON.stringify(moved.summary.resourceChanges));
@@ -233,6 +239,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         // back to the committed config (another rename and address change)
         await local.stack.setConfig("dockfleet:hosts[2].name", { value: "host3" }, true);
         await local.stack.setConfig("dockfleet:hosts[2].address", { value: "10.232.0.13" }, true);
+        await local.stack.removeConfig("dockfleet:hosts[2].hostKey", true);
         await timed("up (host3 back)", () => local.stack.up({ onOutput: collect }));
         await assertManaged("host3", "renaming back");
         assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3=1"]);
