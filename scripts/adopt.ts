@@ -17,6 +17,7 @@ import { AdoptError, AdoptResult, HostObservation, adoptFromObservations } from 
 import { observeHost } from "./adopt/observe";
 import { PREFERRED_HOST_KEY_TYPE, fingerprint } from "../components/common/host-keys";
 import { keyscan } from "../components/common/ssh";
+import { walkArgs } from "./lib/args";
 
 export interface AdoptArgs {
     stack: string;
@@ -31,13 +32,7 @@ export interface AdoptArgs {
 
 export function parseArgs(argv: string[]): AdoptArgs {
     const a: Partial<AdoptArgs> & { pulumi: boolean; force: boolean } = { user: "root", port: 22, pulumi: true, force: false };
-    for (let i = 0; i < argv.length; i++) {
-        const [k, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
-        const next = () => {
-            const v = inline ?? argv[++i];
-            if (v === undefined) throw new Error(`${k} needs a value`);
-            return v;
-        };
+    walkArgs(argv, (k, next) => {
         if (k === "--stack") a.stack = next();
         else if (k === "--hosts") {
             a.hosts = next().split(",").filter((x) => x).map((x) => {
@@ -53,8 +48,8 @@ export function parseArgs(argv: string[]): AdoptArgs {
         else if (k === "--out") a.out = next();
         else if (k === "--no-pulumi") a.pulumi = false;
         else if (k === "--force") a.force = true;
-        else throw new Error(`unknown argument "${argv[i]}"`);
-    }
+        else throw new Error(`unknown argument "${k}"`);
+    });
     if (!a.stack || !/^[\w.-]+$/.test(a.stack)) throw new Error("--stack NAME is required (letters, digits, . _ -)");
     if (!a.hosts || a.hosts.length === 0) throw new Error("--hosts name=address[,name=address...] is required");
     if (a.key && !fs.existsSync(a.key)) throw new Error(`--key ${a.key} does not exist`);

@@ -14,6 +14,7 @@ import { PREFERRED_HOST_KEY_TYPE, keysFor } from "../components/common/host-keys
 import { keyscan } from "../components/common/ssh";
 import { NAMESPACE } from "../config/names";
 import { HostKeyTarget, formatAction, planHostKey, setHostKeys } from "./hostkeys/plan";
+import { walkArgs } from "./lib/args";
 
 export interface HostkeysArgs {
     stack: string;
@@ -24,19 +25,13 @@ export interface HostkeysArgs {
 
 export function parseArgs(argv: string[]): HostkeysArgs {
     const a: Partial<HostkeysArgs> & { hosts: string[]; rotate: boolean } = { hosts: [], rotate: false };
-    for (let i = 0; i < argv.length; i++) {
-        const [k, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
-        const next = () => {
-            const v = inline ?? argv[++i];
-            if (v === undefined) throw new Error(`${k} needs a value`);
-            return v;
-        };
+    walkArgs(argv, (k, next) => {
         if (k === "--stack") a.stack = next();
         else if (k === "--host") a.hosts.push(...next().split(",").filter((x) => x));
         else if (k === "--rotate") a.rotate = true;
         else if (k === "--file") a.file = next();
-        else throw new Error(`unknown argument "${argv[i]}"`);
-    }
+        else throw new Error(`unknown argument "${k}"`);
+    });
     if (!a.stack || !/^[\w.-]+$/.test(a.stack)) throw new Error("--stack NAME is required (letters, digits, . _ -)");
     return { ...a, file: a.file ?? path.join("stacks", `Pulumi.${a.stack}.yaml`) } as HostkeysArgs;
 }
