@@ -44,11 +44,14 @@ describe("registry htpasswd (bcrypt, stable salt)", () => {
 });
 
 describe("registry login command (exact text)", () => {
-    it("reads the password from stdin, pipes it to --password-stdin, retries a registry that is not up, stops on a refused password, keeps root's docker config 0600", () => {
+    it("reads the password from stdin, pipes it to --password-stdin, retries a registry that is not up, stops on a refused password, asks nothing when root is already logged in with these credentials, keeps root's docker config 0600", () => {
         assert.strictEqual(renderLoginCommand("10.232.0.11:5000", "fleet"), `set -eu
 umask 077
 pw=$(cat)
 mkdir -p /root/.docker && chmod 700 /root/.docker
+auth=$(printf '%s:%s' 'fleet' "$pw" | base64 -w0)
+cfg=$(cat /root/.docker/config.json 2>/dev/null || true)
+case "$cfg" in *"\\"auth\\": \\"$auth\\""*) chmod 600 /root/.docker/config.json; echo "already logged in to 10.232.0.11:5000 as fleet"; exit 0 ;; esac
 i=0
 while :; do
   if out=$(printf '%s' "$pw" | docker login --username 'fleet' --password-stdin '10.232.0.11:5000' 2>&1); then break; fi
