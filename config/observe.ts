@@ -1,7 +1,8 @@
 // What the program asks the hosts before registering anything: one read-only SSH round trip per
-// host, all hosts at once, carrying both the swarm probe and the drift status (issue 13: a no-op
-// preview talks to each host once).
+// host, rollout.probeConcurrency of them at once, carrying both the swarm probe and the drift status
+// (issue 13: a no-op preview talks to each host once).
 import * as fs from "fs";
+import pLimit from "p-limit";
 import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
 import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
 import { isHostKey, parseHostKey } from "../components/common/host-keys";
@@ -54,6 +55,15 @@ export const DEFAULT_PROBE_TIMEOUT_SECONDS = 15;
 export const DEFAULT_PROBE_REUSE_SECONDS = 60;
 
 /**
+ * `dockfleet:rollout.probeConcurrency` unset: SSH sessions the probe opens at once. Measured in
+ * bench/probe-scale.sh (bench/results/): on a 2-core controller 10 probes 50 hosts as fast as no
+ * bound does, within noise, while each ssh client's start and key exchange no longer compete
+ * with the program's own start for the cores; and it stays at sshd's MaxStartups 10 (the
+ * default 10:30:100), so endpoints behind one sshd (a jump host) never see a refused connection.
+ */
+export const DEFAULT_PROBE_CONCURRENCY = 10;
+
+/**
  * Asks every host what the program needs to know. Never throws: an unreachable host is
  * "unknown" for drift and unreachable for the swarm plan (which then decides).
  */
@@ -71,17 +81,20 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     });
     // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
     const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
-    const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs)));
+    // at most this many ssh clients at once; each host's limit counts from its own start, so a hung
+    // host holds its slot only until then
+    const limit = pLimit(c.rollout?.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
+    const results = await Promise.all(hosts.map((h) => limit(() => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs))));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
     // a host that refused the pinned key: what it presents instead (ssh-keyscan, no login)
     const refused = hosts.filter((_, i) => { const r = results[i]; return !r.ok && r.hostKey === true; });
     if (refused.length > 0) {
-        out.hostKeys = await Promise.all(refused.map(async (h) => {
+        out.hostKeys = await Promise.all(refused.map((h) => limit(async () => {
             const pinned = parseHostKey(h.hostKey!);
             const port = h.port ?? ssh.port ?? 22;
             const presented = isHostKey(pinned) ? await keyscan(h.address, port, pinned.type, Math.min(limitMs, 10000)) : undefined;
             return { host: h.name, address: h.address, port, pinned: h.hostKey!, ...(presented ? { presented } : {}) };
-        }));
+        })));
     }
     hosts.forEach((h, i) => {
         const r = results[i];
