@@ -2,7 +2,7 @@
 # Shared helpers for the sandbox benchmarks (bench/rollout-vs-ansible.sh, bench/noop-cost.sh).
 # Sourced, not run. Expects: set -euo pipefail, BENCH_ROOT = the repository root.
 
-SANDBOX_LOCK=${SANDBOX_LOCK:-/run/dockfleet-sandbox.lock}
+SANDBOX_LOCK=${SANDBOX_LOCK:-/tmp/dockfleet-sandbox.lock} # the lock every user of the sandbox takes
 SANDBOX_DIR=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 SSH_CONFIG=${SSH_CONFIG:-$SANDBOX_DIR/ssh_config}
 # Every sandbox host (3, or DOCKFLEET_SANDBOX_HOSTS of a larger sandbox).

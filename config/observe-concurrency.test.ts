@@ -91,6 +91,19 @@ describe("probe concurrency (config/observe.ts, rollout.probeConcurrency)", () =
         });
     });
 
+    it("the first sessions start inside the call: the early probe runs while program.js loads modules synchronously", async () => {
+        const hosts = hostList(5);
+        await withFakes(fakes([], () => "0.1"), async (dir) => {
+            const pending = observeHosts(cfgOf(hosts, { probeConcurrency: 3 }), false, true);
+            // a synchronous stretch, as program.js's require of the program after startEarlyProbe:
+            // no microtask and no callback runs in it, only the child processes already spawned
+            const until = Date.now() + 2000;
+            while (Date.now() < until) { /* busy */ }
+            assert.deepStrictEqual([...spans(dir).keys()].sort(), hosts.slice(0, 3).map((h) => h.address));
+            assert.strictEqual(Object.keys((await pending).drift!).length, 5);
+        });
+    });
+
     it("a hung host holds its slot until its limit (probeTimeoutSeconds), then the others go on", async () => {
         const hosts = hostList(5);
         const hung = [hosts[0].address, hosts[1].address];

@@ -2,7 +2,6 @@
 // host, rollout.probeConcurrency of them at once, carrying both the swarm probe and the drift status
 // (issue 13: a no-op preview talks to each host once).
 import * as fs from "fs";
-import pLimit from "p-limit";
 import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
 import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
 import { isHostKey, parseHostKey } from "../components/common/host-keys";
@@ -13,6 +12,7 @@ import { shQuote } from "../components/common/shell";
 import { SERVICES_COMMAND, parseServices } from "../components/swarm/live-services";
 import { LiveService, LiveTask } from "../components/swarm/restart-plan";
 import { LoadedConfig } from "./load";
+import { mapLimit } from "./limit";
 
 /** The line between the swarm probe's output and the drift status in a combined probe. */
 export const STATUS_SEPARATOR = "--- dockfleet status";
@@ -81,20 +81,21 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     });
     // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
     const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
-    // at most this many ssh clients at once; each host's limit counts from its own start, so a hung
-    // host holds its slot only until then
-    const limit = pLimit(c.rollout?.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
-    const results = await Promise.all(hosts.map((h) => limit(() => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs))));
+    // at most this many ssh clients at once, the first ones started before this returns (the early
+    // probe overlaps program.js's module loading); each host's limit counts from its own start, so
+    // a hung host holds its slot only until then
+    const concurrency = c.rollout?.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
+    const results = await mapLimit(hosts, concurrency, (h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
     // a host that refused the pinned key: what it presents instead (ssh-keyscan, no login)
     const refused = hosts.filter((_, i) => { const r = results[i]; return !r.ok && r.hostKey === true; });
     if (refused.length > 0) {
-        out.hostKeys = await Promise.all(refused.map((h) => limit(async () => {
+        out.hostKeys = await mapLimit(refused, concurrency, async (h) => {
             const pinned = parseHostKey(h.hostKey!);
             const port = h.port ?? ssh.port ?? 22;
             const presented = isHostKey(pinned) ? await keyscan(h.address, port, pinned.type, Math.min(limitMs, 10000)) : undefined;
             return { host: h.name, address: h.address, port, pinned: h.hostKey!, ...(presented ? { presented } : {}) };
-        })));
+        });
     }
     hosts.forEach((h, i) => {
         const r = results[i];
