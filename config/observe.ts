@@ -56,10 +56,12 @@ export const DEFAULT_PROBE_REUSE_SECONDS = 60;
 
 /**
  * `dockfleet:rollout.probeConcurrency` unset: SSH sessions the probe opens at once. Measured in
- * bench/probe-scale.sh (bench/results/): on a 2-core controller 10 probes 50 hosts as fast as no
- * bound does, within noise, while each ssh client's start and key exchange no longer compete
- * with the program's own start for the cores; and it stays at sshd's MaxStartups 10 (the
- * default 10:30:100), so endpoints behind one sshd (a jump host) never see a refused connection.
+ * bench/probe-scale.sh (bench/results/, 54 sshd endpoints): unbounded, many endpoints behind one
+ * sshd lose sessions to its MaxStartups (default 10:30:100 drops unauthenticated connections
+ * beyond 10; 9-17 of 51 refused), 10 loses none. A cold session costs the controller's ssh
+ * client ~0.12 CPU-s (OpenSSH 9.2's post-quantum key exchange) for a ~0.35-1 s round trip, so on 2
+ * cores about 6-16 sessions at once already keep the cores busy: more cannot finish sooner, fewer
+ * (4) would leave a real fleet's probe up to 2-4x above that floor.
  */
 export const DEFAULT_PROBE_CONCURRENCY = 10;
 
