@@ -59,6 +59,7 @@ describe("early probe (config/early-probe.ts, started by program.js)", () => {
             ["a host's pinned key", { hosts: [HOSTS[0], { ...HOSTS[1], hostKey: testHostKey("rotated") }] }],
             ["ssh user", { hosts: HOSTS, ssh: { user: "ops" } }],
             ["probe limit", { hosts: HOSTS, rollout: { probeTimeoutSeconds: 5 } }],
+            ["probe concurrency", { hosts: HOSTS, rollout: { probeConcurrency: 1 } }],
         ];
         for (const [what, c, key] of changed) {
             await withFakes(fakes, async (dir) => {
@@ -106,6 +107,7 @@ describe("early probe (config/early-probe.ts, started by program.js)", () => {
         const a = probeKey({ hosts: HOSTS, ssh: {}, rollout: {}, sshPrivateKey: "SECRET-KEY-TEXT" });
         assert.strictEqual(probeKey({ hosts: HOSTS.map((h) => ({ ...h })), ssh: {}, rollout: { driftCheck: true }, sshPrivateKey: "SECRET-KEY-TEXT" }), a);
         assert.notStrictEqual(probeKey({ hosts: HOSTS, ssh: { port: 2222 }, rollout: {}, sshPrivateKey: "SECRET-KEY-TEXT" }), a);
+        assert.notStrictEqual(probeKey({ hosts: HOSTS, ssh: {}, rollout: { probeConcurrency: 4 }, sshPrivateKey: "SECRET-KEY-TEXT" }), a);
         assert.doesNotMatch(a, /SECRET-KEY-TEXT/);
     });
 });

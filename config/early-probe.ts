@@ -27,7 +27,7 @@ export const probesOff = (rollout: unknown, env: NodeJS.ProcessEnv): boolean =>
 
 /**
  * What decides the probe's answer: each host's name, address, port and role, the SSH user, port and
- * key, the probe's limits. Equal keys ask the same hosts the same way.
+ * key, the probe's limits (time, reuse, concurrency). Equal keys ask the same hosts the same way.
  */
 export function probeKey(i: ProbeInputs): string {
     const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {});
@@ -37,7 +37,7 @@ export function probeKey(i: ProbeInputs): string {
     return JSON.stringify({
         hosts,
         ssh: { user: ssh.user, port: ssh.port, privateKeyPath: ssh.privateKeyPath, insecureIgnoreHostKeys: ssh.insecureIgnoreHostKeys },
-        limits: { timeout: rollout.probeTimeoutSeconds, reuse: rollout.probeReuseSeconds },
+        limits: { timeout: rollout.probeTimeoutSeconds, reuse: rollout.probeReuseSeconds, concurrency: rollout.probeConcurrency },
         key: createHash("sha256").update(i.sshPrivateKey ?? "").digest("hex"),
     });
 }

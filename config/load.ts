@@ -73,7 +73,7 @@ function zodMessage(i: ZodIssue): string {
  */
 /** rollout without the keys only the program's restart plan and probes read (DockerFleet does not take them). */
 export function fleetRollout(r: StackConfigShape["rollout"]) {
-    const { maxUnavailable: _planOnly, probeTimeoutSeconds: _probeOnly, probeReuseSeconds: _probeReuse, ...rest } = r ?? {};
+    const { maxUnavailable: _planOnly, probeTimeoutSeconds: _probeOnly, probeReuseSeconds: _probeReuse, probeConcurrency: _probeConcurrency, ...rest } = r ?? {};
     return rest;
 }
 

@@ -1,6 +1,6 @@
 // What the program asks the hosts before registering anything: one read-only SSH round trip per
-// host, all hosts at once, carrying both the swarm probe and the drift status (issue 13: a no-op
-// preview talks to each host once).
+// host, rollout.probeConcurrency of them at once, carrying both the swarm probe and the drift status
+// (issue 13: a no-op preview talks to each host once).
 import * as fs from "fs";
 import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
 import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
@@ -12,6 +12,7 @@ import { shQuote } from "../components/common/shell";
 import { SERVICES_COMMAND, parseServices } from "../components/swarm/live-services";
 import { LiveService, LiveTask } from "../components/swarm/restart-plan";
 import { LoadedConfig } from "./load";
+import { mapLimit } from "./limit";
 
 /** The line between the swarm probe's output and the drift status in a combined probe. */
 export const STATUS_SEPARATOR = "--- dockfleet status";
@@ -54,6 +55,17 @@ export const DEFAULT_PROBE_TIMEOUT_SECONDS = 15;
 export const DEFAULT_PROBE_REUSE_SECONDS = 60;
 
 /**
+ * `dockfleet:rollout.probeConcurrency` unset: SSH sessions the probe opens at once. Measured in
+ * bench/probe-scale.sh (bench/results/, 54 sshd endpoints): unbounded, many endpoints behind one
+ * sshd lose sessions to its MaxStartups (default 10:30:100 drops unauthenticated connections
+ * beyond 10; 9-17 of 51 refused), 10 loses none. A cold session costs the controller's ssh
+ * client ~0.12 CPU-s (OpenSSH 9.2's post-quantum key exchange) for a ~0.35-1 s round trip, so on 2
+ * cores about 6-16 sessions at once already keep the cores busy: more cannot finish sooner, fewer
+ * (4) would leave a real fleet's probe up to 2-4x above that floor.
+ */
+export const DEFAULT_PROBE_CONCURRENCY = 10;
+
+/**
  * Asks every host what the program needs to know. Never throws: an unreachable host is
  * "unknown" for drift and unreachable for the swarm plan (which then decides).
  */
@@ -71,17 +83,21 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     });
     // hosts under emulation (the VM tier) answer the probe's docker calls slowly: the limit is config
     const limitMs = (c.rollout?.probeTimeoutSeconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
-    const results = await Promise.all(hosts.map((h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs)));
+    // at most this many ssh clients at once, the first ones started before this returns (the early
+    // probe overlaps program.js's module loading); each host's limit counts from its own start, so
+    // a hung host holds its slot only until then
+    const concurrency = c.rollout?.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
+    const results = await mapLimit(hosts, concurrency, (h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
     // a host that refused the pinned key: what it presents instead (ssh-keyscan, no login)
     const refused = hosts.filter((_, i) => { const r = results[i]; return !r.ok && r.hostKey === true; });
     if (refused.length > 0) {
-        out.hostKeys = await Promise.all(refused.map(async (h) => {
+        out.hostKeys = await mapLimit(refused, concurrency, async (h) => {
             const pinned = parseHostKey(h.hostKey!);
             const port = h.port ?? ssh.port ?? 22;
             const presented = isHostKey(pinned) ? await keyscan(h.address, port, pinned.type, Math.min(limitMs, 10000)) : undefined;
             return { host: h.name, address: h.address, port, pinned: h.hostKey!, ...(presented ? { presented } : {}) };
-        }));
+        });
     }
     hosts.forEach((h, i) => {
         const r = results[i];

@@ -80,6 +80,8 @@ export const proxySchema = z.object({
     noProxy: z.array(str).optional(),
 }).strict();
 
+const CONCURRENCY_MESSAGE = { message: "must be a whole number ≥ 1 (SSH sessions the probe opens at once)" };
+
 export const rolloutSchema = z.object({
     batchSize: z.number().optional(),
     /** Tasks of each replicated service that may be down at once during a daemon rollout. Default: 1. */
@@ -99,6 +101,8 @@ export const rolloutSchema = z.object({
     probeTimeoutSeconds: z.number().positive().optional(),
     /** Seconds the probe's SSH connection to a host stays open for the next preview (ControlPersist); 0: a new one each time. Default: 60. */
     probeReuseSeconds: z.number().int().nonnegative().optional(),
+    /** SSH sessions the probe opens at once (the other hosts wait for a free one). Default: 10 (DEFAULT_PROBE_CONCURRENCY). */
+    probeConcurrency: z.number().int().positive(CONCURRENCY_MESSAGE).optional(),
 }).strict();
 
 const swiftSchema = z.object({
