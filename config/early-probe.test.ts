@@ -52,7 +52,9 @@ describe("early probe (config/early-probe.ts, started by program.js)", () => {
         });
     });
 
-    it("another question (a host's address, the key, the ssh user, a limit) is asked again by the program", async () => {
+    it("another question (a host's address, the key, the ssh user, a limit) is asked again by the program", async function () {
+        // six rounds of four fake ssh sessions each: seconds on an idle machine, far more on a loaded one
+        this.timeout(120000);
         const changed: [string, Parameters<typeof loaded>[0], string?][] = [
             ["address", { hosts: [HOSTS[0], { ...HOSTS[1], address: "10.0.0.3" }] }],
             ["key", { hosts: HOSTS }, "OTHER-KEY"],

@@ -58,11 +58,13 @@ function maxOverlap(s: Span[]): number {
 }
 
 describe("probe concurrency (config/observe.ts, rollout.probeConcurrency)", () => {
-    it("never more than probeConcurrency sessions at once; every host's answer is its own, in host order", async () => {
+    it("never more than probeConcurrency sessions at once; every host's answer is its own, in host order", async function () {
+        this.timeout(120000);
         const hosts = hostList(7);
         // earlier hosts answer later: the answers come back out of order
         await withFakes(fakes([], (a) => (0.6 + (8 - Number(a.split(".")[3])) * 0.03).toFixed(2)), async (dir) => {
-            const o = await observeHosts(cfgOf(hosts, { probeConcurrency: 3 }), true, true);
+            // a limit far above the fakes' sleeps: on a loaded machine a fake session takes seconds
+            const o = await observeHosts(cfgOf(hosts, { probeConcurrency: 3, probeTimeoutSeconds: 120 }), true, true);
             const s = spans(dir);
             assert.deepStrictEqual([...s.keys()].sort(), hosts.map((h) => h.address).sort(), "each host asked once");
             assert.strictEqual(maxOverlap([...s.values()]), 3);
@@ -78,10 +80,11 @@ describe("probe concurrency (config/observe.ts, rollout.probeConcurrency)", () =
         });
     });
 
-    it(`unset: ${DEFAULT_PROBE_CONCURRENCY} at once (DEFAULT_PROBE_CONCURRENCY); 1: one after the other`, async () => {
+    it(`unset: ${DEFAULT_PROBE_CONCURRENCY} at once (DEFAULT_PROBE_CONCURRENCY); 1: one after the other`, async function () {
+        this.timeout(120000);
         const hosts = hostList(DEFAULT_PROBE_CONCURRENCY + 2);
         await withFakes(fakes([], () => "0.8"), async (dir) => {
-            const o = await observeHosts(cfgOf(hosts, {}), false, true);
+            const o = await observeHosts(cfgOf(hosts, { probeTimeoutSeconds: 120 }), false, true);
             assert.strictEqual(maxOverlap([...spans(dir).values()]), DEFAULT_PROBE_CONCURRENCY);
             assert.strictEqual(Object.keys(o.drift!).length, hosts.length);
         });
