@@ -1,6 +1,7 @@
 // The probe program.js starts before the modules load: it runs from the raw PULUMI_CONFIG, and the
 // program takes its answer only for the same question. ssh and docker are fakes on PATH (the probe
-// command runs locally); a real preview's timeline is in README "Performance".
+// command runs locally); a real preview's timeline is in
+// bench/results/rollout-vs-ansible-20261206-afternoon.md.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";

@@ -58,7 +58,7 @@ function fieldOf(key: string, path: (string | number)[]): string {
 function zodMessage(i: ZodIssue): string {
     if (i.code === "unrecognized_keys") {
         const hints = i.path[i.path.length - 1] === "daemon" ? i.keys.map(unknownKeyHint).filter((h) => h) : [];
-        return `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}; ${hints.length ? hints.join("; ") : "check the spelling against the README's config reference"}`;
+        return `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}; ${hints.length ? hints.join("; ") : "check the spelling against docs/stack-config.md"}`;
     }
     if (i.code === "invalid_type") return `expected ${i.expected}, got ${i.received}`;
     if (i.code === "invalid_enum_value") return `"${i.received}" is not valid; valid: ${i.options.join(", ")}`;

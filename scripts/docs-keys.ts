@@ -1,10 +1,10 @@
-// npm run docs:keys: rewrites README.md's daemon key table from components/docker-host/daemon-keys.ts.
+// npm run docs:keys: rewrites the daemon key table of docs/stack-config.md from components/docker-host/daemon-keys.ts.
 import * as fs from "fs";
 import * as path from "path";
-import { updateReadme } from "../components/docker-host/daemon-keys-doc";
+import { KEY_TABLE_DOC, updateKeyTable } from "../components/docker-host/daemon-keys-doc";
 
-const file = path.resolve(__dirname, "..", "README.md");
+const file = path.resolve(__dirname, "..", KEY_TABLE_DOC);
 const before = fs.readFileSync(file, "utf8");
-const after = updateReadme(before);
+const after = updateKeyTable(before);
 if (after !== before) fs.writeFileSync(file, after);
-console.log(after === before ? "README.md: daemon key table up to date" : "README.md: daemon key table rewritten");
+console.log(after === before ? `${KEY_TABLE_DOC}: daemon key table up to date` : `${KEY_TABLE_DOC}: daemon key table rewritten`);

@@ -1,6 +1,6 @@
 // The key table against everything derived from it: DaemonConfig (fields and doc comments, read
 // from the source), the stack config schema, the renderer, the reload digest, the version guards
-// and the README.
+// and the table in docs/stack-config.md.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -9,7 +9,7 @@ import { DaemonConfig, daemonJsonObject, restartDigest, validateDaemonConfig } f
 import {
     DAEMON_FIELDS, DAEMON_KEYS, DaemonKey, KeyKind, MODEL_FIELDS, OMITTED, RELOADABLE_KEYS, changeEffect, keysOfField, unknownKeyHint,
 } from "./daemon-keys";
-import { BEGIN_MARKER, END_MARKER, renderKeyTable } from "./daemon-keys-doc";
+import { BEGIN_MARKER, END_MARKER, KEY_TABLE_DOC, renderKeyTable } from "./daemon-keys-doc";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -150,11 +150,11 @@ describe("daemon key table", () => {
         assert.strictEqual(unknownKeyHint("nonsense"), undefined);
     });
 
-    it("README's daemon key table is the table (run `npm run docs:keys` when this fails)", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const a = readme.indexOf(BEGIN_MARKER);
-        const b = readme.indexOf(END_MARKER);
-        assert.ok(a >= 0 && b > a, "README.md has no daemon-keys section");
-        assert.strictEqual(readme.slice(a + BEGIN_MARKER.length, b).trim(), renderKeyTable().trim(), "README.md is stale: run npm run docs:keys");
+    it(`${KEY_TABLE_DOC}'s daemon key table is the table (run \`npm run docs:keys\` when this fails)`, () => {
+        const doc = fs.readFileSync(path.join(ROOT, KEY_TABLE_DOC), "utf8");
+        const a = doc.indexOf(BEGIN_MARKER);
+        const b = doc.indexOf(END_MARKER);
+        assert.ok(a >= 0 && b > a, `${KEY_TABLE_DOC} has no daemon-keys section`);
+        assert.strictEqual(doc.slice(a + BEGIN_MARKER.length, b).trim(), renderKeyTable().trim(), `${KEY_TABLE_DOC} is stale: run npm run docs:keys`);
     });
 });

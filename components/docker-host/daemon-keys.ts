@@ -1,6 +1,6 @@
 // The one table of daemon.json keys (Linux, Docker Engine 20.10 through 27). The DaemonConfig
 // doc comments, the stack config schema (config/schema.ts), the renderer, the reload digest, the
-// version guards, the preview summary and the README's key table are all derived from it or
+// version guards, the preview summary and the key table of docs/stack-config.md are all derived from it or
 // checked against it by unit tests (daemon-keys.test.ts), so they cannot drift apart.
 //
 // Sources: moby's daemon/config/*.go (json tags) and cmd/dockerd/config*.go (flags and their
@@ -60,7 +60,7 @@ export interface DaemonKey {
     reload: ReloadClass;
     /** The value written when the field is unset (`always` keys only). */
     written?: unknown;
-    /** One line for the README. */
+    /** One line for the key table (docs/stack-config.md). */
     doc: string;
 }
 

@@ -180,7 +180,7 @@ export class DockerFleet extends pulumi.ComponentResource {
         // every service serve as before (components/swarm/scripts/swarm-serve-wait.sh).
         const manager = args.hosts.find((h) => h.role === "manager");
         if (!manager && args.hosts.some((h) => h.role === "worker")) {
-            pulumi.log.warn(`DockerFleet "${name}": workers but no manager in the fleet: a worker's restart waits only for its own task containers (README "Known limits")`, this);
+            pulumi.log.warn(`DockerFleet "${name}": workers but no manager in the fleet: a worker's restart waits only for its own task containers (docs/limits.md)`, this);
         }
         const timeout = args.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT;
         let previous: pulumi.Resource[] = [];

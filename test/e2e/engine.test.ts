@@ -259,7 +259,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         const outs = pulumiCli(["stack", "output", "--json"]).out;
         // Engine logs up to -v=2. From -v=3 on, the Node.js SDK's debug lines ("RegisterResource RPC
         // finished ... resp:") print resource outputs with secrets unmasked: a Pulumi SDK behaviour,
-        // documented in the README; measured and reported here, not hidden.
+        // documented in docs/limits.md; measured and reported here, not hidden.
         const verbose = pulumiCli(["preview", "--diff", "--logtostderr", "-v=2"]);
         const debug = pulumiCli(["preview", "--logtostderr", "-v=3"]);
         const files = [...readTree(process.env.PULUMI_HOME!), ...readTree(process.env.PULUMI_BACKEND_URL!.replace(/^file:\/\//, ""))];

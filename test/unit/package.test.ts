@@ -97,7 +97,7 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
 
         it("package.json: one entry point (main/types/exports into dist), no ts-node, TypeScript or zod at run time, peers matching the root's pins", () => {
             assert.strictEqual(libPkg.name, "@dockfleet/components");
-            assert.strictEqual(libPkg.private, true, "not published to a registry: install from the tarball (README)");
+            assert.strictEqual(libPkg.private, true, "not published to a registry: install from the tarball (docs/programs.md)");
             assert.strictEqual(libPkg.main, "dist/index.js");
             assert.strictEqual(libPkg.types, "dist/index.d.ts");
             assert.deepStrictEqual(libPkg.exports["."], { types: "./dist/index.d.ts", default: "./dist/index.js" });

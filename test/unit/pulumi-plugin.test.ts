@@ -174,12 +174,14 @@ describe("dockfleet component package (packages/pulumi-plugin)", function () {
         assert.deepStrictEqual(kwargs.filter((k) => !inputs.has(k)), []);
     });
 
-    it("the README's YAML snippet uses only inputs the schema has", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("### Pulumi YAML"), readme.indexOf("## Stack config reference"));
-        const m = /```yaml\n([\s\S]*?)\n```/.exec(section);
-        assert.ok(m, "README section Pulumi YAML has a yaml block");
-        assert.deepStrictEqual(checkProgram("README", YAML.parse(m![1])), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
+    it("docs/programs.md's YAML snippet uses only inputs the schema has", () => {
+        const doc = fs.readFileSync(path.join(ROOT, "docs", "programs.md"), "utf8");
+        const start = doc.indexOf("\n## Pulumi YAML\n");
+        assert.ok(start >= 0, "docs/programs.md has a section Pulumi YAML");
+        const next = doc.indexOf("\n## ", start + 1);
+        const m = /```yaml\n([\s\S]*?)\n```/.exec(doc.slice(start, next < 0 ? undefined : next));
+        assert.ok(m, "docs/programs.md section Pulumi YAML has a yaml block");
+        assert.deepStrictEqual(checkProgram("docs/programs.md", YAML.parse(m![1])), ["dockfleet:index:DockerFleet", "dockfleet:index:SwarmStack"]);
     });
 
     describe("its components under mocks", () => {
