@@ -96,3 +96,12 @@ describe("docs: README.md, docs/*.md and bench/README.md", () => {
         });
     }
 });
+
+describe("README tour", () => {
+    it("shows stacks/Pulumi.dev.yaml exactly as committed", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const block = readme.match(/This is `stacks\/Pulumi\.dev\.yaml`[^\n]*\n\n```yaml\n([\s\S]*?)```/);
+        assert.ok(block, "README.md: the tour's yaml block after \"This is `stacks/Pulumi.dev.yaml`\"");
+        assert.strictEqual(block[1], fs.readFileSync(path.join(ROOT, "stacks/Pulumi.dev.yaml"), "utf8"));
+    });
+});
