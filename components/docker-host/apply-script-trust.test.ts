@@ -9,51 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import { APPLY_SCRIPT_FILE, ManagedFile, renderBundle } from "./bundle";
 import { renderUnlockKeyEntry } from "./autolock";
+import { fakeText, installFakes } from "../../test/support/apply-fakes";
 
 const KEY = "SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8";
-
-// $FAKE: up (dockerd runs), manager (this node manages a swarm), autolock + key (the swarm is
-// autolocked with that key), locked (the manager waits for its key), calls (every command line).
-const FAKES: Record<string, string> = {
-    systemctl: `#!/bin/bash
-echo "systemctl $*" >> "$FAKE/calls"
-args=(); for a in "$@"; do case "$a" in --*) ;; *) args+=("$a") ;; esac; done
-case "\${args[0]:-} \${args[1]:-}" in
-  "restart docker.service"|"start docker.service") touch "$FAKE/up"; echo x >> "$FAKE/starts"; [ -f "$FAKE/autolock" ] && touch "$FAKE/locked" ;;
-  "stop docker.service"|"kill docker.service") rm -f "$FAKE/up" ;;
-  "is-active docker.service") if [ -f "$FAKE/up" ]; then echo active; else echo inactive; exit 3; fi ;;
-  "cat docker.socket") exit 1 ;;
-esac
-exit 0
-`,
-    docker: `#!/bin/bash
-echo "docker $*" >> "$FAKE/calls"
-[ -f "$FAKE/up" ] || exit 1
-state() { if [ -f "$FAKE/locked" ]; then echo locked; else echo active; fi; }
-ctl() { if [ -f "$FAKE/locked" ]; then echo false; else echo true; fi; }
-case "$1" in
-  version) echo 20.10.24 ;;
-  info) case "$*" in
-          *LocalNodeState*ControlAvailable*) echo "$(state)/$(ctl)" ;;
-          *AutoLockManagers*) [ -f "$FAKE/locked" ] && exit 1; if [ -f "$FAKE/autolock" ]; then echo true; else echo false; fi ;;
-          *ControlAvailable*) ctl ;;
-          *LocalNodeState*) state ;;
-        esac ;;
-  swarm) case "$2" in
-           unlock-key) [ -f "$FAKE/autolock" ] || { echo "Error: no unlock key is set" >&2; exit 1; }; cat "$FAKE/key" ;;
-           unlock) read -r k; if [ "$k" = "$(cat "$FAKE/key")" ]; then rm -f "$FAKE/locked"; else echo "Error response from daemon: invalid key, unable to decrypt the cluster" >&2; exit 1; fi ;;
-         esac ;;
-  node) [ "$2" = inspect ] && echo ready ;;
-esac
-exit 0
-`,
-    dockerd: `#!/bin/bash
-[ "$1" = --version ] && echo "Docker version 20.10.24+dfsg1, build 297e128"
-exit 0
-`,
-    journalctl: "#!/bin/bash\nexit 0\n",
-    "systemd-run": "#!/bin/bash\nexit 0\n",
-};
 
 interface Env { root: string; fake: string; bin: string }
 
@@ -61,7 +19,7 @@ function mkEnv(swarm: "none" | "autolock" | "plain" = "none"): Env {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-trust-"));
     const env = { root: path.join(base, "root"), fake: path.join(base, "fake"), bin: path.join(base, "bin") };
     for (const d of [env.root, env.fake, env.bin, path.join(env.root, "etc/docker")]) fs.mkdirSync(d, { recursive: true });
-    for (const [name, text] of Object.entries(FAKES)) fs.writeFileSync(path.join(env.bin, name), text, { mode: 0o755 });
+    installFakes("trust", env.bin);
     fs.writeFileSync(path.join(env.fake, "up"), "");
     fs.writeFileSync(path.join(env.root, DJ), "{}\n");
     if (swarm === "autolock") {
@@ -161,7 +119,7 @@ describe("apply-docker-config.sh: TLS files and swarm autolock (issue 28)", func
     it("a manager that stays locked after the restart (key rotated meanwhile) fails the health step and is rolled back", () => {
         const env = mkEnv("autolock");
         // the key matches before the restart; the fake swarm then rotates it
-        fs.writeFileSync(path.join(env.bin, "systemctl"), FAKES.systemctl.replace('touch "$FAKE/locked"', 'touch "$FAKE/locked"; echo SWMKEY-1-rotated > "$FAKE/key"'), { mode: 0o755 });
+        fs.writeFileSync(path.join(env.bin, "systemctl"), fakeText("trust", "systemctl").replace('touch "$FAKE/locked"', 'touch "$FAKE/locked"; echo SWMKEY-1-rotated > "$FAKE/key"'), { mode: 0o755 });
         const r = run(env, [dj({ icc: false })], renderUnlockKeyEntry(KEY));
         assert.strictEqual(r.code, 3, r.stderr); // the rollback's restart is locked too: CRITICAL, guard armed
         assert.match(r.stderr, /step 'unlock the swarm manager' failed \(docker swarm unlock: Error response from daemon: invalid key/);

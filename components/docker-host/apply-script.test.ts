@@ -9,102 +9,7 @@ import * as path from "path";
 import { APPLY_SCRIPT_FILE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { renderDaemonJson } from "./daemon-config";
 import { ALWAYS_WRITTEN } from "./daemon-keys";
-
-const FAKES: Record<string, string> = {
-    // State in $FAKE: up (dockerd running), running.json (the daemon.json it started with),
-    // deactivating (a stop in progress: "forever" or an end time), containerd-down. Markers in
-    // daemon.json: BAD_START (start fails), KILL_CONTAINERD (start fails and takes containerd
-    // down), FREEZE_ETC (start fails and /etc/docker becomes read-only), SLOW_STOP (stopping that
-    // dockerd stays deactivating for $FAKE/slow-stop seconds, or until SIGKILL when unset).
-    systemctl: `#!/bin/bash
-echo "systemctl $*" >> "$FAKE/calls"
-nb=0; args=(); for a in "$@"; do case "$a" in --no-block) nb=1 ;; --*) ;; *) args+=("$a") ;; esac; done
-verb=\${args[0]:-}; unit=\${args[1]:-}
-dj="$DOCKFLEET_ROOT/etc/docker/daemon.json"
-stopping() { [ -f "$FAKE/deactivating" ] || return 1; local t; t=$(cat "$FAKE/deactivating"); [ "$t" = forever ] || [ "$(date +%s)" -lt "$t" ] || { rm -f "$FAKE/deactivating"; return 1; }; }
-state() { if stopping; then echo deactivating; elif [ -f "$FAKE/up" ]; then echo active; else echo inactive; fi; }
-do_stop() {
-  if [ -f "$FAKE/up" ] && grep -q SLOW_STOP "$FAKE/running.json" 2>/dev/null; then
-    if [ -f "$FAKE/slow-stop" ]; then echo $(( $(date +%s) + $(cat "$FAKE/slow-stop") )) > "$FAKE/deactivating"; else echo forever > "$FAKE/deactivating"; fi
-  fi
-  rm -f "$FAKE/up"
-  [ "$nb" = 1 ] || while stopping; do sleep 0.1; done
-}
-fail() { rm -f "$FAKE/up"; echo "Job for docker.service failed because the control process exited with error code." >&2; exit 1; }
-do_start() {
-  while stopping; do sleep 0.1; done # systemd queues the start after the running stop job
-  [ -f "$FAKE/containerd-down" ] && { echo "A dependency job for docker.service failed." >&2; exit 1; }
-  # devicemapper: dockerd creates <data-root>/devicemapper first; next to overlay2 state it refuses
-  # a config without a storage driver ("contains several valid graphdrivers")
-  dm="$DOCKFLEET_ROOT/var/lib/docker/devicemapper"
-  grep -q '"storage-driver": "devicemapper"' "$dj" 2>/dev/null && mkdir -p "$dm"
-  [ -d "$dm" ] && [ -d "$DOCKFLEET_ROOT/var/lib/docker/overlay2" ] && ! grep -q '"storage-driver"' "$dj" 2>/dev/null && fail
-  grep -q BAD_START "$dj" 2>/dev/null && fail
-  grep -q KILL_CONTAINERD "$dj" 2>/dev/null && { touch "$FAKE/containerd-down"; fail; }
-  grep -q FREEZE_ETC "$dj" 2>/dev/null && { chattr +i "$DOCKFLEET_ROOT/etc/docker" 2>/dev/null || chmod 0555 "$DOCKFLEET_ROOT/etc/docker"; fail; }
-  [ -f "$FAKE/never-up" ] && { rm -f "$FAKE/up"; exit 1; }
-  cp "$dj" "$FAKE/running.json" 2>/dev/null || :; touch "$FAKE/up"; echo x >> "$FAKE/starts"
-}
-# Units that need docker.service: $FAKE/dependents lists them (RequiredBy=), $FAKE/dep-<unit>
-# marks one active. Stopping docker.service stops them; a restart restarts them (as systemd does).
-stop_deps() { rm -f "$FAKE"/dep-*; }
-case "$verb $unit" in
-  "stop docker.service") stop_deps; do_stop ;;
-  "start docker.service") do_start ;;
-  "restart docker.service") do_stop; do_start ;;
-  "start containerd.service") rm -f "$FAKE/containerd-down" ;;
-  "reload "*) [ -f "$FAKE/up" ] || exit 1; echo x >> "$FAKE/reloads" ;;
-  "is-active docker.service") state; [ "$(state)" = active ] ;;
-  "is-active containerd.service") if [ -f "$FAKE/containerd-down" ]; then echo inactive; exit 3; fi; echo active ;;
-  "kill docker.service") rm -f "$FAKE/deactivating" "$FAKE/up" ;;
-  "show "*) case "$*" in *ActiveEnterTimestamp*) cat "$FAKE/active-since" 2>/dev/null ;; *RequiredBy*) cat "$FAKE/dependents" 2>/dev/null ;; esac ;;
-  "start "*.service) # after the units named above
-    if [ -n "\${FAKE_DEP_SECONDS:-}" ]; then echo dep-begin >> "$FAKE/events"; sleep "$FAKE_DEP_SECONDS"; echo dep-end >> "$FAKE/events"; fi
-    [ -f "$FAKE/up" ] && touch "$FAKE/dep-$unit" ;;
-  "is-active "*.service) if [ -f "$FAKE/dep-$unit" ]; then echo active; else echo inactive; exit 3; fi ;;
-esac
-exit 0
-`,
-    docker: `#!/bin/bash
-echo "docker $*" >> "$FAKE/calls"
-# Swarm tasks as a scripted sequence: $FAKE/tasks/<n>.node (docker node ps) and <n>.ps (docker
-# ps) describe poll n; each docker ps call moves to the next poll, the last one repeats.
-step() { local n; n=$(cat "$1/polls" 2>/dev/null | wc -l); STEP=$n; while [ "$STEP" -gt 0 ] && [ ! -e "$1/$STEP.ps" ]; do STEP=$((STEP - 1)); done; }
-# HANG_API in the daemon.json dockerd started with: it runs but its API never answers.
-api() { [ -f "$FAKE/up" ] && ! grep -q HANG_API "$FAKE/running.json" 2>/dev/null; }
-case "$1" in
-  version) api ;;
-  info) api || exit 1; if [ -f "$FAKE/swarm" ]; then
-          ctl=true; [ -f "$FAKE/worker" ] && ctl=false # $FAKE/worker: a worker, which cannot ask the swarm
-          case "$*" in *LocalNodeState*ControlAvailable*) echo "active/$ctl" ;; *ControlAvailable*) echo $ctl ;; *) echo active ;; esac
-        else case "$*" in *LocalNodeState*ControlAvailable*) echo "inactive/false" ;; *ControlAvailable*) echo false ;; *) echo inactive ;; esac; fi ;;
-  # $FAKE/task-names: "SERVICE.SLOT STATE" lines for the {{.Name}} format (the services with a task here)
-  node) if [ "$2" = ps ]; then case "$*" in *'{{.Name}}'*) cat "$FAKE/task-names" 2>/dev/null; exit 0 ;; esac
-          step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.node" 2>/dev/null; else echo ready; fi ;;
-  # docker service ls call n answers $FAKE/svc/<n> (the last one repeats)
-  service) n=$(cat "$FAKE/svc/calls" 2>/dev/null | wc -l); echo x >> "$FAKE/svc/calls"; while [ "$n" -gt 0 ] && [ ! -e "$FAKE/svc/$n" ]; do n=$((n - 1)); done; cat "$FAKE/svc/$n" 2>/dev/null ;;
-  ps) step "$FAKE/tasks"; cat "$FAKE/tasks/$STEP.ps" 2>/dev/null; echo x >> "$FAKE/tasks/polls"; echo poll >> "$FAKE/events" ;;
-  # the swarm's report time of each task: now, or (listed in $FAKE/stale-tasks) long before the restart
-  inspect) if [ "$2 $3" = "--type task" ]; then shift 5; for id in "$@"; do if grep -qx "$id" "$FAKE/stale-tasks" 2>/dev/null; then echo "$id 1000"; else echo "$id $(date +%s)"; fi; done; fi ;;
-  image) [ -f "$FAKE/no-image" ] && exit 1; exit 0 ;;
-  pull) echo "Error response from daemon: Get https://registry.example/v2/: proxyconnect tcp: dial tcp: lookup proxy: no such host" >&2; exit 1 ;;
-  run) if [ -n "\${FAKE_RUN_SECONDS:-}" ]; then echo run-begin >> "$FAKE/events"; sleep "$FAKE_RUN_SECONDS"; echo run-end >> "$FAKE/events"; fi
-       if grep -q BAD_CONTAINER "$DOCKFLEET_ROOT/etc/docker/daemon.json"; then echo "docker: Error response from daemon: failed to initialize logging driver: invalid size: 'ten'." >&2; exit 125; fi ;;
-esac
-`,
-    dockerd: `#!/bin/bash
-if [ "$1" = --version ]; then echo "Docker version \${FAKE_ENGINE:-20.10.24+dfsg1}, build 297e128"; exit 0; fi
-if [ "$1" = --validate ]; then if grep -q BAD_VALIDATE "$3"; then echo "unable to configure the Docker daemon with file $3: the following directives don't match any configuration option: foo" >&2; exit 1; fi; echo "configuration OK"; exit 0; fi
-exit 0
-`,
-    journalctl: `#!/bin/bash
-echo 'time="2026-11-27T20:00:00Z" level=info msg="Starting up"'
-if grep -q BAD_START "$DOCKFLEET_ROOT/etc/docker/daemon.json" 2>/dev/null; then echo "failed to start daemon: error initializing graphdriver: driver not supported"; fi
-`,
-    "systemd-run": `#!/bin/bash
-echo "systemd-run $*" >> "$FAKE/calls"
-`,
-};
+import { installFakes } from "../../test/support/apply-fakes";
 
 export interface Env { root: string; fake: string; bin: string }
 
@@ -112,7 +17,7 @@ export function mkEnv(): Env {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-"));
     const env = { root: path.join(base, "root"), fake: path.join(base, "fake"), bin: path.join(base, "bin") };
     for (const d of [env.root, env.fake, env.bin, path.join(env.root, "etc/docker"), path.join(env.root, "usr/bin")]) fs.mkdirSync(d, { recursive: true });
-    for (const [name, text] of Object.entries(FAKES)) fs.writeFileSync(path.join(env.bin, name), text, { mode: 0o755 });
+    installFakes("host", env.bin);
     fs.writeFileSync(path.join(env.root, "usr/bin/dockerd"), "", { mode: 0o755 });
     fs.writeFileSync(path.join(env.fake, "up"), "");
     return env;

@@ -1,0 +1,47 @@
+# shellcheck shell=bash disable=SC2034,SC2153,SC2154
+#% dockerd itself: restart, reload, and the error line its log gives for a failed start.
+#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+dockerd_error_line() {
+    local since=$1 out line try
+    # journald receives dockerd's stderr asynchronously: the last lines can lag the failed start.
+    for try in 1 2 3 4 5 6; do
+        if [ -n "$LOG_CMD" ]; then
+            out=$(bash -c "$LOG_CMD" 2>/dev/null || true)
+        elif [ "$USE_SYSTEMD" = 1 ]; then
+            out=$(journalctl -u docker.service -t dockerd --no-pager -o cat --since "@$since" 2>/dev/null || true)
+        else
+            out=""
+        fi
+        line=$(printf '%s\n' "$out" | grep -Ei 'level=(fatal|error)|failed to start daemon|unable to|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use|no such file|not a directory|unknown (flag|shorthand)|cannot|could not' | grep -Ev 'level=(info|warning|debug)' | tail -1 | cut -c1-400 || true)
+        # dockerd prints fatal start-up errors raw (no logrus prefix): take the last such line
+        [ -n "$line" ] || line=$(printf '%s\n' "$out" | grep -v '^time=' | grep -v '^$' | tail -1 | cut -c1-400 || true)
+        [ -n "$line" ] && break
+        [ "$try" -lt 6 ] && sleep 0.5
+    done
+    printf '%s\n' "$line"
+}
+
+restart_dockerd() {
+    local out
+    if [ "$USE_SYSTEMD" = 1 ]; then
+        systemctl daemon-reload >/dev/null 2>&1 || true
+        # A failed restart loop trips StartLimitBurst; without reset-failed the next start is refused.
+        systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true
+    fi
+    local cmd=$RESTART_CMD
+    if [ "$USE_SYSTEMD" = 1 ] && systemctl cat docker.socket >/dev/null 2>&1; then
+        # When daemon.json "hosts" made dockerd bind /var/run/docker.sock itself, dockerd removed
+        # docker.socket's socket file on exit; restarting the socket unit recreates it.
+        cmd="systemctl stop docker.service && systemctl restart docker.socket && systemctl start docker.service"
+    fi
+    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$cmd" 2>&1 </dev/null); then
+        FAIL_STEP="restart dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
+    fi
+}
+
+reload_dockerd() {
+    local out
+    if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RELOAD_CMD" 2>&1 </dev/null); then
+        FAIL_STEP="reload dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
+    fi
+}
