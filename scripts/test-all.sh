@@ -144,6 +144,10 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
             status=1
             failed=$((failed + 1))
         fi
+        # the named groups too slow for CI: said, never silently left out (docs/testing.md)
+        if [ -z "${DOCKFLEET_VM_GROUPS:-}" ] && [ "${#VM_GROUPS_BY_NAME[@]}" -gt 0 ]; then
+            echo "NOT IN THIS RUN: VM-tier named groups $(printf '%s ' "${VM_GROUPS_BY_NAME[@]%%|*}")(too slow for CI; run them with DOCKFLEET_VM_GROUPS=<name> npm run test:vm, see docs/testing.md)"
+        fi
     fi
 fi
 
