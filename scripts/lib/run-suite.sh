@@ -49,6 +49,12 @@ suite_session_kill() {
     return 0
 }
 
+# suite_session_live SID: true if session SID has a process that is not a zombie (a zombie holds
+# nothing open; its parent, if it leaked, is counted itself).
+suite_session_live() {
+    pgrep -s "$1" -r D,R,S,T,t,W,P,I >/dev/null
+}
+
 run_suite() {
     local name=$1; shift
     : "${log_dir:?run_suite needs log_dir, a directory for the suite logs}"
@@ -85,7 +91,7 @@ run_suite() {
     wait "$pid"
     local rc=$?
     wait "$tail_pid" 2>/dev/null
-    if [ "$leaked" = 0 ] && [ -n "$suite_sid" ] && pgrep -s "$suite_sid" >/dev/null; then
+    if [ "$leaked" = 0 ] && [ -n "$suite_sid" ] && suite_session_live "$suite_sid"; then
         leaked=1
         echo "FATAL: suite $name: handles left open after the suite finished: processes it started still run after mocha exited. Killing them:" >&2
         suite_session_kill "$suite_sid"
