@@ -125,6 +125,24 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
         });
     });
 
+    it("passes over a `pulumi` on PATH older than the pin, or without its Node.js host, for the offline build", () => {
+        const dir = path.join(tmp, "old-pulumi");
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, "pulumi"), "#!/bin/sh\necho v3.100.0\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "pulumi-language-nodejs"), "#!/bin/sh\n", { mode: 0o755 });
+        const env = { PATH: `${dir}:/usr/bin:/bin`, DOCKFLEET_CACHE: path.join(tmp, "cache-old") };
+        let r = sh("bash tools/pulumi-engine/resolve.sh cli", env);
+        assert.match(r.out, new RegExp(`^built ${path.join(tmp, "cache-old")}/pulumi-dist/pulumi-[0-9.]+_[0-9a-f]{12}/bin\n$`));
+        assert.match(r.err, /is v3\.100\.0, older than the pinned/);
+        fs.writeFileSync(path.join(dir, "pulumi"), "#!/bin/sh\necho v9.0.0-dev.1\n", { mode: 0o755 });
+        r = sh("bash tools/pulumi-engine/resolve.sh cli", env);
+        assert.strictEqual(r.out, `installed ${dir}\n`);
+        fs.rmSync(path.join(dir, "pulumi-language-nodejs"));
+        r = sh("bash tools/pulumi-engine/resolve.sh cli", env);
+        assert.match(r.out, /^built /);
+        assert.match(r.err, /has no pulumi-language-nodejs beside it/);
+    });
+
     it("with no installed Pulumi, no cached build and no sources: says what to install", () => {
         const r = sh("bash scripts/engine.sh", { HOME: path.join(tmp, "home-empty"), DOCKFLEET_CACHE: path.join(tmp, "cache-empty"), DOCKFLEET_UPSTREAM_DIR: path.join(tmp, "missing"), DOCKFLEET_PULUMI_STATE_DIR: path.join(tmp, "state-empty") });
         assert.strictEqual(r.code, 1, r.err);
