@@ -6,14 +6,18 @@ log() { printf '[%s] %s\n' "$TOOL_NAME" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # parse_mode HELP_LINES EXTRA_MODES [ARG]: sets MODE to build (no argument), print
-# (--print-bin-dir), force (--force) or one of EXTRA_MODES (space-separated, given as --NAME);
-# --help prints lines HELP_LINES (sed range, e.g. 2,15) of the calling script.
+# (--print-bin-dir), check (--check: print the bin dir if the binaries are there, else exit 1),
+# version (--print-version: the pinned version, for scripts/engine.sh), force (--force) or one of
+# EXTRA_MODES (space-separated, given as --NAME); --help prints lines HELP_LINES (sed range, e.g.
+# 2,15) of the calling script.
 parse_mode() {
   local help=$1 extra=$2 arg=${3:-}
   MODE=build
   case "$arg" in
     "") ;;
     --print-bin-dir) MODE=print ;;
+    --check) MODE=check ;;
+    --print-version) MODE=version ;;
     --force) MODE=force ;;
     -h | --help) sed -n "${help}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) [[ " $extra " == *" ${arg#--} "* ]] || { log "unknown argument: $arg"; exit 2; }
@@ -28,9 +32,20 @@ cache_dirs() {
   BIN_DIR="$KEY_DIR/bin"
 }
 
-# exit_if_ready READY_CMD...: in print mode prints BIN_DIR and exits; in build mode, when READY_CMD
-# succeeds (the binaries are there), says so, prints BIN_DIR and exits. Otherwise returns.
+# print_version_if_asked VERSION: in version mode prints VERSION and exits.
+print_version_if_asked() {
+  if [[ "$MODE" == version ]]; then printf '%s\n' "$1"; exit 0; fi
+}
+
+# exit_if_ready READY_CMD...: in print mode prints BIN_DIR and exits; in check mode prints it and
+# exits 0 when READY_CMD succeeds, else exits 1; in build mode, when READY_CMD succeeds (the
+# binaries are there), says so, prints BIN_DIR and exits. Otherwise returns.
 exit_if_ready() {
+  if [[ "$MODE" == check ]]; then
+    "$@" || exit 1
+    printf '%s\n' "$BIN_DIR"
+    exit 0
+  fi
   if [[ "$MODE" == print ]] || { [[ "$MODE" == build ]] && "$@"; }; then
     [[ "$MODE" == print ]] || log "cached: $BIN_DIR"
     printf '%s\n' "$BIN_DIR"

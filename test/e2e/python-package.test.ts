@@ -33,7 +33,7 @@ describe("e2e: the dockfleet component package from a Python program, on a sandb
 
     before(async () => {
         const sb = sandbox();
-        loadEngineEnv(); // builds pulumi-language-python too, puts it on PATH
+        loadEngineEnv(); // builds pulumi-language-python too (beside the CLI) unless Pulumi is installed
         cleanHosts(ssh);
         before0 = dockerFiles();
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-python-e2e-"));

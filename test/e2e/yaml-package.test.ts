@@ -37,7 +37,7 @@ describe("e2e: the dockfleet component package from a Pulumi YAML program, on a 
 
     before(async () => {
         const sb = sandbox();
-        loadEngineEnv(); // builds pulumi-language-yaml too, puts it on PATH
+        loadEngineEnv(); // builds pulumi-language-yaml too (beside the CLI) unless Pulumi is installed
         cleanHosts(ssh);
         before0 = dockerFiles();
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-yaml-e2e-"));

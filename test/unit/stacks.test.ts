@@ -64,6 +64,8 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(out.managedParts, ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"]);
                 assert.deepStrictEqual(out.skippedParts, []);
                 assert.strictEqual(count("docker:index/volume:Volume"), 1);
+                // `npm start` runs this stack: a newcomer's first run shows no warning of our own files
+                assert.deepStrictEqual(cfg.warnings.map((w) => w.text), []);
             }
             if (cfg.parts.has("daemon")) {
                 // Everything else waits for the whole rollout: every host's apply and every

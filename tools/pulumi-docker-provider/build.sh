@@ -38,6 +38,7 @@ TOOL_NAME=pulumi-docker-provider
 source "$here/../lib.sh"
 
 parse_mode 2,16 "" "${1:-}"
+print_version_if_asked "$PLUGIN_VERSION"
 cache_dirs pulumi-docker-provider \
   "docker-${PLUGIN_VERSION}_pd-${PD_REV}_tf-${TF_VERSION}_$(key_hash "$PD_TARBALL_SHA256" "$TF_TARBALL_SHA256" "$BUILD_ID")"
 plugin="$BIN_DIR/pulumi-resource-docker"

@@ -47,6 +47,7 @@ all_present() {
 }
 
 parse_mode 2,15 "" "${1:-}"
+print_version_if_asked "$PULUMI_VERSION"
 cache_dirs pulumi-engine "$(cache_key)"
 exit_if_ready all_present
 

@@ -33,6 +33,7 @@ source "$here/../lib.sh"
 all_present() { [[ -x "$BIN_DIR/pulumi-language-python" && -x "$BIN_DIR/pulumi-language-python-exec" ]]; }
 
 parse_mode 2,15 "" "${1:-}"
+print_version_if_asked "$PULUMI_VERSION"
 cache_dirs pulumi-language-python "python-${PULUMI_VERSION}_$(key_hash "$TARBALL_SHA256" "$BUILD_ID")"
 exit_if_ready all_present
 command -v go >/dev/null || die "go is not on PATH"

@@ -28,6 +28,7 @@ TOOL_NAME=pulumi-language-yaml
 source "$here/../lib.sh"
 
 parse_mode 2,14 "" "${1:-}"
+print_version_if_asked "$YAML_VERSION"
 cache_dirs pulumi-language-yaml \
   "yaml-${YAML_VERSION}_$(key_hash "$(cat "$here/module/go.mod" "$here/module/go.sum" "$here/module/main.go")" "$BUILD_ID")"
 host="$BIN_DIR/pulumi-language-yaml"

@@ -29,6 +29,7 @@ TOOL_NAME=pulumi-resource-command
 source "$here/../lib.sh"
 
 parse_mode 2,13 "" "${1:-}"
+print_version_if_asked "$PLUGIN_VERSION"
 cache_dirs pulumi-resource-command "command-${PLUGIN_VERSION}_$(key_hash "$TARBALL_SHA256" "$BUILD_ID")"
 plugin="$BIN_DIR/pulumi-resource-command"
 exit_if_ready test -x "$plugin"
