@@ -83,6 +83,13 @@ ACTION=${1:-}
 say() { printf 'dockfleet[%s]: %s\n' "$HOST" "$*" >&2 2>/dev/null || true; log "$*"; }
 log() { if [ -d "$STATE" ]; then printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$STATE/apply.log" 2>/dev/null || true; fi; }
 die() { say "ERROR: $*"; exit 1; }
+# Who holds the host's apply lock ($LOCK_FILE is truncated by every opener, so the holder is
+# recorded beside it): "OWNER ACTION (pid N) since TIME".
+lock_holder() { head -1 "$STATE/lock-holder" 2>/dev/null || echo "holder unknown"; }
+lock_held_by() {
+    printf '%s %s (pid %s) since %s\n' "$OWNER" "$ACTION" "$$" "$(date -u +%FT%TZ)" >"$STATE/lock-holder"
+    log "lock taken: $OWNER $ACTION (pid $$)"
+}
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -1334,9 +1341,14 @@ chmod 0700 "$ROOT/var/lib/dockfleet" "$STATE"
 exec 9>"$LOCK_FILE"
 if [ "$ACTION" = recover ]; then
     flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
-else
-    flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+elif ! flock -n 9; then
+    # Two operators (two stacks naming this host, CI and a person): one apply at a time, and the
+    # second says whose apply it waits for, then fails naming it if that apply does not end.
+    lock_wait=$((RESTART_TIMEOUT * 4))
+    [ "$ACTION" = status ] || say "waiting up to ${lock_wait}s for another dockfleet apply on this host to end: $(lock_holder)"
+    flock -w "$lock_wait" 9 || die "another dockfleet apply is still running on this host after ${lock_wait}s: $(lock_holder); nothing changed; run pulumi up again once it has ended"
 fi
+case "$ACTION" in status | recover) ;; *) lock_held_by ;; esac
 [ "$ACTION" = status ] || migrate_legacy
 
 case "$ACTION" in

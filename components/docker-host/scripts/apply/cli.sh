@@ -26,6 +26,13 @@ ACTION=${1:-}
 say() { printf 'dockfleet[%s]: %s\n' "$HOST" "$*" >&2 2>/dev/null || true; log "$*"; }
 log() { if [ -d "$STATE" ]; then printf '%s %s\n' "$(date -u +%FT%T.%3NZ)" "$*" >>"$STATE/apply.log" 2>/dev/null || true; fi; }
 die() { say "ERROR: $*"; exit 1; }
+# Who holds the host's apply lock ($LOCK_FILE is truncated by every opener, so the holder is
+# recorded beside it): "OWNER ACTION (pid N) since TIME".
+lock_holder() { head -1 "$STATE/lock-holder" 2>/dev/null || echo "holder unknown"; }
+lock_held_by() {
+    printf '%s %s (pid %s) since %s\n' "$OWNER" "$ACTION" "$$" "$(date -u +%FT%TZ)" >"$STATE/lock-holder"
+    log "lock taken: $OWNER $ACTION (pid $$)"
+}
 
 while [ $# -gt 0 ]; do
     case "$1" in

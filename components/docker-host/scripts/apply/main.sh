@@ -11,9 +11,14 @@ chmod 0700 "$ROOT/var/lib/dockfleet" "$STATE"
 exec 9>"$LOCK_FILE"
 if [ "$ACTION" = recover ]; then
     flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
-else
-    flock -w "$((RESTART_TIMEOUT * 4))" 9 || die "another dockfleet apply is still running on this host"
+elif ! flock -n 9; then
+    # Two operators (two stacks naming this host, CI and a person): one apply at a time, and the
+    # second says whose apply it waits for, then fails naming it if that apply does not end.
+    lock_wait=$((RESTART_TIMEOUT * 4))
+    [ "$ACTION" = status ] || say "waiting up to ${lock_wait}s for another dockfleet apply on this host to end: $(lock_holder)"
+    flock -w "$lock_wait" 9 || die "another dockfleet apply is still running on this host after ${lock_wait}s: $(lock_holder); nothing changed; run pulumi up again once it has ended"
 fi
+case "$ACTION" in status | recover) ;; *) lock_held_by ;; esac
 [ "$ACTION" = status ] || migrate_legacy
 
 case "$ACTION" in
