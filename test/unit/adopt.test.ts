@@ -15,7 +15,7 @@ import { canonicalDaemonJson } from "../../components/docker-host/daemon-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { PROXY_ENV_PATH, renderProxyDropIn, renderProxyEnvFile } from "../../components/docker-host/dropins";
 import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-parse";
-import { testHostKey } from "./host-key-fixtures";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const SECRET_PROXY = "http://svc-docker:s3cr%t@proxy.corp.example:3128";

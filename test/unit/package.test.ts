@@ -9,20 +9,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { registered, valueOf, Registered } from "./mocks";
-import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "./example-install";
-import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "./stack-files";
+import { registered, valueOf, Registered } from "../support/mocks";
+import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "../support/example-install";
+import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "../support/stack-files";
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { hardenedDaemon } from "../../components/docker-host/cis";
 import { DockerHost } from "../../components/docker-host/docker-host";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
-import { testHostKey } from "./host-key-fixtures";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const HARNESS = path.join(__dirname, "run-under-mocks.js");
 const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const libPkg = JSON.parse(fs.readFileSync(path.join(PKG_DIR, "package.json"), "utf8"));
-// The harness mocks with the project and stack of test/unit/mocks.ts, so URNs, provider
+// The harness mocks with the project and stack of test/support/mocks.ts, so URNs, provider
 // references and the hosts' claim names (project.stack.resource) compare one to one.
 const PROJECT = "dockfleet";
 const STACK = "unit";
