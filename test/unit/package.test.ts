@@ -80,16 +80,19 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
             const files = new Set(packed.map((f) => f.path));
             const expected: string[] = ["package.json", "README.md", "dist/index.js", "dist/index.d.ts"];
             const src = path.join(ROOT, "components");
-            for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) {
+            // Every module folder, and folders inside one (common/rules); scripts/ ship as they are.
+            const walk = (mod: string) => {
                 for (const f of fs.readdirSync(path.join(src, mod))) {
-                    if (f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "fixtures.ts") {
+                    if (f !== "scripts" && fs.statSync(path.join(src, mod, f)).isDirectory()) walk(`${mod}/${f}`);
+                    else if (f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "fixtures.ts") {
                         expected.push(`dist/${mod}/${f.replace(/\.ts$/, ".js")}`, `dist/${mod}/${f.replace(/\.ts$/, ".d.ts")}`);
                     }
                 }
                 if (fs.existsSync(path.join(src, mod, "scripts"))) {
                     for (const s of fs.readdirSync(path.join(src, mod, "scripts"))) expected.push(`dist/${mod}/scripts/${s}`);
                 }
-            }
+            };
+            for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) walk(mod);
             assert.deepStrictEqual(expected.filter((f) => !files.has(f)), [], "missing from the tarball");
             assert.deepStrictEqual([...files].filter((f) => !expected.includes(f)).sort(), [], "in the tarball but not expected (tests, fixtures, sources, maps, config/...)");
             assert.ok(files.has("dist/docker-host/scripts/apply-docker-config.sh") && files.has("dist/container-unit/scripts/install-unit.sh"));
