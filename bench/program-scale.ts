@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 const SELF = __filename;

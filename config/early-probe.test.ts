@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { earlyProbePending, probeKey, startEarlyProbe, takeEarlyProbe } from "./early-probe";
 import { LoadedConfig } from "./load";
-import { withFakes } from "../test/unit/fake-path";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { withFakes } from "../test/support/fake-path";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 const HOSTS = [{ name: "m1", address: "10.0.0.1", role: "manager", hostKey: testHostKey("m1") }, { name: "d1", address: "10.0.0.2", hostKey: testHostKey("d1") }];
 

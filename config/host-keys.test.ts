@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { DockfleetConfigError } from "../components/common/issues";
 import { fingerprint } from "../components/common/host-keys";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { testHostKey } from "../test/support/host-key-fixtures";
 import { hostKeyMismatchError, resolveHostKeys } from "./host-keys";
 import { loadStackConfig } from "./load";
 import * as path from "path";

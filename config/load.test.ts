@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { DockfleetConfigError } from "../components/common/issues";
 import { loadStackConfig } from "./load";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 const SECRETS = ["dockfleet:sshPrivateKey", "dockfleet:httpProxy", "dockfleet:httpsProxy", "dockfleet:swiftPassword", "dockfleet:s3SecretKey", "dockfleet:registryHttpSecret"];

@@ -1,13 +1,13 @@
 import * as fs from "fs";
 import { ZodIssue } from "zod";
 import { DockfleetConfigError, Issue, IssueContext, error, nest } from "../components/common/issues";
-import { FleetHost, validateFleet } from "../components/docker-host/docker-fleet";
+import { validateFleet } from "../components/docker-host/docker-fleet";
 import { unknownKeyHint } from "../components/docker-host/daemon-keys";
 import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
-import { SwarmHost, members, validateSwarm } from "../components/swarm/plan";
+import { members, validateSwarm } from "../components/swarm/plan";
 import { autolockIssues } from "../components/docker-host/autolock";
 import { PARTS, Part, SECRET_KEYS, SECRET_MAP_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { registryTrustIssues } from "./registry-trust";
@@ -122,7 +122,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         throw new DockfleetConfigError(problems);
     }
     const c = parsed.data;
-    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts as SwarmHost[]).length > 0) || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts).length > 0) || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
 
     // Pinned SSH host keys: each host's hostKey, else ssh.knownHostsPath's entry (filled in here).
     const keyed = resolveHostKeys(stack, c.hosts, c.ssh);
@@ -131,7 +131,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
 
     // Docker hosts: daemon, proxy, rollout.
     const fleetIssues = validateFleet({
-        hosts: c.hosts as FleetHost[],
+        hosts: c.hosts,
         daemon: c.daemon as never,
         proxy: { httpProxy: secrets.httpProxy, httpsProxy: secrets.httpsProxy, noProxy: c.proxy?.noProxy },
         engineVersion: c.engineVersion,
@@ -155,9 +155,9 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     }
 
     // Swarm membership: roles, init host, labels, availability.
-    add('SwarmCluster "swarm"', validateSwarm(c.hosts as SwarmHost[]).map((i) => ({ ...i, field: `${NAMESPACE}:${i.field}` })));
+    add('SwarmCluster "swarm"', validateSwarm(c.hosts).map((i) => ({ ...i, field: `${NAMESPACE}:${i.field}` })));
     add('SwarmCluster "swarm"', autolockIssues(stack, c.swarm?.autolock === true, secrets.swarmUnlockKey, c.hosts.find((h) => h.role === "manager")?.address));
-    if (parts.has("swarm") && members(c.hosts as SwarmHost[]).length === 0) {
+    if (parts.has("swarm") && members(c.hosts).length === 0) {
         add('SwarmCluster "swarm"', [error(`${NAMESPACE}:parts`, `"swarm" is listed but no host has role manager or worker`)]);
     }
 

@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { LoadedConfig } from "./load";
 import { DEFAULT_PROBE_CONCURRENCY, observeHosts } from "./observe";
-import { withFakes } from "../test/unit/fake-path";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { withFakes } from "../test/support/fake-path";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 const hostList = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `h${i}`, address: `10.0.0.${i + 1}`, role: "worker", hostKey: testHostKey(`h${i}`) }));
 

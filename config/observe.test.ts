@@ -7,8 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { LoadedConfig } from "./load";
 import { STATUS_SEPARATOR, observeHosts, probeCommand, splitProbeOutput } from "./observe";
-import { withFakes } from "../test/unit/fake-path";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { withFakes } from "../test/support/fake-path";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 /** A config with these hosts, the daemon and swarm parts, and a key given as text. */
 const probeConfig = (hosts: { name: string; address: string; role?: string; hostKey?: string }[]) =>

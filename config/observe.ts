@@ -6,7 +6,7 @@ import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-h
 import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
 import { isHostKey, parseHostKey } from "../components/common/host-keys";
 import { HostKeyMismatch } from "./host-keys";
-import { HostObservation, SwarmHost, members } from "../components/swarm/plan";
+import { HostObservation, members } from "../components/swarm/plan";
 import { NODES_COMMAND, PROBE_HEAD_COMMAND, parseProbe } from "../components/swarm/probe";
 import { shQuote } from "../components/common/shell";
 import { SERVICES_COMMAND, parseServices } from "../components/swarm/live-services";
@@ -74,7 +74,7 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     const c = cfg.config;
     const ssh = c.ssh ?? {};
     const privateKey = cfg.secrets.sshPrivateKey ?? fs.readFileSync(ssh.privateKeyPath!, "utf8");
-    const swarmNames = new Set(swarm ? members(c.hosts as SwarmHost[]).map((h) => h.name) : []);
+    const swarmNames = new Set(swarm ? members(c.hosts).map((h) => h.name) : []);
     const hosts = c.hosts.filter((h) => drift || swarmNames.has(h.name));
     const reuseSeconds = c.rollout?.probeReuseSeconds ?? DEFAULT_PROBE_REUSE_SECONDS;
     const target = (h: (typeof hosts)[number]): ProbeTarget => ({

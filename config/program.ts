@@ -8,7 +8,7 @@ import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
 import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
-import { SwarmHost, members } from "../components/swarm/plan";
+import { members } from "../components/swarm/plan";
 import { warnOnce } from "../components/common/issues";
 import { registryLogin } from "../components/registry/login";
 import { imageFrom } from "../components/swarm-stack/swarm-stack";
@@ -42,7 +42,7 @@ export const probesEnabled = (cfg: LoadedConfig): boolean => !probesOff(cfg.conf
 export async function observe(cfg: LoadedConfig): Promise<Observed> {
     if (!probesEnabled(cfg)) return {};
     // Swarm members are asked for the membership plan and, with the daemon part, the restart plan.
-    const swarm = (cfg.parts.has("swarm") || cfg.parts.has("daemon")) && members(cfg.config.hosts as SwarmHost[]).length > 0;
+    const swarm = (cfg.parts.has("swarm") || cfg.parts.has("daemon")) && members(cfg.config.hosts).length > 0;
     // program.js started the probe before the modules loaded; it is used when it asked the same
     const observed = await takeEarlyProbe(cfg, swarm, cfg.parts.has("daemon"));
     // a host that did not prove its pinned key: the run stops before anything is registered
@@ -115,7 +115,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
 
     const configured: Record<Part, boolean> = {
         daemon: true,
-        swarm: members(c.hosts as SwarmHost[]).length > 0,
+        swarm: members(c.hosts).length > 0,
         containerUnits: (c.containerUnits ?? []).length > 0,
         registry: c.registry !== undefined,
         stacks: Object.keys(c.stacks ?? {}).length > 0,
@@ -170,7 +170,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     let swarm: SwarmCluster | undefined;
     if (cfg.parts.has("swarm") && configured.swarm) {
         swarm = new SwarmCluster("swarm", {
-            hosts: c.hosts as SwarmHost[],
+            hosts: c.hosts,
             ssh: { user: ssh.user, port: ssh.port, privateKey, insecureIgnoreHostKeys: ssh.insecureIgnoreHostKeys },
             removeNodes: c.swarm?.removeNodes,
             observed: observed.swarm,

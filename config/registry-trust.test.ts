@@ -4,7 +4,7 @@ import * as path from "path";
 import { DockfleetConfigError } from "../components/common/issues";
 import { loadStackConfig } from "./load";
 import { coversRegistry } from "./registry-trust";
-import { testHostKey } from "../test/unit/host-key-fixtures";
+import { testHostKey } from "../test/support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "..");
 // certificates for 10.232.0.11, valid 2026-12 .. 2046-12

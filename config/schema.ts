@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { DAEMON_KEYS, KeyKind, MODEL_FIELDS } from "../components/docker-host/daemon-keys";
+import type { FleetHost } from "../components/docker-host/docker-fleet";
+import type { SwarmHost } from "../components/swarm/plan";
 
 // Shapes of the `dockfleet:*` stack config keys. Shapes and types live here (zod, strict: unknown
 // keys are errors); meaning (addresses, durations, guards) is checked by each component's own
@@ -218,6 +220,15 @@ export const configSchema = z.object({
 }).strict();
 
 export type StackConfigShape = z.infer<typeof configSchema>;
+
+/**
+ * A host of the stack config: what DockerFleet (FleetHost) and SwarmCluster (SwarmHost) both take.
+ * The components declare their Args (the library has no zod); the check below makes any drift
+ * between this shape and theirs a type error where a cast would hide it.
+ */
+export type StackHost = z.infer<typeof hostSchema>;
+const stackHostFits = (h: StackHost): FleetHost & SwarmHost => h;
+void stackHostFits;
 
 /** Secret config keys (`pulumi config set --secret dockfleet:<key> ...`). */
 export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey"] as const;

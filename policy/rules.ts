@@ -3,14 +3,13 @@
 // engine hands an analyzer: the custom resources' inputs (docker:index/service:Service,
 // docker:index/container:Container, docker:index/volume:Volume, command:remote:Command whose
 // `create` carries the DockerHost bundle with daemon.json) and, for the stack policy, every
-// resource with its dependencies.
-import * as fs from "fs";
-import * as path from "path";
-import * as YAML from "yaml";
+// resource with its dependencies. Rules that the validators check too come from
+// components/common/rules; the pack reads no files: the Engine versions are passed in
+// (makePolicies, wired in index.ts).
 import { PolicyConfigSchema, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { isIpAddress, isPrivateAddress, parseCidr } from "../components/common/net";
-import { listenerTlsOf, tcpListenerProblem } from "../components/docker-host/tcp-api";
-import { parseApplyCommand } from "../scripts/preview-summary/summary";
+import { daemonJsonUsesDevicemapper, devicemapperRemoved, isNfsType, listenerTlsOf, nfsAddrOf, nfsServerProblem, swiftImageProblem, tcpListenerProblem } from "../components/common/rules";
+import { parseApplyCommand } from "../components/docker-host/bundle-parse";
 
 type Props = Record<string, unknown>;
 
@@ -129,17 +128,10 @@ export function findPlainSecrets(p: Props, secret: Set<string> = new Set()): str
     return [...new Set(out)].map((m) => `${m}: pass it as a secret (pulumi config set --secret / pulumi.secret)`);
 }
 
-/** "25.0.3" ≥ "25"? undefined when not a version. */
-export function engineAtLeast(version: string | undefined, major: number): boolean | undefined {
-    const m = /^(\d+)(?:\.(\d+))?/.exec(String(version ?? "").trim());
-    return m ? Number(m[1]) >= major : undefined;
-}
-
 /** No devicemapper on Engine ≥ 25 (removed there); unknown version with devicemapper is a violation too. */
 export function checkDevicemapper(daemon: Props, engineVersion: string | undefined): string[] {
-    const dm = daemon["storage-driver"] === "devicemapper" || (Array.isArray(daemon["storage-opts"]) && (daemon["storage-opts"] as string[]).some((o) => /^dm\./.test(o)));
-    if (!dm) return [];
-    const newer = engineAtLeast(engineVersion, 25);
+    if (!daemonJsonUsesDevicemapper(daemon)) return [];
+    const newer = devicemapperRemoved(engineVersion);
     if (newer === true) return [`storage-driver devicemapper on Docker Engine ${engineVersion}: devicemapper was removed in Engine 25; move to overlay2 before upgrading`];
     if (newer === undefined) return ["storage-driver devicemapper with an unknown Engine version: set dockfleet:engineVersion (or the host's engineVersion) so the guard can tell; devicemapper is gone from Engine 25"];
     return [];
@@ -155,22 +147,13 @@ export function checkPlainTcp(daemon: Props): string[] {
     });
 }
 
-/** The image reference's tag ("registry:2.8.3" → "2.8.3"; digests ignored). */
-export function imageTag(image: string): string | undefined {
-    const noDigest = image.split("@")[0];
-    const lastSlash = noDigest.lastIndexOf("/");
-    const colon = noDigest.indexOf(":", lastSlash + 1);
-    return colon >= 0 ? noDigest.slice(colon + 1) : undefined;
-}
-
 /** Registry with swift storage runs a 2.8.x image (registry 3 has no swift driver). */
 export function checkSwiftRegistry(p: Props): string[] {
     const envs = Array.isArray(p.envs) ? (p.envs as unknown[]).map(String) : [];
     const swift = envs.some((e) => e === "REGISTRY_STORAGE=swift" || /^REGISTRY_STORAGE_SWIFT_/.test(e));
     if (!swift) return [];
     const image = String(p.image ?? "");
-    const tag = imageTag(image);
-    if (tag && /^2\.8\.\d+$/.test(tag)) return [];
+    if (!swiftImageProblem(image)) return [];
     return [`image "${image}" with swift storage: pin a 2.8.x tag (e.g. registry:2.8.3); registry 3 has no swift driver and "latest"/"2" move`];
 }
 
@@ -204,12 +187,11 @@ function lastAddress(first: string, bits: number): string {
 /** NFS `addr=` must be an IP (the local driver hands it to the kernel, which does not resolve names). */
 export function checkNfsOptions(driverOpts: Props | undefined, where: string): string[] {
     if (!driverOpts) return [];
-    const type = String(driverOpts.type ?? "");
-    if (!/^nfs4?$/.test(type)) return [];
-    const o = String(driverOpts.o ?? "");
-    const addr = /(?:^|,)addr=([^,]*)/.exec(o)?.[1];
-    if (!addr) return [`${where}: NFS volume without addr= (the device "${driverOpts.device ?? ""}" alone needs name resolution in the kernel): set server to an IP`];
-    if (!isIpAddress(addr)) return [`${where}: NFS addr="${addr}" is a name: the kernel does not resolve addr=, use the server's IP`];
+    if (!isNfsType(driverOpts.type)) return [];
+    const addr = nfsAddrOf(driverOpts.o);
+    const problem = nfsServerProblem(addr);
+    if (problem === "missing") return [`${where}: NFS volume without addr= (the device "${driverOpts.device ?? ""}" alone needs name resolution in the kernel): set server to an IP`];
+    if (problem === "name") return [`${where}: NFS addr="${addr}" is a name: the kernel does not resolve addr=, use the server's IP`];
     return [];
 }
 
@@ -272,26 +254,8 @@ export interface EngineVersions {
     hosts: Record<string, string>;
 }
 
-const versionCache = new Map<string, EngineVersions>();
-
-/** `dockfleet:engineVersion` and per-host `engineVersion` of stacks/Pulumi.<stack>.yaml. */
-export function engineVersionsFor(stack: string, stacksDir = path.join(__dirname, "..", "stacks")): EngineVersions {
-    const key = `${stacksDir}|${stack}`;
-    if (versionCache.has(key)) return versionCache.get(key)!;
-    let v: EngineVersions = { hosts: {} };
-    try {
-        const cfg = (YAML.parse(fs.readFileSync(path.join(stacksDir, `Pulumi.${stack}.yaml`), "utf8"))?.config ?? {}) as Props;
-        const hosts = Array.isArray(cfg["dockfleet:hosts"]) ? (cfg["dockfleet:hosts"] as Props[]) : [];
-        v = {
-            fleet: cfg["dockfleet:engineVersion"] !== undefined ? String(cfg["dockfleet:engineVersion"]) : undefined,
-            hosts: Object.fromEntries(hosts.filter((h) => h.engineVersion !== undefined).map((h) => [String(h.name), String(h.engineVersion)])),
-        };
-    } catch {
-        // No stack file (a stack created elsewhere): the policy config may still say.
-    }
-    versionCache.set(key, v);
-    return v;
-}
+/** The Engine versions of a stack's hosts (policy/stack-engine-versions.ts reads them from the stack file). */
+export type EngineVersionsOf = (stack: string) => EngineVersions;
 
 interface PackConfig {
     /** Stacks the advisory production rules apply to. Default: ["prod"]. */
@@ -348,7 +312,7 @@ export const noPlainSecrets: ResourceValidationPolicy = {
     },
 };
 
-export const daemonNoDevicemapperOnEngine25: ResourceValidationPolicy = {
+export const daemonNoDevicemapperOnEngine25 = (engineVersionsFor: EngineVersionsOf): ResourceValidationPolicy => ({
     name: "daemon-no-devicemapper-on-engine-25",
     description: "daemon.json does not use devicemapper on Docker Engine 25 or later (removed there).",
     enforcementLevel: "mandatory",
@@ -359,7 +323,7 @@ export const daemonNoDevicemapperOnEngine25: ResourceValidationPolicy = {
         const v = engineVersionsFor(stackOfUrn(args.urn));
         report(checkDevicemapper(d.daemon, v.hosts[d.host] ?? v.fleet ?? getConfig(args).engineVersion), rv);
     },
-};
+});
 
 export const daemonNoPlainTcp: ResourceValidationPolicy = {
     name: "daemon-no-plain-tcp",
@@ -423,10 +387,11 @@ export const prodBatchSize: StackValidationPolicy = {
     },
 };
 
-export const policies = [
+/** The pack's policies; `engineVersionsFor` gives a stack's Engine versions (the devicemapper guard needs them). */
+export const makePolicies = (engineVersionsFor: EngineVersionsOf) => [
     swarmServiceHealthcheckRollback,
     noPlainSecrets,
-    daemonNoDevicemapperOnEngine25,
+    daemonNoDevicemapperOnEngine25(engineVersionsFor),
     daemonNoPlainTcp,
     registrySwiftPinned28,
     insecureRegistriesPrivate,

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { fingerprint, hostFieldMatches, keysFor, knownHostsLine, knownHostsName, parseHostKey } from "./host-keys";
 import { hostKeySshOptions, knownHostsDir, pinnedKnownHostsFile } from "./known-hosts";
-import { testHostKey } from "../../test/unit/host-key-fixtures";
+import { testHostKey } from "../../test/support/host-key-fixtures";
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL2TGUmdYF821koGxt+kl82sdxH8trOLMff6wa1hzQyX";
 const ED_FP = "SHA256:157Soc8EVlBSgFeFqv64wYCCjlVzC+hQXTcqYyamhsk";

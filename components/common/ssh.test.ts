@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ProbeTarget, controlDir, reuseOptions as reuseOptionsOf, sshEnv, sshRun as sshRunOf } from "./ssh";
-import { testHostKey } from "../../test/unit/host-key-fixtures";
+import { testHostKey } from "../../test/support/host-key-fixtures";
 
 // every probe verifies a pinned key: the same one throughout, unless a case says otherwise
 const PINNED = testHostKey("probe-test");

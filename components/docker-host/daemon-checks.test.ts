@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
+import { DaemonConfig } from "./daemon-config";
+import { validateDaemonConfig } from "./daemon-validate";
 
 type Case = [desc: string, cfg: DaemonConfig, field: string, message: RegExp, opts?: { engineVersion?: string; severity?: "warning" }];
 

@@ -3,7 +3,8 @@
 import { Issue, error, warning } from "../common/issues";
 import { cidrContains, cidrsOverlap, isHostname, isIpAddress, parseCidr } from "../common/net";
 import type { DaemonConfig } from "./daemon-config";
-import { DAEMON_KEYS, atLeast, parseEngineVersion } from "./daemon-keys";
+import { atLeast, parseEngineVersion } from "../common/rules";
+import { DAEMON_KEYS } from "./daemon-keys";
 
 const TAGGING = ["env", "env-regex", "labels", "labels-regex", "tag"];
 

@@ -5,7 +5,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { daemonSchema } from "../../config/schema";
-import { DaemonConfig, daemonJsonObject, restartDigest, validateDaemonConfig } from "./daemon-config";
+import { DaemonConfig, daemonJsonObject, restartDigest } from "./daemon-config";
+import { validateDaemonConfig } from "./daemon-validate";
 import {
     DAEMON_FIELDS, DAEMON_KEYS, DaemonKey, KeyKind, MODEL_FIELDS, OMITTED, RELOADABLE_KEYS, changeEffect, keysOfField, unknownKeyHint,
 } from "./daemon-keys";

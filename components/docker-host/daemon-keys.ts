@@ -214,20 +214,3 @@ export function unknownKeyHint(name: string): string | undefined {
     const o = OMITTED.find((x) => x.keys.includes(name) || x.keys.includes(kebab));
     return o ? `"${name}" is left out on purpose: ${o.reason}` : undefined;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Engine versions.
-
-/** "20.10" / "24.0.7" → [20, 10, 0]; undefined when not a version. */
-export function parseEngineVersion(v: string | undefined): [number, number, number] | undefined {
-    if (v === undefined || !/^\d+(\.\d+){0,2}$/.test(v)) return undefined;
-    const [a, b = 0, c = 0] = v.split(".").map(Number);
-    return [a, b, c];
-}
-
-/** True when engine version `v` is at least `min`. */
-export function atLeast(v: [number, number, number], min: string): boolean {
-    const m = parseEngineVersion(min)!;
-    for (let i = 0; i < 3; i++) if (v[i] !== m[i]) return v[i] > m[i];
-    return true;
-}

@@ -2,8 +2,8 @@
 // only, inside the secret stdin, never into a command line.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { registered as seen, valueOf } from "../../test/unit/mocks";
-import { testHostKey } from "../../test/unit/host-key-fixtures";
+import { registered as seen, valueOf } from "../../test/support/mocks";
+import { testHostKey } from "../../test/support/host-key-fixtures";
 
 const KEY = "SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8";
 

@@ -2,8 +2,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 
-import { registered as seen, latencyMs, mockStdout, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/unit/mocks";
-import { testHostKey } from "../../test/unit/host-key-fixtures";
+import { registered as seen, latencyMs, mockStdout, valueOf as outputValue, isSecretOutput as isSecret } from "../../test/support/mocks";
+import { testHostKey } from "../../test/support/host-key-fixtures";
 
 // Commands take a while, like a restart does; dependents must wait for them.
 latencyMs["command:remote:Command"] = 150;

@@ -5,7 +5,8 @@ import { SshArgs, remoteConnection, validateHostKeys } from "../common/connectio
 import { Issue, error } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
-import { DaemonConfig, validateDaemonConfig } from "./daemon-config";
+import { DaemonConfig } from "./daemon-config";
+import { validateDaemonConfig } from "./daemon-validate";
 import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, ProxyArgs } from "./docker-host";
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";

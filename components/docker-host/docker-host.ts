@@ -9,7 +9,8 @@ import { renderUnlockKeyEntry, validateUnlockKey } from "./autolock";
 import { DriftStatus, probeHost, repairMarker } from "./drift";
 import { hardenedDaemon } from "./cis";
 import { RegistryTrust, registryTrustFiles } from "./registry-trust";
-import { DaemonConfig, renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
+import { DaemonConfig, renderDaemonJson, restartDigest } from "./daemon-config";
+import { validateDaemonConfig } from "./daemon-validate";
 import {
     DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_MODE, PROXY_DROPIN_PATH, PROXY_ENV_MODE, PROXY_ENV_PATH, ProxySettings, redactUrl,
     renderHostsDropIn, renderProxyDropIn, renderProxyEnvFile, validateProxy,

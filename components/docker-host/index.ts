@@ -1,4 +1,5 @@
 export * from "./daemon-config";
+export * from "./daemon-validate";
 export * from "./dropins";
 export * from "./bundle";
 export * from "./docker-host";

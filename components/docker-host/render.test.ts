@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { renderDaemonJson, restartDigest, validateDaemonConfig } from "./daemon-config";
+import { renderDaemonJson, restartDigest } from "./daemon-config";
+import { validateDaemonConfig } from "./daemon-validate";
 import { PROXY_ENV_PATH, effectiveNoProxy, envFileValue, redactUrl, renderHostsDropIn, renderProxyDropIn, renderProxyEnvFile } from "./dropins";
 import { parseEnvFile } from "./dropin-parse";
 import { renderHostFiles } from "./docker-host";

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { nfsDriverOpts, nfsVolumeName, validateNfs } from "./nfs";
 
-import { registered as created } from "../../test/unit/mocks";
+import { registered as created } from "../../test/support/mocks";
 
 describe("NFS volumes on the local driver", () => {
     it("renders type/o/device (golden)", () => {

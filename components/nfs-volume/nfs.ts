@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import { Issue, error } from "../common/issues";
-import { isIpAddress } from "../common/net";
+import { nfsServerProblem } from "../common/rules";
 
 /** NFS protocol version (`nfsvers=`); a const object and a type, so schema inference reads it as an enum. */
 export const NfsVersion = { v3: "3", v4: "4", v4_0: "4.0", v4_1: "4.1", v4_2: "4.2" } as const;
@@ -40,7 +40,7 @@ export function nfsVolumeName(base: string, a: NfsVolumeArgs): string {
 
 export function validateNfs(a: NfsVolumeArgs): Issue[] {
     const issues: Issue[] = [];
-    if (!a.server || !isIpAddress(a.server)) {
+    if (nfsServerProblem(a.server)) {
         issues.push(error("server", `"${a.server}" must be an IP address: the local volume driver hands addr= to the kernel, which does not resolve host names`));
     }
     if (!a.path || !/^\/\S*$/.test(a.path)) issues.push(error("path", `"${a.path}" must be an absolute export path such as /export/data`));

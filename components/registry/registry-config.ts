@@ -1,6 +1,7 @@
 import * as YAML from "yaml";
 import { Issue, error, warning } from "../common/issues";
 import { isIpAddress, isHostname } from "../common/net";
+import { imageVersion, swiftImageProblem } from "../common/rules";
 
 /** OpenStack Swift storage (distribution 2.x `swift` driver; registry 3 dropped it). */
 export interface SwiftStorage {
@@ -125,20 +126,16 @@ export function renderRegistryEnv(storage: RegistryStorage, o: { httpSecret: str
     return Object.fromEntries(Object.keys(env).sort().map((k) => [k, env[k]]));
 }
 
-/** `registry:2.8.3` → [2, 8, 3]; `local/registry:2.8.2` → [2, 8, 2]; undefined when the tag is no version. */
-export function imageVersion(image: string): number[] | undefined {
-    const tag = /:([^/:@]+)(@.*)?$/.exec(image)?.[1];
-    if (!tag || !/^v?\d+(\.\d+)*$/.test(tag)) return undefined;
-    return tag.replace(/^v/, "").split(".").map(Number);
-}
+// imageVersion is part of the library's API; it lives with the swift rule.
+export { imageVersion };
 
 export function validateRegistryStorage(image: string, storage: RegistryStorage, plain: { password?: string; secretKey?: string }): Issue[] {
     const issues: Issue[] = [];
-    const v = imageVersion(image);
     if (storage.kind === "swift") {
-        if (v && v[0] >= 3) {
+        const problem = swiftImageProblem(image);
+        if (problem === "registry3") {
             issues.push(error("image", `"${image}" is registry 3, which has no swift storage driver; pin a 2.8.x image (e.g. registry:2.8.3) or move to storage.kind "s3" against Swift's s3api`));
-        } else if (!v || v[0] !== 2 || v[1] !== 8 || v.length < 3) {
+        } else if (problem === "unpinned") {
             issues.push(error("image", `"${image}" must be pinned to a 2.8.x tag (e.g. registry:2.8.3) when storage is swift: a floating tag can silently become registry 3, which has no swift driver`));
         }
         let url: URL | undefined;

@@ -4,7 +4,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { imageVersion, renderRegistryEnv, validateRegistryStorage, yamlSafe } from "./registry-config";
 
-import { registered as created } from "../../test/unit/mocks";
+import { registered as created } from "../../test/support/mocks";
 
 describe("registry env rendering", () => {
     it("renders the swift driver env (golden), sorted", () => {

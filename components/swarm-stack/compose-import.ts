@@ -1,5 +1,6 @@
 import * as YAML from "yaml";
 import { Issue, error } from "../common/issues";
+import { isNfsType } from "../common/rules";
 import { NfsVolumeArgs, nfsVolumeName } from "../nfs-volume/nfs";
 import { HealthcheckSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec, ServiceSpec, SwarmStackArgs, UpdateSpec } from "./spec";
 
@@ -240,7 +241,7 @@ function nfsVolume(c: Ctx, v: Obj, path: string): NfsVolumeArgs | undefined {
     const o = c.obj(v.driver_opts, `${path}.driver_opts`, SUPPORTED.driverOpts);
     if (!o) return void c.fail(v.driver_opts === undefined ? `${path}.name` : `${path}.driver_opts`, "only plain named volumes (no settings) and NFS volumes (driver_opts type nfs) are supported");
     const type = c.str(o.type, `${path}.driver_opts.type`);
-    if (type !== "nfs" && type !== "nfs4") return void c.fail(`${path}.driver_opts.type`, `${JSON.stringify(o.type)} is not supported (only nfs/nfs4 volumes)`);
+    if (!isNfsType(type)) return void c.fail(`${path}.driver_opts.type`, `${JSON.stringify(o.type)} is not supported (only nfs/nfs4 volumes)`);
     const device = c.str(o.device, `${path}.driver_opts.device`) ?? "";
     const dm = /^(?:[^:]*):(\/.*)$/.exec(device);
     if (!dm) c.fail(`${path}.driver_opts.device`, `"${device}" must be ":/exported/path"`);

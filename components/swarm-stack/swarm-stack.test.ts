@@ -4,9 +4,9 @@ import type { SwarmStack as SwarmStackType } from "./swarm-stack";
 import { yumRepoStack } from "./fixtures";
 import { SwarmStackArgs } from "./spec";
 
-import { byType, isSecretOutput, registered, valueOf } from "../../test/unit/mocks";
+import { byType, isSecretOutput, registered, valueOf } from "../../test/support/mocks";
 
-// The shared mock monitor (test/unit/mocks.ts) records inputs; parents and dependsOn are not in
+// The shared mock monitor (test/support/mocks.ts) records inputs; parents and dependsOn are not in
 // MockResourceArgs, so they are read off the registration requests by a pass-through wrapper.
 const requests = new Map<string, { parent: string; deps: string[] }>();
 function recordRequests() {

@@ -1,10 +1,10 @@
 // SwarmCluster's resource graph under Pulumi mocks (setMocks before importing): commands, order,
 // markers in the command lines, and refusals before anything is registered.
 import * as assert from "assert";
-import { registered as seen, latencyMs } from "../../test/unit/mocks";
+import { registered as seen, latencyMs } from "../../test/support/mocks";
 import { DockfleetConfigError } from "../common/issues";
 import { HostObservation } from "./plan";
-import { testHostKey } from "../../test/unit/host-key-fixtures";
+import { testHostKey } from "../../test/support/host-key-fixtures";
 
 latencyMs["command:remote:Command"] = 100;
 

@@ -6,6 +6,7 @@ import { canonicalDaemonJson, parseDaemonJson } from "../../components/docker-ho
 import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { ALWAYS_NO_PROXY, DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, effectiveNoProxy } from "../../components/docker-host/dropins";
+import { engineVersionIn } from "../../components/common/rules";
 import { NAMESPACE } from "../../config/names";
 
 /** What was read from one host. */
@@ -65,11 +66,6 @@ const PROXY_FILE = PROXY_DROPIN_PATH.split("/").pop()!;
 const HOSTS_FILE = HOSTS_DROPIN_PATH.split("/").pop()!;
 const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"];
 const stable = (v: unknown) => canonicalDaemonJson({ v });
-
-/** "20.10.24+dfsg1" → "20.10.24"; undefined when the output is no version. */
-export function engineVersionOf(out: string): string | undefined {
-    return /^(\d+\.\d+(?:\.\d+)?)/.exec(out.trim())?.[1];
-}
 
 /** Swarm role from `LocalNodeState ControlAvailable`: active+true manager, active worker, else none. */
 export function roleOf(swarm: string): "manager" | "worker" | "none" {
@@ -166,7 +162,7 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
     for (const f of fields) {
         if (all.every((d) => f in d && stable(d[f]) === stable(all[0][f]))) common[f] = all[0][f];
     }
-    const versions = hosts.map((h) => engineVersionOf(h.version));
+    const versions = hosts.map((h) => engineVersionIn(h.version));
     hosts.forEach((h, i) => { if (!versions[i]) notes.push(`host ${h.name}: "docker version" gave no server version (${JSON.stringify(h.version.trim().slice(0, 80))}); engineVersion left unset`); });
     const oneVersion = versions.every((v) => v === versions[0]) ? versions[0] : undefined;
 

@@ -4,7 +4,8 @@
 // engine marked secret, and nothing that looks like a credential, is ever printed.
 import { changeEffect } from "../../components/docker-host/daemon-keys";
 import { DAEMON_JSON_PATH } from "../../components/docker-host/dropins";
-import { BUNDLE_EOF } from "../../components/docker-host/bundle";
+import { parseApplyCommand } from "../../components/docker-host/bundle-parse";
+import { isNfsType, nfsAddrOf } from "../../components/common/rules";
 
 // ---------------------------------------------------------------------------------------------
 // The preview JSON (only what is read here).
@@ -146,47 +147,6 @@ export function fieldChanges(s: PreviewStep): { path: string; from: string; to: 
 
 // ---------------------------------------------------------------------------------------------
 // Docker hosts: the apply command's bundle (here-document on fd 3) and its options.
-
-export interface ApplyCommand {
-    host: string;
-    files: Record<string, string | undefined>;
-    daemon?: Record<string, unknown>;
-    /** The drift-repair marker ("N path,path"), "" when none. */
-    repair: string;
-}
-
-/** Parses a DockerHost apply command line; undefined for any other command. */
-export function parseApplyCommand(cmd: unknown): ApplyCommand | undefined {
-    if (typeof cmd !== "string" || !/\bapply-docker-config\b/.test(cmd)) return undefined;
-    const host = /'?--host'? '((?:[^']|'\\'')*)'/.exec(cmd)?.[1]?.replace(/'\\''/g, "'") ?? "?";
-    const files: Record<string, string | undefined> = {};
-    const start = cmd.indexOf(`<<'${BUNDLE_EOF}'\n`);
-    if (start >= 0) {
-        const body = cmd.slice(start + `<<'${BUNDLE_EOF}'\n`.length);
-        let current: string | undefined;
-        for (const line of body.split("\n")) {
-            if (line === BUNDLE_EOF) break;
-            const h = /^=== (\S+) (\S+)$/.exec(line);
-            if (h) {
-                current = h[1];
-                files[current] = h[2] === "absent" ? undefined : "";
-                continue;
-            }
-            if (current !== undefined && files[current] !== undefined) files[current] += `${line}\n`;
-        }
-    }
-    let daemon: Record<string, unknown> | undefined;
-    const dj = files[DAEMON_JSON_PATH];
-    if (dj !== undefined) {
-        try {
-            daemon = JSON.parse(dj);
-        } catch {
-            daemon = undefined;
-        }
-    }
-    const repair = /'?--repair'? '((?:[^']|'\\'')*)'/.exec(cmd)?.[1]?.replace(/'\\''/g, "'") ?? "";
-    return { host, files, daemon, repair };
-}
 
 /** The closing remark of a `# proxy:` line: "(full drop-in …)" before the root-only env file, "(variables …)" since. */
 const PROXY_LINE_TAIL = / \((full drop-in|variables) .*$/;
@@ -400,8 +360,7 @@ export interface RiskItem {
 }
 
 function isNfsVolume(p: Record<string, unknown> | undefined) {
-    const o = (p?.driverOpts ?? {}) as Record<string, string>;
-    return o.type === "nfs" || /^nfs/.test(o.type ?? "");
+    return isNfsType(((p?.driverOpts ?? {}) as Record<string, string>).type);
 }
 
 /** Volumes and other replacements/deletes, the data risk first. */
@@ -418,7 +377,7 @@ export function risks(steps: PreviewStep[], preview: PreviewJson = {}): RiskItem
             const why = s.op === "replace" ? fieldChanges(s).map((c) => `${c.path} ${c.from} → ${c.to}`).join("; ") : "";
             if (isNfsVolume(oldP ?? newP)) {
                 const o = (oldP?.driverOpts ?? {}) as Record<string, string>;
-                const addr = /addr=([^,]+)/.exec(o.o ?? "")?.[1];
+                const addr = nfsAddrOf(o.o) || undefined;
                 const where = `${addr ?? "?"}:${String(o.device ?? "").replace(/^:/, "")}`;
                 out.push({ level: "data", text: s.op === "replace"
                     ? `NFS volume ${oldName} is **replaced** by ${show(newP?.name ?? name)}: the data stays on the NFS server (${show(where)}); containers mounting the old volume must be restarted onto the new one. Changed: ${why}`

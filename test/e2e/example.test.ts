@@ -8,7 +8,7 @@ import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HOST_STATE_DIR } from "../../components/docker-host/drift";
 import { eventually, health, sandbox, sh, ssh } from "../contract/lib";
-import { installExample, packComponents, run } from "../unit/example-install";
+import { installExample, packComponents, run } from "../support/example-install";
 import { cleanHosts, loadEngineEnv } from "./lib";
 
 const HOST = "host3";

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { AdoptError, HostObservation, adoptFromObservations, engineVersionOf, roleOf } from "../../scripts/adopt/adopt";
+import { AdoptError, HostObservation, adoptFromObservations, roleOf } from "../../scripts/adopt/adopt";
+import { engineVersionIn } from "../../components/common/rules";
 import { OBSERVE_COMMAND, parseObservation } from "../../scripts/adopt/observe";
 import { parseArgs } from "../../scripts/adopt";
 import { loadStackConfig } from "../../config/load";
@@ -14,7 +15,7 @@ import { canonicalDaemonJson } from "../../components/docker-host/daemon-parse";
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { PROXY_ENV_PATH, renderProxyDropIn, renderProxyEnvFile } from "../../components/docker-host/dropins";
 import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-parse";
-import { testHostKey } from "./host-key-fixtures";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const SECRET_PROXY = "http://svc-docker:s3cr%t@proxy.corp.example:3128";
@@ -150,7 +151,7 @@ describe("npm run adopt (adoptFromObservations)", () => {
     });
 
     it("engine versions and swarm roles", () => {
-        assert.deepStrictEqual(["24.0.7", "20.10.24+dfsg1", "27.0", "Cannot connect to the Docker daemon"].map(engineVersionOf), ["24.0.7", "20.10.24", "27.0", undefined]);
+        assert.deepStrictEqual(["24.0.7", "20.10.24+dfsg1", "27.0", "Cannot connect to the Docker daemon"].map(engineVersionIn), ["24.0.7", "20.10.24", "27.0", undefined]);
         assert.deepStrictEqual(["active true", "active false", "inactive false", "pending false", "locked false"].map(roleOf), ["manager", "worker", "none", "none", "manager"]);
     });
 

@@ -6,9 +6,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { registered, Registered } from "./mocks";
-import { settle, stackConfig } from "./stack-files";
-import { testHostKey, testKnownHosts } from "./host-key-fixtures";
+import { registered, Registered } from "../support/mocks";
+import { settle, stackConfig } from "../support/stack-files";
+import { testHostKey, testKnownHosts } from "../support/host-key-fixtures";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram, dockerProviders } from "../../config/program";
 

@@ -7,7 +7,7 @@ import * as path from "path";
 import { fingerprint } from "../../components/common/host-keys";
 import { formatAction, planHostKey, setHostKeys } from "../../scripts/hostkeys/plan";
 import { main, parseArgs, targetsOf } from "../../scripts/hostkeys";
-import { testHostKey } from "./host-key-fixtures";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const OLD = testHostKey("old");
 const NEW = testHostKey("new");

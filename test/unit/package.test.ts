@@ -9,20 +9,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { registered, valueOf, Registered } from "./mocks";
-import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "./example-install";
-import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "./stack-files";
+import { registered, valueOf, Registered } from "../support/mocks";
+import { PKG_DIR, ROOT, installExample as installFromTarball, packComponents, run } from "../support/example-install";
+import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "../support/stack-files";
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { hardenedDaemon } from "../../components/docker-host/cis";
 import { DockerHost } from "../../components/docker-host/docker-host";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram } from "../../config/program";
-import { testHostKey } from "./host-key-fixtures";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const HARNESS = path.join(__dirname, "run-under-mocks.js");
 const rootPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const libPkg = JSON.parse(fs.readFileSync(path.join(PKG_DIR, "package.json"), "utf8"));
-// The harness mocks with the project and stack of test/unit/mocks.ts, so URNs, provider
+// The harness mocks with the project and stack of test/support/mocks.ts, so URNs, provider
 // references and the hosts' claim names (project.stack.resource) compare one to one.
 const PROJECT = "dockfleet";
 const STACK = "unit";
@@ -80,16 +80,19 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
             const files = new Set(packed.map((f) => f.path));
             const expected: string[] = ["package.json", "README.md", "dist/index.js", "dist/index.d.ts"];
             const src = path.join(ROOT, "components");
-            for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) {
+            // Every module folder, and folders inside one (common/rules); scripts/ ship as they are.
+            const walk = (mod: string) => {
                 for (const f of fs.readdirSync(path.join(src, mod))) {
-                    if (f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "fixtures.ts") {
+                    if (f !== "scripts" && fs.statSync(path.join(src, mod, f)).isDirectory()) walk(`${mod}/${f}`);
+                    else if (f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== "fixtures.ts") {
                         expected.push(`dist/${mod}/${f.replace(/\.ts$/, ".js")}`, `dist/${mod}/${f.replace(/\.ts$/, ".d.ts")}`);
                     }
                 }
                 if (fs.existsSync(path.join(src, mod, "scripts"))) {
                     for (const s of fs.readdirSync(path.join(src, mod, "scripts"))) expected.push(`dist/${mod}/scripts/${s}`);
                 }
-            }
+            };
+            for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) walk(mod);
             assert.deepStrictEqual(expected.filter((f) => !files.has(f)), [], "missing from the tarball");
             assert.deepStrictEqual([...files].filter((f) => !expected.includes(f)).sort(), [], "in the tarball but not expected (tests, fixtures, sources, maps, config/...)");
             assert.ok(files.has("dist/docker-host/scripts/apply-docker-config.sh") && files.has("dist/container-unit/scripts/install-unit.sh"));

@@ -4,14 +4,18 @@ import * as os from "os";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
-    checkDevicemapper, checkInsecureRegistries, checkNfsVolumes, checkPlainTcp, checkReplicas, checkSwarmService, checkSwiftRegistry, engineVersionsFor,
-    fleetBatchSizes, findPlainSecrets, imageTag, markSecrets, policies, secretPathsOf,
+    checkDevicemapper, checkInsecureRegistries, checkNfsVolumes, checkPlainTcp, checkReplicas, checkSwarmService, checkSwiftRegistry,
+    fleetBatchSizes, findPlainSecrets, makePolicies, markSecrets, secretPathsOf,
 } from "../../policy/rules";
+import { engineVersionsFor } from "../../policy/stack-engine-versions";
+import { imageTag } from "../../components/common/rules";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { renderService } from "../../components/swarm-stack/render";
 import { SwarmStackArgs } from "../../components/swarm-stack/spec";
 
 type Props = Record<string, unknown>;
+// Wired as the pack's index.ts wires them: Engine versions from the stack files.
+const policies = makePolicies((stack) => engineVersionsFor(stack));
 const policy = (name: string) => policies.find((p) => p.name === name)!;
 
 /** Runs a resource policy the way the pack's server does, returns the violation messages. */

@@ -3,8 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import {
-    PreviewJson, batchesFromConfig, batchesFromPlan, diffDaemon, hostChanges, maskString, normalizeSteps, parseApplyCommand, renderSummary, risks, serviceChanges,
+    PreviewJson, batchesFromConfig, batchesFromPlan, diffDaemon, hostChanges, maskString, normalizeSteps, renderSummary, risks, serviceChanges,
 } from "../../scripts/preview-summary/summary";
+import { parseApplyCommand } from "../../components/docker-host/bundle-parse";
 import { parseArgs } from "../../scripts/preview-summary";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { registered, valueOf } from "./mocks";
-import { testHostKey } from "./host-key-fixtures";
+import { registered, valueOf } from "../support/mocks";
+import { testHostKey } from "../support/host-key-fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PLUGIN = path.join(ROOT, "packages/pulumi-plugin");

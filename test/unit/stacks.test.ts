@@ -4,8 +4,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { latencyMs, registered, valueOf, Registered } from "./mocks";
-import { plainStrings, settle, stackConfig } from "./stack-files";
+import { latencyMs, registered, valueOf, Registered } from "../support/mocks";
+import { plainStrings, settle, stackConfig } from "../support/stack-files";
 import { loadStackConfig } from "../../config/load";
 import { buildProgram, dockerProviderHosts, dockerProviders } from "../../config/program";
 

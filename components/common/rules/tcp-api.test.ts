@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { tcpListenerHost, tcpListenerProblem } from "./tcp-api";
-import { validateDaemonConfig } from "./daemon-config";
-import { checkPlainTcp } from "../../policy/rules";
+import { validateDaemonConfig } from "../../docker-host/daemon-validate";
+import { checkPlainTcp } from "../../../policy/rules";
 
 const TLS = { caCert: "/etc/docker/tls/ca.pem", cert: "/etc/docker/tls/cert.pem", key: "/etc/docker/tls/key.pem" };
 const errors = (cfg: Parameters<typeof validateDaemonConfig>[0]) => validateDaemonConfig(cfg).filter((i) => i.severity === "error").map((i) => `${i.field}: ${i.message}`);

@@ -1,9 +1,9 @@
 // The one rule for a Docker API listening on TCP (CIS Docker Benchmark 2.6, issue 28): off
 // loopback it needs TLS with client verification (`tlsverify`), because whoever reaches the
-// socket is root on the host. The daemon validator (daemon-config.ts, run by load.ts before any
+// socket is root on the host. The daemon validator (docker-host/daemon-validate.ts, run by load.ts before any
 // host is touched) and the policy pack (policy/rules.ts, over the rendered daemon.json) both
 // call tcpListenerProblem, so the two cannot disagree.
-import { isLoopback } from "../common/net";
+import { isLoopback } from "../net";
 
 /** TLS as daemon.json states it: `tls` (or any tls* key) and `tlsverify`. */
 export interface ListenerTls {
