@@ -88,3 +88,20 @@ export function parseRollout(line: string): ParsedRollout | undefined {
     }
     return segments.length > 0 ? out : undefined;
 }
+
+export interface RolloutMessage {
+    parsed: ParsedRollout;
+    /** The rollout's lines (renderRollout), without the restart plan's batch lines. */
+    lines: string[];
+}
+
+/** A log message whose first line names a DockerFleet's restart plan or rollout, and whose next line renderRollout wrote. */
+const HEADER = /^DockerFleet "[^"]+" (restart plan from the live swarm|rollout):\n/;
+
+/** The rollout in a program's log message (config/program.ts rolloutMessage); undefined in any other message. */
+export function rolloutFromMessage(message: string): RolloutMessage | undefined {
+    if (!HEADER.test(message)) return undefined;
+    const lines = message.split("\n").slice(1).map((x) => x.trim()).filter((x) => x && !/^batch \d+ = /.test(x));
+    const parsed = lines.length > 0 ? parseRollout(lines[0]) : undefined;
+    return parsed ? { parsed, lines } : undefined;
+}
