@@ -78,6 +78,18 @@ describe("combined host probe (config/observe.ts)", () => {
     });
 });
 
+describe("the fleet's order in the log (config/program.ts rolloutMessage)", () => {
+    it("the rollout's lines first, then the restart plan's batches; without a plan, its own header; nothing without either", async () => {
+        const { rolloutMessage } = await import("./program");
+        const plan = { batches: [["h1"], ["h2", "h3"]], reasons: ["batch 1 = h1: no replicated tasks", "batch 2 = h2, h3: no replicated tasks"] };
+        const rollout = ["reload: h2 (canary), h3 (one wave); nothing: h1", "no command runs on h1 (as applied)"];
+        assert.strictEqual(rolloutMessage(plan, rollout), 'DockerFleet "fleet" restart plan from the live swarm:\n  reload: h2 (canary), h3 (one wave); nothing: h1\n  no command runs on h1 (as applied)\n  batch 1 = h1: no replicated tasks\n  batch 2 = h2, h3: no replicated tasks');
+        assert.strictEqual(rolloutMessage(plan, []), 'DockerFleet "fleet" restart plan from the live swarm:\n  batch 1 = h1: no replicated tasks\n  batch 2 = h2, h3: no replicated tasks', "probes off: the plan as before");
+        assert.strictEqual(rolloutMessage(undefined, rollout), 'DockerFleet "fleet" rollout:\n  reload: h2 (canary), h3 (one wave); nothing: h1\n  no command runs on h1 (as applied)');
+        assert.strictEqual(rolloutMessage(undefined, []), undefined);
+    });
+});
+
 describe("restart plan from the observation (config/program.ts restartPlan)", () => {
     it("maps each host to its node, counts the swarm's managers, reads maxUnavailable per stack; no manager answer: no plan", async () => {
         const { restartPlan } = await import("./program");

@@ -15,6 +15,7 @@ import { imageFrom } from "../components/swarm-stack/swarm-stack";
 import { loginUserOf } from "./registry-trust";
 import { LoadedConfig, fleetRollout } from "./load";
 import { RestartPlan, planRestarts } from "../components/swarm/restart-plan";
+import { renderRollout } from "../components/docker-host/rollout";
 import { Observed } from "./observe";
 import { probesOff, takeEarlyProbe } from "./early-probe";
 import { PARTS, Part } from "./schema";
@@ -52,6 +53,18 @@ export async function observe(cfg: LoadedConfig): Promise<Observed> {
 
 /** The first line of the restart plan's log message (scripts/preview-summary reads it). */
 export const RESTART_PLAN_MESSAGE = "DockerFleet \"fleet\" restart plan from the live swarm:\n  ";
+/** The first line of the rollout's log message when there is no restart plan (no swarm). */
+export const ROLLOUT_MESSAGE = "DockerFleet \"fleet\" rollout:\n  ";
+
+/**
+ * The log message of the fleet's order: the rollout in words (rollout.ts renderRollout: reload
+ * canary and wave, restart, nothing, per host), then the restart plan's batches when there is one.
+ * undefined when there is neither (probes off).
+ */
+export function rolloutMessage(plan: RestartPlan | undefined, rollout: string[]): string | undefined {
+    if (plan) return `${RESTART_PLAN_MESSAGE}${[...rollout, ...plan.reasons].join("\n  ")}`;
+    return rollout.length > 0 ? `${ROLLOUT_MESSAGE}${rollout.join("\n  ")}` : undefined;
+}
 
 /**
  * Restart batches from the live swarm (components/swarm/restart-plan.ts), when a manager answered
@@ -138,7 +151,6 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     const loginUser = loginUserOf(c, cfg.registryUsers);
 
     const plan = restartPlan(cfg, observed);
-    if (plan) pulumi.log.info(`${RESTART_PLAN_MESSAGE}${plan.reasons.join("\n  ")}`);
 
     let fleet: DockerFleet | undefined;
     if (cfg.parts.has("daemon")) {
@@ -162,6 +174,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             swarmUnlockKey: c.swarm?.autolock && cfg.secrets.swarmUnlockKey !== undefined ? pulumi.secret(cfg.secrets.swarmUnlockKey) : undefined,
         });
     }
+    // the hosts' changes are known once the fleet compared them with the probe
+    const message = rolloutMessage(plan, fleet?.changes ? renderRollout(fleet.rollout, fleet.changes, fleet.batches.flat()) : []);
+    if (message) pulumi.log.info(message);
     // The fleet's last batch, which comes after every host's apply (DockerFleet.done: cheaper for
     // the SDK than the fleet itself, whose children it would walk for every dependent).
     const after = fleet ? fleet.done : [];

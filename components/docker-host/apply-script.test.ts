@@ -2,6 +2,7 @@
 // PATH and every path under a temp DOCKFLEET_ROOT. The real-host versions of these cases run in
 // test/contract against the sandbox.
 import * as assert from "assert";
+import { createHash } from "crypto";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -52,6 +53,9 @@ export const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root,
 export const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
 export const count = (env: Env, f: string) => (fs.existsSync(path.join(env.fake, f)) ? fs.readFileSync(path.join(env.fake, f), "utf8").split("\n").filter(Boolean).length : 0);
 export const calls = (env: Env) => (fs.existsSync(path.join(env.fake, "calls")) ? fs.readFileSync(path.join(env.fake, "calls"), "utf8") : "");
+
+/** The status lines about drift (without the `applied` and `reload-digest` lines of what was applied). */
+const driftLines = (out: string) => out.trim().split("\n").filter((l) => !/^(applied|reload-digest) /.test(l));
 
 describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     this.timeout(60000);
@@ -508,7 +512,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     it("records the drift-repair marker after a verified apply and reports it in status", () => {
         const env = mkEnv();
         assert.strictEqual(run(env, "apply", { public: [daemon()], args: [...claim("o", "update"), "--repair", "1 /etc/docker/daemon.json"] }).code, 0);
-        assert.deepStrictEqual(run(env, "status").stdout.trim().split("\n"), ["in-sync", "repair 1 /etc/docker/daemon.json"]);
+        assert.deepStrictEqual(driftLines(run(env, "status").stdout), ["in-sync", "repair 1 /etc/docker/daemon.json"]);
         fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
         const st = run(env, "status").stdout;
         assert.match(st, /^drift \/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
@@ -524,9 +528,25 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         const env = mkEnv();
         assert.strictEqual(run(env, "status").stdout.trim(), "unmanaged");
         assert.strictEqual(run(env, "apply", { public: [daemon()] }).code, 0);
-        assert.strictEqual(run(env, "status").stdout.trim(), "in-sync");
+        assert.deepStrictEqual(driftLines(run(env, "status").stdout), ["in-sync"]);
         fs.writeFileSync(path.join(env.root, DJ), '{"debug": true}\n');
         assert.match(run(env, "status").stdout, /^drift \/etc\/docker\/daemon.json [0-9a-f]{64}$/m);
+    });
+
+    it("status also says what the last verified apply wrote: its reload digest and each file's mode and digest", () => {
+        const env = mkEnv();
+        const files = [daemon({ labels: ["a=1"] }), { path: PROXY, mode: "0644" }];
+        assert.strictEqual(run(env, "apply", { public: files, args: ["--reload-digest", "d1"] }).code, 0);
+        const sha = createHash("sha256").update(files[0].content!).digest("hex");
+        assert.deepStrictEqual(run(env, "status").stdout.trim().split("\n").sort(), [
+            `applied 644 ${sha} /etc/docker/daemon.json`,
+            `applied absent absent ${PROXY}`,
+            "in-sync",
+            "reload-digest d1",
+        ]);
+        // a failed apply rolls back and forgets the digest: the host's next change is a restart
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["BAD_START"] })], args: ["--reload-digest", "d2"] }).code, 1);
+        assert.doesNotMatch(run(env, "status").stdout, /^reload-digest/m);
     });
 
     it("rejects a bundle with a relative path or a path given twice", () => {

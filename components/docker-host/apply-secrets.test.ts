@@ -146,10 +146,13 @@ describe("apply-docker-config.sh: secrets root-only on the host (fake dockerd/sy
         assert.strictEqual(run(env, "apply", files()).code, 0);
         fs.writeFileSync(path.join(env.root, PROXY_ENV_PATH), `HTTP_PROXY="http://svc:other@proxy:3128"\n`);
         fs.writeFileSync(path.join(env.root, "etc/docker/daemon.json"), "{}\n");
-        const st = run(env, "status").stdout.trim().split("\n").sort();
+        const all = run(env, "status").stdout.trim().split("\n");
+        const st = all.filter((l) => l.startsWith("drift ")).sort();
         assert.strictEqual(st.length, 2, st.join("\n"));
         assert.match(st[0], /^drift \/etc\/docker\/daemon\.json [0-9a-f]{64}$/);
         assert.strictEqual(st[1], "drift /etc/systemd/system/docker.service.d/http-proxy.env -");
+        // nor what was applied there: the line of what the last apply wrote shows no digest either
+        assert.deepStrictEqual(all.filter((l) => l.endsWith(PROXY_ENV_PATH)), [`applied 600 - ${PROXY_ENV_PATH}`]);
     });
 
     it("removing the proxy removes both files (public bundle, nothing secret)", () => {

@@ -13,6 +13,15 @@ export interface ManagedFile {
 const HEADER = "=== ";
 export const BUNDLE_EOF = "DOCKFLEET_BUNDLE_EOF";
 
+/**
+ * The bytes the apply script writes for a file (its parse_bundle ends every line with a newline):
+ * what the probe's digests of the applied files are compared with. undefined: the file must not exist.
+ */
+export function fileBytes(f: ManagedFile): string | undefined {
+    if (f.content === undefined) return undefined;
+    return f.content === "" || f.content.endsWith("\n") ? f.content : `${f.content}\n`;
+}
+
 /** The text format apply-docker-config.sh reads (see the script's header). */
 export function renderBundle(files: ManagedFile[]): string {
     return files
@@ -23,8 +32,7 @@ export function renderBundle(files: ManagedFile[]): string {
                     throw new Error(`${f.path}: a line may not start with "${HEADER}" or equal ${BUNDLE_EOF}`);
                 }
             }
-            const body = f.content === "" || f.content.endsWith("\n") ? f.content : `${f.content}\n`;
-            return `${HEADER}${f.path} ${f.mode}\n${body}`;
+            return `${HEADER}${f.path} ${f.mode}\n${fileBytes(f)}`;
         })
         .join("");
 }

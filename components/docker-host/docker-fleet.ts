@@ -7,12 +7,14 @@ import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
 import { DaemonConfig } from "./daemon-config";
 import { validateDaemonConfig } from "./daemon-validate";
-import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, ProxyArgs } from "./docker-host";
+import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, DockerHostArgs, ProxyArgs, desiredHostFiles } from "./docker-host";
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
 import { APPLY_RESTARTED_LINE } from "./bundle";
 import { cisPreviewLines, hardenedDaemon } from "./cis";
 import { RegistryTrust } from "./registry-trust";
+import { HostChangeKind, changeKind } from "./change-kind";
+import { Rollout, planRollout } from "./rollout";
 
 export interface FleetHost {
     /** Host name (resource names and messages). */
@@ -55,7 +57,13 @@ export interface DockerFleetArgs extends ApplyPolicy {
     batches?: string[][];
     /** Check every host for hand edits on each preview/up (see DockerHostArgs.driftCheck). Default: false. */
     driftCheck?: boolean;
-    /** With `driftCheck`: each host's status by host name, when the caller probed already (DockerHostArgs.driftStatus). Default: unset (each host is asked). */
+    /**
+     * With `driftCheck`: each host's status by host name, when the caller probed already
+     * (DockerHostArgs.driftStatus). Given, it also tells each host's change (nothing, reload,
+     * restart: change-kind.ts), and hosts that only reload go first: one canary, then the others
+     * at once, then the restart batches (rollout.ts). Default: unset (each host is asked; every
+     * host rolls out in the restart batches).
+     */
     driftStatus?: Record<string, DriftStatus>;
     /** Swarm autolock's unlock key, a secret (dockfleet:swarmUnlockKey): the managers' applies unlock a restarted manager with it. Default: unset (autolock off). */
     swarmUnlockKey?: pulumi.Input<string>;
@@ -156,9 +164,15 @@ export class DockerFleet extends pulumi.ComponentResource {
      * 100 swarm stacks on 500 hosts cost 150 000 URN lookups.
      */
     public readonly done: pulumi.Resource[];
+    /** Each host's change, from `driftStatus`; unset without it. */
+    public readonly changes?: Record<string, HostChangeKind>;
+    /** The order the hosts apply in: canary, wave, restart batches (rollout.ts). */
+    public readonly rollout: Rollout;
+    private readonly fleetName: string;
 
     constructor(name: string, args: DockerFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("dockfleet:dockerhost:DockerFleet", name, {}, opts);
+        this.fleetName = name;
         reportIssues(this, componentContext(`DockerFleet "${name}"`), [...validateFleet(args), ...validateHostKeys(args.hosts, args.ssh)]);
         const cis = cisPreviewLines(name, args.hosts.map((h) => ({ name: h.name, ctx: {
             daemon: hardenedDaemon(mergeDaemon(args.daemon ?? {}, h.daemon)),
@@ -184,80 +198,101 @@ export class DockerFleet extends pulumi.ComponentResource {
             pulumi.log.warn(`DockerFleet "${name}": workers but no manager in the fleet: a worker's restart waits only for its own task containers (docs/limits.md)`, this);
         }
         const timeout = args.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT;
+        // The same arguments render the apply and tell the change: the classification never
+        // changes a host's command (a host that needs nothing keeps its inputs: nothing runs).
+        const hostArgs = (h: FleetHost): DockerHostArgs => ({
+            connection: conn(h),
+            hostName: h.name,
+            daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
+            proxy: args.proxy,
+            fleetRegistries: args.fleetRegistries,
+            registryTrust: args.registryTrust,
+            engineVersion: h.engineVersion ?? args.engineVersion,
+            swarm: (h.role ?? "none") !== "none",
+            restartTimeoutSeconds: args.restartTimeoutSeconds,
+            smokeImage: args.smokeImage,
+            smokePull: args.smokePull,
+            restartCommand: args.restartCommand,
+            reloadCommand: args.reloadCommand,
+            logCommand: args.logCommand,
+            execStart: args.execStart,
+            onDelete: args.onDelete,
+            driftCheck: args.driftCheck,
+            driftStatus: args.driftStatus?.[h.name],
+            swarmUnlockKey: h.role === "manager" ? args.swarmUnlockKey : undefined,
+        });
+        const status = args.driftStatus;
+        this.changes = status ? Object.fromEntries(args.hosts.map((h) => [h.name, changeKind(desiredHostFiles(hostArgs(h)), status[h.name])])) : undefined;
+        const changes = this.changes;
+        this.rollout = planRollout(this.batches, changes ? Object.fromEntries(Object.entries(changes).map(([n, c]) => [n, c.kind])) : {});
         let previous: pulumi.Resource[] = [];
-        for (const batch of batches) {
-            // Every host of a batch applies only after the manager has snapshotted the swarm for
-            // each watched worker of the batch: a manager restarting in the same batch never
-            // restarts before (or during) a snapshot, and the batch's hosts still start together.
-            const isWatched = (h: FleetHost) => manager !== undefined && h.role === "worker";
-            const watchedCount = batch.filter(isWatched).length;
-            const framed = watchedCount > 0;
-            const gate = batchGate(previous, watchedCount);
-            const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
-            for (const h of batch) {
-                const watched = isWatched(h);
-                const entry: { h: FleetHost; host?: DockerHost; snapshot?: command.remote.Command } = { h };
-                entry.host = new DockerHost(h.name, {
-                    connection: conn(h),
-                    hostName: h.name,
-                    daemon: mergeDaemon(args.daemon ?? {}, h.daemon),
-                    proxy: args.proxy,
-                    fleetRegistries: args.fleetRegistries,
-                    registryTrust: args.registryTrust,
-                    engineVersion: h.engineVersion ?? args.engineVersion,
-                    swarm: (h.role ?? "none") !== "none",
-                    restartTimeoutSeconds: args.restartTimeoutSeconds,
-                    smokeImage: args.smokeImage,
-                    smokePull: args.smokePull,
-                    restartCommand: args.restartCommand,
-                    reloadCommand: args.reloadCommand,
-                    logCommand: args.logCommand,
-                    execStart: args.execStart,
-                    onDelete: args.onDelete,
-                    driftCheck: args.driftCheck,
-                    driftStatus: args.driftStatus?.[h.name],
-                    taskWait: watched ? "manager" : undefined,
-                    swarmUnlockKey: h.role === "manager" ? args.swarmUnlockKey : undefined,
-                    // the snapshot is replaced (runs again) exactly when the apply's inputs change
-                    beforeApply: framed
-                        ? (digest) => {
-                              if (watched) {
-                                  entry.snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
-                                      connection: conn(manager!),
-                                      create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
-                                      triggers: [digest],
-                                      addPreviousOutputInEnv: false,
-                                  }, { parent: this, dependsOn: previous });
-                                  gate.open(entry.snapshot);
-                              }
-                              return gate.dependsOn;
-                          }
-                        : undefined,
-                }, { parent: this, dependsOn: previous });
-                pending.push(entry as { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command });
-            }
-            // A snapshot promise nobody resolved would hang the batch's applies, silently.
-            if (gate.unopened() > 0) throw new Error(`DockerFleet "${name}": batch [${batch.map((h) => h.name).join(", ")}] is missing ${gate.unopened()} of ${watchedCount} swarm snapshots (a DockerHost did not call beforeApply)`);
-            const current: pulumi.Resource[] = [];
-            for (const { h, host, snapshot } of pending) {
-                this.hosts.push(host);
-                if (!snapshot) {
-                    current.push(host);
-                    continue;
-                }
-                const wait = new command.remote.Command(`${h.name}-serve-wait`, {
-                    connection: conn(manager!),
-                    create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout }),
-                    // the snapshot, and whether the worker restarted (then no task report from before counts)
-                    stdin: pulumi.all([snapshot.stdout, host.restarted]).apply(([snap, r]) => (r ? `${snap.trimEnd()}\n${APPLY_RESTARTED_LINE}\n` : snap)),
-                    triggers: [host.applyDigest],
-                    addPreviousOutputInEnv: false,
-                }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` } });
-                current.push(wait);
-            }
-            previous = current;
+        for (const stage of this.rollout.stages) {
+            // a stage's groups (the wave's hosts) wait for the previous stage only, not for each other
+            const stageDone: pulumi.Resource[] = [];
+            for (const group of stage) stageDone.push(...this.applyBatch(group.map((n) => byName.get(n)!), previous, hostArgs, manager, timeout));
+            previous = stageDone;
         }
         this.done = previous;
+        // in the planned batch order whatever order they applied in (the stack's daemonJson output)
+        const order = new Map(this.batches.flat().map((n, i) => [n, i]));
+        this.hosts.sort((a, b) => order.get(a.hostName)! - order.get(b.hostName)!);
         this.registerOutputs({ batches: this.batches });
+    }
+
+    /** One batch: its hosts apply together after `previous`; what the next batch waits for. */
+    private applyBatch(batch: FleetHost[], previous: pulumi.Resource[], hostArgs: (h: FleetHost) => DockerHostArgs, manager: FleetHost | undefined, timeout: number): pulumi.Resource[] {
+        const conn = (h: FleetHost) => hostArgs(h).connection;
+        // Every host of a batch applies only after the manager has snapshotted the swarm for
+        // each watched worker of the batch: a manager restarting in the same batch never
+        // restarts before (or during) a snapshot, and the batch's hosts still start together.
+        const isWatched = (h: FleetHost) => manager !== undefined && h.role === "worker";
+        const watchedCount = batch.filter(isWatched).length;
+        const framed = watchedCount > 0;
+        const gate = batchGate(previous, watchedCount);
+        const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
+        for (const h of batch) {
+            const watched = isWatched(h);
+            const entry: { h: FleetHost; host?: DockerHost; snapshot?: command.remote.Command } = { h };
+            entry.host = new DockerHost(h.name, {
+                ...hostArgs(h),
+                taskWait: watched ? "manager" : undefined,
+                // the snapshot is replaced (runs again) exactly when the apply's inputs change
+                beforeApply: framed
+                    ? (digest) => {
+                          if (watched) {
+                              entry.snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
+                                  connection: conn(manager!),
+                                  create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
+                                  triggers: [digest],
+                                  addPreviousOutputInEnv: false,
+                              }, { parent: this, dependsOn: previous });
+                              gate.open(entry.snapshot);
+                          }
+                          return gate.dependsOn;
+                      }
+                    : undefined,
+            }, { parent: this, dependsOn: previous });
+            pending.push(entry as { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command });
+        }
+        // A snapshot promise nobody resolved would hang the batch's applies, silently.
+        if (gate.unopened() > 0) throw new Error(`DockerFleet "${this.fleetName}": batch [${batch.map((h) => h.name).join(", ")}] is missing ${gate.unopened()} of ${watchedCount} swarm snapshots (a DockerHost did not call beforeApply)`);
+        const current: pulumi.Resource[] = [];
+        for (const { h, host, snapshot } of pending) {
+            this.hosts.push(host);
+            if (!snapshot) {
+                current.push(host);
+                continue;
+            }
+            const wait = new command.remote.Command(`${h.name}-serve-wait`, {
+                connection: conn(manager!),
+                create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout }),
+                // the snapshot, and whether the worker restarted (then no task report from before counts)
+                stdin: pulumi.all([snapshot.stdout, host.restarted]).apply(([snap, r]) => (r ? `${snap.trimEnd()}\n${APPLY_RESTARTED_LINE}\n` : snap)),
+                triggers: [host.applyDigest],
+                addPreviousOutputInEnv: false,
+            }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` } });
+            current.push(wait);
+        }
+        return current;
     }
 }

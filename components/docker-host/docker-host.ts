@@ -139,6 +139,22 @@ export function renderHostFiles(daemon: DaemonConfig, execStart: string, hasProx
     return { publicFiles, secretFiles };
 }
 
+const hasProxyArgs = (a: DockerHostArgs) => a.proxy?.httpProxy !== undefined || a.proxy?.httpsProxy !== undefined;
+
+/**
+ * What a host's apply writes, as its command line carries it: the public files (the bundle on fd
+ * 3), the paths of the secret files (on stdin; their contents are not compared), and the digest of
+ * the keys that need a restart (`--reload-digest`). The fleet compares it with what the host says
+ * it applied (change-kind.ts): one rendering for both.
+ */
+export function desiredHostFiles(a: DockerHostArgs): { publicFiles: ManagedFile[]; secretPaths: string[]; reloadDigest: string } {
+    const d = withHostDefaults(a);
+    const hasProxy = hasProxyArgs(a);
+    const { publicFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, undefined, d.fleetRegistries);
+    publicFiles.push(...registryTrustFiles(a.registryTrust ?? []));
+    return { publicFiles, secretPaths: hasProxy ? [PROXY_ENV_PATH] : [], reloadDigest: restartDigest(d.daemon) };
+}
+
 /**
  * One Docker host's daemon.json and docker.service drop-ins, applied over SSH by
  * scripts/apply-docker-config.sh (validate, back up, write atomically, restart or reload,
@@ -172,9 +188,8 @@ export class DockerHost extends pulumi.ComponentResource {
         };
         throwOnErrors(ctx, validateProxy(plainProxy));
 
-        const hasProxy = args.proxy?.httpProxy !== undefined || args.proxy?.httpsProxy !== undefined;
-        const { publicFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, undefined, d.fleetRegistries);
-        publicFiles.push(...registryTrustFiles(args.registryTrust ?? []));
+        const hasProxy = hasProxyArgs(args);
+        const { publicFiles, reloadDigest } = desiredHostFiles(args);
         const cmdOpts = {
             host: this.hostName,
             restartTimeoutSeconds: d.restartTimeoutSeconds,
@@ -183,7 +198,7 @@ export class DockerHost extends pulumi.ComponentResource {
             restartCommand: args.restartCommand,
             reloadCommand: args.reloadCommand,
             logCommand: args.logCommand,
-            reloadDigest: restartDigest(d.daemon),
+            reloadDigest,
             owner: resourceOwner(name),
             taskWait: args.taskWait,
         };

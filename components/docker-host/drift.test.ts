@@ -15,6 +15,23 @@ describe("drift status parsing", () => {
         assert.strictEqual(parseStatus("garbage").kind, "unknown");
     });
 
+    it("reads what the last verified apply wrote, when the host's script prints it", () => {
+        const out = "in-sync\nrepair 1 /etc/docker/daemon.json\nreload-digest 0123abcd\napplied 644 aa11 /etc/docker/daemon.json\napplied absent absent /etc/systemd/system/docker.service.d/http-proxy.conf\napplied 600 - /etc/systemd/system/docker.service.d/http-proxy.env\n";
+        assert.deepStrictEqual(parseStatus(out), {
+            kind: "in-sync",
+            repair: "1 /etc/docker/daemon.json",
+            reloadDigest: "0123abcd",
+            applied: [
+                { mode: "644", sha: "aa11", path: "/etc/docker/daemon.json" },
+                { mode: "absent", sha: "absent", path: "/etc/systemd/system/docker.service.d/http-proxy.conf" },
+                { mode: "600", sha: "-", path: "/etc/systemd/system/docker.service.d/http-proxy.env" },
+            ],
+        });
+        assert.deepStrictEqual(parseStatus("drift /etc/docker/daemon.json bb22\napplied 644 aa11 /etc/docker/daemon.json\n"), {
+            kind: "drift", files: ["/etc/docker/daemon.json"], repair: "", applied: [{ mode: "644", sha: "aa11", path: "/etc/docker/daemon.json" }],
+        });
+    });
+
     it("the repair marker is stable while in sync and moves on with each drift", () => {
         // never drifted: empty, as for an unmanaged or unreachable host
         assert.strictEqual(repairMarker({ kind: "in-sync", repair: "" }), "");

@@ -3,24 +3,57 @@ import { ProbeTarget, sshRun } from "../common/ssh";
 
 export type { ProbeTarget };
 
+/** A file the host's last verified apply wrote (status line `applied MODE SHA PATH`). */
+export interface AppliedFile {
+    path: string;
+    /** Octal, as `stat -c %a` prints it ("644"); "absent" for a file that must not exist. */
+    mode: string;
+    /** sha256 of the file; "absent"; "-" for a root-only file (its digest is not shown). */
+    sha: string;
+}
+
+/**
+ * What the host's last verified apply recorded: the files and the `--reload-digest` it was given.
+ * Unset when the host's apply script is older than these status lines (or never recorded them).
+ */
+export interface AppliedState {
+    applied?: AppliedFile[];
+    reloadDigest?: string;
+}
+
 /**
  * What a host says about dockfleet's files (the apply script's `status`). `repair` is the marker
  * the last drift repair recorded on the host ("" if none).
  */
 export type DriftStatus =
     | { kind: "unmanaged" }
-    | { kind: "in-sync"; repair: string }
-    | { kind: "drift"; files: string[]; repair: string }
+    | ({ kind: "in-sync"; repair: string } & AppliedState)
+    | ({ kind: "drift"; files: string[]; repair: string } & AppliedState)
     | { kind: "unknown"; reason: string };
 
 export function parseStatus(out: string): DriftStatus {
     const lines = out.split("\n").map((l) => l.trim()).filter(Boolean);
     if (lines.includes("unmanaged")) return { kind: "unmanaged" };
     const repair = lines.find((l) => l.startsWith("repair "))?.slice(7) ?? "";
-    if (lines.includes("in-sync")) return { kind: "in-sync", repair };
+    const st = appliedState(lines);
+    if (lines.includes("in-sync")) return { kind: "in-sync", repair, ...st };
     const drift = lines.filter((l) => l.startsWith("drift "));
-    if (drift.length > 0) return { kind: "drift", files: drift.map((l) => l.split(" ")[1]), repair };
+    if (drift.length > 0) return { kind: "drift", files: drift.map((l) => l.split(" ")[1]), repair, ...st };
     return { kind: "unknown", reason: `unexpected status output: ${out.slice(0, 200)}` };
+}
+
+/** The `reload-digest` and `applied` lines, only the fields the host printed. */
+function appliedState(lines: string[]): AppliedState {
+    const out: AppliedState = {};
+    const digest = lines.find((l) => l.startsWith("reload-digest "))?.slice(14).trim();
+    if (digest) out.reloadDigest = digest;
+    const applied: AppliedFile[] = [];
+    for (const l of lines) {
+        const m = /^applied (\S+) (\S+) (\/.*)$/.exec(l);
+        if (m) applied.push({ mode: m[1], sha: m[2], path: m[3] });
+    }
+    if (applied.length > 0) out.applied = applied;
+    return out;
 }
 
 /**

@@ -6,6 +6,8 @@ import { changeEffect } from "../../components/docker-host/daemon-keys";
 import { DAEMON_JSON_PATH } from "../../components/docker-host/dropins";
 import { parseApplyCommand } from "../../components/docker-host/bundle-parse";
 import { isNfsType, nfsAddrOf } from "../../components/common/rules";
+import { BUNDLE_EOF } from "../../components/docker-host/bundle";
+import { RolloutMessage, rolloutFromMessage } from "../../components/docker-host/rollout";
 
 // ---------------------------------------------------------------------------------------------
 // The preview JSON (only what is read here).
@@ -218,6 +220,8 @@ export interface HostChange {
     action: string;
     batch?: number;
     batches?: number;
+    /** "canary" or "wave" for a host that reloads ahead of the restart batches (the program's rollout line). */
+    stage?: string;
     daemonKeys: KeyChange[];
     otherFiles: string[];
     notes: string[];
@@ -243,6 +247,15 @@ export function batchesFromPlan(preview: PreviewJson): { batches: string[][]; re
         const reasons = m.split("\n").slice(1).map((x) => x.trim()).filter((x) => /^batch \d+ = /.test(x));
         const batches = reasons.map((r) => r.replace(/^batch \d+ = /, "").split(":")[0].split(",").map((x) => x.trim()));
         return { batches, reasons };
+    }
+    return undefined;
+}
+
+/** The rollout the program logged (canary, wave, restart, nothing per host; rollout.ts). */
+export function rolloutFromPreview(preview: PreviewJson): RolloutMessage | undefined {
+    for (const d of preview.diagnostics ?? []) {
+        const r = rolloutFromMessage(d.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, ""));
+        if (r) return r;
     }
     return undefined;
 }
@@ -472,19 +485,29 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
     }
 
     const plan = batchesFromPlan(preview);
-    const batches = plan?.batches ?? batchesFromConfig(preview.config);
+    const rollout = rolloutFromPreview(preview);
+    // hosts that reload go ahead of the restart batches, which keep their order without them
+    const ahead = new Set(rollout?.parsed.canary ? [rollout.parsed.canary, ...rollout.parsed.wave] : []);
+    const batches = (plan?.batches ?? batchesFromConfig(preview.config))?.map((b) => b.filter((x) => !ahead.has(x))).filter((b) => b.length > 0);
     const hosts = hostChanges(steps, batches).filter((x) => x.action !== "none" || x.notes.length > 0);
+    for (const x of hosts) {
+        if (x.host === rollout?.parsed.canary) x.stage = "canary";
+        else if (ahead.has(x.host)) x.stage = "wave";
+    }
+    const rank = (x: HostChange) => (x.stage === "canary" ? 0 : x.stage === "wave" ? 1 : 2);
+    hosts.sort((a, b) => rank(a) - rank(b));
     if (hosts.length > 0) {
         lines.push(`${h(1)} Docker hosts`);
         lines.push("");
         const size = configJson<{ batchSize?: number }>(preview.config, "dockfleet:rollout")?.batchSize ?? 1;
+        if (rollout) lines.push("Rollout, per host from the probe (hosts that only reload go first: one canary, then the others at once):", "", ...rollout.lines.map((r) => `- ${r}`), "");
         if (plan) {
             lines.push("Restart order, planned from the live swarm (a batch starts only when the previous one is healthy, a failure stops the rollout):", "", ...plan.reasons.map((r) => `- ${r}`), "");
         } else if (batches) lines.push(`Restart order: ${batches.map((b, i) => `batch ${i + 1} = ${b.join(", ")}`).join(" → ")} (batch size ${size}; a batch starts only when the previous one is healthy, a failure stops the rollout).`, "");
         lines.push("| batch | host | what happens | daemon.json keys |", "|---|---|---|---|");
         for (const x of hosts) {
             const keys = x.daemonKeys.map((k) => `\`${k.key}\``).join(", ") || "—";
-            lines.push(`| ${x.batch !== undefined ? `${x.batch} of ${x.batches}` : "?"} | ${x.host} | ${x.op === "create" ? "first apply: " : ""}${x.action} | ${keys} |`);
+            lines.push(`| ${x.stage ?? (x.batch !== undefined ? `${x.batch} of ${x.batches}` : "?")} | ${x.host} | ${x.op === "create" ? "first apply: " : ""}${x.action} | ${keys} |`);
         }
         lines.push("");
         for (const x of hosts) {

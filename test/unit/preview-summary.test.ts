@@ -94,6 +94,33 @@ describe("preview summary: hand-written edge cases", () => {
         assert.strictEqual(batchesFromPlan({ ...preview, diagnostics: [] }), undefined);
     });
 
+    it("the rollout the program logged: the reload hosts as canary and wave ahead of the restart batches, which keep their order", () => {
+        const step = (host: string, a: object, b: object) => {
+            const urn = `urn:pulumi:local::dockfleet::dockfleet:dockerhost:DockerFleet$dockfleet:dockerhost:DockerHost$command:remote:Command::${host}-apply`;
+            const cmd = (daemon: object) => renderApplyCommand("apply", { host, restartTimeoutSeconds: 60, owner: `dockfleet.local.${host}`, op: "update" as const },
+                renderBundle([{ path: "/etc/docker/daemon.json", mode: "0644", content: JSON.stringify({ debug: false, labels: [], ...daemon }, null, 2) + "\n" }]));
+            return {
+                urn, op: "update", diffReasons: ["create", "update"],
+                oldState: { urn, type: "command:remote:Command", inputs: { create: cmd(a), update: cmd(a) } },
+                newState: { urn, type: "command:remote:Command", inputs: { create: cmd(b), update: cmd(b) } },
+            };
+        };
+        const preview = {
+            config: { "dockfleet:hosts": JSON.stringify([{ name: "m1" }, { name: "w1" }, { name: "w2" }, { name: "w3" }]), "dockfleet:rollout": "{}" },
+            steps: [step("m1", {}, { debug: true }), step("w1", {}, { debug: true }), step("w2", {}, { mtu: 1450 }), step("w3", {}, { debug: true })],
+            diagnostics: [{ severity: "info", message: 'DockerFleet "fleet" restart plan from the live swarm:\n  reload: w1 (canary), m1, w3 (one wave); restart: w2\n  the wave starts once w1 reloaded and verified; a failed canary rolls itself back (its apply restores the last good files) and stops the wave and the restart batches\n  restart w2: daemon.json keys that need a restart\n  batch 1 = m1, w1: 1 of 1 managers (at most 1 at once for quorum)\n  batch 2 = w2, w3: no replicated tasks\n' }],
+        } as unknown as PreviewJson;
+        const md = renderSummary(preview);
+        assert.match(md, /Rollout, per host from the probe \(hosts that only reload go first: one canary, then the others at once\):\n\n- reload: w1 \(canary\), m1, w3 \(one wave\); restart: w2\n- the wave starts once w1 reloaded and verified; .*\n- restart w2: daemon.json keys that need a restart\n/);
+        const rows = md.split("\n").filter((l) => /^\| (canary|wave|\d+ of \d+) \|/.test(l));
+        assert.deepStrictEqual(rows, [
+            "| canary | w1 | reload | `debug` |",
+            "| wave | m1 | reload | `debug` |",
+            "| wave | w3 | reload | `debug` |",
+            "| 1 of 1 | w2 | restart | `mtu` |",
+        ]);
+    });
+
     it("no changes", () => {
         const md = renderSummary(load("edge-no-changes.json"));
         assert.match(md, /\*\*No changes\.\*\* 18 resources unchanged; no host restarts, no service rolls\./);

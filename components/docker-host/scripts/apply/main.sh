@@ -68,6 +68,14 @@ case "$ACTION" in
         [ -f "$STATE/in-progress" ] && { echo "drift in-progress -"; drift=1; }
         [ "$drift" = 1 ] || echo "in-sync"
         [ ! -s "$STATE/repair" ] || printf 'repair %s\n' "$(head -1 "$STATE/repair")"
+        # What the last verified apply wrote, for the program to tell nothing / reload / restart:
+        # "reload-digest HEX" (--reload-digest) and "applied MODE SHA PATH" per file (SHA "-" for a
+        # root-only file, as above; "absent" for a file that must not exist).
+        [ ! -s "$STATE/reload-digest" ] || printf 'reload-digest %s\n' "$(head -1 "$STATE/reload-digest")"
+        while read -r k mode path; do
+            case "$mode" in absent) shown=absent ;; *[1-7][0-7] | *[0-7][1-7]) shown=$(sha "$STATE/last-good/$k") ;; *) shown=- ;; esac
+            printf 'applied %s %s %s\n' "$mode" "$shown" "$path"
+        done <"$STATE/last-good/manifest"
         ;;
     recover)
         if [ -f "$STATE/in-progress" ]; then
