@@ -50,8 +50,8 @@ umask 077
 pw=$(cat)
 mkdir -p /root/.docker && chmod 700 /root/.docker
 auth=$(printf '%s:%s' 'fleet' "$pw" | base64 -w0)
-cfg=$(cat /root/.docker/config.json 2>/dev/null || true)
-case "$cfg" in *"\\"auth\\": \\"$auth\\""*) chmod 600 /root/.docker/config.json; echo "already logged in to 10.232.0.11:5000 as fleet"; exit 0 ;; esac
+cfg=$(tr -d ' \\t\\r\\n' 2>/dev/null </root/.docker/config.json || true)
+case "$cfg" in *'"10.232.0.11:5000":{"auth":"'"$auth"'"'*) chmod 600 /root/.docker/config.json; echo "already logged in to 10.232.0.11:5000 as fleet"; exit 0 ;; esac
 i=0
 while :; do
   if out=$(printf '%s' "$pw" | docker login --username 'fleet' --password-stdin '10.232.0.11:5000' 2>&1); then break; fi

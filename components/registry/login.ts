@@ -15,11 +15,12 @@ export function renderLoginCommand(address: string, username: string): string {
         "umask 077",
         "pw=$(cat)",
         "mkdir -p /root/.docker && chmod 700 /root/.docker",
-        // already logged in with these credentials (an update for a new address, a replaced
-        // resource): nothing to ask the registry. Compared in the shell: no process sees them.
+        // already logged in to this registry with these credentials (an update for the host's new
+        // SSH address, a replaced resource): nothing to ask the registry. Compared in the shell, on
+        // config.json without whitespace (docker indents it): no process sees the credentials.
         `auth=$(printf '%s:%s' ${shQuote(username)} "$pw" | base64 -w0)`,
-        "cfg=$(cat /root/.docker/config.json 2>/dev/null || true)",
-        `case "$cfg" in *"\\"auth\\": \\"$auth\\""*) chmod 600 /root/.docker/config.json; echo "already logged in to ${address} as ${username}"; exit 0 ;; esac`,
+        "cfg=$(tr -d ' \\t\\r\\n' 2>/dev/null </root/.docker/config.json || true)",
+        `case "$cfg" in *${shQuote(`"${address}":{"auth":"`)}"$auth"'"'*) chmod 600 /root/.docker/config.json; echo "already logged in to ${address} as ${username}"; exit 0 ;; esac`,
         "i=0",
         "while :; do",
         `  if out=$(printf '%s' "$pw" | docker login --username ${shQuote(username)} --password-stdin ${shQuote(address)} 2>&1); then break; fi`,
