@@ -14,7 +14,8 @@ function inModule(module: string, body: string, opts: { cwd?: string; path?: str
     const r = spawnSync("/bin/bash", ["-c", `set -euo pipefail; source "$1"; ${body}`, "bash", path.join(MODULES, module)], {
         cwd: opts.cwd,
         encoding: "utf8",
-        env: { ...process.env, ...(opts.path !== undefined ? { PATH: opts.path } : {}), ...(opts.env ?? {}) },
+        // only what the function needs: nothing another test left in process.env reaches it
+        env: { HOME: os.tmpdir(), LANG: "C.UTF-8", PATH: opts.path ?? SYSTEM_PATH, ...(opts.env ?? {}) },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -26,8 +27,11 @@ function binWith(dir: string, tools: Record<string, string>): string {
     return bin;
 }
 
+/** The system's own tools, never a fake or a version manager's shim that a PATH may put first. */
+const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+
 function realPath(cmd: string, args: string[]): string {
-    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    const r = spawnSync(cmd, args, { encoding: "utf8", env: { PATH: SYSTEM_PATH } });
     if (r.status !== 0) throw new Error(`${cmd} is needed for this test (apt-get install jq python3)`);
     return r.stdout.trim();
 }
@@ -41,7 +45,7 @@ describe("apply script modules, one function at a time", function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-mod-"));
         jqOnly = binWith(dir, { jq: realPath("/bin/bash", ["-c", "command -v jq"]) });
         // the real interpreter, not a version manager's shim (which needs more on PATH)
-        pyOnly = binWith(dir, { python3: realPath("python3", ["-c", "import sys; print(sys.executable)"]) });
+        pyOnly = binWith(dir, { python3: realPath("/bin/bash", ["-c", "readlink -f \"$(command -v python3)\""]) });
         neither = binWith(dir, {});
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -89,7 +89,8 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
                     }
                 }
                 if (fs.existsSync(path.join(src, mod, "scripts"))) {
-                    for (const s of fs.readdirSync(path.join(src, mod, "scripts"))) expected.push(`dist/${mod}/scripts/${s}`);
+                    // the built scripts; the apply script's modules (scripts/apply/) are joined into one already
+                    for (const s of fs.readdirSync(path.join(src, mod, "scripts")).filter((n) => n.endsWith(".sh"))) expected.push(`dist/${mod}/scripts/${s}`);
                 }
             };
             for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) walk(mod);
