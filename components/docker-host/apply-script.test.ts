@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { APPLY_SCRIPT_FILE, ManagedFile, renderApplyCommand, renderBundle } from "./bundle";
 import { renderDaemonJson } from "./daemon-config";
-import { ALWAYS_WRITTEN } from "./daemon-keys";
+import { SAME_AS_ABSENT } from "./daemon-keys";
 import { installFakes } from "../../test/support/apply-fakes";
 
 export interface Env { root: string; fake: string; bin: string }
@@ -646,7 +646,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
     it("adoption: keys dockfleet always writes, at their default, equal absent keys (no restart); the script's list is the key table's", () => {
         const text = fs.readFileSync(APPLY_SCRIPT_FILE, "utf8");
         const defs = JSON.parse(/^ALWAYS_DEFAULTS='(.*)'$/m.exec(text)![1]);
-        assert.deepStrictEqual(defs, Object.fromEntries(ALWAYS_WRITTEN.map((d) => [d.key, d.written])));
+        assert.deepStrictEqual(defs, SAME_AS_ABSENT);
         const env = mkEnv();
         fs.writeFileSync(path.join(env.root, DJ), '{ "log-driver": "local" }\n');
         const want = { path: DJ, mode: "0644", content: renderDaemonJson({ logDriver: "local" }) };

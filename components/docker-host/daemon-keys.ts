@@ -60,6 +60,11 @@ export interface DaemonKey {
     reload: ReloadClass;
     /** The value written when the field is unset (`always` keys only). */
     written?: unknown;
+    /**
+     * dockerd's own value when the key is absent, for keys dockfleet hardens (cis.ts): a file
+     * that sets the key to it means the same as one without the key (adopting restarts nothing).
+     */
+    dockerdDefault?: unknown;
     /** One line for the key table (docs/stack-config.md). */
     doc: string;
 }
@@ -105,7 +110,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("group", "group", "string", "`docker`", "restart", "group owning the unix socket"),
     k("hostGatewayIp", "host-gateway-ip", "string", "the default bridge's address", "restart", "address `host-gateway` resolves to in `--add-host`"),
     k("hosts", "hosts", "strings", "unset (the unit's `-H fd://`)", "restart", "listen sockets: `unix://`, `fd://`, `tcp://ip:port` (TCP off loopback needs `tls` with client verification)"),
-    k("icc", "icc", "boolean", "`true`", "restart", "traffic between containers on the default bridge; dockfleet writes `false` unless set (CIS 2.2)"),
+    k("icc", "icc", "boolean", "`true`", "restart", "traffic between containers on the default bridge; dockfleet writes `false` unless set (CIS 2.2)", { dockerdDefault: true }),
     k("init", "init", "boolean", "`false`", "restart", "run an init (docker-init) in every container"),
     k("initPath", "init-path", "string", "`docker-init` on PATH", "restart", "path of the init binary"),
     k("insecureRegistries", "insecure-registries", "strings", "`[]`", "always", "registries reached over plain HTTP: host:port or CIDR", { written: [] }),
@@ -128,7 +133,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("mtu", "mtu", "integer", "`1500`", "restart", "MTU of the default bridge"),
     k("networkControlPlaneMtu", "network-control-plane-mtu", "integer", "`1500`", "restart", "MTU of swarm's control-plane traffic"),
     k("networkDiagnosticPort", "network-diagnostic-port", "integer", "`0` (off)", "reload", "port of the network diagnostic server (127.0.0.1 only)"),
-    k("noNewPrivileges", "no-new-privileges", "boolean", "`false`", "restart", "no-new-privileges for new containers; dockfleet writes `true` unless set (CIS 2.14)"),
+    k("noNewPrivileges", "no-new-privileges", "boolean", "`false`", "restart", "no-new-privileges for new containers; dockfleet writes `true` unless set (CIS 2.14)", { dockerdDefault: false }),
     k("nodeGenericResources", "node-generic-resources", "strings", "`[]`", "restart", "swarm generic resources of this node: `NAME=VALUE`"),
     k("oomScoreAdjust", "oom-score-adjust", "integer", "`-500`", "restart", "dockerd's own oom_score_adj", { deprecated: { since: "24.0", hint: "set OOMScoreAdjust in the docker.service unit" }, removedIn: "25.0" }),
     k("pidfile", "pidfile", "string", "`/var/run/docker.pid`", "restart", "dockerd's PID file"),
@@ -146,7 +151,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("tls", "tlscert", "model", "`~/.docker/cert.pem`", "restart", "server certificate; from `tls.cert`"),
     k("tls", "tlskey", "model", "`~/.docker/key.pem`", "restart", "server key; from `tls.key`"),
     k("tls", "tlsverify", "model", "`false`", "restart", "require client certificates; from `tls.verify` (default true when `tls` is set)"),
-    k("userlandProxy", "userland-proxy", "boolean", "`true`", "restart", "docker-proxy for published ports (else iptables only); dockfleet writes `false` unless set (CIS 2.16)"),
+    k("userlandProxy", "userland-proxy", "boolean", "`true`", "restart", "docker-proxy for published ports (else iptables only); dockfleet writes `false` unless set (CIS 2.16)", { dockerdDefault: true }),
     k("userlandProxyPath", "userland-proxy-path", "string", "`docker-proxy` on PATH", "restart", "path of docker-proxy"),
     k("usernsRemap", "userns-remap", "string", "unset (no remapping)", "restart", "user namespace remapping: `default` or `user[:group]`"),
 ];
@@ -191,6 +196,17 @@ export const RELOADABLE_KEYS: readonly string[] = DAEMON_KEYS.filter((d) => d.re
 
 /** Keys always written (their default when unset), so removing one resets it on reload. */
 export const ALWAYS_WRITTEN: readonly DaemonKey[] = DAEMON_KEYS.filter((d) => d.reload === "always");
+
+/**
+ * Keys whose value here means the same to dockerd as no key at all: the always-written keys at
+ * their written value, the hardened keys at dockerd's default. The restart decision compares
+ * daemon.json files without them (daemon-parse.ts canonicalDaemonJson, the apply script's
+ * json_canon, whose ALWAYS_DEFAULTS a unit test holds to this).
+ */
+export const SAME_AS_ABSENT: Readonly<Record<string, unknown>> = Object.fromEntries([
+    ...ALWAYS_WRITTEN.map((d) => [d.key, d.written]),
+    ...DAEMON_KEYS.filter((d) => d.dockerdDefault !== undefined).map((d) => [d.key, d.dockerdDefault]),
+].sort(([a], [b]) => String(a).localeCompare(String(b))));
 
 /**
  * Whether a change of one daemon.json key from `from` to `to` (undefined: absent) can be applied

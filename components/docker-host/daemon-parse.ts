@@ -1,7 +1,7 @@
 // daemon.json → DaemonConfig: the inverse of daemonJsonObject (daemon-config.ts), from the same key
 // table, for adopting hosts whose daemon.json an operator wrote. `canonicalDaemonJson` is the
 // comparison the apply script makes for its restart decision (apply-docker-config.sh json_canon).
-import { ALWAYS_WRITTEN, DaemonKey, KEY_BY_NAME, unknownKeyHint } from "./daemon-keys";
+import { DaemonKey, KEY_BY_NAME, SAME_AS_ABSENT, unknownKeyHint } from "./daemon-keys";
 import { DaemonConfig } from "./daemon-config";
 
 export interface ParsedDaemon {
@@ -92,8 +92,8 @@ export function canonicalDaemonJson(json: unknown): string {
     if (!isObject(json)) return JSON.stringify(json);
     const o: Record<string, unknown> = { ...json };
     if (Array.isArray(o.labels)) o.labels = [...o.labels].sort();
-    for (const d of ALWAYS_WRITTEN) {
-        if (d.key in o && JSON.stringify(o[d.key]) === JSON.stringify(d.written)) delete o[d.key];
+    for (const [key, value] of Object.entries(SAME_AS_ABSENT)) {
+        if (key in o && JSON.stringify(o[key]) === JSON.stringify(value)) delete o[key];
     }
     return JSON.stringify(sortDeep(o));
 }

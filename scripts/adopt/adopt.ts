@@ -7,7 +7,11 @@ import { parseDropIn, parseEnvFile } from "../../components/docker-host/dropin-p
 import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { ALWAYS_NO_PROXY, DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, effectiveNoProxy } from "../../components/docker-host/dropins";
 import { engineVersionIn } from "../../components/common/rules";
+import { DAEMON_KEYS } from "../../components/docker-host/daemon-keys";
 import { NAMESPACE } from "../../config/names";
+
+/** The keys dockfleet hardens when unset (cis.ts), each with dockerd's own value. */
+const HARDENED_KEYS = DAEMON_KEYS.filter((d) => d.dockerdDefault !== undefined);
 
 /** What was read from one host. */
 export interface HostObservation {
@@ -88,6 +92,7 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
     const problems: string[] = [];
     const notes: string[] = [];
     const daemons = new Map<string, DaemonConfig>();
+    const hardeningKept = new Map<string, string[]>();
     const originals = new Map<string, unknown>();
     const proxies = new Map<string, HostProxy>();
     const execStarts = new Map<string, string>();
@@ -105,7 +110,11 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
         }
         const parsed = parseDaemonJson(json);
         problems.push(...parsed.errors.map((e) => `host ${h.name}: ${DAEMON_JSON_PATH}: ${e}`));
-        daemons.set(h.name, parsed.config);
+        // dockfleet hardens what a stack leaves unset (cis.ts); an adopted host keeps what it runs:
+        // dockerd's own value, written explicitly (the same settings: the first up restarts nothing)
+        const kept = HARDENED_KEYS.filter((d) => !(d.field in parsed.config));
+        if (kept.length > 0) hardeningKept.set(h.name, kept.map((d) => d.key));
+        daemons.set(h.name, { ...parsed.config, ...Object.fromEntries(kept.map((d) => [d.field, d.dockerdDefault])) });
         originals.set(h.name, json);
 
         const proxy: HostProxy = {};
@@ -149,6 +158,10 @@ export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions 
     for (const h of hosts) if (proxies.has(h.name)) proxyGroups.set(proxyKey(proxies.get(h.name)!), [...(proxyGroups.get(proxyKey(proxies.get(h.name)!)) ?? []), h.name]);
     if (proxyGroups.size > 1) {
         problems.push(`the hosts disagree on the proxy drop-in (${[...proxyGroups.values()].map((g) => g.join(", ")).join(" vs ")}; values hidden): dockfleet has one proxy per stack, so adopt them as separate stacks or align ${PROXY_FILE} first`);
+    }
+    if (hardeningKept.size > 0) {
+        const keys = [...new Set([...hardeningKept.values()].flat())];
+        notes.push(`dockerd's own ${keys.join(", ")} written as the hosts run them (${[...hardeningKept.keys()].join(", ")}), not dockfleet's hardened defaults (docs/security.md, CIS 2.2/2.14/2.16): remove them from this file to harden (a dockerd restart on each host)`);
     }
     const swarmStates = hosts.map((h) => ({ h, s: h.swarm.trim().split(/\s+/)[0] ?? "" }));
     for (const { h, s } of swarmStates) if (s === "locked") notes.push(`host ${h.name}: the swarm is locked (autolock); adopted as a manager`);

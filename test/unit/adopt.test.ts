@@ -54,7 +54,10 @@ describe("npm run adopt (adoptFromObservations)", () => {
         const r = adoptFromObservations(fleet(), { stack: "fra1" });
         assert.deepStrictEqual(r.config["dockfleet:daemon"], {
             insecureRegistries: ["10.50.0.21:5000"], logDriver: "json-file", logOpts: { "max-size": "50m", "max-file": "5" }, storageDriver: "overlay2",
+            // dockerd's own values of the keys dockfleet hardens, as the hosts run them
+            icc: true, noNewPrivileges: false, userlandProxy: true,
         });
+        assert.ok(r.notes.some((n) => n.startsWith("dockerd's own icc, no-new-privileges, userland-proxy written as the hosts run them (mgr01, wrk01, wrk02)")), r.notes.join("\n"));
         const hosts = r.config["dockfleet:hosts"] as Record<string, unknown>[];
         assert.deepStrictEqual(hosts.map((h) => [h.name, h.role, h.engineVersion]), [["mgr01", "manager", "24.0.7"], ["wrk01", "worker", "24.0.7"], ["wrk02", "none", "20.10.24"]]);
         assert.deepStrictEqual(hosts[0].daemon, { labels: { role: "mgr", dc: "fra1" }, metricsAddr: "0.0.0.0:9323" });
@@ -127,7 +130,7 @@ describe("npm run adopt (adoptFromObservations)", () => {
     it("one host, no daemon.json, no drop-ins, one engine: a minimal stack that loads", () => {
         const r = adoptFromObservations([{ name: "solo", address: "10.0.0.9", hostKey: testHostKey("solo"), dropins: {}, version: "27.5.1", swarm: "inactive false" }], { stack: "solo" });
         // the key ssh-keyscan read (and the observation verified) is pinned
-        assert.deepStrictEqual(r.config, { "dockfleet:hosts": [{ name: "solo", address: "10.0.0.9", hostKey: testHostKey("solo"), role: "none" }], "dockfleet:engineVersion": "27.5.1", "dockfleet:parts": ["daemon"] });
+        assert.deepStrictEqual(r.config, { "dockfleet:hosts": [{ name: "solo", address: "10.0.0.9", hostKey: testHostKey("solo"), role: "none" }], "dockfleet:daemon": { icc: true, noNewPrivileges: false, userlandProxy: true }, "dockfleet:engineVersion": "27.5.1", "dockfleet:parts": ["daemon"] });
         assert.deepStrictEqual(r.secretCommands, []);
         assert.ok(load(r.stackYaml, { "dockfleet:sshPrivateKey": "k" }, "solo"));
     });

@@ -1060,9 +1060,10 @@ converge() {
     exit 3
 }
 
-# Keys dockfleet always writes (hot-reloadable) at dockerd's default: the same as absent, so an
-# adopted file without them has the same settings (a unit test holds this to the key table).
-ALWAYS_DEFAULTS='{"debug":false,"insecure-registries":[],"labels":[],"live-restore":false,"registry-mirrors":[]}'
+# Keys at dockerd's own value when absent: the ones dockfleet always writes (hot-reloadable) and
+# the ones it hardens (icc, no-new-privileges, userland-proxy). The same as absent, so an adopted
+# file without them has the same settings (a unit test holds this to daemon-keys.ts SAME_AS_ABSENT).
+ALWAYS_DEFAULTS='{"debug":false,"icc":true,"insecure-registries":[],"labels":[],"live-restore":false,"no-new-privileges":false,"registry-mirrors":[],"userland-proxy":true}'
 
 # Canonical daemon.json for the restart decision: keys sorted, compact, `labels` sorted (a set to
 # dockerd, and the renderer sorts it), ALWAYS_DEFAULTS dropped. jq, else python3; neither: none.
