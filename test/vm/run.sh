@@ -11,6 +11,7 @@ export DOCKFLEET_SANDBOX_DIR=$DOCKFLEET_VM_DIR
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 
 t() { date +%s; }
+export DOCKFLEET_VM_GROUPS=${DOCKFLEET_VM_GROUPS:-$VM_GROUPS_DEFAULT}
 groups=$(vm_groups)
 n=$(wc -l <<<"$groups")
 i=0
