@@ -1,4 +1,8 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import bcrypt from "bcryptjs";
 import { htpasswdSalt, renderHtpasswd, validateRegistryUsers } from "./htpasswd";
 import { renderLoginCommand, renderLogoutCommand } from "./login";
@@ -64,5 +68,48 @@ chmod 600 /root/.docker/config.json
 echo "logged in to 10.232.0.11:5000 as fleet"
 `);
         assert.strictEqual(renderLogoutCommand("10.232.0.11:5000"), "docker logout '10.232.0.11:5000' >/dev/null 2>&1 || true\n");
+    });
+});
+
+describe("registry login claims (the commands run in bash, docker faked, /root/.docker in a temp dir)", () => {
+    const ADDR = "10.232.0.11:5000";
+    let dir = "";
+    const run = (cmd: string, stdin = "") => {
+        const r = spawnSync("bash", ["-c", cmd.split("/root/.docker").join(`${dir}/home/.docker`)], {
+            input: stdin, encoding: "utf8", env: { PATH: `${dir}/bin:/usr/bin:/bin`, FAKE: dir },
+        });
+        return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const calls = () => (fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8").trim().split("\n") : []);
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-login-"));
+        fs.mkdirSync(`${dir}/bin`);
+        // docker login stores the auth as docker does (tab-indented); logout removes it
+        fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/bash
+echo "$1" >> "$FAKE/calls"
+case "$1" in
+  login) pw=$(cat); printf '{\\n\\t"auths": {\\n\\t\\t"%s": {\\n\\t\\t\\t"auth": "%s"\\n\\t\\t}\\n\\t}\\n}' "\${@: -1}" "$(printf '%s:%s' "$3" "$pw" | base64 -w0)" > "$FAKE/home/.docker/config.json" ;;
+  logout) rm -f "$FAKE/home/.docker/config.json" ;;
+esac
+`, { mode: 0o755 });
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("a host's login under a new resource name (a rename: create, then the old one's delete) stays logged in; the last delete logs out", () => {
+        const [a, b] = ["dockfleet.local.host3-registry-login", "dockfleet.local.host3b-registry-login"];
+        assert.match(run(renderLoginCommand(ADDR, "fleet", a), "pw").out, /logged in to 10\.232\.0\.11:5000 as fleet/);
+        assert.match(run(renderLoginCommand(ADDR, "fleet", b), "pw").out, /already logged in/);
+        assert.deepStrictEqual(calls(), ["login"]);
+        assert.match(run(renderLogoutCommand(ADDR, a)).out, /still logged in to 10\.232\.0\.11:5000: used by dockfleet\.local\.host3b-registry-login/);
+        assert.deepStrictEqual(calls(), ["login"], "no logout while another resource uses the registry");
+        assert.strictEqual(run(renderLogoutCommand(ADDR, b)).code, 0);
+        assert.deepStrictEqual(calls(), ["login", "logout"]);
+        assert.ok(!fs.existsSync(`${dir}/home/.docker/dockfleet-logins`), "no claim left, nor their directory");
+    });
+
+    it("already logged in to another registry address with the same credentials: logs in to this one", () => {
+        run(renderLoginCommand("10.232.0.99:5000", "fleet", "x"), "pw");
+        assert.match(run(renderLoginCommand(ADDR, "fleet", "y"), "pw").out, /^logged in to 10\.232\.0\.11:5000/m);
+        assert.deepStrictEqual(calls(), ["login", "login"]);
     });
 });

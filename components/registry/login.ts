@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { shQuote } from "../common/shell";
+import { resourceOwner } from "../common/owner";
 
 /**
  * `docker login` on one host as root, the password on stdin (never in argv), so container units
@@ -9,7 +10,7 @@ import { shQuote } from "../common/shell";
  * The registry may still be starting (a replaced container): a refused connection is retried for
  * up to a minute, a refused password is not.
  */
-export function renderLoginCommand(address: string, username: string): string {
+export function renderLoginCommand(address: string, username: string, owner?: string): string {
     return [
         "set -eu",
         "umask 077",
@@ -20,6 +21,7 @@ export function renderLoginCommand(address: string, username: string): string {
         // config.json without whitespace (docker indents it): no process sees the credentials.
         `auth=$(printf '%s:%s' ${shQuote(username)} "$pw" | base64 -w0)`,
         "cfg=$(tr -d ' \\t\\r\\n' 2>/dev/null </root/.docker/config.json || true)",
+        ...(owner ? [claimLine(address, owner)] : []),
         `case "$cfg" in *${shQuote(`"${address}":{"auth":"`)}"$auth"'"'*) chmod 600 /root/.docker/config.json; echo "already logged in to ${address} as ${username}"; exit 0 ;; esac`,
         "i=0",
         "while :; do",
@@ -34,7 +36,31 @@ export function renderLoginCommand(address: string, username: string): string {
     ].join("\n") + "\n";
 }
 
-export const renderLogoutCommand = (address: string) => `docker logout ${shQuote(address)} >/dev/null 2>&1 || true\n`;
+/** Where each login resource records that it uses a registry on the host (root-only, beside docker's config). */
+export const LOGIN_CLAIMS_DIR = "/root/.docker/dockfleet-logins";
+
+/** The claim file of `owner`'s login to `address`. */
+const claimFile = (address: string, owner: string) => `${LOGIN_CLAIMS_DIR}/${address.replace(/[^A-Za-z0-9._-]/g, "_")}@${owner}`;
+
+/** Records the claim (before the login: a claim without a login only keeps a logout from running). */
+const claimLine = (address: string, owner: string) => `mkdir -p ${LOGIN_CLAIMS_DIR} && : >${shQuote(claimFile(address, owner))}`;
+
+/**
+ * `docker logout`, or with `owner`: drops that resource's claim and logs out only when no other
+ * login resource (another stack, or this host's resource under a new name: a rename creates the
+ * new one before it deletes the old) still uses the registry on this host.
+ */
+export function renderLogoutCommand(address: string, owner?: string): string {
+    const logout = `docker logout ${shQuote(address)} >/dev/null 2>&1 || true\n`;
+    if (!owner) return logout;
+    const prefix = claimFile(address, "");
+    return [
+        `rm -f ${shQuote(claimFile(address, owner))}`,
+        `for c in ${shQuote(prefix)}*; do [ -e "$c" ] && { echo "still logged in to ${address}: used by \${c#${prefix}}"; exit 0; }; done`,
+        `rmdir ${LOGIN_CLAIMS_DIR} 2>/dev/null || true`,
+        logout,
+    ].join("\n");
+}
 
 export interface RegistryLoginArgs {
     connection: command.types.input.remote.ConnectionArgs;
@@ -47,12 +73,13 @@ export interface RegistryLoginArgs {
 
 /** One host's login; a new password (stdin) runs it again, a deleted login logs out. */
 export function registryLogin(name: string, args: RegistryLoginArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
-    const create = renderLoginCommand(args.address, args.username);
+    const owner = resourceOwner(name);
+    const create = renderLoginCommand(args.address, args.username, owner);
     return new command.remote.Command(name, {
         connection: args.connection,
         create,
         update: create,
-        delete: renderLogoutCommand(args.address),
+        delete: renderLogoutCommand(args.address, owner),
         stdin: pulumi.secret(args.password),
         addPreviousOutputInEnv: false,
     }, { ...opts, customTimeouts: { create: "3m", update: "3m", delete: "1m" } });
