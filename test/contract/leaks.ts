@@ -3,7 +3,7 @@
 // after its summary (issue 30, point 9). Children the helpers start are tracked here and killed
 // after each test; loops register a stop with onTestEnd. Both run from root hooks, which mocha
 // runs after a test however it ended. scripts/lib/run-suite.sh is the backstop for the rest.
-import { ChildProcess } from "child_process";
+import { ChildProcess, spawnSync } from "child_process";
 
 const live = new Map<ChildProcess, string>();
 let stops: (() => void)[] = [];
@@ -43,12 +43,34 @@ function reportAndEnd(where: string): void {
     if (killed.length) console.error(`      ${where} left child processes running; killed:\n${killed.map((k) => `        ${k}`).join("\n")}`);
 }
 
+/**
+ * Engine plugins (pulumi-language-*, pulumi-resource-*) of this run's session still running once
+ * every test has ended: the pulumi CLI that started them has exited (a component package's plugin
+ * host outlived `pulumi up` in the e2e run of 2026-12-07). Given a few seconds to end, then killed;
+ * returns what was killed. The session is the suite's own (scripts/lib/run-suite.sh).
+ */
+export function endOrphanedPlugins(graceMs = 10000): string[] {
+    const list = () => {
+        const r = spawnSync("pgrep", ["-s", "0", "-a", "-f", "(^|/)pulumi-(language|resource)-"], { encoding: "utf8" });
+        return (r.stdout ?? "").split("\n").filter(Boolean);
+    };
+    const until = Date.now() + graceMs;
+    while (list().length > 0 && Date.now() < until) spawnSync("sleep", ["0.5"]);
+    const left = list();
+    for (const line of left) spawnSync("kill", ["-KILL", line.split(" ")[0]]);
+    return left;
+}
+
 // Root hooks: registered once, when the first spec file imports this module under mocha.
 if (typeof afterEach === "function" && typeof after === "function") {
     afterEach(function () {
         reportAndEnd(`test "${this.currentTest?.fullTitle() ?? "?"}"`);
     });
-    after(() => reportAndEnd("a before/after hook"));
+    after(() => {
+        reportAndEnd("a before/after hook");
+        const orphans = endOrphanedPlugins();
+        if (orphans.length) console.error(`      engine plugins left running after their pulumi CLI exited; killed:\n${orphans.map((o) => `        ${o}`).join("\n")}`);
+    });
 }
 
 // When the backstop (run-suite.sh) ends a suite that did not exit, say what held it open.

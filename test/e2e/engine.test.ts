@@ -229,8 +229,11 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         await local.stack.setConfig("dockfleet:hosts[2].name", { value: "host3b" }, true);
         const renamed = await timed("up (host3 renamed host3b)", () => local.stack.up({ onOutput: collect }));
         // DockerHost + its apply + its swarm member command (the node is already in the swarm: "already a node")
-        assert.strictEqual(renamed.summary.resourceChanges?.create, 3, `DockerHost, its apply, its swarm member: ${JSON.stringify(renamed.summary.resourceChanges)}`);
-        assert.strictEqual(renamed.summary.resourceChanges?.delete, 3);
+        // + its registry login (already logged in: nothing asked of the registry)
+        assert.strictEqual(renamed.summary.resourceChanges?.create, 4, `DockerHost, its apply, its swarm member, its registry login: ${JSON.stringify(renamed.summary.resourceChanges)}`);
+        assert.strictEqual(renamed.summary.resourceChanges?.delete, 4);
+        // the old login's delete ran after the new login's create: host3 stays logged in
+        assert.match(sh("host3", "cat /root/.docker/config.json"), /"10\.232\.0\.11:5000"/, "host3 still logged in to the registry after the rename");
         // the old member command's delete kept the node in the swarm
         assert.deepStrictEqual(health("host3"), { active: "active", swarm: "active", ready: "ready" });
         assert.match(sh("host3", `tail -5 ${STATE}/apply.log`), /kept the current files: still claimed by dockfleet\.local\.host3b \(1\)/);
@@ -242,6 +245,7 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         await local.stack.removeConfig("dockfleet:hosts[2].hostKey", true);
         await timed("up (host3 back)", () => local.stack.up({ onOutput: collect }));
         await assertManaged("host3", "renaming back");
+        assert.match(sh("host3", "cat /root/.docker/config.json"), /"10\.232\.0\.11:5000"/, "host3 still logged in to the registry after renaming back");
         assert.deepStrictEqual(claims("host3"), ["dockfleet.local.host3=1"]);
         sh("host3", "ip addr del 10.232.0.113/24 dev $(ip -o -4 addr show | awk '/10\\.232\\.0\\.113\\//{print $2}') 2>/dev/null || true");
     });
