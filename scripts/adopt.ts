@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import * as YAML from "yaml";
-import { AdoptError, AdoptResult, HostObservation, adoptFromObservations } from "./adopt/adopt";
+import { AdoptError, AdoptResult, HostReading, adoptFromObservations } from "./adopt/adopt";
 import { observeHost } from "./adopt/observe";
 import { PREFERRED_HOST_KEY_TYPE, fingerprint } from "../components/common/host-keys";
 import { keyscan } from "../components/common/ssh";
@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
     const privateKey = a.key ? fs.readFileSync(a.key, "utf8") : undefined;
-    let obs: HostObservation[];
+    let obs: HostReading[];
     let r: AdoptResult;
     try {
         // First contact: each host's ed25519 key, read without logging in and printed for review;

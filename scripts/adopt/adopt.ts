@@ -13,8 +13,8 @@ import { NAMESPACE } from "../../config/names";
 /** The keys dockfleet hardens when unset (cis.ts), each with dockerd's own value. */
 const HARDENED_KEYS = DAEMON_KEYS.filter((d) => d.dockerdDefault !== undefined);
 
-/** What was read from one host. */
-export interface HostObservation {
+/** What adopt read from one host (its docker files, engine version, swarm state): not the swarm probe's HostObservation (components/swarm/plan.ts). */
+export interface HostReading {
     name: string;
     address: string;
     /** /etc/docker/daemon.json's text; undefined when the file does not exist. */
@@ -87,7 +87,7 @@ interface HostProxy { http?: string; https?: string; noProxy?: string[] }
  * adds itself; drop-ins dockfleet does not manage are named in `notes` and left alone. Throws
  * AdoptError listing every key that cannot be modelled.
  */
-export function adoptFromObservations(hosts: HostObservation[], o: AdoptOptions = {}): AdoptResult {
+export function adoptFromObservations(hosts: HostReading[], o: AdoptOptions = {}): AdoptResult {
     const stack = o.stack ?? "adopted";
     const problems: string[] = [];
     const notes: string[] = [];

@@ -2,7 +2,7 @@
 // files and command outputs by marker lines (parseObservation is pure and unit-tested).
 import { sshRun, ProbeTarget } from "../../components/common/ssh";
 import { DAEMON_JSON_PATH } from "../../components/docker-host/dropins";
-import { HostObservation } from "./adopt";
+import { HostReading } from "./adopt";
 
 const M = "@@dockfleet-adopt";
 
@@ -18,7 +18,7 @@ export const OBSERVE_COMMAND = [
 ].join("; ");
 
 /** Splits OBSERVE_COMMAND's output; each file's text is given back exactly (the `echo` after `cat` is removed). */
-export function parseObservation(name: string, address: string, out: string): HostObservation {
+export function parseObservation(name: string, address: string, out: string): HostReading {
     const parts: { head: string; lines: string[] }[] = [];
     for (const line of out.split("\n")) {
         if (line.startsWith(`${M} `)) parts.push({ head: line.slice(M.length + 1), lines: [] });
@@ -27,7 +27,7 @@ export function parseObservation(name: string, address: string, out: string): Ho
     if (!parts.some((p) => p.head === "end")) throw new Error(`host ${name}: incomplete answer from ${address} (no end marker)`);
     // `cat f; echo` ends the file's text with one newline that the split takes back off
     const text = (p: { lines: string[] }) => p.lines.join("\n");
-    const obs: HostObservation = { name, address, dropins: {}, version: "", swarm: "" };
+    const obs: HostReading = { name, address, dropins: {}, version: "", swarm: "" };
     for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
         if (p.head === "daemon.json") {
@@ -47,7 +47,7 @@ export function parseObservation(name: string, address: string, out: string): Ho
 }
 
 /** Reads one host over ssh (system client, BatchMode). Throws with ssh's reason when it cannot. */
-export async function observeHost(name: string, t: ProbeTarget): Promise<HostObservation> {
+export async function observeHost(name: string, t: ProbeTarget): Promise<HostReading> {
     const r = await sshRun(t, OBSERVE_COMMAND, 30000);
     if (!r.ok) throw new Error(`host ${name}: ssh ${t.user ?? "root"}@${t.host}: ${r.reason}`);
     return parseObservation(name, t.host, r.stdout);

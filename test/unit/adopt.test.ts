@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { AdoptError, HostObservation, adoptFromObservations, roleOf } from "../../scripts/adopt/adopt";
+import { AdoptError, HostReading, adoptFromObservations, roleOf } from "../../scripts/adopt/adopt";
 import { engineVersionIn } from "../../components/common/rules";
 import { OBSERVE_COMMAND, parseObservation } from "../../scripts/adopt/observe";
 import { parseArgs } from "../../scripts/adopt";
@@ -35,7 +35,7 @@ const WRK_JSON = `{"storage-driver":"overlay2","insecure-registries":["10.50.0.2
 const PROXY_CONF = `[Service]\nEnvironment="HTTP_PROXY=${SECRET_PROXY.replace(/%/g, "%%")}" "HTTPS_PROXY=${SECRET_PROXY.replace(/%/g, "%%")}"\nEnvironment="NO_PROXY=localhost,127.0.0.1,.corp.example,10.50.0.0/16"\n`;
 const LIMITS_CONF = "[Service]\nLimitNOFILE=1048576\nTasksMax=infinity\n";
 
-function fleet(): HostObservation[] {
+function fleet(): HostReading[] {
     return [
         { name: "mgr01", address: "10.50.0.21", hostKey: testHostKey("mgr01"), daemonJson: MGR_JSON, dropins: { "http-proxy.conf": PROXY_CONF }, version: "24.0.7", swarm: "active true" },
         { name: "wrk01", address: "10.50.0.31", hostKey: testHostKey("wrk01"), daemonJson: WRK_JSON, dropins: { "http-proxy.conf": PROXY_CONF, "limits.conf": LIMITS_CONF }, version: "24.0.7", swarm: "active false" },
