@@ -88,7 +88,7 @@ describe("registry login claims (the commands run in bash, docker faked, /root/.
         fs.writeFileSync(`${dir}/bin/docker`, `#!/bin/bash
 echo "$1" >> "$FAKE/calls"
 case "$1" in
-  login) pw=$(cat); printf '{\\n\\t"auths": {\\n\\t\\t"%s": {\\n\\t\\t\\t"auth": "%s"\\n\\t\\t}\\n\\t}\\n}' "\${@: -1}" "$(printf '%s:%s' "$3" "$pw" | base64 -w0)" > "$FAKE/home/.docker/config.json" ;;
+  login) [ -z "$REFUSE" ] || { echo "unauthorized: authentication required"; exit 1; }; pw=$(cat); printf '{\\n\\t"auths": {\\n\\t\\t"%s": {\\n\\t\\t\\t"auth": "%s"\\n\\t\\t}\\n\\t}\\n}' "\${@: -1}" "$(printf '%s:%s' "$3" "$pw" | base64 -w0)" > "$FAKE/home/.docker/config.json" ;;
   logout) rm -f "$FAKE/home/.docker/config.json" ;;
 esac
 `, { mode: 0o755 });
@@ -105,6 +105,15 @@ esac
         assert.strictEqual(run(renderLogoutCommand(ADDR, b)).code, 0);
         assert.deepStrictEqual(calls(), ["login", "logout"]);
         assert.ok(!fs.existsSync(`${dir}/home/.docker/dockfleet-logins`), "no claim left, nor their directory");
+    });
+
+    it("a refused login records no claim (no resource will delete it)", () => {
+        const r = spawnSync("bash", ["-c", renderLoginCommand(ADDR, "fleet", "z").split("/root/.docker").join(`${dir}/home/.docker`)], {
+            input: "bad", encoding: "utf8", env: { PATH: `${dir}/bin:/usr/bin:/bin`, FAKE: dir, REFUSE: "1" },
+        });
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /refused/);
+        assert.ok(!fs.existsSync(`${dir}/home/.docker/dockfleet-logins`));
     });
 
     it("already logged in to another registry address with the same credentials: logs in to this one", () => {

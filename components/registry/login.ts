@@ -11,6 +11,8 @@ import { resourceOwner } from "../common/owner";
  * up to a minute, a refused password is not.
  */
 export function renderLoginCommand(address: string, username: string, owner?: string): string {
+    // the claim is recorded once the host is logged in (a failed create leaves none behind)
+    const claim = owner ? ` ${claimLine(address, owner)};` : "";
     return [
         "set -eu",
         "umask 077",
@@ -21,8 +23,7 @@ export function renderLoginCommand(address: string, username: string, owner?: st
         // config.json without whitespace (docker indents it): no process sees the credentials.
         `auth=$(printf '%s:%s' ${shQuote(username)} "$pw" | base64 -w0)`,
         "cfg=$(tr -d ' \\t\\r\\n' 2>/dev/null </root/.docker/config.json || true)",
-        ...(owner ? [claimLine(address, owner)] : []),
-        `case "$cfg" in *${shQuote(`"${address}":{"auth":"`)}"$auth"'"'*) chmod 600 /root/.docker/config.json; echo "already logged in to ${address} as ${username}"; exit 0 ;; esac`,
+        `case "$cfg" in *${shQuote(`"${address}":{"auth":"`)}"$auth"'"'*) chmod 600 /root/.docker/config.json;${claim} echo "already logged in to ${address} as ${username}"; exit 0 ;; esac`,
         "i=0",
         "while :; do",
         `  if out=$(printf '%s' "$pw" | docker login --username ${shQuote(username)} --password-stdin ${shQuote(address)} 2>&1); then break; fi`,
@@ -32,6 +33,7 @@ export function renderLoginCommand(address: string, username: string, owner?: st
         "  sleep 2",
         "done",
         "chmod 600 /root/.docker/config.json",
+        ...(owner ? [claimLine(address, owner)] : []),
         `echo "logged in to ${address} as ${username}"`,
     ].join("\n") + "\n";
 }
@@ -42,7 +44,7 @@ export const LOGIN_CLAIMS_DIR = "/root/.docker/dockfleet-logins";
 /** The claim file of `owner`'s login to `address`. */
 const claimFile = (address: string, owner: string) => `${LOGIN_CLAIMS_DIR}/${address.replace(/[^A-Za-z0-9._-]/g, "_")}@${owner}`;
 
-/** Records the claim (before the login: a claim without a login only keeps a logout from running). */
+/** Records that `owner`'s login resource uses the registry on this host. */
 const claimLine = (address: string, owner: string) => `mkdir -p ${LOGIN_CLAIMS_DIR} && : >${shQuote(claimFile(address, owner))}`;
 
 /**
