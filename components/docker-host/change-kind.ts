@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import { ManagedFile, fileBytes } from "./bundle";
 import { DriftStatus } from "./drift";
 import { DAEMON_JSON_PATH } from "./dropins";
+import { isReadPerUse } from "./registry-trust";
 
 export type ChangeKind = "nothing" | "reload" | "restart";
 
@@ -25,8 +26,6 @@ export interface WantedFiles {
     reloadDigest: string;
 }
 
-/** Files dockerd reads on each use (registry trust): writing one needs neither a restart nor a reload (the script's read_per_use). */
-const readPerUse = (path: string) => path.startsWith("/etc/docker/certs.d/");
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
@@ -50,7 +49,7 @@ export function changeKind(want: WantedFiles, st: DriftStatus | undefined): Host
     for (const f of want.publicFiles) {
         const h = onHost.get(f.path);
         if (h && sameFile(f, h)) continue;
-        if (readPerUse(f.path)) perUse = true;
+        if (isReadPerUse(f.path)) perUse = true;
         else if (f.path === DAEMON_JSON_PATH && h) daemonJson = true;
         else restartFiles.push(f.path);
     }

@@ -8,8 +8,13 @@ export interface RegistryTrust {
     caCert: string;
 }
 
-/** Docker's per-registry trust directory; dockerd reads it on use (no restart, no reload). */
-export const certsDirPath = (address: string) => `/etc/docker/certs.d/${address}/ca.crt`;
+/** Docker's per-registry trust directories; dockerd reads them on use (no restart, no reload). */
+const CERTS_D = "/etc/docker/certs.d";
+
+export const certsDirPath = (address: string) => `${CERTS_D}/${address}/ca.crt`;
+
+/** Whether dockerd reads this file on each use, so writing it needs neither a restart nor a reload (the apply script's read_per_use). */
+export const isReadPerUse = (path: string) => path.startsWith(`${CERTS_D}/`);
 
 /** The public ca.crt files for a host's bundle (certificates are public: shown in the preview). */
 export function registryTrustFiles(trust: RegistryTrust[]): ManagedFile[] {
