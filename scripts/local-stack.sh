@@ -11,7 +11,8 @@
 #   - a new key (a sandbox built from scratch) or every host recreated: nothing of the stack is
 #     left; it starts afresh;
 #   - some hosts recreated (same key): the others still run what it deployed; it is destroyed
-#     (tolerant of what vanished with the host), and `pulumi up` deploys it again.
+#     (tolerant of what vanished with the host), and `pulumi up` deploys it again. Where that
+#     destroy fails even so, every host is recreated and the stack starts afresh.
 #   local-stack.sh            select the stack, as above
 #   local-stack.sh --check    exit 1 if the stack was deployed to another sandbox than the current
 #                             one (0 without a record)
@@ -98,7 +99,16 @@ if pulumi stack select local --non-interactive 2>/dev/null; then
             ;;
         destroy)
             say "a sandbox host was recreated since the last deploy (its instance changed): destroying the local stack (what is left of it on the other hosts), so that pulumi up deploys it again"
-            destroy_tolerant || { say "FAILED: the local stack could not be destroyed from the hosts that survived; start over with: bash test/sandbox/sandbox.sh down && npm start"; exit 1; }
+            if ! destroy_tolerant; then
+                # e.g. a host recreated by an older sandbox.sh, with a new host key the state's
+                # pinned key refuses. Wiping every host leaves nothing the stack deployed anywhere,
+                # so starting it afresh manages all there is.
+                say "the local stack could not be destroyed from the hosts that survived: recreating every sandbox host and starting the stack afresh"
+                bash test/sandbox/sandbox.sh recreate all >&2 || { say "FAILED: recreating the sandbox hosts; start over with: bash test/sandbox/sandbox.sh down && npm start"; exit 1; }
+                current=$(sandbox_id)
+                pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
+                pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null
+            fi
             ;;
     esac
 else

@@ -8,7 +8,7 @@
 #                       DOCKFLEET_SANDBOX_MANAGERS=M: M managers, the other hosts workers)
 #   sandbox.sh down     remove everything except the base-image cache
 #   sandbox.sh status   print the state of every component
-#   sandbox.sh recreate HOST  wipe one host and boot it again from the base (a new instance)
+#   sandbox.sh recreate HOST...|all  wipe hosts and boot them again from the base (new instances)
 #   sandbox.sh selftest run both local images on a host (proves they work)
 #
 # See test/sandbox/README.md and /work/shared/notes/systemd-hosts.md.
@@ -68,6 +68,11 @@ SSH_KEY=$STATE/ssh/id_ed25519
 SSH_CFG=$STATE/ssh_config
 # Each host's pinned ed25519 host key (ssh_config and stacks/Pulumi.local.yaml verify against it).
 KNOWN_HOSTS=$STATE/ssh/known_hosts
+# Each host's ed25519 key pair, kept across a wipe: a recreated host is the same machine
+# reinstalled, and keeps its identity, as an operator restores a reinstalled server's host keys.
+# The state of the local stack pins the key; a new one would fail its destroy on "host key
+# mismatch" (scripts/local-stack.sh).
+HOST_KEYS=$STATE/host-keys
 SWIFT_DIR=$STATE/swift
 LOGS=$STATE/logs
 
@@ -456,8 +461,14 @@ start_host() {
   # connection (its ssh.service's `ssh-keygen -A` makes the other types, and keeps this one).
   if [[ ! -s $r/etc/ssh/ssh_host_ed25519_key.pub ]]; then
     rm -f "$r/etc/ssh/ssh_host_ed25519_key" "$r/etc/ssh/ssh_host_ed25519_key.pub"
-    ssh-keygen -q -t ed25519 -N '' -C "root@$h" -f "$r/etc/ssh/ssh_host_ed25519_key"
+    if [[ -s $HOST_KEYS/$h/ssh_host_ed25519_key && -s $HOST_KEYS/$h/ssh_host_ed25519_key.pub ]]; then
+      cp -p "$HOST_KEYS/$h/ssh_host_ed25519_key" "$HOST_KEYS/$h/ssh_host_ed25519_key.pub" "$r/etc/ssh/"
+    else
+      ssh-keygen -q -t ed25519 -N '' -C "root@$h" -f "$r/etc/ssh/ssh_host_ed25519_key"
+    fi
   fi
+  # a master of an earlier boot is gone: its socket would only print "Connection refused"
+  rm -f "$STATE/ssh/cm-${ADDR[$h]}"
   setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null 9>&- &
 }
 
@@ -492,7 +503,19 @@ stop_host() {
   # nspawn leaves these behind because /run is not a tmpfs here.
   rm -rf "/run/systemd/nspawn/propagate/$h" 2>/dev/null || true
   if [[ -n $lock ]]; then rm -f "$lock"; fi
-  if [[ $wipe == wipe ]]; then rm -rf "$d"; fi
+  if [[ $wipe == wipe ]]; then
+    keep_host_key "$h"
+    rm -rf "$d"
+  fi
+}
+
+keep_host_key() {
+  local h=$1 k
+  k=$(hdir "$h")/upper/etc/ssh/ssh_host_ed25519_key
+  [[ -s $k && -s $k.pub ]] || return 0
+  mkdir -p "$HOST_KEYS/$h"
+  chmod 700 "$HOST_KEYS" "$HOST_KEYS/$h"
+  cp -p "$k" "$k.pub" "$HOST_KEYS/$h/"
 }
 
 # Hosts of an earlier, larger sandbox (DOCKFLEET_SANDBOX_HOSTS) beyond this run's N.
@@ -1061,16 +1084,21 @@ cmd_selftest() {
 
 # Wipes one host and boots it again from the base, as `up` does to a host that does not boot
 # healthy: a new instance (machine-id), no docker state; the swarm still lists its old node.
+# `recreate all` wipes every host (the SSH key, Swift and the host keys stay).
 cmd_recreate() {
-  local h=${1:?usage: sandbox.sh recreate HOST}
-  [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
+  local h hs=("$@")
+  [[ ${#hs[@]} -gt 0 ]] || die "usage: sandbox.sh recreate HOST...|all"
+  if [[ ${hs[*]} == all ]]; then hs=("${HOSTS[@]}"); fi
+  for h in "${hs[@]}"; do
+    [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
+  done
   exec 9>"$STATE/.lock"
   flock -w 300 9 || die "lock $STATE/.lock busy (another sandbox.sh running?)"
-  step "wipe $h" stop_host "$h" wipe
+  for h in "${hs[@]}"; do step "wipe $h" stop_host "$h" wipe; done
   step "hosts (systemd-nspawn)" ensure_hosts || die "hosts failed to boot (logs: $LOGS)"
   step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
   step "sandbox.json" write_json
-  log "recreate: $h ready in $(elapsed "$T0")s"
+  log "recreate: ${hs[*]} ready in $(elapsed "$T0")s"
 }
 
 case ${1:-} in
