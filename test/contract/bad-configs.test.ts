@@ -1,21 +1,14 @@
-// Contract: broken daemon.json / drop-in variants pushed to a real swarm node. Each must end with
-// the previous config active, docker.service active, the node Ready, and a non-zero exit whose
-// message names the host and dockerd's own error (or the smoke container's, for settings that
-// start dockerd and only break containers).
+// Contract: broken daemon.json / drop-in variants pushed to a real swarm node; each ends in a
+// verified rollback or a refusal before anything is written (bad-configs-lib.ts). More variants run
+// in the named group test/contract-extended (npm run test:contract-extended; docs/testing.md).
 import * as assert from "assert";
-import { ManagedFile } from "../../components/docker-host/bundle";
-import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
-import { fileSha, health, push, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
+import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH } from "../../components/docker-host/dropins";
+import { badConfigVariants, dj, dropIn, GOOD, json, Variant } from "./bad-configs-lib";
+import { health, push, sh, ssh } from "./lib";
 
 const HOST = "host3";
-const GOOD = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.contract": "good" } };
 
-const dj = (content: string): ManagedFile => ({ path: DAEMON_JSON_PATH, mode: "0644", content });
-const dropIn = (path: string, content: string): ManagedFile => ({ path, mode: "0644", content });
-const json = (o: object) => JSON.stringify(o, null, 2) + "\n";
-
-// [name, files, expected error (dockerd's or the smoke container's own words)]
-const VARIANTS: [string, ManagedFile[], RegExp][] = [
+const VARIANTS: Variant[] = [
     ["unknown key", [dj(json({ foo: 1 }))], /the following directives don't match any configuration option: foo/],
     ["wrong type (insecure-registries as string)", [dj(json({ "insecure-registries": "10.232.0.11:5000" }))], /cannot unmarshal string into Go struct field Config.insecure-registries of type \[\]string/],
     ["invalid JSON (trailing comma)", [dj('{"debug": false,}\n')], /is not a JSON object|invalid character/],
@@ -44,43 +37,7 @@ const VARIANTS: [string, ManagedFile[], RegExp][] = [
 
 describe(`contract: ${VARIANTS.length} bad configs on a real swarm node (${HOST}) all roll back`, function () {
     this.timeout(900000);
-    let goodSha = "";
-    const outcomes: string[] = [];
-
-    before(() => {
-        settledSwarm();
-        sandbox();
-        const r = push(HOST, GOOD);
-        assert.strictEqual(r.code, 0, r.stderr);
-        goodSha = fileSha(HOST, DAEMON_JSON_PATH);
-    });
-    after(() => {
-        console.log(`      bad-config outcomes (${outcomes.length}):\n${outcomes.map((o) => `        ${o}`).join("\n")}`);
-        const r = restore(HOST);
-        assert.strictEqual(r.code, 0, r.stderr);
-    });
-
-    for (const [name, files, expected] of VARIANTS) {
-        it(`${name}: rejected, previous config active, docker active, node Ready`, () => {
-            // files not named in the variant are pinned to the good state (no hosts drop-in, no proxy)
-            const named = new Set(files.map((f) => f.path));
-            const all = [...files, ...[HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH].filter((p) => !named.has(p)).map((p) => ({ path: p, mode: "0644" }))];
-            const t = Date.now();
-            const r = pushFiles(HOST, all, [], { restartTimeoutSeconds: 30 });
-            const secs = ((Date.now() - t) / 1000).toFixed(1);
-            const last = r.stderr.trim().split("\n").pop() ?? "";
-            outcomes.push(`${name}: exit ${r.code} in ${secs}s — ${last.slice(0, 200)}`);
-            assert.notStrictEqual(r.code, 0, r.stderr);
-            assert.notStrictEqual(r.code, 3, `rollback failed:\n${r.stderr}`);
-            assert.match(r.stderr, new RegExp(`dockfleet\\[${HOST}\\]`));
-            assert.match(r.stderr, expected);
-            assert.strictEqual(fileSha(HOST, DAEMON_JSON_PATH), goodSha, "previous daemon.json must be back");
-            assert.strictEqual(fileSha(HOST, HOSTS_DROPIN_PATH), "absent");
-            assert.strictEqual(fileSha(HOST, PROXY_DROPIN_PATH), "absent");
-            assert.deepStrictEqual(health(HOST), { active: "active", swarm: "active", ready: "ready" });
-            assert.match(sh(HOST, "docker info --format '{{json .Labels}}'"), /dockfleet.contract=good/);
-        });
-    }
+    badConfigVariants(HOST, VARIANTS);
 
     it("systemd's start-rate-limit trap: after a failed restart loop a plain restart is refused; the apply script recovers", () => {
         // Break dockerd by hand, the way an operator might, and let systemd hit StartLimitBurst.
