@@ -34,6 +34,7 @@ const MODULES = [
     "serve.sh",
     "dockerd.sh",
     "guard.sh",
+    "boot-guard.sh",
     "units.sh",
     "rollback.sh",
     "converge.sh",

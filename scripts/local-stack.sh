@@ -22,6 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sandbox=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 marker=${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}/local-sandbox-id
+# the sandbox's own script (a recording fake in test/unit/local-stack.test.ts)
+sandbox_cmd=${DOCKFLEET_SANDBOX_CMD:-bash test/sandbox/sandbox.sh}
 
 # "<key> <hosts>": the SSH key's hash, then each host's name=instance (sandbox.json), or "unknown"
 # when a host has none (a sandbox.json from an older sandbox.sh). Instances are machine-ids.
@@ -104,7 +106,7 @@ if pulumi stack select local --non-interactive 2>/dev/null; then
                 # pinned key refuses. Wiping every host leaves nothing the stack deployed anywhere,
                 # so starting it afresh manages all there is.
                 say "the local stack could not be destroyed from the hosts that survived: recreating every sandbox host and starting the stack afresh"
-                bash test/sandbox/sandbox.sh recreate all >&2 || { say "FAILED: recreating the sandbox hosts; start over with: bash test/sandbox/sandbox.sh down && npm start"; exit 1; }
+                $sandbox_cmd recreate all >&2 || { say "FAILED: recreating the sandbox hosts; start over with: bash test/sandbox/sandbox.sh down && npm start"; exit 1; }
                 current=$(sandbox_id)
                 pulumi stack rm local --force --yes --preserve-config --non-interactive >/dev/null
                 pulumi stack init local --non-interactive --secrets-provider passphrase >/dev/null

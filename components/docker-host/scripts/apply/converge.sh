@@ -92,6 +92,7 @@ converge() {
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
     save_self
+    install_boot_guard
     # The swarm state before is kept for `recover` (the guard), which cannot ask a dead dockerd.
     printf '%s\n' "$swarm_before" >"$STATE/in-progress"
     note_new_graph_state "$want"

@@ -9,7 +9,7 @@ mkdir -p "$STATE"
 chmod 0700 "$ROOT/var/lib/dockfleet" "$STATE"
 [ ! -d "$LEGACY_STATE" ] || chmod 0700 "$LEGACY_STATE"
 exec 9>"$LOCK_FILE"
-if [ "$ACTION" = recover ]; then
+if [ "$ACTION" = recover ] || [ "$ACTION" = boot-recover ]; then
     flock 9 # the guard's recover waits for a live apply (it may be in its own rollback) to end
 elif ! flock -n 9; then
     # Two operators (two stacks naming this host, CI and a person): one apply at a time, and the
@@ -18,8 +18,8 @@ elif ! flock -n 9; then
     [ "$ACTION" = status ] || say "waiting up to ${lock_wait}s for another dockfleet apply on this host to end: $(lock_holder)"
     flock -w "$lock_wait" 9 || die "another dockfleet apply is still running on this host after ${lock_wait}s: $(lock_holder); nothing changed; run pulumi up again once it has ended"
 fi
-case "$ACTION" in status | recover) ;; *) lock_held_by ;; esac
-[ "$ACTION" = status ] || migrate_legacy
+case "$ACTION" in status | recover | boot-recover) ;; *) lock_held_by ;; esac
+case "$ACTION" in status | boot-recover) ;; *) migrate_legacy ;; esac
 
 case "$ACTION" in
     apply)
@@ -46,11 +46,13 @@ case "$ACTION" in
         RELOAD_DIGEST=""
         converge "$WORK"
         rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
+        remove_boot_guard
         say "restored the pre-dockfleet files"
         ;;
     forget)
         drop_claim || exit 0
         rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims"
+        remove_boot_guard
         say "kept the current files; dockfleet state removed"
         ;;
     status)
@@ -87,7 +89,10 @@ case "$ACTION" in
             say "recovered: last known-good files restored, dockerd running"
         fi
         ;;
+    boot-recover)
+        boot_recover || exit 3
+        ;;
     *)
-        die "usage: $0 apply|restore|forget|status|recover --host NAME [options]"
+        die "usage: $0 apply|restore|forget|status|recover|boot-recover --host NAME [options]"
         ;;
 esac
