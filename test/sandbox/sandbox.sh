@@ -10,6 +10,7 @@
 #   sandbox.sh status   print the state of every component
 #   sandbox.sh recreate HOST...|all  wipe hosts and boot them again from the base (new instances)
 #   sandbox.sh selftest run both local images on a host (proves they work)
+#   sandbox.sh powercut HOST / boot HOST  kill every process of a host at once / boot it as it is
 #
 # See test/sandbox/README.md and /work/shared/notes/systemd-hosts.md.
 set -euo pipefail
@@ -1101,13 +1102,55 @@ cmd_recreate() {
   log "recreate: ${hs[*]} ready in $(elapsed "$T0")s"
 }
 
+# A power cut, as near as a container comes to one: every process of the host SIGKILLed at once
+# (nothing inside runs a stop job or flushes), then its mounts released. Its files stay (the
+# kernel's page cache survives, unlike a real power loss). `boot HOST` starts it again.
+cmd_powercut() {
+  local h=${1:?usage: sandbox.sh powercut HOST} d cg pid
+  [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
+  d=$(hdir "$h")
+  host_running "$h" || die "$h is not running"
+  if [[ -f $d/cgroups ]]; then
+    while read -r cg; do
+      [[ -d $cg ]] || continue
+      while read -r pid; do
+        if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      done < <(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    done <"$d/cgroups"
+  fi
+  pid=$(cat "$d/nspawn.pid" 2>/dev/null || true)
+  if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  stop_host "$h"
+  log "powercut: $h"
+}
+
+# Boots a stopped host with its files as they are, and waits for systemd to finish booting; unlike
+# `up`, never wipes it (a failed docker.service is what a test may want to see).
+cmd_boot() {
+  local h=${1:?usage: sandbox.sh boot HOST} i st=""
+  [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
+  host_running "$h" && die "$h is running"
+  stop_host "$h"
+  start_host "$h"
+  for ((i = 0; i < 300; i++)); do
+    st=$(ssh -F "$SSH_CFG" -o ControlMaster=no -o BatchMode=yes -o ConnectTimeout=2 "$h" 'timeout 60 systemctl is-system-running --wait' 2>/dev/null) && break
+    [[ -n $st && $st != starting && $st != initializing ]] && break
+    sleep 0.3
+  done
+  [[ $st == running || $st == degraded ]] || die "$h did not boot (is-system-running=${st:-unreachable})"
+  fix_cgroups "$h" || die "$h: cgroup mounts"
+  log "boot: $h up ($st) in $(elapsed "$T0")s"
+}
+
 case ${1:-} in
   up) cmd_up ;;
+  powercut) shift; cmd_powercut "$@" ;;
+  boot) shift; cmd_boot "$@" ;;
   recreate) shift; cmd_recreate "$@" ;;
   swarm) cmd_swarm ;;
   down) cmd_down ;;
   status) cmd_status ;;
   selftest) shift; cmd_selftest "$@" ;;
   __launch) launch_host "$2" ;;
-  *) echo "usage: $0 up|swarm|down|status|selftest [host]|recreate host" >&2; exit 2 ;;
+  *) echo "usage: $0 up|swarm|down|status|selftest [host]|recreate host...|all|powercut host|boot host" >&2; exit 2 ;;
 esac

@@ -813,7 +813,7 @@ WantedBy=sysinit.target
 UNIT
 }
 
-# Written and enabled before the first apply that writes files; a no-op when already in place.
+# Written and enabled by every apply, before it writes anything; a no-op when already in place.
 install_boot_guard() {
     local unit=$ROOT/etc/systemd/system/$BOOT_GUARD_UNIT want
     [ "$USE_SYSTEMD" = 1 ] || return 0
@@ -1025,6 +1025,10 @@ converge() {
         check_file_if_present "$want/$k" "$mode" "$path"
     done <"$want/manifest"
 
+    # Past the checks that refuse before anything is written; every managed host gets it, also one
+    # whose files are already as wanted (after an upgrade of dockfleet).
+    install_boot_guard
+
     # First run on this host: what dockerd runs now is the pre-dockfleet original and the last good.
     if [ ! -f "$STATE/original/manifest" ]; then
         snapshot "$want/manifest" "$STATE/original"
@@ -1085,7 +1089,6 @@ converge() {
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
     save_self
-    install_boot_guard
     # The swarm state before is kept for `recover` (the guard), which cannot ask a dead dockerd.
     printf '%s\n' "$swarm_before" >"$STATE/in-progress"
     note_new_graph_state "$want"

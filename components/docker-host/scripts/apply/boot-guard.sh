@@ -30,7 +30,7 @@ WantedBy=sysinit.target
 UNIT
 }
 
-# Written and enabled before the first apply that writes files; a no-op when already in place.
+# Written and enabled by every apply, before it writes anything; a no-op when already in place.
 install_boot_guard() {
     local unit=$ROOT/etc/systemd/system/$BOOT_GUARD_UNIT want
     [ "$USE_SYSTEMD" = 1 ] || return 0
