@@ -109,6 +109,13 @@ describe("apply script modules, one function at a time", function () {
                 stderr: "",
             });
         });
+        it("full_fs_note: names the full file system (mount point and free KiB, from df) for ENOSPC only; the nearest existing directory", () => {
+            const mnt = spawnSync("df", ["-Pk", dir], { encoding: "utf8" }).stdout.split("\n")[1].split(/\s+/)[5];
+            const full = inModule("staging.sh", `full_fs_note "cp: cannot create regular file 'x': No space left on device" "${dir}/not/yet"`, { cwd: dir });
+            assert.strictEqual(full.status, 0, full.stderr);
+            assert.match(full.stdout, new RegExp(`^ \\(the file system at ${mnt.replace(/[/.]/g, "\\$&")} is full: [0-9]+ KiB free\\)$`));
+            assert.deepStrictEqual(inModule("staging.sh", `full_fs_note "cp: cannot create regular file 'x': Permission denied" "${dir}"`, { cwd: dir }), { status: 0, stdout: "", stderr: "" });
+        });
         it("read_per_use: only registry trust under /etc/docker/certs.d", () => {
             const r = inModule("decide.sh", "for p in /etc/docker/certs.d/r:5000/ca.crt /etc/docker/daemon.json /etc/docker/certs.dx; do if read_per_use $p; then echo \"$p yes\"; else echo \"$p no\"; fi; done", { cwd: dir });
             assert.deepStrictEqual(r, { status: 0, stdout: "/etc/docker/certs.d/r:5000/ca.crt yes\n/etc/docker/daemon.json no\n/etc/docker/certs.dx no\n", stderr: "" });

@@ -5,6 +5,16 @@
 # Temp file beside a target (same directory, so the rename is atomic).
 tmp_of() { printf '%s/.%s.dockfleet-tmp' "$(dirname "$1")" "$(basename "$1")"; }
 
+# " (the file system at MOUNT is full: N KiB free)" when ERR is ENOSPC for PATH's directory: the
+# operator is told which file system to clear, not only which file failed.
+full_fs_note() {
+    local err=$1 dir=$2 fs
+    case "$err" in *"No space left on device"*) ;; *) return 0 ;; esac
+    while [ ! -d "$dir" ] && [ "$dir" != / ]; do dir=$(dirname "$dir"); done
+    fs=$(df -Pk "$dir" 2>/dev/null | awk 'NR == 2 {print $6 " is full: " $4 " KiB free"}') || fs=""
+    [ -z "$fs" ] || printf ' (the file system at %s)' "$fs"
+}
+
 # Phase 1 of installing DIR's set: every new file written as a temp file beside its target (and a
 # probe in the directory of a file to remove). A read-only or full directory fails here, before
 # any target changed. On failure: the temp files are removed, INSTALL_ERR names the path, return 1.
@@ -24,7 +34,7 @@ stage_set() {
                 sync "$tmp" 2>/dev/null || true
                 continue
             fi
-            INSTALL_ERR="cannot write $path: ${err##*: }"
+            INSTALL_ERR="cannot write $path: ${err##*: }$(full_fs_note "$err" "$(dirname "$dst")")"
         fi
         rm -f "$tmp" 2>/dev/null || true
         unstage_set "$dir"
