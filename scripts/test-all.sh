@@ -151,8 +151,8 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
     fi
 fi
 # a named group too slow for CI: said, never silently left out (docs/testing.md)
-if compgen -G 'test/contract-extended/*.test.ts' >/dev/null; then
-    echo "NOT IN THIS RUN: named group contract-extended (more bad daemon configs on a real dockerd, ~8 min; run it with npm run test:contract-extended, see docs/testing.md)"
+if compgen -G 'test/extended/*.test.ts' >/dev/null; then
+    echo "NOT IN THIS RUN: named group extended (more bad daemon configs on a real dockerd, ~8 min; run it with npm run test:extended, see docs/testing.md)"
 fi
 
 echo

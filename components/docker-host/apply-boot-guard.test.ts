@@ -1,6 +1,6 @@
 // The guard that survives a reboot (scripts/apply/boot-guard.sh), with the fakes of
 // apply-script.test.ts: the unit the apply installs, and `boot-recover` as that unit runs it at
-// boot, before dockerd. The power cuts on a real host: test/contract-extended/power-cut.test.ts.
+// boot, before dockerd. The power cuts on a real host: test/extended/power-cut.test.ts.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";

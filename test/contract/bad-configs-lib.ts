@@ -1,5 +1,5 @@
 // Shared by the bad-config suites (test/contract/bad-configs.test.ts in npm test, and the named
-// group test/contract-extended/): one broken variant = one apply on a real swarm node, which must
+// group test/extended/): one broken variant = one apply on a real swarm node, which must
 // end with the previous config active, docker.service active, the node Ready, and a non-zero exit
 // whose message names the host and dockerd's own error (or the smoke container's, for settings
 // that start dockerd and only break containers), or a refusal before anything is written.

@@ -1,6 +1,6 @@
 // Contract: broken daemon.json / drop-in variants pushed to a real swarm node; each ends in a
 // verified rollback or a refusal before anything is written (bad-configs-lib.ts). More variants run
-// in the named group test/contract-extended (npm run test:contract-extended; docs/testing.md).
+// in the named group test/extended (npm run test:extended; docs/testing.md).
 import * as assert from "assert";
 import { DAEMON_JSON_PATH, HOSTS_DROPIN_PATH } from "../../components/docker-host/dropins";
 import { badConfigVariants, dj, dropIn, GOOD, json, Variant } from "./bad-configs-lib";

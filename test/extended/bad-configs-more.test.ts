@@ -1,4 +1,4 @@
-// Named group `contract-extended` (npm run test:contract-extended; not in `npm test`: each restart
+// Named group `extended` (npm run test:extended; not in `npm test`: each restart
 // variant costs 10-15 s of a real dockerd failing and rolling back, more than CI's time allows).
 // More broken daemon.json settings a real 20.10 dockerd rejects, each found by running that
 // dockerd on the setting; with test/contract/bad-configs.test.ts, over 50 in all. The expected
@@ -47,7 +47,7 @@ const VARIANTS: Variant[] = [
     ["a JSON array instead of an object", [dj("[]\n")], /is not a JSON object/],
 ];
 
-describe(`contract-extended: ${VARIANTS.length} more bad configs on a real swarm node (${HOST}) all roll back (named group, not in npm test)`, function () {
+describe(`extended: ${VARIANTS.length} more bad configs on a real swarm node (${HOST}) all roll back (named group, not in npm test)`, function () {
     this.timeout(1800000);
     badConfigVariants(HOST, VARIANTS);
 });

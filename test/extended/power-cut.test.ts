@@ -1,4 +1,4 @@
-// Named group `contract-extended` (npm run test:contract-extended; not in `npm test`: each case
+// Named group `extended` (npm run test:extended; not in `npm test`: each case
 // boots a host again, ~1 min). A power cut in the middle of an apply (issue 30, point 1): every
 // process of the nspawn host SIGKILLed at once (sandbox.sh powercut), then the host booted with its
 // files as they were (sandbox.sh boot, which never wipes it). The transient guard timer dies with
@@ -42,7 +42,7 @@ async function cutDuring(moment: RegExp): Promise<void> {
     sh(HOST, `rm -f ${SLOW_STOP} && systemctl daemon-reload`);
 }
 
-describe(`contract-extended: a power cut during an apply on a real host (${HOST}) boots on the known-good files (named group, not in npm test)`, function () {
+describe(`extended: a power cut during an apply on a real host (${HOST}) boots on the known-good files (named group, not in npm test)`, function () {
     this.timeout(900000);
     const good: DaemonConfig = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.test": "power-good" } };
     let goodSha = "";

@@ -1,4 +1,4 @@
-// Named group `contract-extended` (npm run test:contract-extended). A full disk (issue 30, point 2)
+// Named group `extended` (npm run test:extended). A full disk (issue 30, point 2)
 // on a real host, made with a small tmpfs inside the nspawn host: /etc/docker full during the
 // write, and a data root on a full file system during the restart. Each ends with nothing
 // half-written, the previous config active, dockerd running, and a message naming what is full.
@@ -11,7 +11,7 @@ const HOST = "host3";
 const FULL = "/mnt/dockfleet-full";
 const others = [{ path: HOSTS_DROPIN_PATH, mode: "0644" }, { path: PROXY_DROPIN_PATH, mode: "0644" }];
 
-describe(`contract-extended: a full disk during an apply on a real host (${HOST}) (named group, not in npm test)`, function () {
+describe(`extended: a full disk during an apply on a real host (${HOST}) (named group, not in npm test)`, function () {
     this.timeout(900000);
     const good = { logDriver: "json-file", logOpts: { "max-size": "10m" }, labels: { "dockfleet.test": "disk-good" } };
     let goodSha = "";
