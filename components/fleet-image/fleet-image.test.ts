@@ -79,12 +79,12 @@ describe("FleetImage: content tag", () => {
 });
 
 describe("FleetImage: rendering", () => {
-    it("renders the docker.Image inputs by value: name from content, BuilderV1, no build on preview, Dockerfile under the context", () => {
+    it("renders the docker.Image inputs by value: name from content, BuildKit, no build on preview, Dockerfile under the context", () => {
         const dir = context();
         const tag = contextTag(dir, { dockerfile: "Dockerfile", platform: "linux/amd64", target: "runtime", args: { VERSION: "1" } });
         assert.deepStrictEqual(renderImageArgs(args(dir, { target: "runtime", args: { VERSION: "1" } })), {
             imageName: `10.232.0.11:5000/hello:${tag}`,
-            build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), builderVersion: "BuilderV1", platform: "linux/amd64", target: "runtime", args: { VERSION: "1" } },
+            build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), builderVersion: "BuilderBuildKit", platform: "linux/amd64", target: "runtime", args: { VERSION: "1" } },
             buildOnPreview: false,
             skipPush: false,
             registry: { server: "10.232.0.11:5000" },

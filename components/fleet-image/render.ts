@@ -64,9 +64,14 @@ export function imageNameOf(a: FleetImageArgs): { imageName: string; tag: string
 }
 
 /**
- * The docker.Image inputs. BuilderV1, the classic builder: it needs no BuildKit session (which the
- * provider would tunnel over the SSH connection to dockerd 20.10) and no frontend image (nothing can
- * be pulled on hosts behind the proxy), and it builds multi-stage Dockerfiles and `--target`.
+ * The docker.Image inputs. BuildKit (BuilderBuildKit), not the classic builder: the provider asks
+ * dockerd to keep the classic builder's intermediate containers (its Go client sends `rm=0`, and
+ * docker.Image has no input for it), and each RUN step's container holds every build arg in its
+ * environment, so `docker inspect` on the builder host would show the proxy URL. BuildKit runs
+ * steps without containers of the engine and passes the proxy as ExecOp proxy env, kept out of the
+ * cache key, `docker history` and the image config; it builds multi-stage Dockerfiles and
+ * `target`, with dockerd 20.10's built-in Dockerfile frontend (no frontend image to pull) and
+ * base images from the host's own store first.
  * Nothing is built or pushed on preview (buildOnPreview: false): the digest is unknown there, so
  * the preview shows every service using the image as changing.
  */
@@ -79,7 +84,7 @@ export function renderImageArgs(a: FleetImageArgs): docker.ImageArgs {
             context: a.context,
             // the provider resolves the Dockerfile from its working directory, not from the context
             dockerfile: path.join(a.context, a.dockerfile ?? "Dockerfile"),
-            builderVersion: "BuilderV1",
+            builderVersion: "BuilderBuildKit",
             platform: a.platform ?? DEFAULT_PLATFORM,
             ...(a.target !== undefined ? { target: a.target } : {}),
             ...(Object.keys(args).length > 0 ? { args } : {}),

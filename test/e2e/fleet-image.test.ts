@@ -75,11 +75,12 @@ describe("e2e: an image built on a fleet host, pushed to the registry, run by di
         assert.match(sh("host1", `docker image ls --format '{{.Repository}}:{{.Tag}}' ${REG}/hello`), /^10\.232\.0\.11:5000\/hello:[0-9a-f]{20}$/m);
     });
 
-    it("the proxy is in no layer, history or image config on the host (the build stage's images too), nor in state, outputs or engine output", () => {
+    it("the proxy is in no layer, history, image config or container on the host (the build stage's images too), nor in state, outputs or engine output", () => {
         const ref = sh("host1", `docker image ls --format '{{.Repository}}:{{.Tag}}' ${REG}/hello | head -1`);
         assert.match(sh("host1", `docker history --no-trunc ${ref}`), /proxy\.txt/, "the history has the RUN step");
-        // every image on host1 (intermediate ones of both stages included): history and config
-        const meta = sh("host1", "for i in $(docker images -a -q | sort -u); do docker history --no-trunc $i; docker image inspect $i; done");
+        // every image on host1 (intermediate ones of both stages included): history and config; and
+        // every container (the classic builder would leave one per RUN step, the args in its env)
+        const meta = sh("host1", "for i in $(docker images -a -q | sort -u); do docker history --no-trunc $i; docker image inspect $i; done; for c in $(docker ps -aq); do docker inspect $c; done");
         // the image's layers, byte for byte (uncompressed tars inside the saved tar)
         const saved = spawnSync("ssh", ["-F", sandbox().sshConfigPath, "host1", `docker save ${ref}`], { encoding: "latin1", maxBuffer: 256 * 1024 * 1024 });
         assert.strictEqual(saved.status, 0, saved.stderr);
