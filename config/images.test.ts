@@ -77,6 +77,9 @@ describe("dockfleet:images in the stack config", () => {
         assert.deepStrictEqual(errorsOf((c) => { c["dockfleet:images"] = { Hello: { context: "examples/fleet-image" } }; c["dockfleet:stacks"].web.services.site.image = { build: "Hello" }; }), [
             'FleetImage "Hello" | dockfleet:images.Hello | the key is the repository name unless name is set: "Hello" must be a repository name: lower-case letters, digits, separators . _ - and / between components',
         ]);
+        assert.deepStrictEqual(errorsOf((c) => { c["dockfleet:images"] = { "my image": { context: "examples/fleet-image", name: "hello" } }; c["dockfleet:stacks"].web.services.site.image = { build: "my image" }; }), [
+            'FleetImage "my image" | dockfleet:images.my image | "my image": an image key is letters, digits and _ . - (it names the image\'s resources)',
+        ]);
         assert.deepStrictEqual(errorsOf((c) => { c["dockfleet:stacks"].web.services.site.image = { build: "gateway" }; }), [
             'SwarmStack "web" | dockfleet:stacks.web.services.site.image.build | "gateway" is not a key of dockfleet:images (known: hello)',
         ]);

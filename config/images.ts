@@ -23,6 +23,7 @@ export function imageIssues(o: { images: Record<string, StackImage>; hostNames: 
     for (const [key, img] of Object.entries(o.images)) {
         const resource = `FleetImage "${key}"`;
         const add = (issues: Issue[]) => out.push(...issues.map((issue) => ({ resource, issue: { ...issue, field: issue.field ? `${img.origin}.${issue.field}` : img.origin } })));
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(key)) add([error("", `"${key}": an image key is letters, digits and _ . - (it names the image's resources)`)]);
         if (o.registryAddress === undefined) add([error("", `images are pushed to the fleet's registry: set ${NAMESPACE}:registry`)]);
         if (img.builder !== undefined && !o.hostNames.has(img.builder)) add([error("builder", `"${img.builder}" is not a host in ${NAMESPACE}:hosts (${[...o.hostNames].join(", ")})`)]);
         const issues = validateFleetImage(
