@@ -30,6 +30,8 @@ describe("e2e: an image built on a fleet host, pushed to the registry, run by di
 
     before(async () => {
         fs.cpSync(path.join(ROOT, "examples/fleet-image"), ctx, { recursive: true });
+        // what an aborted earlier run of this suite may have left (cleanHosts knows the web stack only)
+        ssh("host1", "docker service rm hello_web >/dev/null 2>&1; sleep 2; docker network rm hello_default >/dev/null 2>&1; true");
         const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
         doc.setIn(["config", "dockfleet:parts"], ["daemon", "swarm", "registry", "images", "stacks"]);
         doc.deleteIn(["config", "dockfleet:containerUnits"]);
