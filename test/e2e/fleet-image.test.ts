@@ -47,7 +47,7 @@ describe("e2e: an image built on a fleet host, pushed to the registry, run by di
                         ports: [{ target: 8080, published: 18081, mode: "host" }],
                         placement: { constraints: ["node.hostname == host2"] },
                         healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: "2s", timeout: "2s", retries: 3, startPeriod: "1s" },
-                        update: { parallelism: 1, delay: "1s", failureAction: "rollback", monitor: "3s", order: "start-first" },
+                        update: { parallelism: 1, delay: "1s", failureAction: "rollback", monitor: "3s", order: "stop-first" },
                     },
                 },
             },
