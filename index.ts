@@ -23,6 +23,7 @@ export = async () => {
         daemonJson: out.daemonJson,
         registryEndpoint: out.registryEndpoint,
         registryCatalogUrl: out.registryCatalogUrl,
+        images: out.images,
         swarmServices: out.swarmServices,
         nfsVolumes: out.nfsVolumes,
     };

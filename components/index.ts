@@ -15,3 +15,4 @@ export * from "./registry";
 export * from "./nfs-volume";
 export * from "./swarm-stack";
 export * from "./swarm";
+export * from "./fleet-image";

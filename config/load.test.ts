@@ -124,7 +124,7 @@ describe("stack config loading", () => {
         ["compose file missing", (c) => { (c["dockfleet:stacks"] as any).kafka = { composeFile: "stacks/compose/nope.yml" }; }, 'SwarmStack "kafka"', "dockfleet:stacks.kafka.composeFile", /does not exist/],
         ["unit with bad name", (c) => { c["dockfleet:containerUnits"] = [{ name: "my unit", image: "x:1" }]; }, 'ContainerUnit "my unit"', "dockfleet:containerUnits[0].name", /container\/unit name/],
         ["unit on an unknown host", (c) => { c["dockfleet:containerUnits"] = [{ name: "mco", image: "x:1", onHosts: ["ghost"] }]; }, 'ContainerUnit "mco"', "dockfleet:containerUnits[0].onHosts[0]", /not a host/],
-        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, swarm, containerUnits, registry, stacks, volumes/],
+        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, swarm, containerUnits, registry, images, stacks, volumes/],
         // swarm membership (components/swarm): refused before any host is asked
         ["two hosts claim swarm init", (c) => { hosts(c)[0].swarmInit = true; hosts(c).push({ name: "mgr2", address: "10.1.0.22", role: "manager", swarmInit: true }); }, 'SwarmCluster "swarm"', "dockfleet:hosts[2].swarmInit", /only one host may init the swarm; "mgr1" and "mgr2" both claim it/],
         ["a worker claims swarm init", (c) => { hosts(c)[1].swarmInit = true; }, 'SwarmCluster "swarm"', "dockfleet:hosts[1].swarmInit", /only a manager can init the swarm/],

@@ -11,7 +11,8 @@ import { members, validateSwarm } from "../components/swarm/plan";
 import { autolockIssues } from "../components/docker-host/autolock";
 import { PARTS, Part, SECRET_KEYS, SECRET_MAP_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { registryTrustIssues } from "./registry-trust";
-import { StackSpecs, loadStacks } from "./stacks";
+import { ImageRefs, StackSpecs, loadStacks } from "./stacks";
+import { StackImage, declaredImages, imageIssues } from "./images";
 import { NAMESPACE } from "./names";
 import { resolveHostKeys } from "./host-keys";
 
@@ -25,6 +26,10 @@ export interface LoadedConfig {
     secrets: Partial<Record<SecretKey, string>>;
     parts: Set<Part>;
     stacks: StackSpecs;
+    /** Images to build (dockfleet:images and compose `build:` sections), by key; contexts relative to the project root. */
+    images: Record<string, StackImage>;
+    /** Services that run a built image: stack → service → image key (their spec image is a placeholder until program.ts pins the digest). */
+    imageRefs: ImageRefs;
     /** dockfleet:registryUsers (user → password). Secret: never log it. */
     registryUsers?: Record<string, string>;
     /** Warnings to log (once) when the program runs. */
@@ -122,7 +127,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         throw new DockfleetConfigError(problems);
     }
     const c = parsed.data;
-    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts).length > 0) || (p === "registry" && c.registry) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts).length > 0) || (p === "registry" && c.registry) || (p === "images" && c.images) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
 
     // Pinned SSH host keys: each host's hostKey, else ssh.knownHostsPath's entry (filled in here).
     const keyed = resolveHostKeys(stack, c.hosts, c.ssh);
@@ -209,17 +214,32 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     });
 
     let stacks: StackSpecs = {};
+    let imageRefs: ImageRefs = {};
+    let images = declaredImages(c.images);
     if (c.stacks) {
-        const r = loadStacks(c.stacks, projectRoot);
+        const r = loadStacks(c.stacks, projectRoot, new Set(Object.keys(images)));
         stacks = r.stacks;
+        imageRefs = r.refs;
+        images = { ...images, ...r.images };
+        // by default a stack manages what it configures, compose builds included
+        if (c.parts === undefined && Object.keys(r.images).length > 0) parts.add("images");
         for (const p of r.problems) add(`SwarmStack "${p.stack}"`, [p.issue]);
+        const usingBuilds = Object.keys(imageRefs);
+        if (usingBuilds.length > 0 && parts.has("stacks") && !parts.has("images")) {
+            add(`SwarmStack "${usingBuilds[0]}"`, [error(`${NAMESPACE}:parts`, `stacks ${usingBuilds.join(", ")} run built images: list "images" with "stacks" (the digest comes from the build)`)]);
+        }
         if (!c.hosts.some((h) => h.role === "manager")) {
             add('SwarmStack "*"', [error(`${NAMESPACE}:hosts`, "swarm stacks need a host with role: manager (the docker provider talks to it)")]);
         }
     }
 
+    if (Object.keys(images).length > 0) {
+        const registryAddress = c.registry ? `${c.registry.address ?? c.hosts.find((h) => h.name === c.registry!.onHost)?.address}:${c.registry.port ?? 5000}` : undefined;
+        for (const p of imageIssues({ images, hostNames, registryAddress, projectRoot })) add(p.resource, [p.issue]);
+    }
+
     if (problems.length > 0) throw new DockfleetConfigError(problems);
-    return { stack, config: c, secrets, parts, stacks, warnings, hostKeySources: keyed.sources, ...(registryUsers !== undefined ? { registryUsers: registryUsers as Record<string, string> } : {}) };
+    return { stack, config: c, secrets, parts, stacks, images, imageRefs, warnings, hostKeySources: keyed.sources, ...(registryUsers !== undefined ? { registryUsers: registryUsers as Record<string, string> } : {}) };
 }
 
 /** Maps a component field (`daemon.x`, `hosts[0].y`, `rollout.z`, `proxy.w`) to its config key. */

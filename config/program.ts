@@ -21,6 +21,8 @@ import { probesOff, takeEarlyProbe } from "./early-probe";
 import { PARTS, Part } from "./schema";
 import { hostKeySshOptions } from "../components/common/known-hosts";
 import { hostKeyMismatchError } from "./host-keys";
+import { FleetImage } from "../components/fleet-image/fleet-image";
+import { pinBuiltImages } from "./stacks";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
@@ -28,6 +30,7 @@ const PART_NEEDS: Record<Part, string> = {
     swarm: "the pulumi-resource-command plugin",
     containerUnits: "the pulumi-resource-command plugin",
     registry: "the pulumi-resource-docker plugin",
+    images: "the pulumi-resource-docker plugin",
     stacks: "the pulumi-resource-docker plugin",
     volumes: "the pulumi-resource-docker plugin",
 };
@@ -92,11 +95,15 @@ export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan 
     });
 }
 
-/** The hosts the docker provider talks to: the registry's, each volume's, the first manager (stacks). */
+/** The host whose dockerd builds an image: its builder, else the registry's. */
+export const builderOf = (cfg: LoadedConfig, key: string): string => cfg.images[key].builder ?? cfg.config.registry!.onHost;
+
+/** The hosts the docker provider talks to: the registry's, each image's builder, each volume's, the first manager (stacks). */
 export function dockerProviderHosts(cfg: LoadedConfig): string[] {
     const c = cfg.config;
     const hosts: string[] = [];
     if (cfg.parts.has("registry") && c.registry) hosts.push(c.registry.onHost);
+    if (cfg.parts.has("images") && c.registry) hosts.push(...Object.keys(cfg.images).map((k) => builderOf(cfg, k)));
     if (cfg.parts.has("volumes")) hosts.push(...(c.volumes ?? []).map((v) => v.onHost));
     if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) hosts.push(c.hosts.find((h) => h.role === "manager")!.name);
     return [...new Set(hosts)];
@@ -131,6 +138,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         swarm: members(c.hosts).length > 0,
         containerUnits: (c.containerUnits ?? []).length > 0,
         registry: c.registry !== undefined,
+        images: Object.keys(cfg.images).length > 0,
         stacks: Object.keys(c.stacks ?? {}).length > 0,
         volumes: (c.volumes ?? []).length > 0,
     };
@@ -232,6 +240,29 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         }
     }
 
+    // Built on their builder host, pushed with the login user's credentials once the registry runs
+    // (and, through `after`, once every host trusts its CA). Proxy URLs reach RUN steps only.
+    const images: Record<string, FleetImage> = {};
+    if (cfg.parts.has("images") && registryAddress) {
+        for (const [key, img] of Object.entries(cfg.images)) {
+            images[key] = new FleetImage(`image-${key}`, {
+                name: img.name ?? key,
+                context: img.context,
+                dockerfile: img.dockerfile,
+                target: img.target,
+                args: img.args,
+                platform: img.platform,
+                registry: { server: registryAddress, ...(loginUser && cfg.registryUsers ? { username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]) } : {}) },
+                proxy: {
+                    httpProxy: cfg.secrets.httpProxy !== undefined ? pulumi.secret(cfg.secrets.httpProxy) : undefined,
+                    httpsProxy: cfg.secrets.httpsProxy !== undefined ? pulumi.secret(cfg.secrets.httpsProxy) : undefined,
+                    noProxy: c.proxy?.noProxy,
+                },
+            }, { provider: providerFor(builderOf(cfg, key)), dependsOn: registry ? [...after, registry.container] : after });
+        }
+    }
+    const digests = Object.fromEntries(Object.entries(images).map(([k, i]) => [k, i.repoDigest]));
+
     const units: ContainerUnit[] = [];
     if (cfg.parts.has("containerUnits")) {
         for (const u of c.containerUnits ?? []) {
@@ -255,8 +286,11 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) {
         const manager = c.hosts.find((h) => h.role === "manager")!;
         const provider = providerFor(manager.name);
-        for (const [name, spec] of Object.entries(cfg.stacks)) {
-            const fromRegistry = registryAddress !== undefined && Object.values(spec.services).some((x) => imageFrom(x.image, registryAddress));
+        for (const [name, loaded] of Object.entries(cfg.stacks)) {
+            // a service of a built image runs its pushed digest: a new digest rolls exactly those services
+            const refs = cfg.imageRefs[name];
+            const spec = pinBuiltImages(loaded, refs, digests);
+            const fromRegistry = registryAddress !== undefined && (refs !== undefined || Object.values(loaded.services).some((x) => typeof x.image === "string" && imageFrom(x.image, registryAddress)));
             const registryAuth = fromRegistry && loginUser && cfg.registryUsers ? { serverAddress: registryAddress!, username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]) } : undefined;
             stacks.push(new SwarmStack(name, { ...spec, registryAuth }, { provider, dependsOn: fromRegistry && registry ? [...afterSwarm, registry.container] : afterSwarm }));
         }
@@ -270,6 +304,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         containerUnits: units.map((u) => u.urn),
         registryEndpoint: registry?.endpoint,
         registryCatalogUrl: registry?.catalogUrl,
+        images: Object.keys(digests).length > 0 ? digests : undefined,
         nfsVolumes: volumes.length > 0 ? pulumi.all(volumes.map((v) => v.volumeName)) : undefined,
         swarmServices: stacks.length > 0 ? pulumi.all(stacks.map((s) => s.serviceNames)).apply((x) => x.flat()) : undefined,
     };

@@ -181,6 +181,24 @@ export const stackSchema = z.object({
     maxUnavailable: z.number().optional(),
 }).strict();
 
+/** An image built on a fleet host and pushed to the fleet's registry (components/fleet-image); services name it by key. */
+export const imageSchema = z.object({
+    /** Build context directory, relative to the project root. */
+    context: str,
+    /** Relative to the context. Default: "Dockerfile". */
+    dockerfile: str.optional(),
+    /** Stage to build. Default: the last. */
+    target: str.optional(),
+    /** Plain build args (never the proxy: dockfleet passes it as secret predefined args). Default: {}. */
+    args: strMap.optional(),
+    /** The host (from dockfleet:hosts) whose dockerd builds and pushes. Default: registry.onHost. */
+    builder: str.optional(),
+    /** Repository in the registry. Default: the image's key. */
+    name: str.optional(),
+    /** Default: "linux/amd64". */
+    platform: str.optional(),
+}).strict();
+
 /** A stand-alone NFS volume on one host (for swarm services use a stack's nfsVolumes). */
 export const volumeSchema = z.object({
     onHost: str,
@@ -199,7 +217,7 @@ export const swarmSchema = z.object({
     autolock: z.boolean().optional(),
 }).strict();
 
-export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"] as const;
+export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "images", "stacks", "volumes"] as const;
 export type Part = (typeof PARTS)[number];
 
 /** Every non-secret key. Secret keys are listed in SECRET_KEYS. */
@@ -213,6 +231,7 @@ export const configSchema = z.object({
     swarm: swarmSchema.optional(),
     registry: registrySchema.optional(),
     containerUnits: z.array(containerUnitSchema).optional(),
+    images: z.record(z.string(), imageSchema).optional(),
     stacks: z.record(z.string(), stackSchema).optional(),
     volumes: z.array(volumeSchema).optional(),
     /** Which parts this stack manages. Default: every configured part. */

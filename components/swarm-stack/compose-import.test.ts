@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ComposeImportError, importCompose, shellSplit } from "./compose-import";
+import { BUILT_IMAGE, ComposeImportError, importCompose, importComposeWithBuilds, repositoryOf, shellSplit } from "./compose-import";
 import { renderCompose, renderNetwork, renderService } from "./render";
 import { yumRepoStack } from "./fixtures";
 import { validateSwarmStack } from "./validate";
@@ -238,5 +238,47 @@ secrets:
         assert.deepStrictEqual(a.services.a.command, ["sh", "-c", 'echo $HOME "a b"']);
         assert.deepStrictEqual(a.services.a.healthcheck, { test: ["NONE"] });
         assert.deepStrictEqual(shellSplit(`a "b c" 'd e' f\\ g ""`), ["a", "b c", "d e", "f g", ""]);
+    });
+
+    it("importComposeWithBuilds reads build: sections (string or mapping); the service's image stands in until the digest is pinned", () => {
+        const text = [
+            "services:",
+            "  gateway:",
+            "    image: 10.232.0.11:5000/team/gateway:1.2",
+            "    build:",
+            "      context: ./gateway",
+            "      dockerfile: Dockerfile.prod",
+            "      target: runtime",
+            "      args: { VERSION: '2', GOFLAGS: -mod=vendor }",
+            "  worker:",
+            "    build: ./worker",
+            "  cache:",
+            "    image: redis:7",
+            "",
+        ].join("\n");
+        const r = importComposeWithBuilds(text, "app");
+        assert.deepStrictEqual(r.builds, {
+            gateway: { context: "./gateway", dockerfile: "Dockerfile.prod", target: "runtime", args: { VERSION: "2", GOFLAGS: "-mod=vendor" }, name: "team/gateway" },
+            worker: { context: "./worker" },
+        });
+        assert.deepStrictEqual(Object.fromEntries(Object.entries(r.spec.services).map(([n, s]) => [n, s.image])), { gateway: BUILT_IMAGE, worker: BUILT_IMAGE, cache: "redis:7" });
+        assert.deepStrictEqual(validateSwarmStack(r.spec), []);
+        // the library's importCompose still refuses builds (it has no image to run)
+        assert.throws(() => importCompose(text, "app"), /services\.gateway\.build: not supported by dockfleet/);
+    });
+
+    it("importComposeWithBuilds: unsupported build keys and shell-provided args are errors", () => {
+        assert.throws(() => importComposeWithBuilds("services:\n  a:\n    build: { context: ., labels: { a: b }, args: [TOKEN] }\n", "x"), (e: unknown) => {
+            assert.ok(e instanceof ComposeImportError);
+            assert.deepStrictEqual(e.issues.map((i) => `${i.field}: ${i.message}`), [
+                "services.a.build.labels: not supported by dockfleet (supported: context, dockerfile, args, target)",
+                'services.a.build.args[0]: "TOKEN" has no value: build args taken from the deploying shell are not supported; give KEY=value',
+            ]);
+            return true;
+        });
+    });
+
+    it("repositoryOf drops the registry host and the tag or digest", () => {
+        assert.deepStrictEqual(["10.0.0.5:5000/team/app:1", "localhost/app", "team/app:latest", "app@sha256:ab", "registry.example/app"].map(repositoryOf), ["team/app", "app", "team/app", "app", "app"]);
     });
 });

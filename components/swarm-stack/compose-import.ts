@@ -27,7 +27,45 @@ const SUPPORTED = {
     network: ["driver", "attachable", "labels"],
     volume: ["driver", "driver_opts", "name"],
     driverOpts: ["type", "o", "device"],
+    build: ["context", "dockerfile", "args", "target"],
 } as const;
+
+/** A service's compose `build:` section (paths as the compose file gives them, relative to its directory). */
+export interface ComposeBuild {
+    context: string;
+    dockerfile?: string;
+    target?: string;
+    args?: Record<string, string>;
+    /** The repository of the service's `image:` (registry and tag dropped), the name compose would tag. */
+    name?: string;
+}
+
+/** The repository path of an image reference: `10.0.0.5:5000/team/app:1` → `team/app`. */
+export function repositoryOf(image: string): string {
+    const noDigest = image.replace(/@.*$/, "");
+    const noTag = noDigest.replace(/:[^:/]+$/, "");
+    const parts = noTag.split("/");
+    // a first component with a dot, a port or "localhost" is a registry host (docker's reference grammar)
+    if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost")) parts.shift();
+    return parts.join("/");
+}
+
+function build(c: Ctx, v: unknown, path: string, image: string | undefined): ComposeBuild | undefined {
+    const name = image !== undefined ? repositoryOf(image) : undefined;
+    if (typeof v === "string") return strip({ context: c.str(v, path) ?? "", name });
+    const o = c.obj(v, path, SUPPORTED.build);
+    if (!o) return undefined;
+    const context = c.str(o.context, `${path}.context`);
+    if (context === undefined) c.fail(`${path}.context`, "is required");
+    const args = c.kv(o.args, `${path}.args`, "build args");
+    return strip({
+        context: context ?? "",
+        dockerfile: c.str(o.dockerfile, `${path}.dockerfile`),
+        target: c.str(o.target, `${path}.target`),
+        args: args && Object.keys(args).length ? args : undefined,
+        name,
+    });
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -258,16 +296,21 @@ function nfsVolume(c: Ctx, v: Obj, path: string): NfsVolumeArgs | undefined {
     return strip({ server, path: dm?.[1] ?? "", nfsVersion: nfsVersion as NfsVolumeArgs["nfsVersion"], options: options.length ? options : undefined });
 }
 
-function service(c: Ctx, v: unknown, path: string, nfs: Set<string>, named: Set<string>): ServiceSpec | undefined {
+function service(c: Ctx, v: unknown, path: string, nfs: Set<string>, named: Set<string>, builds?: Record<string, ComposeBuild>): ServiceSpec | undefined {
     if (!isObj(v)) return void c.fail(path, "must be a mapping");
-    const o = c.obj(v, path, SUPPORTED.service)!;
+    const o = c.obj(v, path, builds ? [...SUPPORTED.service, "build"] : SUPPORTED.service)!;
     const d = c.obj(o.deploy, `${path}.deploy`, SUPPORTED.deploy) ?? {};
     const dp = `${path}.deploy`;
     const pl = c.obj(d.placement, `${dp}.placement`, SUPPORTED.placement);
     const res = c.obj(d.resources, `${dp}.resources`, SUPPORTED.resources);
     const rp = c.obj(d.restart_policy, `${dp}.restart_policy`, SUPPORTED.restart);
-    const image = c.str(o.image, `${path}.image`);
-    if (image === undefined) c.fail(`${path}.image`, "is required (build is not supported: push the image to the registry first)");
+    let image = c.str(o.image, `${path}.image`);
+    if (builds && o.build !== undefined) {
+        const b = build(c, o.build, `${path}.build`, image);
+        if (b) builds[path.slice("services.".length)] = b;
+        image = BUILT_IMAGE;
+    }
+    if (image === undefined) c.fail(`${path}.image`, `is required${builds ? " (or build)" : " (build is not supported: push the image to the registry first)"}`);
     const env = c.kv(o.environment, `${path}.environment`, "variables");
     const labels = c.kv(d.labels, `${dp}.labels`, "labels");
     const containerLabels = c.kv(o.labels, `${path}.labels`, "labels");
@@ -311,6 +354,22 @@ function service(c: Ctx, v: unknown, path: string, nfs: Set<string>, named: Set<
  * The result still needs validateSwarmStack (value checks happen there).
  */
 export function importCompose(yamlText: string, stackName: string): SwarmStackArgs {
+    return importComposeWith(yamlText, stackName).spec;
+}
+
+/** Stands in for a built image's digest in `importComposeWithBuilds`' spec until the program pins it. */
+export const BUILT_IMAGE = "dockfleet-built-image";
+
+/**
+ * importCompose that also reads `build:` sections (context, dockerfile, args, target): each such
+ * service's image is BUILT_IMAGE in the spec, and its build is in `builds` by service name.
+ */
+export function importComposeWithBuilds(yamlText: string, stackName: string): { spec: SwarmStackArgs; builds: Record<string, ComposeBuild> } {
+    const builds: Record<string, ComposeBuild> = {};
+    return { spec: importComposeWith(yamlText, stackName, builds).spec, builds };
+}
+
+function importComposeWith(yamlText: string, stackName: string, builds?: Record<string, ComposeBuild>): { spec: SwarmStackArgs } {
     const c = new Ctx();
     let doc: unknown;
     try {
@@ -352,16 +411,16 @@ export function importCompose(yamlText: string, stackName: string): SwarmStackAr
     const services: Record<string, ServiceSpec> = {};
     if (!isObj(top.services) || Object.keys(top.services).length === 0) c.fail("services", "a compose file needs at least one service");
     for (const [n, v] of Object.entries(isObj(top.services) ? top.services : {})) {
-        const s = service(c, v, `services.${n}`, new Set(Object.keys(nfsVolumes)), named);
+        const s = service(c, v, `services.${n}`, new Set(Object.keys(nfsVolumes)), named, builds);
         if (s) services[n] = s;
     }
     if (c.issues.length) throw new ComposeImportError(c.issues);
-    return strip({
+    return { spec: strip({
         name: stackName,
         services,
         networks: Object.keys(networks).length ? networks : undefined,
         nfsVolumes: Object.keys(nfsVolumes).length ? nfsVolumes : undefined,
-    });
+    }) };
 }
 
 /** Drops undefined properties so specs compare cleanly with deepStrictEqual. */

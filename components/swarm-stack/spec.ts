@@ -171,8 +171,11 @@ export interface MountSpec {
 }
 
 export interface ServiceSpec {
-    /** Image reference, e.g. "nginx:1.25" (pin a tag or digest). Required. */
-    image: string;
+    /**
+     * Image reference, e.g. "nginx:1.25" (pin a tag or digest), or a FleetImage's `repoDigest`
+     * (`registry:port/name@sha256:…`): a new digest rolls this service and no other. Required.
+     */
+    image: pulumi.Input<string>;
     /** Default: "replicated". */
     mode?: ServiceMode;
     /** Tasks for a replicated service, integer ≥ 0. Not allowed with mode "global". Default: 1. */

@@ -17,6 +17,12 @@ export interface StackRegistryAuth {
 /** Whether `image` is pulled from the registry at `address` (`addr/repo[:tag|@digest]`). */
 export const imageFrom = (image: string, address: string) => image.startsWith(`${address}/`);
 
+/** The stack with every service's image resolved (FleetImage digests are Outputs), for renderCompose. */
+function resolvedImages(args: SwarmStackArgs): pulumi.Output<SwarmStackArgs> {
+    const images = pulumi.all(Object.fromEntries(Object.entries(args.services).map(([n, s]) => [n, s.image])) as Record<string, pulumi.Input<string>>);
+    return images.apply((img) => ({ ...args, services: Object.fromEntries(Object.entries(args.services).map(([n, s]) => [n, { ...s, image: img[n] }])) }));
+}
+
 /**
  * A swarm stack: overlay networks and services named and labelled like `docker stack deploy`
  * (`<stack>_<name>`, `com.docker.stack.namespace=<stack>`), so `docker stack ps/services <stack>`
@@ -48,15 +54,17 @@ export class SwarmStack extends pulumi.ComponentResource {
             const used = (args.services[svc].networks ?? ["default"]).map((n) => this.networks[n]);
             // like `docker stack deploy --with-registry-auth`: the password is secret in state
             const ra = args.registryAuth;
-            const auth = ra && imageFrom(args.services[svc].image, ra.serverAddress)
-                ? { auth: { serverAddress: ra.serverAddress, username: ra.username, password: pulumi.secret(ra.password) } }
-                : {};
+            const image = args.services[svc].image;
+            // a digest known only after its build (an Output) gets the credentials once it names this registry
+            const auth = !ra ? {}
+                : typeof image === "string" ? (imageFrom(image, ra.serverAddress) ? { auth: { serverAddress: ra.serverAddress, username: ra.username, password: pulumi.secret(ra.password) } } : {})
+                : { auth: pulumi.secret(pulumi.all([image, ra.password]).apply(([i, password]) => (imageFrom(i, ra.serverAddress) ? { serverAddress: ra.serverAddress, username: ra.username, password } : undefined))) };
             this.services[svc] = new docker.Service(`${name}-${svc}`, { ...renderService(args, svc, { networkIds }), ...auth }, childOpts({ dependsOn: used, ...(ra ? { additionalSecretOutputs: ["auth"] } : {}) }));
         }
 
         this.serviceNames = pulumi.all(Object.values(this.services).map((s) => s.name));
         this.networkNames = pulumi.all(Object.values(this.networks).map((n) => n.name));
-        this.compose = pulumi.output(renderCompose(args));
+        this.compose = resolvedImages(args).apply(renderCompose);
         this.registerOutputs({ serviceNames: this.serviceNames, networkNames: this.networkNames, compose: this.compose });
     }
 }

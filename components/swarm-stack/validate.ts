@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { DURATION_HINT, isGoDuration } from "../common/duration";
 import { Issue, error, nest } from "../common/issues";
 import { validateNfs } from "../nfs-volume/nfs";
@@ -155,7 +156,8 @@ export function validateService(name: string, s: ServiceSpec, a: SwarmStackArgs)
     if (!isMap(s)) return [error("", "must be a service object")];
     const shape = shapeIssues(s);
     if (shape.length) return shape;
-    if (typeof s.image !== "string" || !s.image.trim() || /\s/.test(s.image)) issues.push(error("image", `${q(s.image)} must be an image reference such as "nginx:1.25"`));
+    // an Output (a FleetImage's repoDigest) is checked by its producer
+    if (!pulumi.Output.isInstance(s.image) && (typeof s.image !== "string" || !s.image.trim() || /\s/.test(s.image))) issues.push(error("image", `${q(s.image)} must be an image reference such as "nginx:1.25"`));
     oneOf(issues, "mode", s.mode, ["replicated", "global"]);
     if (s.replicas !== undefined) {
         if (s.mode === "global") issues.push(error("replicas", 'is not allowed with mode "global" (one task per eligible node); remove it or use mode "replicated"'));

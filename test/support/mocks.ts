@@ -1,5 +1,6 @@
 // One Pulumi mock monitor for the whole mocha process: setMocks is global, so every test file
 // imports this module (before importing any component) instead of calling setMocks itself.
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockResourceArgs } from "@pulumi/pulumi/runtime";
 
@@ -21,6 +22,12 @@ export const mockStdout: Record<string, string> = {};
 /** Artificial latency per resource type (e.g. a remote command "taking" a restart). */
 export const latencyMs: Record<string, number> = {};
 
+/** What the docker provider reports for a pushed image: `<repository>@sha256:<hex>` (here a hash of the name). */
+export function mockRepoDigest(imageName: string): string {
+    const repo = imageName.replace(/:[^:/]+$/, "");
+    return `${repo}@sha256:${crypto.createHash("sha256").update(imageName).digest("hex")}`;
+}
+
 pulumi.runtime.setMocks({
     newResource: async (args: MockResourceArgs) => {
         const rec: Registered = { ...args, at: Date.now() - t0 };
@@ -29,6 +36,7 @@ pulumi.runtime.setMocks({
         if (delay) await new Promise((r) => setTimeout(r, delay));
         rec.resolvedAt = Date.now() - t0;
         const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/image:Image") state.repoDigest = mockRepoDigest(String(args.inputs.imageName));
         if (args.type === "command:remote:Command") Object.assign(state, { stdout: mockStdout[args.name] ?? "", stderr: "dockfleet[mock]: applied" });
         return { id: `${args.name}-id`, state };
     },

@@ -1,0 +1,3 @@
+export * from "./context-tag";
+export * from "./render";
+export * from "./fleet-image";
