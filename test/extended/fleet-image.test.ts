@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { eventually, sandbox, sh, ssh } from "../contract/lib";
-import { ROOT, STACK_FILE, pulumiCli, useLocalStack } from "./lib";
+import { ROOT, STACK_FILE, pulumiCli, useLocalStack } from "../e2e/lib";
 
 const REG = "10.232.0.11:5000";
 const URL_ = "http://10.232.0.12:18081";
