@@ -380,7 +380,13 @@ any_host_mounted() {
 # Internal: runs as the nspawn launcher (setsid'd). Moves itself into a per-host
 # cgroup below its own cgroup in every hierarchy, then execs systemd-nspawn.
 launch_host() {
-  local h=$1 d line hier path mnt cg parent f
+  local h=$1 d line hier path mnt cg parent f fd
+  # A host outlives whoever started it: no descriptor of theirs may live on in it (a suite lock
+  # held by test-all.sh's bash would stay held as long as the host runs).
+  for fd in "/proc/$$/fd/"*; do
+    fd=${fd##*/}
+    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
   d=$(hdir "$h")
   echo $$ >"$d/nspawn.pid"
   : >"$d/cgroups"
