@@ -27,7 +27,7 @@ function sandboxSh(...args: string[]): void {
 
 /** The apply of `files` started in a child ssh; cut the power once `moment` shows in apply.log, boot again. */
 async function cutDuring(moment: RegExp): Promise<void> {
-    sh(HOST, `printf '[Service]\\nExecStop=/bin/sleep 300\\nTimeoutStopSec=600\\n' > ${SLOW_STOP} && systemctl daemon-reload`);
+    sh(HOST, `mkdir -p /etc/systemd/system/docker.service.d && printf '[Service]\\nExecStop=/bin/sleep 300\\nTimeoutStopSec=600\\n' > ${SLOW_STOP} && systemctl daemon-reload`);
     const logLines = Number(sh(HOST, `wc -l < ${STATE}/apply.log 2>/dev/null || echo 0`));
     const files = [dj(json({ foo: 1 })), { path: HOSTS_DROPIN_PATH, mode: "0644" }, { path: PROXY_DROPIN_PATH, mode: "0644" }];
     const apply = sshAsync(HOST, renderApplyCommand("apply", { host: HOST, restartTimeoutSeconds: T, smokeImage: sandbox().images.busybox }, renderBundle(files)));
