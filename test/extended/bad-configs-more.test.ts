@@ -40,8 +40,8 @@ const VARIANTS: Variant[] = [
     ["default-shm-size that is not a size", [dj(json({ "default-shm-size": "lots" }))], /invalid size: 'lots'/],
     ["default-cgroupns-mode that does not exist", [dj(json({ "default-cgroupns-mode": "shared" }))], /default cgroup namespace mode \(shared\) is invalid/],
     ["default-ipc-mode that does not exist", [dj(json({ "default-ipc-mode": "everything" }))], /default IPC mode setting \(everything\) is invalid/],
-    // on a swarm node the apply refuses any userns-remap switch first (dockerd: 'getent unable to find entry "nosuchuser"')
-    ["userns-remap to a user that does not exist", [dj(json({ "userns-remap": "nosuchuser" }))], /enabling userns-remap on a swarm node|unable to find entry "nosuchuser" in passwd database/],
+    // refused before writing by the apply's own check (dockerd: 'getent unable to find entry "nosuchuser"')
+    ["userns-remap to a user that does not exist", [dj(json({ "userns-remap": "nosuchuser" }))], /userns-remap user 'nosuchuser' does not exist on this host \(dockerd would refuse to start\)/],
     ["node-generic-resources without '='", [dj(json({ "node-generic-resources": ["gpu"] }))], /could not parse GenericResource: incorrect term gpu/],
     ["syslog log driver with a bad address", [dj(json({ "log-driver": "syslog", "log-opts": { "syslog-address": "udp://not a host:514" } }))], /invalid character " " in host name/],
     ["a JSON array instead of an object", [dj("[]\n")], /is not a JSON object/],
