@@ -479,9 +479,21 @@ start_host() {
   setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null 9>&- &
 }
 
+# SIGKILL to every process in the host's cgroups (the list in its dir's `cgroups`).
+kill_host_procs() {
+  local d=$1 cg pid
+  [[ -f $d/cgroups ]] || return 0
+  while read -r cg; do
+    [[ -d $cg ]] || continue
+    while read -r pid; do
+      if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done < <(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+  done <"$d/cgroups"
+}
+
 # Full cleanup of one host: processes, mounts, cgroups. Keeps data unless $2=wipe.
 stop_host() {
-  local h=$1 wipe=${2:-} d cg pid
+  local h=$1 wipe=${2:-} d cg
   d=$(hdir "$h")
   [[ -d $d ]] || return 0
   ssh_master_exit "$h"
@@ -491,12 +503,7 @@ stop_host() {
   stop_pidfile "$d/nspawn.pid" 40
   # Anything left in our cgroups (should be nothing): kill by PID.
   if [[ -f $d/cgroups ]]; then
-    while read -r cg; do
-      [[ -d $cg ]] || continue
-      while read -r pid; do
-        if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
-      done < <(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
-    done <"$d/cgroups"
+    kill_host_procs "$d"
     sleep 0.2
     while read -r cg; do
       if [[ -d $cg ]]; then find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
@@ -1112,18 +1119,11 @@ cmd_recreate() {
 # (nothing inside runs a stop job or flushes), then its mounts released. Its files stay (the
 # kernel's page cache survives, unlike a real power loss). `boot HOST` starts it again.
 cmd_powercut() {
-  local h=${1:?usage: sandbox.sh powercut HOST} d cg pid i
+  local h=${1:?usage: sandbox.sh powercut HOST} d pid i
   [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
   d=$(hdir "$h")
   host_running "$h" || die "$h is not running"
-  if [[ -f $d/cgroups ]]; then
-    while read -r cg; do
-      [[ -d $cg ]] || continue
-      while read -r pid; do
-        if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
-      done < <(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
-    done <"$d/cgroups"
-  fi
+  kill_host_procs "$d"
   pid=$(cat "$d/nspawn.pid" 2>/dev/null || true)
   if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
   stop_host "$h"
