@@ -75,6 +75,7 @@ RESTART_CMD="systemctl restart docker.service"
 RELOAD_CMD="systemctl reload docker.service"
 LOG_CMD=""
 RELOAD_DIGEST=""
+RELOAD_REFUSED=0
 UNLOCK_KEY="" # swarm autolock: from the secret stdin bundle, never from an argument
 USE_SYSTEMD=1
 ACTION=${1:-}
@@ -771,10 +772,33 @@ restart_dockerd() {
 }
 
 reload_dockerd() {
-    local out
+    local out since
+    since=$(date +%s.%N)
     if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RELOAD_CMD" 2>&1 </dev/null); then
         FAIL_STEP="reload dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
     fi
+    reload_took "$since"
+}
+
+# `systemctl reload` only sends SIGHUP and succeeds whatever dockerd does with it. dockerd emits a
+# daemon `reload` event once it runs on the new config; when it refuses the file (conflicting
+# labels, a value that fails its checks) it logs the error and keeps the old config, so the file on
+# disk and the running daemon differ until the next restart fails on it. No event within the
+# restart timeout (at most 20 s): refused (RELOAD_REFUSED=1; dockerd never stopped).
+reload_took() {
+    local since=$1 end ev
+    end=$(($(date +%s) + (RESTART_TIMEOUT < 20 ? RESTART_TIMEOUT : 20)))
+    while :; do
+        ev=$(timeout 10 docker events --since "$since" --until "$(date +%s.%N)" \
+            --filter type=daemon --filter event=reload --format '{{.Action}}' 2>/dev/null || true)
+        [ -n "$ev" ] && return 0
+        [ "$(date +%s)" -lt "$end" ] || break
+        sleep 0.5
+    done
+    RELOAD_REFUSED=1
+    FAIL_STEP="reload dockerd"
+    FAIL_LINE="dockerd did not take the new config (no reload event) and keeps running the old one"
+    return 1
 }
 
 # Arms a guard that rolls back if this process dies between writing files and verifying them.
@@ -1141,6 +1165,14 @@ converge() {
     esac
     [ -n "$dline" ] && why="$dline${why:+ ($why)}"
     local step=${FAIL_STEP:-apply}
+    # A refused reload left dockerd running, on the old config: putting the known-good files back
+    # is the whole rollback (a restart would stop containers for nothing).
+    if [ "${RELOAD_REFUSED:-0}" = 1 ] && install_set "$STATE/last-good"; then
+        rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"
+        disarm_guard
+        say "FAILED on host $HOST at step '$step': ${why}; previous files restored, dockerd still running on its previous config (not restarted)"
+        exit 1
+    fi
     if rollback "$swarm_before"; then
         disarm_guard
         rm -f "$STATE/reload-digest"

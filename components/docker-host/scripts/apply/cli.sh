@@ -18,6 +18,7 @@ RESTART_CMD="systemctl restart docker.service"
 RELOAD_CMD="systemctl reload docker.service"
 LOG_CMD=""
 RELOAD_DIGEST=""
+RELOAD_REFUSED=0
 UNLOCK_KEY="" # swarm autolock: from the secret stdin bundle, never from an argument
 USE_SYSTEMD=1
 ACTION=${1:-}

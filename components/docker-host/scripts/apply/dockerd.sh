@@ -46,8 +46,31 @@ restart_dockerd() {
 }
 
 reload_dockerd() {
-    local out
+    local out since
+    since=$(date +%s.%N)
     if ! out=$(timeout "$RESTART_TIMEOUT" bash -c "$RELOAD_CMD" 2>&1 </dev/null); then
         FAIL_STEP="reload dockerd"; FAIL_LINE=$(printf '%s' "$out" | tail -1); return 1
     fi
+    reload_took "$since"
+}
+
+# `systemctl reload` only sends SIGHUP and succeeds whatever dockerd does with it. dockerd emits a
+# daemon `reload` event once it runs on the new config; when it refuses the file (conflicting
+# labels, a value that fails its checks) it logs the error and keeps the old config, so the file on
+# disk and the running daemon differ until the next restart fails on it. No event within the
+# restart timeout (at most 20 s): refused (RELOAD_REFUSED=1; dockerd never stopped).
+reload_took() {
+    local since=$1 end ev
+    end=$(($(date +%s) + (RESTART_TIMEOUT < 20 ? RESTART_TIMEOUT : 20)))
+    while :; do
+        ev=$(timeout 10 docker events --since "$since" --until "$(date +%s.%N)" \
+            --filter type=daemon --filter event=reload --format '{{.Action}}' 2>/dev/null || true)
+        [ -n "$ev" ] && return 0
+        [ "$(date +%s)" -lt "$end" ] || break
+        sleep 0.5
+    done
+    RELOAD_REFUSED=1
+    FAIL_STEP="reload dockerd"
+    FAIL_LINE="dockerd did not take the new config (no reload event) and keeps running the old one"
+    return 1
 }
