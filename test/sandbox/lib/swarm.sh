@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# The swarm fixture of the contract suites (sandbox.sh swarm).
+# Sourced by test/sandbox/sandbox.sh (its globals and config are set there).
+
+swarm_state() { hssh "$1" 'docker info --format "{{.Swarm.LocalNodeState}}"' 2>/dev/null || echo unreachable; }
+
+want_manager() { [[ ${1#host} -le $NMANAGERS ]]; }
+
+ensure_swarm() {
+  local first=${HOSTS[0]} h st token mgr="" i ready
+  # Find a host that is an active manager with quorum.
+  for h in "${HOSTS[@]}"; do
+    want_manager "$h" || continue
+    st=$(swarm_state "$h")
+    if [[ $st == active ]] && hssh "$h" 'docker node ls -q >/dev/null 2>&1'; then
+      mgr=$h
+      break
+    fi
+  done
+  if [[ -z $mgr ]]; then
+    st=$(swarm_state "$first")
+    if [[ $st == active ]]; then
+      # Active but no quorum anywhere: rebuild the cluster from the first host.
+      log "   no manager with quorum: force-new-cluster on $first"
+      hssh "$first" "docker swarm init --force-new-cluster --advertise-addr ${ADDR[$first]}" >/dev/null
+    else
+      hssh "$first" "docker swarm init --advertise-addr ${ADDR[$first]} --listen-addr ${ADDR[$first]}:2377" >/dev/null
+    fi
+    mgr=$first
+  fi
+  local mtoken wtoken
+  mtoken=$(hssh "$mgr" 'docker swarm join-token -q manager')
+  wtoken=$(hssh "$mgr" 'docker swarm join-token -q worker')
+  for h in "${HOSTS[@]}"; do
+    [[ $h == "$mgr" ]] && continue
+    if want_manager "$h"; then token=$mtoken; else token=$wtoken; fi
+    st=$(swarm_state "$h")
+    if [[ $st != active ]]; then
+      [[ $st == inactive ]] || hssh "$h" 'docker swarm leave --force >/dev/null 2>&1' || true
+      # Drop stale entries for this hostname (a wiped host rejoins as a new node);
+      # a dead manager entry would otherwise count against raft quorum.
+      local id
+      for id in $(hssh "$mgr" "docker node ls --format '{{.ID}} {{.Hostname}}'" | awk -v h="$h" '$2==h{print $1}'); do
+        hssh "$mgr" "docker node demote $id >/dev/null 2>&1; docker node rm --force $id >/dev/null 2>&1" || true
+      done
+      hssh "$h" "docker swarm join --token $token --advertise-addr ${ADDR[$h]} --listen-addr ${ADDR[$h]}:2377 ${ADDR[$mgr]}:2377" >/dev/null
+    fi
+  done
+  # The first NMANAGERS hosts are managers, the rest workers (re-promote or demote if some path
+  # changed a role). Promotions first, so a demotion never costs quorum.
+  local role
+  for h in "${HOSTS[@]}"; do
+    role=$(hssh "$mgr" "docker node inspect -f '{{.Spec.Role}}' $h" 2>/dev/null || true)
+    if want_manager "$h" && [[ $role == worker ]]; then hssh "$mgr" "docker node promote $h" >/dev/null; fi
+  done
+  for h in "${HOSTS[@]}"; do
+    role=$(hssh "$mgr" "docker node inspect -f '{{.Spec.Role}}' $h" 2>/dev/null || true)
+    if ! want_manager "$h" && [[ $role == manager ]]; then hssh "$mgr" "docker node demote $h" >/dev/null; fi
+  done
+  # Remove stale Down entries left by recreated hosts.
+  for i in $(hssh "$mgr" "docker node ls --format '{{.ID}} {{.Status}}'" | awk '$2=="Down"{print $1}'); do
+    hssh "$mgr" "docker node demote $i >/dev/null 2>&1; docker node rm --force $i" >/dev/null 2>&1 || true
+  done
+  for ((i = 0; i < 120; i++)); do
+    ready=$(hssh "$mgr" "docker node ls --format '{{.Hostname}} {{.Status}}'" 2>/dev/null | awk '$2=="Ready"' | sort -u | wc -l)
+    ((ready == ${#HOSTS[@]})) && return 0
+    sleep 0.5
+  done
+  hssh "$mgr" 'docker node ls' >&2 || true
+  return 1
+}
