@@ -1,10 +1,10 @@
 // The guard that survives a reboot (scripts/apply/boot-guard.sh), with the fakes of
-// apply-script.test.ts: the unit the apply installs, and `boot-recover` as that unit runs it at
+// test/support/apply-host.ts: the unit the apply installs, and `boot-recover` as that unit runs it at
 // boot, before dockerd. The power cuts on a real host: test/extended/power-cut.test.ts.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { calls, daemon, exists, mkEnv, read, run } from "./apply-script.test";
+import { calls, daemon, exists, mkEnv, read, run } from "../../test/support/apply-host";
 
 const UNIT = "/etc/systemd/system/dockfleet-boot-guard.service";
 const STATE = "/var/lib/dockfleet/daemon-config";

@@ -1,7 +1,7 @@
 // apply-docker-config.sh and secrets (issue 28): the proxy's root-only environment file, state and
 // backups root-only (also where an older dockfleet made them 0755), modes kept through backups and
 // rollbacks, a host applied with the old Environment= drop-in converging to the new layout.
-// Fake systemctl/docker under a temp DOCKFLEET_ROOT (apply-script.test.ts); the real-host
+// Fake systemctl/docker under a temp DOCKFLEET_ROOT (test/support/apply-host.ts); the real-host
 // version is test/contract/trust-host-secrets.test.ts.
 import * as assert from "assert";
 import * as fs from "fs";
@@ -9,7 +9,7 @@ import * as path from "path";
 import { ManagedFile } from "./bundle";
 import { renderHostFiles } from "./docker-host";
 import { PROXY_DROPIN_PATH, PROXY_ENV_PATH } from "./dropins";
-import { Env, calls, count, daemon, exists, mkEnv, read, run } from "./apply-script.test";
+import { Env, calls, count, daemon, exists, mkEnv, read, run } from "../../test/support/apply-host";
 
 const PW = "Pr0xy-pw-7c1e";
 const STATE = "var/lib/dockfleet/daemon-config";

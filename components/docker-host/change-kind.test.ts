@@ -1,5 +1,5 @@
 // What a host needs (nothing, reload, restart) from its status, by value; and against the apply
-// script itself (fake dockerd/systemctl, apply-script.test.ts): what the script does after a
+// script itself (fake dockerd/systemctl, test/support/apply-host.ts): what the script does after a
 // status the classification read.
 import * as assert from "assert";
 import { createHash } from "crypto";
@@ -9,7 +9,7 @@ import { DaemonConfig } from "./daemon-config";
 import { DriftStatus, parseStatus } from "./drift";
 import { fileBytes } from "./bundle";
 import { HOSTS_DROPIN_PATH } from "./dropins";
-import { count, mkEnv, run } from "./apply-script.test";
+import { count, mkEnv, run } from "../../test/support/apply-host";
 
 const want = (daemon: DaemonConfig, extra: Partial<DockerHostArgs> = {}): WantedFiles => desiredHostFiles({ connection: { host: "10.9.9.1" }, daemon, ...extra });
 

@@ -3,7 +3,7 @@
 // read-only /etc/docker, a smoke image that must be present and is not, and the apply killed
 // during its own rollback (the guard's recover). Every test ends with the previous files in
 // place, docker.service active and the swarm node Ready; every drop-in a test adds is removed.
-// The unit versions (fake systemctl/docker) are in components/docker-host/apply-script.test.ts.
+// The unit versions (fake systemctl/docker) are in components/docker-host/apply-script-faults.test.ts.
 import * as assert from "assert";
 import { DaemonConfig } from "../../components/docker-host/daemon-config";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
