@@ -6,9 +6,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { calls, count, daemon, exists, mkEnv, read, run } from "./apply-script.test";
+import { DJ, calls, count, daemon, exists, mkEnv, read, run } from "../../test/support/apply-host";
 
-const DJ = "/etc/docker/daemon.json";
+
 
 describe("apply script: a reload is verified by dockerd's reload event", function () {
     this.timeout(60000);
