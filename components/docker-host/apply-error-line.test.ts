@@ -49,6 +49,11 @@ describe("apply script: dockerd_error_line (why a restart failed)", function () 
         assert.strictEqual(errorLine(log), "failed to start daemon: Error initializing network controller: invalid CIDR address: 10.99.0.0/33");
     });
 
+    it("a flag error: the error, not the CLI's help hint after it", () => {
+        const log = [...OLD_SHUTDOWN, "Status: unknown flag: --no-such-flag", "See 'dockerd --help'., Code: 125", ""].join("\n");
+        assert.strictEqual(errorLine(log), "Status: unknown flag: --no-such-flag");
+    });
+
     it("a logrus fatal line when the new dockerd ended with one", () => {
         const log = [
             ...OLD_SHUTDOWN,

@@ -16,8 +16,9 @@ dockerd_error_line() {
         # watch streams closing) that are not why the new one failed
         out=$(printf '%s\n' "$out" | awk '/Daemon shutdown complete/ { n = 0; delete l; next } { l[++n] = $0 } END { for (i = 1; i <= n; i++) print l[i] }')
         # dockerd prints a fatal start-up error raw (no logrus prefix) as its last word: when the
-        # last line is raw, it is the reason, whatever it says ("conflict labels for a=2 and a=1")
-        line=$(printf '%s\n' "$out" | grep -v '^$' | tail -1 | grep -v '^time=' | cut -c1-400 || true)
+        # last line is raw, it is the reason, whatever it says ("conflict labels for a=2 and a=1").
+        # A flag error ends with the CLI's help hint ("See 'dockerd --help'., Code: 125"): skipped.
+        line=$(printf '%s\n' "$out" | grep -v '^$' | grep -v "^See '" | tail -1 | grep -v '^time=' | cut -c1-400 || true)
         [ -n "$line" ] || line=$(printf '%s\n' "$out" | grep -Ei 'level=(fatal|error)|failed to start daemon|unable to|error initializing|error starting|failed to (start|initialize|load|listen)|invalid|not supported|incompatible|already in use|no such file|not a directory|unknown (flag|shorthand)|cannot|could not' | grep -Ev 'level=(info|warning|debug)' | tail -1 | cut -c1-400 || true)
         # dockerd prints fatal start-up errors raw (no logrus prefix): take the last such line
         [ -n "$line" ] || line=$(printf '%s\n' "$out" | grep -v '^time=' | grep -v '^$' | tail -1 | cut -c1-400 || true)
