@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { componentContext, reportIssues } from "../common/report";
-import { shQuote } from "../common/shell";
+import { scriptCommand } from "../common/shell";
 import { resourceOwner } from "../common/owner";
 import { ContainerUnitSpec, renderContainerUnit, validateContainerUnit } from "./unit";
 
@@ -17,13 +17,11 @@ const EOF_MARK = "DOCKFLEET_UNIT_EOF";
 
 /** The remote command line: the repo's script (base64) with the unit text on stdin via a here-document. */
 export function renderUnitCommand(action: "install" | "remove", name: string, unitText?: string, claim?: { owner: string; op?: "create" | "update" }): string {
-    const b64 = Buffer.from(fs.readFileSync(SCRIPT, "utf8")).toString("base64");
     const words = [action, name];
     if (claim) words.push("--owner", claim.owner);
     if (claim?.op && action === "install") words.push("--op", claim.op);
-    let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" install-unit ${words.map(shQuote).join(" ")}`;
-    if (unitText !== undefined) cmd += ` <<'${EOF_MARK}'\n${unitText}${EOF_MARK}\n`;
-    return cmd;
+    return scriptCommand(fs.readFileSync(SCRIPT, "utf8"), "install-unit", words,
+        unitText === undefined ? {} : { hereDoc: { fd: 0, marker: EOF_MARK, text: unitText } });
 }
 
 /** A systemd unit wrapping a container on one host (Requires/After docker.service, restart policy, start limits). */

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { shQuote } from "../common/shell";
+import { scriptCommand } from "../common/shell";
 
 /** A file the apply script manages. `content: undefined` means the file must not exist. */
 export interface ManagedFile {
@@ -76,7 +76,6 @@ export interface ApplyCommandOptions {
  * --diff` shows daemon.json line by line.
  */
 export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, publicBundle?: string): string {
-    const b64 = Buffer.from(applyScriptText(), "utf8").toString("base64");
     const args: string[] = [action, "--host", o.host, "--restart-timeout", String(o.restartTimeoutSeconds)];
     if (o.smokeImage) args.push("--smoke-image", o.smokeImage);
     if (o.smokeImage && o.smokePull === "never") args.push("--smoke-pull", "never");
@@ -88,7 +87,6 @@ export function renderApplyCommand(action: ApplyAction, o: ApplyCommandOptions, 
     if (o.op && action === "apply") args.push("--op", o.op);
     if (o.repair && action === "apply") args.push("--repair", o.repair);
     if (o.taskWait === "manager" && action === "apply") args.push("--task-wait", "manager");
-    let cmd = `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" apply-docker-config ${args.map(shQuote).join(" ")}`;
-    if (publicBundle !== undefined) cmd += ` 3<<'${BUNDLE_EOF}'\n${publicBundle}${BUNDLE_EOF}\n`;
-    return cmd;
+    return scriptCommand(applyScriptText(), "apply-docker-config", args,
+        publicBundle === undefined ? {} : { hereDoc: { fd: 3, marker: BUNDLE_EOF, text: publicBundle } });
 }

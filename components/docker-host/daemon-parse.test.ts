@@ -65,7 +65,7 @@ describe("daemon.json parser (inverse of the renderer)", () => {
 
 describe("drop-in parser (systemd word rules)", () => {
     it("splits quoted and unquoted Environment= words, %% and escapes, the last assignment winning", () => {
-        assert.deepStrictEqual(systemdWords(`"A=b c" B=d 'C=e"f' D=g\\ h "E=100%%"`), ["A=b c", "B=d", `C=e"f`, "D=g h", "E=100%"]);
+        assert.deepStrictEqual(systemdWords(`"A=b c" B=d 'C=e"f' D=g\\sh "E=100%%"`), ["A=b c", "B=d", `C=e"f`, "D=g h", "E=100%"]);
         const d = parseDropIn(`# ops\n[Service]\nEnvironment="HTTP_PROXY=http://u:p@proxy:3128" NO_PROXY=localhost\nEnvironment=HTTP_PROXY=http://other:3128\nExecStart=\nExecStart=/usr/bin/dockerd\nLimitNOFILE=1048576\n[Unit]\nAfter=network-online.target\n`);
         assert.deepStrictEqual(d.environment, { HTTP_PROXY: "http://other:3128", NO_PROXY: "localhost" });
         assert.deepStrictEqual(d.execStart, ["", "/usr/bin/dockerd"]);

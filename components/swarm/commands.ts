@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { shQuote } from "../common/shell";
+import { scriptCommand } from "../common/shell";
 
 export const SWARM_SCRIPT_FILE = path.join(__dirname, "scripts", "swarm-node.sh");
 
@@ -24,11 +24,10 @@ export function renderNodeSpec(name: string, role: string, availability: string,
  * with the options as quoted words, so `pulumi preview --diff` shows each option.
  */
 export function renderSwarmCommand(action: SwarmAction, opts: Record<string, string | string[] | undefined>): string {
-    const b64 = Buffer.from(scriptText(), "utf8").toString("base64");
     const args: string[] = [action];
     for (const [k, v] of Object.entries(opts)) {
         if (v === undefined) continue;
         for (const one of Array.isArray(v) ? v : [v]) args.push(`--${k}`, one);
     }
-    return `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" swarm-node ${args.map(shQuote).join(" ")}`;
+    return scriptCommand(scriptText(), "swarm-node", args);
 }

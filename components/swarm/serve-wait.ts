@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { shQuote } from "../common/shell";
+import { scriptCommand } from "../common/shell";
 
 export const SERVE_WAIT_SCRIPT_FILE = path.join(__dirname, "scripts", "swarm-serve-wait.sh");
 
@@ -12,7 +12,6 @@ let scriptCache: string | undefined;
  */
 export function renderServeWaitCommand(action: "snapshot" | "wait", node: string, o: { timeoutSeconds?: number } = {}): string {
     scriptCache ??= fs.readFileSync(SERVE_WAIT_SCRIPT_FILE, "utf8");
-    const b64 = Buffer.from(scriptCache, "utf8").toString("base64");
     const args = [action, "--node", node, ...(o.timeoutSeconds !== undefined ? ["--timeout", String(o.timeoutSeconds)] : [])];
-    return `/bin/bash -c "$(printf %s ${shQuote(b64)} | base64 -d)" swarm-serve-wait ${args.map(shQuote).join(" ")}`;
+    return scriptCommand(scriptCache, "swarm-serve-wait", args);
 }

@@ -25,6 +25,72 @@ print(json.dumps(d, sort_keys=True, separators=(",", ":")))' "$1" "$ALWAYS_DEFAU
     fi
 }
 
+# systemd's word rule for Environment= (extract_first_word with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE,
+# then %% -> %): words(v) fills W[1..n] and returns n; at invalid syntax (an unknown escape, a
+# trailing backslash, an unbalanced quote) systemd ignores the rest of the line, so the words
+# before it are all. Run with LC_ALL=C: escapes are bytes. The same rule as systemdWords in
+# dropin-parse.ts; both are held to the vectors in systemd-words.json.
+# shellcheck disable=SC2016 # awk source, not shell
+SYSTEMD_WORDS_AWK='
+    function hexval(s,   i, n, d) {
+        n = 0
+        for (i = 1; i <= length(s); i++) { d = index("0123456789abcdef", tolower(substr(s, i, 1))); if (d == 0) return -1; n = n * 16 + d - 1 }
+        return n
+    }
+    function utf8(n) {
+        if (n < 128) return sprintf("%c", n)
+        if (n < 2048) return sprintf("%c%c", 192 + int(n / 64), 128 + n % 64)
+        if (n < 65536) return sprintf("%c%c%c", 224 + int(n / 4096), 128 + int(n / 64) % 64, 128 + n % 64)
+        return sprintf("%c%c%c%c", 240 + int(n / 262144), 128 + int(n / 4096) % 64, 128 + int(n / 64) % 64, 128 + n % 64)
+    }
+    function unichar_ok(n) {
+        return n < 1114112 && !(n >= 55296 && n < 57344) && !(n >= 64976 && n <= 65007) && n % 65536 < 65534
+    }
+    # the escape at v[i] (after the backslash): its bytes in UB, its length returned; 0: invalid
+    function unescape1(v, i,   c, k, n, p) {
+        c = substr(v, i, 1)
+        p = index("abfnrtv\\\"\047s", c)
+        if (p > 0) { UB = substr("\007\010\014\n\r\t\013\\\"\047 ", p, 1); return 1 }
+        if (c == "x" || c == "u" || c == "U") {
+            k = c == "x" ? 2 : c == "u" ? 4 : 8
+            if (length(substr(v, i + 1, k)) < k) return 0
+            n = hexval(substr(v, i + 1, k))
+            if (n <= 0) return 0
+            if (c == "x") { UB = sprintf("%c", n); return 3 }
+            if (!unichar_ok(n)) return 0
+            UB = utf8(n); return 1 + k
+        }
+        if (substr(v, i, 3) ~ /^[0-7][0-7][0-7]$/) {
+            n = substr(v, i, 1) * 64 + substr(v, i + 1, 1) * 8 + substr(v, i + 2, 1)
+            if (n == 0 || n > 255) return 0
+            UB = sprintf("%c", n); return 3
+        }
+        return 0
+    }
+    function words(v,   i, c, w, q, n, k, ws) {
+        n = 0; i = 1; ws = " \t\n\r"
+        for (;;) {
+            while (i <= length(v) && index(ws, substr(v, i, 1))) i++
+            if (i > length(v)) return n
+            w = ""; q = ""
+            while (i <= length(v) && (q != "" || !index(ws, substr(v, i, 1)))) {
+                c = substr(v, i, 1)
+                if (c == "\\") {
+                    k = i < length(v) ? unescape1(v, i + 1) : 0
+                    if (k == 0) return n
+                    w = w UB; i += 1 + k; continue
+                }
+                i++
+                if (q != "" && c == q) q = ""
+                else if (q == "" && (c == "\"" || c == "\047")) q = c
+                else w = w c
+            }
+            if (q != "") return n
+            gsub(/%%/, "%", w); W[++n] = w
+        }
+    }
+'
+
 # Canonical unit drop-in: comments and blank lines dropped, `key=value` trimmed in order, and
 # Environment= unquoted (systemd word rules, %% → %) into one sorted `KEY=value` per variable (the
 # last assignment wins; an empty Environment= resets), NO_PROXY entries sorted. An EnvironmentFile=
@@ -45,27 +111,11 @@ unit_canon() {
         fi
         envmap+="$f"$'\t'"$p"$'\n'
     done < <(sed -n 's/^[[:space:]]*EnvironmentFile[[:space:]]*=[[:space:]]*-\{0,1\}\([^[:space:]]*\).*/\1/p' "$1")
-    out=$(awk -v envmap="$envmap" '
+    out=$(LC_ALL=C awk -v envmap="$envmap" "$SYSTEMD_WORDS_AWK"'
         function flush_env(sec,   k) { for (k in env) if (index(k, sec SUBSEP) == 1) delete env[k] }
         function sortcsv(v,   n, a, i, j, t, o) {
             n = split(v, a, ","); for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
             o = ""; for (i = 1; i <= n; i++) if (a[i] != "") o = o (o == "" ? "" : ",") a[i]; return o
-        }
-        function words(v,   i, c, w, q, have, n) {
-            n = 0; w = ""; q = ""; have = 0
-            for (i = 1; i <= length(v); i++) {
-                c = substr(v, i, 1)
-                if (q != "") {
-                    if (c == "\\" && i < length(v)) { i++; w = w substr(v, i, 1) } else if (c == q) q = ""; else w = w c
-                    continue
-                }
-                if (c == "\"" || c == "\047") { q = c; have = 1; continue }
-                if (c == " " || c == "\t") { if (have) { W[++n] = w; w = ""; have = 0 }; continue }
-                if (c == "\\" && i < length(v)) { i++; c = substr(v, i, 1) }
-                w = w c; have = 1
-            }
-            if (have) W[++n] = w
-            return n
         }
         # one value of an environment file (systemd env-file.c): quotes, backslash escapes
         function envval(v,   i, c, o, q, blank) {
@@ -105,24 +155,33 @@ unit_canon() {
             } while ((getline line < f) > 0)
             close(f)
         }
-        { sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "") }
-        /^$/ || /^[#;]/ { next }
-        /^\[.*\]$/ { sec = $0; next }
+        # one logical line (systemd config_parse): comment lines dropped, also inside a
+        # continuation; a line ending in an unescaped backslash goes on, the backslash a space
+        /^[ \t\r]*[#;]/ { next }
         {
-            eq = index($0, "="); if (eq == 0) { print "L\t" sec "\t" $0; next }
-            key = substr($0, 1, eq - 1); val = substr($0, eq + 1); sub(/[ \t]+$/, "", key); sub(/^[ \t]+/, "", val)
-            if (key == "EnvironmentFile" && val != "") { opt = sub(/^-/, "", val); envfile(sec, val, opt); next }
-            if (key != "Environment") { print "L\t" sec "\t" key "=" val; next }
-            if (val == "") { flush_env(sec); next }
+            cont = cont $0
+            if (match(cont, /\\+$/) && RLENGTH % 2 == 1) { cont = substr(cont, 1, length(cont) - 1) " "; next }
+            directive(cont); cont = ""
+        }
+        function directive(line,   eq, key, val, opt, n, i, w, e, name, v) {
+            sub(/^[ \t]+/, "", line); sub(/[ \t]+$/, "", line)
+            if (line == "" || line ~ /^[#;]/) return
+            if (line ~ /^\[.*\]$/) { sec = line; return }
+            eq = index(line, "="); if (eq == 0) { print "L\t" sec "\t" line; return }
+            key = substr(line, 1, eq - 1); val = substr(line, eq + 1); sub(/[ \t]+$/, "", key); sub(/^[ \t]+/, "", val)
+            if (key == "EnvironmentFile" && val != "") { opt = sub(/^-/, "", val); envfile(sec, val, opt); return }
+            if (key != "Environment") { print "L\t" sec "\t" key "=" val; return }
+            if (val == "") { flush_env(sec); return }
             n = words(val)
             for (i = 1; i <= n; i++) {
-                w = W[i]; gsub(/%%/, "%", w); e = index(w, "="); if (e == 0) continue
+                w = W[i]; e = index(w, "="); if (e == 0) continue
                 name = substr(w, 1, e - 1); v = substr(w, e + 1)
                 if (name == "NO_PROXY" || name == "no_proxy") v = sortcsv(v)
                 env[sec SUBSEP name] = v
             }
         }
         END {
+            if (cont != "") directive(cont)
             for (k in fenv) env[k] = fenv[k]
             for (k in env) { split(k, p, SUBSEP); print "E\t" p[1] "\t" p[2] "=" env[k] }
         }
