@@ -58,12 +58,14 @@ converge() {
     # whitespace; a drop-in formatted differently): write the canonical bytes, restart nothing.
     if [ "$effect" = 0 ] && [ ! -f "$STATE/in-progress" ] && docker_up; then
         stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
+        store_facts "$want"
         commit_set "$want" || die "$INSTALL_ERR (same settings; dockerd untouched)"
         case "$rewritten" in *.service.d/*) systemctl daemon-reload >/dev/null 2>&1 || true ;; esac
         for path in $rewritten; do say "$(basename "$path") rewritten in canonical form; same settings: no restart"; done
         for path in $peruse; do say "$path written; dockerd reads it on use: no restart, no reload"; done
         [ -n "$rewritten$peruse" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         return 0
@@ -96,6 +98,7 @@ converge() {
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
     save_self
+    store_facts "$want" # before the first write: the rollback and the guard read the live file's facts
     # The swarm state before is kept for `recover` (the guard), which cannot ask a dead dockerd.
     printf '%s\n' "$swarm_before" >"$STATE/in-progress"
     note_new_graph_state "$want"
@@ -116,6 +119,7 @@ converge() {
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"
