@@ -18,8 +18,10 @@
 # delete command stored by such a version finds nothing to restore.
 #
 # A bundle is text: a header line `=== <absolute path> <octal mode>` followed by the file's lines,
-# or `=== <absolute path> absent` for a file that must not exist. The public bundle (fd 3) is
-# visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
+# or `=== <absolute path> absent` for a file that must not exist. A daemon.json is followed by its
+# facts, `=== @facts <absolute path>` and lines the controller computed (canonical form, host needs,
+# storage settings; facts.sh), so this script parses no JSON for the files it is sent. The public
+# bundle (fd 3) is visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
 #
 # Options:
 #   --restart-timeout SEC   wait this long for restart + API + swarm (default 60; busy nodes need it)
@@ -987,7 +989,8 @@ ensure_containerd() {
 # graphdrivers"): the rollback to such a config would fail (exit 3). note_new_graph_state records,
 # before the new files are written, a devicemapper state directory that does not exist yet;
 # set_aside_new_graph_state (in the rollback, also the guard's) moves it into $STATE when the
-# known-good config does not use devicemapper.
+# known-good config does not use devicemapper. Both read dm_settings (facts.sh): the shipped facts
+# of the new file, the kept ones of the known-good file (after a lost session too).
 note_new_graph_state() {
     local want=$1 k mode p st drv root
     rm -f "$STATE/new-graph-state"
