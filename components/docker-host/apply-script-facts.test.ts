@@ -55,6 +55,11 @@ describe("apply-docker-config.sh without jq or python3: the shipped daemon.json 
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(count(env, "starts"), 1);
         assert.deepStrictEqual(fs.readdirSync(path.join(env.root, FACTS)), [sha(first.content!)]);
+        // a host applied by a dockfleet without facts: the same file again keeps its facts, nothing else happens
+        fs.rmSync(path.join(env.root, FACTS), { recursive: true });
+        r = run(env, "apply", { public: [first], extraEnv: { PATH } });
+        assert.match(r.stderr, /unchanged; nothing to do/);
+        assert.deepStrictEqual(fs.readdirSync(path.join(env.root, FACTS)), [sha(first.content!)]);
         // the same settings, keys in another order, one line
         const same = { path: DJ, mode: "0644", content: '{"log-driver":"local","labels":["a=1","b=2"],"debug":false}\n' };
         r = run(env, "apply", { public: [same], extraEnv: { PATH } });

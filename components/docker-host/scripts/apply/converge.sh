@@ -32,6 +32,10 @@ converge() {
         check_file_if_present "$want/$k" "$mode" "$path"
     done <"$want/manifest"
 
+    # The shipped facts kept before anything is written (the rollback and the guard read the live
+    # file's), also for a file already as wanted (a host applied by a dockfleet without facts).
+    store_facts "$want"
+
     # Past the checks that refuse before anything is written; every managed host gets it, also one
     # whose files are already as wanted (after an upgrade of dockfleet).
     install_boot_guard
@@ -58,7 +62,6 @@ converge() {
     # whitespace; a drop-in formatted differently): write the canonical bytes, restart nothing.
     if [ "$effect" = 0 ] && [ ! -f "$STATE/in-progress" ] && docker_up; then
         stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
-        store_facts "$want"
         commit_set "$want" || die "$INSTALL_ERR (same settings; dockerd untouched)"
         case "$rewritten" in *.service.d/*) systemctl daemon-reload >/dev/null 2>&1 || true ;; esac
         for path in $rewritten; do say "$(basename "$path") rewritten in canonical form; same settings: no restart"; done
@@ -98,7 +101,6 @@ converge() {
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
     save_self
-    store_facts "$want" # before the first write: the rollback and the guard read the live file's facts
     # The swarm state before is kept for `recover` (the guard), which cannot ask a dead dockerd.
     printf '%s\n' "$swarm_before" >"$STATE/in-progress"
     note_new_graph_state "$want"
