@@ -27,6 +27,7 @@ const MODULES = [
     "header.sh",
     "cli.sh",
     "bundle.sh",
+    "facts.sh",
     "checks.sh",
     "staging.sh",
     "health.sh",

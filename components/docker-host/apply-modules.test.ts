@@ -3,9 +3,11 @@
 // in apply-script*.test.ts.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { daemonFacts } from "./daemon-facts";
 
 const MODULES = path.join(__dirname, "scripts/apply");
 
@@ -20,7 +22,7 @@ function inModule(module: string, body: string, opts: { cwd?: string; path?: str
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A directory holding only the named tools (symlinks to the real ones): which twin runs. */
+/** A directory holding only the named tools (symlinks to the real ones): which JSON reader the script finds. */
 function binWith(dir: string, tools: Record<string, string>): string {
     const bin = fs.mkdtempSync(path.join(dir, "bin-"));
     for (const [name, target] of Object.entries(tools)) fs.symlinkSync(target, path.join(bin, name));
@@ -43,26 +45,18 @@ describe("apply script modules, one function at a time", function () {
     let neither = "";
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-mod-"));
-        jqOnly = binWith(dir, { jq: realPath("/bin/bash", ["-c", "command -v jq"]) });
+        // what a minimal host has (coreutils, sed, grep), and no JSON tool: the facts' own needs
+        const base = Object.fromEntries(["basename", "cat", "cp", "cut", "grep", "head", "ls", "mkdir", "rm", "sed", "sha256sum", "tail"].map((t) => [t, realPath("/bin/bash", ["-c", `command -v ${t}`])]));
+        jqOnly = binWith(dir, { ...base, jq: realPath("/bin/bash", ["-c", "command -v jq"]) });
         // the real interpreter, not a version manager's shim (which needs more on PATH)
-        pyOnly = binWith(dir, { python3: realPath("/bin/bash", ["-c", "readlink -f \"$(command -v python3)\""]) });
-        neither = binWith(dir, {});
+        pyOnly = binWith(dir, { ...base, python3: realPath("/bin/bash", ["-c", "readlink -f \"$(command -v python3)\""]) });
+        neither = binWith(dir, base);
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const write = (name: string, text: string) => {
         fs.writeFileSync(path.join(dir, name), text);
         return name;
     };
-
-    describe("canon.sh json_canon (restart decision: daemon.json as settings)", () => {
-        const dj = () => write("canon.json", '{"labels":["b=2","a=1"],"debug":0,"log-opts":{"max-size":"10m"},"insecure-registries":[],"live-restore":true,"registry-mirrors":[]}\n');
-        // keys sorted, compact, labels sorted, keys at dockfleet's always-written defaults dropped
-        // (insecure-registries [], registry-mirrors []); debug 0 is not false, so it stays
-        const want = '{"debug":0,"labels":["a=1","b=2"],"live-restore":true,"log-opts":{"max-size":"10m"}}\n';
-        it("with jq", () => assert.deepStrictEqual(inModule("canon.sh", `json_canon ${dj()}`, { cwd: dir, path: jqOnly }), { status: 0, stdout: want, stderr: "" }));
-        it("with python3 only: the same bytes", () => assert.deepStrictEqual(inModule("canon.sh", `json_canon ${dj()}`, { cwd: dir, path: pyOnly }), { status: 0, stdout: want, stderr: "" }));
-        it("with neither: status 1, no output", () => assert.deepStrictEqual(inModule("canon.sh", `json_canon ${dj()} || echo rc=$?`, { cwd: dir, path: neither }), { status: 0, stdout: "rc=1\n", stderr: "" }));
-    });
 
     describe("canon.sh unit_canon (drop-ins as directives and Environment= variables)", () => {
         it("drops comments and blank lines, keeps directives in order, sorts variables and NO_PROXY entries", () => {
@@ -83,21 +77,74 @@ describe("apply script modules, one function at a time", function () {
         });
     });
 
-    describe("checks.sh host_needs and dm_settings (jq and python3 twins agree)", () => {
-        const needs = () =>
-            write("needs.json", '{"userns-remap":"dockremap:dockremap","runtimes":{"runsc":{"path":"/usr/bin/runsc"},"kata":{"runtimeType":"io.containerd.kata.v2"}},"exec-opts":["native.cgroupdriver=systemd"],"tlscacert":"/etc/docker/ca.pem"}\n');
+    describe("facts.sh: a daemon.json's facts shipped, kept by sha256, else jq, else none", () => {
+        // facts.sh alone: sha (bundle.sh) and STATE (cli.sh) come from other modules
+        const facts = (body: string, p: string) =>
+            inModule("facts.sh", `sha() { sha256sum <"$1" | cut -d' ' -f1; }; STATE=${JSON.stringify(path.join(dir, "fstate"))}; ${body}`, { cwd: dir, path: p });
+        const canonIn = '{"labels":["b=2","a=1"],"debug":0,"log-opts":{"max-size":"10m"},"insecure-registries":[],"live-restore":true,"registry-mirrors":[]}\n';
+        // keys sorted, compact, labels sorted, keys at dockfleet's always-written defaults dropped
+        // (insecure-registries [], registry-mirrors []); debug 0 is not false, so it stays
+        const wantCanon = '{"debug":0,"labels":["a=1","b=2"],"live-restore":true,"log-opts":{"max-size":"10m"}}\n';
+        const needsIn = '{"userns-remap":"dockremap:dockremap","runtimes":{"runsc":{"path":"/usr/bin/runsc"},"kata":{"runtimeType":"io.containerd.kata.v2"}},"exec-opts":["native.cgroupdriver=systemd"],"tlscacert":"/etc/docker/ca.pem"}\n';
         const wantNeeds = "userns dockremap:dockremap\nruntime runsc /usr/bin/runsc\nshim kata io.containerd.kata.v2\ncgroupdriver systemd\ntlsfile tlscacert /etc/docker/ca.pem\n";
-        it("host_needs with jq", () => assert.deepStrictEqual(inModule("checks.sh", `host_needs ${needs()}`, { cwd: dir, path: jqOnly }), { status: 0, stdout: wantNeeds, stderr: "" }));
-        it("host_needs with python3 only", () => assert.deepStrictEqual(inModule("checks.sh", `host_needs ${needs()}`, { cwd: dir, path: pyOnly }), { status: 0, stdout: wantNeeds, stderr: "" }));
-        it("host_needs with neither: status 1", () => assert.deepStrictEqual(inModule("checks.sh", `host_needs ${needs()} || echo rc=$?`, { cwd: dir, path: neither }), { status: 0, stdout: "rc=1\n", stderr: "" }));
-
-        const dm = () => write("dm.json", '{"storage-driver":"devicemapper","storage-opts":["dm.directlvm_device=/dev/xvdf","dm.thinp_percent=90"," DM.Thinp_MetaPercent = 2 "]}\n');
+        const dmIn = '{"storage-driver":"devicemapper","storage-opts":["dm.directlvm_device=/dev/xvdf","dm.thinp_percent=90"," DM.Thinp_MetaPercent = 2 "]}\n';
         const wantDm = "devicemapper|/var/lib/docker|device=/dev/xvdf thinp_percent=90 thinp_metapercent=2 thinp_autoextend_threshold=80 thinp_autoextend_percent=20\n";
-        it("dm_settings with jq: options trimmed, keys lower-cased, unset ones at dockerd's defaults", () => assert.deepStrictEqual(inModule("checks.sh", `dm_settings ${dm()}`, { cwd: dir, path: jqOnly }), { status: 0, stdout: wantDm, stderr: "" }));
-        it("dm_settings with python3 only", () => assert.deepStrictEqual(inModule("checks.sh", `dm_settings ${dm()}`, { cwd: dir, path: pyOnly }), { status: 0, stdout: wantDm, stderr: "" }));
-        it("dm_settings without direct-lvm: the third field is empty; graph is the old name of data-root", () => {
-            const f = write("overlay.json", '{"storage-driver":"overlay2","graph":"/srv/docker"}\n');
-            assert.deepStrictEqual(inModule("checks.sh", `dm_settings ${f}`, { cwd: dir, path: jqOnly }), { status: 0, stdout: "overlay2|/srv/docker|\n", stderr: "" });
+        /** A daemon.json with its shipped facts beside it, as parse_bundle leaves them. */
+        const shipped = (name: string, text: string) => {
+            write(name, text);
+            write(`${name}.facts`, daemonFacts(text));
+            return name;
+        };
+        beforeEach(() => fs.rmSync(path.join(dir, "fstate"), { recursive: true, force: true }));
+
+        it("shipped facts, neither jq nor python3 on the PATH: json_canon, host_needs, dm_settings as daemon-facts.ts computed them", () => {
+            assert.deepStrictEqual(facts(`json_canon ${shipped("s1.json", canonIn)}`, neither), { status: 0, stdout: wantCanon, stderr: "" });
+            assert.deepStrictEqual(facts(`host_needs ${shipped("s2.json", needsIn)}`, neither), { status: 0, stdout: wantNeeds, stderr: "" });
+            assert.deepStrictEqual(facts(`dm_settings ${shipped("s3.json", dmIn)}`, neither), { status: 0, stdout: wantDm, stderr: "" });
+        });
+        it("shipped facts of other bytes (a stale or foreign facts file) are not used", () => {
+            write("stale.json", "{}\n");
+            write("stale.json.facts", daemonFacts(canonIn));
+            assert.deepStrictEqual(facts("json_canon stale.json || echo rc=$?", neither), { status: 0, stdout: "rc=1\n", stderr: "" });
+        });
+        it("store_facts keeps them by sha256: the live file (no facts beside it) gets them when its bytes match, nothing else does", () => {
+            fs.mkdirSync(path.join(dir, "want"), { recursive: true });
+            write("want/manifest", "k1 0644 /etc/docker/daemon.json\nk2 absent /etc/x\n");
+            write("want/k1", needsIn);
+            write("want/k1.facts", daemonFacts(needsIn));
+            write("live.json", needsIn);
+            write("other.json", '{"userns-remap":"other"}\n');
+            assert.deepStrictEqual(facts("store_facts want; ls \"$STATE/facts\"; host_needs live.json; host_needs other.json || echo rc=$?", neither), {
+                status: 0,
+                stdout: `${createHash("sha256").update(needsIn).digest("hex")}\n${wantNeeds}rc=1\n`,
+                stderr: "",
+            });
+        });
+        it("prune_facts keeps only the facts of the last good and the original files", () => {
+            fs.mkdirSync(path.join(dir, "fstate/facts"), { recursive: true });
+            fs.mkdirSync(path.join(dir, "fstate/last-good"), { recursive: true });
+            const keep = createHash("sha256").update("{}\n").digest("hex");
+            write("fstate/last-good/manifest", "k1 0644 /etc/docker/daemon.json\nk2 absent /etc/x\n");
+            write("fstate/last-good/k1", "{}\n");
+            write(`fstate/facts/${keep}`, daemonFacts("{}\n"));
+            write("fstate/facts/0123", "sha 0123\n");
+            assert.deepStrictEqual(facts("prune_facts; ls \"$STATE/facts\"", neither), { status: 0, stdout: `${keep}\n`, stderr: "" });
+        });
+        it("a file dockfleet did not write, with jq: jq reads the same facts, byte for byte", () => {
+            for (const t of [canonIn, needsIn, dmIn, '{"storage-driver":"overlay2","graph":"/srv/docker"}\n', "[1]\n"]) {
+                const f = write("unknown.json", t);
+                assert.deepStrictEqual(facts(`file_facts ${f}`, jqOnly), { status: 0, stdout: daemonFacts(t), stderr: "" }, t);
+            }
+        });
+        it("jq: a file that is not JSON has the facts `invalid` with jq's error, and no canonical form", () => {
+            const f = write("bad.json", '{"debug": false,}\n');
+            const r = facts(`file_facts ${f}; json_canon ${f} || echo rc=$?`, jqOnly);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.match(r.stdout, /^sha [0-9a-f]{64}\ninvalid parse error: Expected another key-value pair at line 1, column 17\nrc=1\n$/);
+        });
+        it("neither jq nor facts: no facts (status 1, no output): settings unknown, the checks skip with a note", () => {
+            const f = write("nofacts.json", canonIn);
+            assert.deepStrictEqual(facts(`json_canon ${f} || echo rc=$?; host_needs ${f} || echo rc=$?; dm_settings ${f} || echo rc=$?`, pyOnly), { status: 0, stdout: "rc=1\nrc=1\nrc=1\n", stderr: "" });
         });
     });
 

@@ -4,11 +4,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Env, mkEnv, DJ, daemon, run, read, exists, count, calls, put, needJqOrPython3 } from "../../test/support/apply-host";
+import { Env, mkEnv, DJ, daemon, run, read, exists, count, calls, put } from "../../test/support/apply-host";
 
 describe("apply-docker-config.sh host checks: userns-remap user, runtime binaries, cgroup driver", function () {
     this.timeout(60000);
-    before(needJqOrPython3);
 
     describe("devicemapper direct-lvm on a host whose thin pool exists (issue 11)", () => {
         const lvm = (device: string, percent: number, extra: Record<string, unknown> = {}) => ({

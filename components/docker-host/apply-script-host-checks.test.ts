@@ -3,7 +3,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Env, mkEnv, DJ, daemon, run, read, exists, count, calls, put, needJqOrPython3 } from "../../test/support/apply-host";
+import { Env, mkEnv, DJ, daemon, run, read, exists, count, calls, put } from "../../test/support/apply-host";
 
 // Checks that need the host (issue 12): refused before anything is written, dockerd untouched.
 describe("apply-docker-config.sh host checks: userns-remap user, runtime binaries, cgroup driver", function () {
@@ -23,7 +23,6 @@ describe("apply-docker-config.sh host checks: userns-remap user, runtime binarie
         return r;
     };
 
-    before(needJqOrPython3);
 
     it("userns-remap: a user that does not exist, then one without subordinate ranges, is refused; with both it applies", () => {
         const env = mkEnv();
@@ -78,33 +77,6 @@ describe("apply-docker-config.sh host checks: userns-remap user, runtime binarie
         put(env, DJ, "{}\n");
         r = attempt(env, { runtimes: { x: { path: "/usr/bin/not-executable" } } });
         assert.match(r.stderr, /runtimes.x: binary '\/usr\/bin\/not-executable' is not an executable/);
-    });
-
-    it("a host without jq: python3 finds the same settings (userns, runtime, shim, cgroup driver)", function () {
-        if (spawnSync("python3", ["--version"]).error) throw new Error("python3 is not on this machine: the fallback cannot be tested here");
-        const env = mkEnv();
-        // every command of this machine but jq
-        const nojq = path.join(env.fake, "nojq");
-        fs.mkdirSync(nojq);
-        for (const d of ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
-            for (const f of fs.existsSync(d) ? fs.readdirSync(d) : []) {
-                if (f !== "jq" && !fs.existsSync(path.join(nojq, f))) fs.symlinkSync(path.join(d, f), path.join(nojq, f));
-            }
-        }
-        put(env, DJ, "{}\n");
-        const cases: [Record<string, unknown>, RegExp][] = [
-            [{ "userns-remap": "nobody2:nogroup" }, /userns-remap user 'nobody2' does not exist/],
-            [{ runtimes: { crun: { path: "/opt/crun" } } }, /runtimes.crun: binary '\/opt\/crun'/],
-            [{ runtimes: { g: { runtimeType: "io.containerd.runsc.v1" } } }, /needs the shim 'containerd-shim-runsc-v1'/],
-            [{ "exec-opts": ["native.cgroupdriver=systemd"] }, /systemd is not this host's init/],
-        ];
-        for (const [extra, want] of cases) {
-            const r = run(env, "apply", { public: [daemon(extra)], extraEnv: { PATH: `${env.bin}:${nojq}` } });
-            assert.strictEqual(r.code, 1, r.stderr);
-            assert.match(r.stderr, want);
-            assert.doesNotMatch(r.stderr, /neither jq nor python3/);
-            assert.strictEqual(read(env, DJ), "{}\n");
-        }
     });
 
     it("exec-opts native.cgroupdriver=systemd is refused where systemd is not the init; accepted where it is", () => {

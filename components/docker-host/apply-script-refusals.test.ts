@@ -28,10 +28,7 @@ describe("apply-docker-config.sh (fake dockerd/systemctl)", function () {
         assert.strictEqual(read(env, DJ), "{}\n");
     });
 
-    it("invalid JSON is refused before anything is written", function () {
-        if (spawnSync("jq", ["--version"]).error && spawnSync("python3", ["--version"]).error) {
-            throw new Error("needs jq or python3 on PATH to check JSON (the script's fallback is dockerd itself)");
-        }
+    it("invalid JSON is refused before anything is written (the shipped facts say so)", function () {
         const env = mkEnv();
         fs.writeFileSync(path.join(env.root, DJ), "{}\n");
         const r = run(env, "apply", { public: [{ path: DJ, mode: "0644", content: '{"debug": false,}\n' }] });

@@ -1,7 +1,7 @@
 // The inverse of renderApplyCommand (bundle.ts): which host a DockerHost apply command is for,
 // the files of its bundle (here-document on fd 3), daemon.json as an object, the drift-repair
 // marker. The policy pack and the preview summary read the engine's view of a host through it.
-import { BUNDLE_EOF } from "./bundle";
+import { BUNDLE_EOF, FACTS_HEADER } from "./bundle";
 import { DAEMON_JSON_PATH } from "./dropins";
 
 export interface ApplyCommand {
@@ -24,6 +24,10 @@ export function parseApplyCommand(cmd: unknown): ApplyCommand | undefined {
         for (const line of body.split("\n")) {
             if (line === BUNDLE_EOF) break;
             const h = /^=== (\S+) (\S+)$/.exec(line);
+            if (line.startsWith(`${FACTS_HEADER} `)) {
+                current = undefined; // a daemon.json's facts, not a file
+                continue;
+            }
             if (h) {
                 current = h[1];
                 files[current] = h[2] === "absent" ? undefined : "";

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { scriptCommand } from "../common/shell";
+import { daemonFacts } from "./daemon-facts";
 
 /** A file the apply script manages. `content: undefined` means the file must not exist. */
 export interface ManagedFile {
@@ -22,7 +23,20 @@ export function fileBytes(f: ManagedFile): string | undefined {
     return f.content === "" || f.content.endsWith("\n") ? f.content : `${f.content}\n`;
 }
 
-/** The text format apply-docker-config.sh reads (see the script's header). */
+/** The header of a facts entry: `=== @facts PATH`, the facts of the file at PATH (not a file to write). */
+export const FACTS_HEADER = `${HEADER}@facts`;
+
+/**
+ * The bundle entry with a daemon.json's facts (daemon-facts.ts), which the script uses instead of
+ * parsing the file: `=== @facts PATH` and the fact lines. "" for any other file.
+ */
+export function renderFactsEntry(f: ManagedFile): string {
+    const bytes = fileBytes(f);
+    if (bytes === undefined || !f.path.endsWith("/daemon.json")) return "";
+    return `${FACTS_HEADER} ${f.path}\n${daemonFacts(bytes)}`;
+}
+
+/** The text format apply-docker-config.sh reads (see the script's header); a daemon.json is followed by its facts. */
 export function renderBundle(files: ManagedFile[]): string {
     return files
         .map((f) => {
@@ -32,7 +46,7 @@ export function renderBundle(files: ManagedFile[]): string {
                     throw new Error(`${f.path}: a line may not start with "${HEADER}" or equal ${BUNDLE_EOF}`);
                 }
             }
-            return `${HEADER}${f.path} ${f.mode}\n${fileBytes(f)}`;
+            return `${HEADER}${f.path} ${f.mode}\n${fileBytes(f)}${renderFactsEntry(f)}`;
         })
         .join("");
 }

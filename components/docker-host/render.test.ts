@@ -126,6 +126,7 @@ NO_PROXY="localhost,127.0.0.1,registry.corp.example,.corp.example,10.0.0.0/8"
         const none = renderHostFiles({}, "/usr/bin/dockerd", false, undefined, []);
         assert.strictEqual(renderBundle(none.publicFiles).split("\n").filter((l) => l.startsWith("=== ")).join("\n"), [
             "=== /etc/docker/daemon.json 0644",
+            "=== @facts /etc/docker/daemon.json",
             "=== /etc/systemd/system/docker.service.d/10-dockfleet-hosts.conf absent",
             "=== /etc/systemd/system/docker.service.d/http-proxy.conf absent",
             "=== /etc/systemd/system/docker.service.d/http-proxy.env absent",

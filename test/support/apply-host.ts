@@ -30,7 +30,9 @@ export function daemon(extra: Record<string, unknown> = {}): ManagedFile {
 
 export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
     const args = [opts.script ?? APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
-    const pub = opts.public ? renderBundle(opts.public) : undefined;
+    // a script of an older version (test/fixtures/legacy) came with bundles without facts entries, which it refuses
+    const legacy = opts.script !== undefined && opts.script.includes("fixtures/legacy");
+    const pub = opts.public ? (legacy ? withoutFacts : (b: string) => b)(renderBundle(opts.public)) : undefined;
     const full = pub !== undefined ? ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", ...args] : args;
     let pubFile = "";
     if (pub !== undefined) {
@@ -45,6 +47,9 @@ export function run(env: Env, action: string, opts: { public?: ManagedFile[]; se
     });
     return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
+
+/** A bundle without its `=== @facts PATH` entries (what dockfleet sent before issue 29). */
+const withoutFacts = (bundle: string) => bundle.replace(/^=== @facts .*\n(?:(?!=== ).*\n)*/gm, "");
 
 export const read = (env: Env, p: string) => fs.readFileSync(path.join(env.root, p), "utf8");
 export const exists = (env: Env, p: string) => fs.existsSync(path.join(env.root, p));
@@ -62,10 +67,3 @@ export const put = (env: Env, p: string, text: string, mode = 0o644) => {
 
 /** `--owner` and `--op` of an ownership claim (issue 10). */
 export const claim = (owner: string, op?: "create" | "update") => ["--owner", owner, ...(op ? ["--op", op] : [])];
-
-/** The host checks read daemon.json with jq or python3; a before() hook of their suites. */
-export function needJqOrPython3(): void {
-    if (spawnSync("jq", ["--version"]).error && spawnSync("python3", ["--version"]).error) {
-        throw new Error("neither jq nor python3 on this machine: the host checks cannot run here (the script skips them with a note); .ci/run installs jq");
-    }
-}

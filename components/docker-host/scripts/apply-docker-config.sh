@@ -18,8 +18,10 @@
 # delete command stored by such a version finds nothing to restore.
 #
 # A bundle is text: a header line `=== <absolute path> <octal mode>` followed by the file's lines,
-# or `=== <absolute path> absent` for a file that must not exist. The public bundle (fd 3) is
-# visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
+# or `=== <absolute path> absent` for a file that must not exist. A daemon.json is followed by its
+# facts, `=== @facts <absolute path>` and lines the controller computed (canonical form, host needs,
+# storage settings; facts.sh), so this script parses no JSON for the files it is sent. The public
+# bundle (fd 3) is visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
 #
 # Options:
 #   --restart-timeout SEC   wait this long for restart + API + swarm (default 60; busy nodes need it)
@@ -123,7 +125,8 @@ sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; 
 # Key under which a managed path's copies are stored in the state dir.
 key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 
-# parse_bundle FD DIR: splits a bundle into DIR/<key> files + DIR/manifest ("key mode path").
+# parse_bundle FD DIR: splits a bundle into DIR/<key> files + DIR/manifest ("key mode path"), and
+# facts entries into DIR/<key>.facts.
 parse_bundle() {
     local fd=$1 dir=$2 line cur="" path mode
     while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
@@ -132,6 +135,12 @@ parse_bundle() {
             if [ "$path" = @swarm-unlock-key ]; then # kept in memory only (unlock_manager)
                 [ "$fd" = 0 ] || die "bundle: the swarm unlock key may only come on stdin (the secret bundle)"
                 cur=@key; continue
+            fi
+            if [ "$path" = @facts ]; then # `=== @facts PATH`: the facts of PATH's daemon.json (facts.sh), not a file
+                case "$mode" in /*) ;; *) die "bundle: facts for a path that is not absolute: '$mode'" ;; esac
+                cur=$(key "$mode").facts
+                : >"$dir/$cur"
+                continue
             fi
             case "$path" in /*) ;; *) die "bundle: path must be absolute: '$path'" ;; esac
             case "$mode" in absent | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) die "bundle: bad mode '$mode' for $path" ;; esac
@@ -148,18 +157,110 @@ parse_bundle() {
     done
 }
 
+# What the checks' notes say when a daemon.json has no facts.
+NO_FACTS="no facts for this daemon.json (dockfleet did not write it) and no jq on this host"
+# Keys at dockerd's own value when absent: the ones dockfleet always writes (hot-reloadable) and
+# the ones it hardens (icc, no-new-privileges, userland-proxy). The same as absent, so an adopted
+# file without them has the same settings (a unit test holds this to daemon-keys.ts SAME_AS_ABSENT).
+ALWAYS_DEFAULTS='{"debug":false,"icc":true,"insecure-registries":[],"labels":[],"live-restore":false,"no-new-privileges":false,"registry-mirrors":[],"userland-proxy":true}'
+
+# The facts of daemon.json FILE, one per line: `sha HEX`, then `canon JSON`, `dm DRIVER|ROOT|LVM`
+# and `need ...` lines, or `invalid WHY` when it is not a JSON object. Where from: shipped beside
+# it (FILE.facts, from the bundle's `=== @facts PATH` entry), else kept by its sha256 in
+# $STATE/facts (a file an apply wrote: the live file, last-good, also in the rollback and the
+# guard, after a lost session), else jq. Facts are used only for the bytes they describe (their
+# sha line). Return 1 (no facts) for a file dockfleet did not write on a host without jq.
+file_facts() {
+    local f=$1 s out
+    [ -f "$f" ] || return 1
+    s=$(sha "$f")
+    if [ -f "$f.facts" ] && [ "$(head -1 "$f.facts")" = "sha $s" ]; then cat "$f.facts"; return 0; fi
+    if [ -f "$STATE/facts/$s" ] && [ "$(head -1 "$STATE/facts/$s")" = "sha $s" ]; then cat "$STATE/facts/$s"; return 0; fi
+    command -v jq >/dev/null 2>&1 || return 1
+    # the same rules as daemon-facts.ts: keys sorted (deeply), compact, labels sorted, ALWAYS_DEFAULTS dropped
+    if out=$(jq -r --argjson defs "$ALWAYS_DEFAULTS" '
+        def sorted: if type == "object" then . as $o | reduce keys[] as $k ({}; . + {($k): ($o[$k] | sorted)})
+            elif type == "array" then map(sorted) else . end;
+        if type != "object" then "invalid not an object" else
+        ("canon " + (if (.labels | type) == "array" then .labels |= sort else . end
+            | reduce ($defs | to_entries[]) as $e (.; if .[$e.key] == $e.value then del(.[$e.key]) else . end) | sorted | tojson)),
+        ("dm " + (((.["storage-opts"] // []) | map(strings | capture("^\\s*(?<k>[^=]+?)\\s*=\\s*(?<v>.*?)\\s*$")?
+                | {key: (.k | ascii_downcase), value: .v}) | from_entries) as $o
+            | [(.["storage-driver"] // "" | tostring), (.["data-root"] // .graph // "/var/lib/docker" | tostring),
+               (if $o["dm.directlvm_device"] then "device=\($o["dm.directlvm_device"]) thinp_percent=\($o["dm.thinp_percent"] // "95") thinp_metapercent=\($o["dm.thinp_metapercent"] // "1") thinp_autoextend_threshold=\($o["dm.thinp_autoextend_threshold"] // "80") thinp_autoextend_percent=\($o["dm.thinp_autoextend_percent"] // "20")" else "" end)]
+            | join("|"))),
+        ((if (.["userns-remap"] | type) == "string" then "userns \(.["userns-remap"])" else empty end),
+            ((.runtimes // {}) | to_entries[] | if (.value.path | type) == "string" then "runtime \(.key) \(.value.path)"
+                elif (.value.runtimeType | type) == "string" then "shim \(.key) \(.value.runtimeType)" else empty end),
+            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))"),
+            (("tlscacert", "tlscert", "tlskey") as $k | if (.[$k] | type) == "string" then "tlsfile \($k) \(.[$k])" else empty end)
+        | "need " + .) end' "$f" 2>/dev/null); then
+        printf 'sha %s\n%s\n' "$s" "$out"
+        return 0
+    fi
+    # an object whose settings jq cannot read (a key of an unexpected shape): no facts
+    ! jq -e 'type == "object"' "$f" >/dev/null 2>&1 || return 1
+    printf 'sha %s\ninvalid %s\n' "$s" "$(jq . "$f" 2>&1 >/dev/null | tail -1)"
+}
+
+# One fact of FILE (the first line tagged TAG, without the tag); return 1 when there is none.
+fact() {
+    local facts
+    facts=$(file_facts "$1") || return 1
+    sed -n "/^$2 /{s///p;q}" <<<"$facts" | grep .
+}
+
+# Canonical daemon.json for the restart decision; return 1 without facts (settings unknown: restart).
+json_canon() { fact "$1" canon; }
+# A daemon.json's storage settings `DRIVER|DATA-ROOT|DIRECT-LVM`; return 1 without facts.
+dm_settings() { fact "$1" dm; }
+# The daemon.json settings whose validity depends on the host, one per line: `userns USER[:GROUP]`,
+# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`, `tlsfile KEY PATH`; return 1
+# without facts or for a file that is not a JSON object.
+host_needs() {
+    local facts
+    facts=$(file_facts "$1") || return 1
+    ! grep -q '^invalid ' <<<"$facts" || return 1
+    sed -n 's/^need //p' <<<"$facts"
+}
+
+# Keeps the shipped facts of DIR's daemon.json files by their sha256, before they are written: a
+# later apply, the rollback and the guard find them for the live file.
+store_facts() {
+    local dir=$1 k mode path s
+    while read -r k mode path; do
+        if [ "$mode" = absent ] || [ ! -f "$dir/$k.facts" ]; then continue; fi
+        s=$(sha "$dir/$k")
+        [ "$(head -1 "$dir/$k.facts")" = "sha $s" ] || continue
+        mkdir -p "$STATE/facts"
+        cp "$dir/$k.facts" "$STATE/facts/$s"
+    done <"$dir/manifest"
+}
+
+# Drops the kept facts of files that are neither the last good nor the original ones any more.
+prune_facts() {
+    local f keep="" d k mode path
+    [ -d "$STATE/facts" ] || return 0
+    for d in "$STATE/last-good" "$STATE/original"; do
+        [ -f "$d/manifest" ] || continue
+        while read -r k mode path; do [ ! -f "$d/$k" ] || keep+=" $(sha "$d/$k")"; done <"$d/manifest"
+    done
+    for f in "$STATE/facts"/*; do
+        case "$keep " in *" $(basename "$f") "*) ;; *) rm -f "$f" ;; esac
+    done
+}
+
 # Checks a new file before anything is written: JSON syntax, engine guards, drop-in sanity.
 check_file() {
     local new=$1 path=$2 major
     case "$path" in
         */daemon.json)
             grep -q '[^[:space:]]' "$new" || die "$path would be empty; dockerd refuses an empty config file"
-            if command -v jq >/dev/null 2>&1; then
-                jq -e 'type == "object"' "$new" >/dev/null 2>&1 || die "$path is not a JSON object: $(jq . "$new" 2>&1 >/dev/null | tail -1)"
-            elif command -v python3 >/dev/null 2>&1; then
-                python3 -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), dict)' "$new" 2>/dev/null || die "$path is not a JSON object"
+            local facts
+            if facts=$(file_facts "$new"); then
+                ! grep -q '^invalid ' <<<"$facts" || die "$path is not a JSON object: $(sed -n 's/^invalid //p' <<<"$facts")"
             else
-                say "note: neither jq nor python3 on this host; JSON syntax is checked by dockerd itself"
+                say "note: $NO_FACTS; JSON syntax is checked by dockerd itself"
             fi
             check_host_needs "$new" "$path"
             check_devicemapper "$new" "$path"
@@ -200,32 +301,6 @@ check_file() {
     esac
 }
 
-# The daemon.json settings whose validity depends on the host, one per line: `userns USER[:GROUP]`,
-# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`, `tlsfile KEY PATH`. jq, else python3;
-# neither: none.
-host_needs() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -r '(if (.["userns-remap"] | type) == "string" then "userns \(.["userns-remap"])" else empty end),
-            ((.runtimes // {}) | to_entries[] | if (.value.path | type) == "string" then "runtime \(.key) \(.value.path)"
-                elif (.value.runtimeType | type) == "string" then "shim \(.key) \(.value.runtimeType)" else empty end),
-            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))"),
-            (("tlscacert", "tlscert", "tlskey") as $k | if (.[$k] | type) == "string" then "tlsfile \($k) \(.[$k])" else empty end)' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-if isinstance(d.get("userns-remap"), str): print("userns", d["userns-remap"])
-for n, r in (d.get("runtimes") or {}).items():
-    if isinstance(r.get("path"), str): print("runtime", n, r["path"])
-    elif isinstance(r.get("runtimeType"), str): print("shim", n, r["runtimeType"])
-for o in d.get("exec-opts") or []:
-    if isinstance(o, str) and o.startswith("native.cgroupdriver="): print("cgroupdriver", o.split("=", 1)[1])
-for k in ("tlscacert", "tlscert", "tlskey"):
-    if isinstance(d.get(k), str): print("tlsfile", k, d[k])' "$1" 2>/dev/null
-    else
-        return 1
-    fi
-}
-
 # An entry of a colon-separated database (passwd, group, subuid, subgid) whose first field is $2
 # or, with $3, whose third field is $3. Under a test ROOT the files are read directly; on a real
 # host getent also finds directory users (LDAP, sssd).
@@ -254,7 +329,7 @@ host_exec() {
 check_host_needs() {
     local new=$1 path=$2 needs kind a b user group uid db
     if ! needs=$(host_needs "$new"); then
-        say "note: neither jq nor python3 on this host; the userns-remap, runtimes, cgroup-driver and TLS file host checks are skipped"
+        say "note: $NO_FACTS; the userns-remap, runtimes, cgroup-driver and TLS file host checks are skipped"
         return 0
     fi
     while read -r kind a b; do
@@ -321,35 +396,6 @@ check_host_needs() {
     fi
 }
 
-# A daemon.json's storage settings as `DRIVER|DATA-ROOT|DIRECT-LVM`: DIRECT-LVM is empty without
-# dm.directlvm_device, else the values dockerd stores with the pool (unset ones at dockerd's
-# defaults: thinp_percent 95, thinp_metapercent 1, autoextend threshold 80, percent 20).
-# dm.directlvm_device_force is not stored with the pool. jq, else python3; neither: return 1.
-dm_settings() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -r '((.["storage-opts"] // []) | map(strings | capture("^\\s*(?<k>[^=]+?)\\s*=\\s*(?<v>.*?)\\s*$")?
-                | {key: (.k | ascii_downcase), value: .v}) | from_entries) as $o
-            | [(.["storage-driver"] // "" | tostring), (.["data-root"] // .graph // "/var/lib/docker" | tostring),
-               (if $o["dm.directlvm_device"] then "device=\($o["dm.directlvm_device"]) thinp_percent=\($o["dm.thinp_percent"] // "95") thinp_metapercent=\($o["dm.thinp_metapercent"] // "1") thinp_autoextend_threshold=\($o["dm.thinp_autoextend_threshold"] // "80") thinp_autoextend_percent=\($o["dm.thinp_autoextend_percent"] // "20")" else "" end)]
-            | join("|")' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-o = {}
-for e in d.get("storage-opts") or []:
-    if isinstance(e, str) and "=" in e:
-        k, v = e.split("=", 1); o[k.strip().lower()] = v.strip()
-lvm = ""
-if o.get("dm.directlvm_device"):
-    lvm = "device=%s thinp_percent=%s thinp_metapercent=%s thinp_autoextend_threshold=%s thinp_autoextend_percent=%s" % (
-        o["dm.directlvm_device"], o.get("dm.thinp_percent", "95"), o.get("dm.thinp_metapercent", "1"),
-        o.get("dm.thinp_autoextend_threshold", "80"), o.get("dm.thinp_autoextend_percent", "20"))
-print("|".join([str(d.get("storage-driver") or ""), str(d.get("data-root") or d.get("graph") or "/var/lib/docker"), lvm]))' "$1" 2>/dev/null
-    else
-        return 1
-    fi
-}
-
 # devicemapper direct-lvm (issue 11): dockerd ties the pool's settings to <data-root>/devicemapper.
 # Once a pool exists it refuses to start with other direct-lvm values ("changing direct-lvm config
 # is not supported"), and a config that no longer names a storage driver makes it pick the
@@ -362,7 +408,7 @@ check_devicemapper() {
     IFS='|' read -r cdrv croot clvm <<<"$c"
     [ "$cdrv" = devicemapper ] && [ -d "$ROOT$croot/devicemapper" ] || return 0
     if ! n=$(dm_settings "$new"); then
-        say "note: neither jq nor python3 on this host; the devicemapper direct-lvm check is skipped"
+        say "note: $NO_FACTS; the devicemapper direct-lvm check is skipped"
         return 0
     fi
     IFS='|' read -r ndrv nroot nlvm <<<"$n"
@@ -974,7 +1020,8 @@ ensure_containerd() {
 # graphdrivers"): the rollback to such a config would fail (exit 3). note_new_graph_state records,
 # before the new files are written, a devicemapper state directory that does not exist yet;
 # set_aside_new_graph_state (in the rollback, also the guard's) moves it into $STATE when the
-# known-good config does not use devicemapper.
+# known-good config does not use devicemapper. Both read dm_settings (facts.sh): the shipped facts
+# of the new file, the kept ones of the known-good file (after a lost session too).
 note_new_graph_state() {
     local want=$1 k mode p st drv root
     rm -f "$STATE/new-graph-state"
@@ -1066,6 +1113,10 @@ converge() {
         check_file_if_present "$want/$k" "$mode" "$path"
     done <"$want/manifest"
 
+    # The shipped facts kept before anything is written (the rollback and the guard read the live
+    # file's), also for a file already as wanted (a host applied by a dockfleet without facts).
+    store_facts "$want"
+
     # Past the checks that refuse before anything is written; every managed host gets it, also one
     # whose files are already as wanted (after an upgrade of dockfleet).
     install_boot_guard
@@ -1098,6 +1149,7 @@ converge() {
         for path in $peruse; do say "$path written; dockerd reads it on use: no restart, no reload"; done
         [ -n "$rewritten$peruse" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         return 0
@@ -1150,6 +1202,7 @@ converge() {
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"
@@ -1183,29 +1236,6 @@ converge() {
     # The guard stays armed: its `recover` tries the rollback once more later.
     say "CRITICAL on host $HOST: step '$step' failed (${why:-no error line}) and the rollback did not bring dockerd back (${FAIL_STEP:-rollback}: ${FAIL_LINE:-no error line}); $([ "${FAIL_STEP:-}" = "restore the known-good files" ] || echo "last-good files are in place; ")the rollback guard retries"
     exit 3
-}
-
-# Keys at dockerd's own value when absent: the ones dockfleet always writes (hot-reloadable) and
-# the ones it hardens (icc, no-new-privileges, userland-proxy). The same as absent, so an adopted
-# file without them has the same settings (a unit test holds this to daemon-keys.ts SAME_AS_ABSENT).
-ALWAYS_DEFAULTS='{"debug":false,"icc":true,"insecure-registries":[],"labels":[],"live-restore":false,"no-new-privileges":false,"registry-mirrors":[],"userland-proxy":true}'
-
-# Canonical daemon.json for the restart decision: keys sorted, compact, `labels` sorted (a set to
-# dockerd, and the renderer sorts it), ALWAYS_DEFAULTS dropped. jq, else python3; neither: none.
-json_canon() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -S -c --argjson defs "$ALWAYS_DEFAULTS" 'if (.labels | type) == "array" then .labels |= sort else . end
-            | reduce ($defs | to_entries[]) as $e (.; if .[$e.key] == $e.value then del(.[$e.key]) else . end)' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-if isinstance(d.get("labels"), list): d["labels"].sort()
-for k, v in json.loads(sys.argv[2]).items():
-    if k in d and d[k] == v and type(d[k]) == type(v): del d[k]
-print(json.dumps(d, sort_keys=True, separators=(",", ":")))' "$1" "$ALWAYS_DEFAULTS" 2>/dev/null
-    else
-        return 1
-    fi
 }
 
 # systemd's word rule for Environment= (extract_first_word with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE,
@@ -1560,13 +1590,13 @@ case "$ACTION" in
         mkdir "$WORK/stdin" && : >"$WORK/stdin/manifest" && parse_bundle 0 "$WORK/stdin" && rm -rf "$WORK/stdin"
         RELOAD_DIGEST=""
         converge "$WORK"
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims" "$STATE/facts"
         remove_boot_guard
         say "restored the pre-dockfleet files"
         ;;
     forget)
         drop_claim || exit 0
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims" "$STATE/facts"
         remove_boot_guard
         say "kept the current files; dockfleet state removed"
         ;;

@@ -1,12 +1,14 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% Digests (sha, key) and parse_bundle: the `=== path mode` bundle text split into DIR/<key> files
-#% and DIR/manifest; the swarm unlock key kept in memory (UNLOCK_KEY).
+#% and DIR/manifest, a daemon.json's facts (`=== @facts path`) into DIR/<key>.facts; the swarm
+#% unlock key kept in memory (UNLOCK_KEY).
 #% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
 sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
 # Key under which a managed path's copies are stored in the state dir.
 key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 
-# parse_bundle FD DIR: splits a bundle into DIR/<key> files + DIR/manifest ("key mode path").
+# parse_bundle FD DIR: splits a bundle into DIR/<key> files + DIR/manifest ("key mode path"), and
+# facts entries into DIR/<key>.facts.
 parse_bundle() {
     local fd=$1 dir=$2 line cur="" path mode
     while IFS= read -r line <&"$fd" || [ -n "$line" ]; do
@@ -15,6 +17,12 @@ parse_bundle() {
             if [ "$path" = @swarm-unlock-key ]; then # kept in memory only (unlock_manager)
                 [ "$fd" = 0 ] || die "bundle: the swarm unlock key may only come on stdin (the secret bundle)"
                 cur=@key; continue
+            fi
+            if [ "$path" = @facts ]; then # `=== @facts PATH`: the facts of PATH's daemon.json (facts.sh), not a file
+                case "$mode" in /*) ;; *) die "bundle: facts for a path that is not absolute: '$mode'" ;; esac
+                cur=$(key "$mode").facts
+                : >"$dir/$cur"
+                continue
             fi
             case "$path" in /*) ;; *) die "bundle: path must be absolute: '$path'" ;; esac
             case "$mode" in absent | [0-7][0-7][0-7] | [0-7][0-7][0-7][0-7]) ;; *) die "bundle: bad mode '$mode' for $path" ;; esac

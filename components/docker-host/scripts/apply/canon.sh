@@ -1,30 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
-#% The canonical form: daemon.json (json_canon) and drop-ins (unit_canon) compared as settings, not
+#% The canonical form: daemon.json (json_canon, facts.sh) and drop-ins (unit_canon) compared as settings, not
 #% bytes (same_settings), so a reformatted file restarts nothing.
 #% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
-# Keys at dockerd's own value when absent: the ones dockfleet always writes (hot-reloadable) and
-# the ones it hardens (icc, no-new-privileges, userland-proxy). The same as absent, so an adopted
-# file without them has the same settings (a unit test holds this to daemon-keys.ts SAME_AS_ABSENT).
-ALWAYS_DEFAULTS='{"debug":false,"icc":true,"insecure-registries":[],"labels":[],"live-restore":false,"no-new-privileges":false,"registry-mirrors":[],"userland-proxy":true}'
-
-# Canonical daemon.json for the restart decision: keys sorted, compact, `labels` sorted (a set to
-# dockerd, and the renderer sorts it), ALWAYS_DEFAULTS dropped. jq, else python3; neither: none.
-json_canon() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -S -c --argjson defs "$ALWAYS_DEFAULTS" 'if (.labels | type) == "array" then .labels |= sort else . end
-            | reduce ($defs | to_entries[]) as $e (.; if .[$e.key] == $e.value then del(.[$e.key]) else . end)' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-if isinstance(d.get("labels"), list): d["labels"].sort()
-for k, v in json.loads(sys.argv[2]).items():
-    if k in d and d[k] == v and type(d[k]) == type(v): del d[k]
-print(json.dumps(d, sort_keys=True, separators=(",", ":")))' "$1" "$ALWAYS_DEFAULTS" 2>/dev/null
-    else
-        return 1
-    fi
-}
-
 # systemd's word rule for Environment= (extract_first_word with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE,
 # then %% -> %): words(v) fills W[1..n] and returns n; at invalid syntax (an unknown escape, a
 # trailing backslash, an unbalanced quote) systemd ignores the rest of the line, so the words

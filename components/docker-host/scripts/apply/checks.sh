@@ -9,12 +9,11 @@ check_file() {
     case "$path" in
         */daemon.json)
             grep -q '[^[:space:]]' "$new" || die "$path would be empty; dockerd refuses an empty config file"
-            if command -v jq >/dev/null 2>&1; then
-                jq -e 'type == "object"' "$new" >/dev/null 2>&1 || die "$path is not a JSON object: $(jq . "$new" 2>&1 >/dev/null | tail -1)"
-            elif command -v python3 >/dev/null 2>&1; then
-                python3 -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), dict)' "$new" 2>/dev/null || die "$path is not a JSON object"
+            local facts
+            if facts=$(file_facts "$new"); then
+                ! grep -q '^invalid ' <<<"$facts" || die "$path is not a JSON object: $(sed -n 's/^invalid //p' <<<"$facts")"
             else
-                say "note: neither jq nor python3 on this host; JSON syntax is checked by dockerd itself"
+                say "note: $NO_FACTS; JSON syntax is checked by dockerd itself"
             fi
             check_host_needs "$new" "$path"
             check_devicemapper "$new" "$path"
@@ -55,32 +54,6 @@ check_file() {
     esac
 }
 
-# The daemon.json settings whose validity depends on the host, one per line: `userns USER[:GROUP]`,
-# `runtime NAME PATH`, `shim NAME TYPE`, `cgroupdriver DRIVER`, `tlsfile KEY PATH`. jq, else python3;
-# neither: none.
-host_needs() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -r '(if (.["userns-remap"] | type) == "string" then "userns \(.["userns-remap"])" else empty end),
-            ((.runtimes // {}) | to_entries[] | if (.value.path | type) == "string" then "runtime \(.key) \(.value.path)"
-                elif (.value.runtimeType | type) == "string" then "shim \(.key) \(.value.runtimeType)" else empty end),
-            ((.["exec-opts"] // []) | .[] | strings | select(test("^native.cgroupdriver=")) | "cgroupdriver \(sub("^native.cgroupdriver="; ""))"),
-            (("tlscacert", "tlscert", "tlskey") as $k | if (.[$k] | type) == "string" then "tlsfile \($k) \(.[$k])" else empty end)' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-if isinstance(d.get("userns-remap"), str): print("userns", d["userns-remap"])
-for n, r in (d.get("runtimes") or {}).items():
-    if isinstance(r.get("path"), str): print("runtime", n, r["path"])
-    elif isinstance(r.get("runtimeType"), str): print("shim", n, r["runtimeType"])
-for o in d.get("exec-opts") or []:
-    if isinstance(o, str) and o.startswith("native.cgroupdriver="): print("cgroupdriver", o.split("=", 1)[1])
-for k in ("tlscacert", "tlscert", "tlskey"):
-    if isinstance(d.get(k), str): print("tlsfile", k, d[k])' "$1" 2>/dev/null
-    else
-        return 1
-    fi
-}
-
 # An entry of a colon-separated database (passwd, group, subuid, subgid) whose first field is $2
 # or, with $3, whose third field is $3. Under a test ROOT the files are read directly; on a real
 # host getent also finds directory users (LDAP, sssd).
@@ -109,7 +82,7 @@ host_exec() {
 check_host_needs() {
     local new=$1 path=$2 needs kind a b user group uid db
     if ! needs=$(host_needs "$new"); then
-        say "note: neither jq nor python3 on this host; the userns-remap, runtimes, cgroup-driver and TLS file host checks are skipped"
+        say "note: $NO_FACTS; the userns-remap, runtimes, cgroup-driver and TLS file host checks are skipped"
         return 0
     fi
     while read -r kind a b; do
@@ -176,35 +149,6 @@ check_host_needs() {
     fi
 }
 
-# A daemon.json's storage settings as `DRIVER|DATA-ROOT|DIRECT-LVM`: DIRECT-LVM is empty without
-# dm.directlvm_device, else the values dockerd stores with the pool (unset ones at dockerd's
-# defaults: thinp_percent 95, thinp_metapercent 1, autoextend threshold 80, percent 20).
-# dm.directlvm_device_force is not stored with the pool. jq, else python3; neither: return 1.
-dm_settings() {
-    if command -v jq >/dev/null 2>&1; then
-        jq -r '((.["storage-opts"] // []) | map(strings | capture("^\\s*(?<k>[^=]+?)\\s*=\\s*(?<v>.*?)\\s*$")?
-                | {key: (.k | ascii_downcase), value: .v}) | from_entries) as $o
-            | [(.["storage-driver"] // "" | tostring), (.["data-root"] // .graph // "/var/lib/docker" | tostring),
-               (if $o["dm.directlvm_device"] then "device=\($o["dm.directlvm_device"]) thinp_percent=\($o["dm.thinp_percent"] // "95") thinp_metapercent=\($o["dm.thinp_metapercent"] // "1") thinp_autoextend_threshold=\($o["dm.thinp_autoextend_threshold"] // "80") thinp_autoextend_percent=\($o["dm.thinp_autoextend_percent"] // "20")" else "" end)]
-            | join("|")' "$1" 2>/dev/null
-    elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-o = {}
-for e in d.get("storage-opts") or []:
-    if isinstance(e, str) and "=" in e:
-        k, v = e.split("=", 1); o[k.strip().lower()] = v.strip()
-lvm = ""
-if o.get("dm.directlvm_device"):
-    lvm = "device=%s thinp_percent=%s thinp_metapercent=%s thinp_autoextend_threshold=%s thinp_autoextend_percent=%s" % (
-        o["dm.directlvm_device"], o.get("dm.thinp_percent", "95"), o.get("dm.thinp_metapercent", "1"),
-        o.get("dm.thinp_autoextend_threshold", "80"), o.get("dm.thinp_autoextend_percent", "20"))
-print("|".join([str(d.get("storage-driver") or ""), str(d.get("data-root") or d.get("graph") or "/var/lib/docker"), lvm]))' "$1" 2>/dev/null
-    else
-        return 1
-    fi
-}
-
 # devicemapper direct-lvm (issue 11): dockerd ties the pool's settings to <data-root>/devicemapper.
 # Once a pool exists it refuses to start with other direct-lvm values ("changing direct-lvm config
 # is not supported"), and a config that no longer names a storage driver makes it pick the
@@ -217,7 +161,7 @@ check_devicemapper() {
     IFS='|' read -r cdrv croot clvm <<<"$c"
     [ "$cdrv" = devicemapper ] && [ -d "$ROOT$croot/devicemapper" ] || return 0
     if ! n=$(dm_settings "$new"); then
-        say "note: neither jq nor python3 on this host; the devicemapper direct-lvm check is skipped"
+        say "note: $NO_FACTS; the devicemapper direct-lvm check is skipped"
         return 0
     fi
     IFS='|' read -r ndrv nroot nlvm <<<"$n"

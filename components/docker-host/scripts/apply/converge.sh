@@ -32,6 +32,10 @@ converge() {
         check_file_if_present "$want/$k" "$mode" "$path"
     done <"$want/manifest"
 
+    # The shipped facts kept before anything is written (the rollback and the guard read the live
+    # file's), also for a file already as wanted (a host applied by a dockfleet without facts).
+    store_facts "$want"
+
     # Past the checks that refuse before anything is written; every managed host gets it, also one
     # whose files are already as wanted (after an upgrade of dockfleet).
     install_boot_guard
@@ -64,6 +68,7 @@ converge() {
         for path in $peruse; do say "$path written; dockerd reads it on use: no restart, no reload"; done
         [ -n "$rewritten$peruse" ] || say "files already as wanted and loaded by the running dockerd; recorded as verified, no restart"
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         return 0
@@ -116,6 +121,7 @@ converge() {
     fi
     if [ "$ok" = 1 ]; then
         snapshot "$want/manifest" "$STATE/last-good"
+        prune_facts
         set_digest "$want" >"$STATE/applied"
         [ -n "$RELOAD_DIGEST" ] && printf '%s\n' "$RELOAD_DIGEST" >"$STATE/reload-digest"
         rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"

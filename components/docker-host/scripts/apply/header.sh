@@ -21,8 +21,10 @@
 # delete command stored by such a version finds nothing to restore.
 #
 # A bundle is text: a header line `=== <absolute path> <octal mode>` followed by the file's lines,
-# or `=== <absolute path> absent` for a file that must not exist. The public bundle (fd 3) is
-# visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
+# or `=== <absolute path> absent` for a file that must not exist. A daemon.json is followed by its
+# facts, `=== @facts <absolute path>` and lines the controller computed (canonical form, host needs,
+# storage settings; facts.sh), so this script parses no JSON for the files it is sent. The public
+# bundle (fd 3) is visible in `pulumi preview`; the secret bundle (stdin) carries files with credentials.
 #
 # Options:
 #   --restart-timeout SEC   wait this long for restart + API + swarm (default 60; busy nodes need it)

@@ -45,13 +45,13 @@ case "$ACTION" in
         mkdir "$WORK/stdin" && : >"$WORK/stdin/manifest" && parse_bundle 0 "$WORK/stdin" && rm -rf "$WORK/stdin"
         RELOAD_DIGEST=""
         converge "$WORK"
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/repair" "$STATE/claims" "$STATE/facts"
         remove_boot_guard
         say "restored the pre-dockfleet files"
         ;;
     forget)
         drop_claim || exit 0
-        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims"
+        rm -rf "$STATE/original" "$STATE/last-good" "$STATE/applied" "$STATE/reload-digest" "$STATE/in-progress" "$STATE/repair" "$STATE/claims" "$STATE/facts"
         remove_boot_guard
         say "kept the current files; dockfleet state removed"
         ;;

@@ -12,7 +12,8 @@
 # graphdrivers"): the rollback to such a config would fail (exit 3). note_new_graph_state records,
 # before the new files are written, a devicemapper state directory that does not exist yet;
 # set_aside_new_graph_state (in the rollback, also the guard's) moves it into $STATE when the
-# known-good config does not use devicemapper.
+# known-good config does not use devicemapper. Both read dm_settings (facts.sh): the shipped facts
+# of the new file, the kept ones of the known-good file (after a lost session too).
 note_new_graph_state() {
     local want=$1 k mode p st drv root
     rm -f "$STATE/new-graph-state"

@@ -1,0 +1,51 @@
+import * as assert from "assert";
+import { createHash } from "crypto";
+import { renderBundle, renderFactsEntry } from "./bundle";
+import { parseApplyCommand } from "./bundle-parse";
+import { daemonFacts, dmSettings, hostNeeds } from "./daemon-facts";
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+describe("daemon.json facts (shipped beside the file; the apply script parses no JSON)", () => {
+    it("canon: keys sorted, compact, labels sorted, keys at the always-written defaults dropped (debug 0 is not false)", () => {
+        const t = '{"labels":["b=2","a=1"],"debug":0,"log-opts":{"max-size":"10m"},"insecure-registries":[],"live-restore":true,"registry-mirrors":[]}\n';
+        assert.strictEqual(daemonFacts(t), `sha ${sha(t)}\ncanon {"debug":0,"labels":["a=1","b=2"],"live-restore":true,"log-opts":{"max-size":"10m"}}\ndm |/var/lib/docker|\n`);
+    });
+    it("host needs: userns, runtime, shim, cgroup driver, TLS files, in that order", () => {
+        const d = { "userns-remap": "dockremap:dockremap", runtimes: { runsc: { path: "/usr/bin/runsc" }, kata: { runtimeType: "io.containerd.kata.v2" }, odd: {} }, "exec-opts": ["native.cgroupdriver=systemd", "other=1"], tlscacert: "/etc/docker/ca.pem" };
+        assert.deepStrictEqual(hostNeeds(d), ["userns dockremap:dockremap", "runtime runsc /usr/bin/runsc", "shim kata io.containerd.kata.v2", "cgroupdriver systemd", "tlsfile tlscacert /etc/docker/ca.pem"]);
+        const t = `${JSON.stringify(d)}\n`;
+        assert.strictEqual(daemonFacts(t), [
+            `sha ${sha(t)}`,
+            'canon {"exec-opts":["native.cgroupdriver=systemd","other=1"],"runtimes":{"kata":{"runtimeType":"io.containerd.kata.v2"},"odd":{},"runsc":{"path":"/usr/bin/runsc"}},"tlscacert":"/etc/docker/ca.pem","userns-remap":"dockremap:dockremap"}',
+            "dm |/var/lib/docker|",
+            "need userns dockremap:dockremap",
+            "need runtime runsc /usr/bin/runsc",
+            "need shim kata io.containerd.kata.v2",
+            "need cgroupdriver systemd",
+            "need tlsfile tlscacert /etc/docker/ca.pem",
+            "",
+        ].join("\n"));
+        assert.deepStrictEqual(hostNeeds({}), []);
+    });
+    it("dm settings: options trimmed, keys lower-cased, unset ones at dockerd's defaults; graph is the old name of data-root", () => {
+        assert.strictEqual(dmSettings({ "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/xvdf", "dm.thinp_percent=90", " DM.Thinp_MetaPercent = 2 "] }),
+            "devicemapper|/var/lib/docker|device=/dev/xvdf thinp_percent=90 thinp_metapercent=2 thinp_autoextend_threshold=80 thinp_autoextend_percent=20");
+        assert.strictEqual(dmSettings({ "storage-driver": "overlay2", graph: "/srv/docker" }), "overlay2|/srv/docker|");
+        assert.strictEqual(dmSettings({ "data-root": "/a", graph: "/b", "storage-opts": ["overlay2.size=1G", 7] }), "|/a|");
+    });
+    it("bytes that are not a JSON object: `invalid` and why, nothing else", () => {
+        assert.strictEqual(daemonFacts("[1]\n"), `sha ${sha("[1]\n")}\ninvalid not an object\n`);
+        assert.match(daemonFacts('{"debug": false,}\n'), /^sha [0-9a-f]{64}\ninvalid [^\n]+\n$/);
+    });
+    it("the bundle ships a daemon.json's facts after it (`=== @facts PATH`), for no other file; parseApplyCommand skips them", () => {
+        const dj = { path: "/etc/docker/daemon.json", mode: "0644", content: "{}" };
+        assert.strictEqual(renderFactsEntry(dj), `=== @facts /etc/docker/daemon.json\nsha ${sha("{}\n")}\ncanon {}\ndm |/var/lib/docker|\n`);
+        assert.strictEqual(renderFactsEntry({ path: "/etc/docker/daemon.json", mode: "0644" }), "");
+        const b = renderBundle([dj, { path: "/etc/x.conf", mode: "0644", content: "a" }]);
+        assert.strictEqual(b, `=== /etc/docker/daemon.json 0644\n{}\n${renderFactsEntry(dj)}=== /etc/x.conf 0644\na\n`);
+        const p = parseApplyCommand(`apply-docker-config apply --host h 3<<'DOCKFLEET_BUNDLE_EOF'\n${b}DOCKFLEET_BUNDLE_EOF\n`)!;
+        assert.deepStrictEqual(p.files, { "/etc/docker/daemon.json": "{}\n", "/etc/x.conf": "a\n" });
+        assert.deepStrictEqual(p.daemon, {});
+    });
+});
