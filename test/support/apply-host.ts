@@ -28,7 +28,8 @@ export function daemon(extra: Record<string, unknown> = {}): ManagedFile {
     return { path: DJ, mode: "0644", content: JSON.stringify({ "debug": false, ...extra }, null, 2) + "\n" };
 }
 
-export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
+/** `stdin`: the script's stdin as given (else the secret bundle, else nothing). */
+export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; stdin?: string; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
     const args = [opts.script ?? APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
     const pub = opts.public ? renderBundle(opts.public) : undefined;
     const full = pub !== undefined ? ["-c", `exec bash "$@" 3<"$PUBFILE"`, "x", ...args] : args;
@@ -38,7 +39,7 @@ export function run(env: Env, action: string, opts: { public?: ManagedFile[]; se
         fs.writeFileSync(pubFile, pub);
     }
     const r = spawnSync("bash", full, {
-        input: opts.secret ? renderBundle(opts.secret) : "",
+        input: opts.stdin ?? (opts.secret ? renderBundle(opts.secret) : ""),
         env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake, PUBFILE: pubFile, ...(opts.extraEnv ?? {}) },
         encoding: "utf8",
         timeout: 60000,
