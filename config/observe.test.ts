@@ -9,6 +9,7 @@ import { LoadedConfig } from "./load";
 import { STATUS_SEPARATOR, observeHosts, probeCommand, splitProbeOutput } from "./observe";
 import { withFakes } from "../test/support/fake-path";
 import { testHostKey } from "../test/support/host-key-fixtures";
+import { keyedSha } from "../components/docker-host/drift";
 
 /** A config with these hosts, the daemon and swarm parts, and a key given as text. */
 const probeConfig = (hosts: { name: string; address: string; role?: string; hostKey?: string }[]) =>
@@ -21,6 +22,37 @@ describe("combined host probe (config/observe.ts)", () => {
         assert.match(probeCommand(true, true), new RegExp(STATUS_SEPARATOR));
         assert.doesNotMatch(probeCommand(false, true), /docker info/);
         assert.doesNotMatch(probeCommand(true, false), /apply-docker-config.sh status/);
+    });
+
+    it("the status's one-time key goes on the ssh's stdin, never on its command line: a fresh key per host, the one the parsed status proves with", async () => {
+        assert.strictEqual(probeCommand(false, true), "test -f /var/lib/dockfleet/daemon-config/apply-docker-config.sh && DOCKFLEET_STATUS_KEY=stdin bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh status || echo unmanaged");
+        assert.ok(probeCommand(true, true).endsWith("<(echo '\\''--- dockfleet status'\\''; test -f /var/lib/dockfleet/daemon-config/apply-docker-config.sh && DOCKFLEET_STATUS_KEY=stdin bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh status || echo unmanaged)'"), probeCommand(true, true));
+        await withFakes((dir) => ({
+            // ssh: record its arguments and its stdin per host, answer as a host whose env file is root-only
+            ssh: [
+                "#!/bin/bash",
+                "target=${@: -2:1}",
+                `printf '%s\\n' "$@" > "${dir}/args-$target"`,
+                `cat > "${dir}/stdin-$target"`,
+                "echo in-sync",
+                "echo 'applied 600 hmac:00 /etc/systemd/system/docker.service.d/http-proxy.env'",
+            ].join("\n") + "\n",
+        }), async (dir) => {
+            const o = await observeHosts(probeConfig([{ name: "d1", address: "10.0.0.1" }, { name: "d2", address: "10.0.0.2" }]), false, true);
+            const keys = ["10.0.0.1", "10.0.0.2"].map((a) => fs.readFileSync(path.join(dir, `stdin-root@${a}`), "utf8"));
+            for (const k of keys) assert.match(k, /^[0-9a-f]{64}\n$/);
+            assert.notStrictEqual(keys[0], keys[1], "a key per host");
+            for (const [i, a] of ["10.0.0.1", "10.0.0.2"].entries()) {
+                const args = fs.readFileSync(path.join(dir, `args-root@${a}`), "utf8");
+                assert.ok(args.endsWith(`root@${a}\n${probeCommand(false, true)}\n`), args);
+                assert.ok(!args.includes(keys[i].trim()), "the key is not in ssh's arguments");
+                const st = o.drift![i === 0 ? "d1" : "d2"];
+                assert.strictEqual(st.kind, "in-sync");
+                assert.strictEqual(st.kind === "in-sync" && st.keyedSha!("x\n"), keyedSha(Buffer.from(keys[i].trim(), "hex"), "x\n"));
+            }
+            // not in the status either: the key lives in the closure only
+            assert.ok(!JSON.stringify(o).includes(keys[0].trim()));
+        });
     });
 
     it("asks each host once, swarm members for both, others for drift only; an unreachable host is unknown/unreachable", async () => {

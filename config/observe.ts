@@ -2,7 +2,7 @@
 // host, rollout.probeConcurrency of them at once, carrying both the swarm probe and the drift status
 // (issue 13: a no-op preview talks to each host once).
 import * as fs from "fs";
-import { DriftStatus, STATUS_COMMAND, parseStatus } from "../components/docker-host/drift";
+import { DriftStatus, KEYED_STATUS_COMMAND, newStatusKey, parseStatus } from "../components/docker-host/drift";
 import { ProbeTarget, keyscan, sshRun } from "../components/common/ssh";
 import { isHostKey, parseHostKey } from "../components/common/host-keys";
 import { HostKeyMismatch } from "./host-keys";
@@ -32,11 +32,12 @@ export interface Observed {
  * The command for one host: the swarm probe, the status, or both separated by STATUS_SEPARATOR.
  * With the swarm part, the manager's node and service listings and the drift status run side by
  * side (bash process substitutions, which cat reads back in order): the round trip is the longest
- * of them, not their sum.
+ * of them, not their sum. The status reads the probe's one-time key from the stdin (the only part
+ * that reads it: a process substitution keeps bash's stdin), see KEYED_STATUS_COMMAND.
  */
 export function probeCommand(swarm: boolean, drift: boolean): string {
-    if (!swarm) return STATUS_COMMAND;
-    const sideBySide = [NODES_COMMAND, SERVICES_COMMAND, ...(drift ? [`echo '${STATUS_SEPARATOR}'; ${STATUS_COMMAND}`] : [])];
+    if (!swarm) return KEYED_STATUS_COMMAND;
+    const sideBySide = [NODES_COMMAND, SERVICES_COMMAND, ...(drift ? [`echo '${STATUS_SEPARATOR}'; ${KEYED_STATUS_COMMAND}`] : [])];
     return `bash -c ${shQuote(`${PROBE_HEAD_COMMAND}; cat ${sideBySide.map((c) => `<(${c})`).join(" ")}`)}`;
 }
 
@@ -87,7 +88,10 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
     // probe overlaps program.js's module loading); each host's limit counts from its own start, so
     // a hung host holds its slot only until then
     const concurrency = c.rollout?.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
-    const results = await mapLimit(hosts, concurrency, (h) => sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs));
+    // a fresh key per host and probe, kept in memory: the status proves root-only files with it
+    const keys = hosts.map(() => (drift ? newStatusKey() : undefined));
+    const results = await mapLimit(hosts.map((h, i) => ({ h, key: keys[i] })), concurrency, ({ h, key }) =>
+        sshRun(target(h), probeCommand(swarmNames.has(h.name), drift), limitMs, key ? `${key.toString("hex")}\n` : undefined));
     const out: Observed = { swarm: swarm ? {} : undefined, drift: drift ? {} : undefined };
     // a host that refused the pinned key: what it presents instead (ssh-keyscan, no login)
     const refused = hosts.filter((_, i) => { const r = results[i]; return !r.ok && r.hostKey === true; });
@@ -119,7 +123,7 @@ export async function observeHosts(cfg: LoadedConfig, swarm: boolean, drift: boo
             const live = parseServices(parts.swarm);
             if (out.swarm![h.name].isManager && !out.live) out.live = { ...live, from: h.name };
         }
-        if (drift) out.drift![h.name] = parseStatus(parts.status);
+        if (drift) out.drift![h.name] = parseStatus(parts.status, keys[i]);
     });
     return out;
 }

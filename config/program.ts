@@ -171,6 +171,8 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
                 httpsProxy: cfg.secrets.httpsProxy !== undefined ? pulumi.secret(cfg.secrets.httpsProxy) : undefined,
                 noProxy: c.proxy?.noProxy,
             },
+            // in memory only: the fleet compares the proxy's root-only env file by the probe's HMAC
+            plainProxy: { httpProxy: cfg.secrets.httpProxy, httpsProxy: cfg.secrets.httpsProxy },
             fleetRegistries: registryAddress ? [registryAddress] : [],
             registryTrust: registryTls && registryAddress ? [{ address: registryAddress, caCert: registryTls.caCert }] : [],
             engineVersion: c.engineVersion,

@@ -81,9 +81,10 @@ export function sshEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv 
  * Runs one read-only command on a host with the system ssh client (batch mode, 5 s connect,
  * `timeoutMs` overall). Never throws: a failure is `{ ok: false, reason }` with ssh's last line.
  * When a connection that was open fails (ssh's exit 255: the host closed it or rebooted since), the
- * command runs once more on a new connection.
+ * command runs once more on a new connection. `input`: written to the command's stdin, which is then
+ * closed (a secret goes there, never into `command`: a command line is world-readable on the host).
  */
-export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000): Promise<SshResult> {
+export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000, input?: string): Promise<SshResult> {
     let keyFile: string | undefined;
     const reuse = reuseOptions(t);
     // a connection to reuse is there: when it fails, a new one is worth a try (not when connecting failed)
@@ -104,16 +105,18 @@ export function sshRun(t: ProbeTarget, command: string, timeoutMs = 15000): Prom
     args.push(`${t.user ?? "root"}@${t.host}`, command);
     const started = Date.now();
     return new Promise((resolve) => {
-        execFile("ssh", args, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env: sshEnv() }, (err, stdout, stderr) => {
+        const child = execFile("ssh", args, { timeout: timeoutMs, encoding: "utf8", maxBuffer: 16 * 1024 * 1024, env: sshEnv() }, (err, stdout, stderr) => {
             if (keyFile) fs.rmSync(path.dirname(keyFile), { recursive: true, force: true });
             const left = timeoutMs - (Date.now() - started);
             // killed at the limit: say so (err.message would be the whole command line)
             if (err && (err as { killed?: boolean }).killed) resolve({ ok: false, reason: `no answer within ${timeoutMs / 1000} s (the probe's limit)` });
-            else if (err && reusing && err.code === 255 && left > 0) resolve(sshRun({ ...t, reuseSeconds: 0 }, command, left));
+            else if (err && reusing && err.code === 255 && left > 0) resolve(sshRun({ ...t, reuseSeconds: 0 }, command, left, input));
             else if (err && isHostKeyFailure(stderr)) resolve({ ok: false, reason: `the host's SSH key is not the pinned one (${stderr.trim().split("\n").pop()})`, hostKey: true });
             else if (err) resolve({ ok: false, reason: (stderr || err.message).trim().split("\n").pop() ?? "ssh failed" });
             else resolve({ ok: true, stdout });
         });
+        // a command that exits without reading its stdin closes the pipe: not an error of the probe
+        if (input !== undefined) child.stdin?.on("error", () => undefined).end(input);
     });
 }
 

@@ -6,12 +6,17 @@ import { createHash } from "crypto";
 import { changeKind, WantedFiles } from "./change-kind";
 import { desiredHostFiles, DockerHostArgs } from "./docker-host";
 import { DaemonConfig } from "./daemon-config";
-import { DriftStatus, parseStatus } from "./drift";
+import { AppliedFile, DriftStatus, keyedSha, parseStatus } from "./drift";
 import { fileBytes } from "./bundle";
-import { HOSTS_DROPIN_PATH } from "./dropins";
+import { HOSTS_DROPIN_PATH, PROXY_ENV_PATH } from "./dropins";
 import { count, mkEnv, run } from "../../test/support/apply-host";
 
 const want = (daemon: DaemonConfig, extra: Partial<DockerHostArgs> = {}): WantedFiles => desiredHostFiles({ connection: { host: "10.9.9.1" }, daemon, ...extra });
+const PROXY_URL = "http://svc:s3cret@proxy.corp.example:3128";
+/** The wanted files of a proxied host, its env file rendered from the plain URL (as DockerFleet with plainProxy). */
+const wantProxied = (daemon: DaemonConfig, url = PROXY_URL): WantedFiles =>
+    desiredHostFiles({ connection: { host: "10.9.9.1" }, daemon, proxy: { httpProxy: url } }, { httpProxy: url });
+const KEY = Buffer.alloc(32, 7);
 
 /** The status of a host whose last verified apply wrote `w` (as the script prints it). */
 function appliedStatus(w: WantedFiles): DriftStatus {
@@ -57,9 +62,56 @@ describe("change kind per host (nothing, reload, restart)", () => {
         // a path the host never applied (its current file unknown)
         const missing = { ...st, applied: (st as { applied: { path: string }[] }).applied.filter((a) => a.path !== HOSTS_DROPIN_PATH) } as DriftStatus;
         assert.deepStrictEqual(changeKind(before, missing), { kind: "restart", why: HOSTS_DROPIN_PATH });
-        // a proxy's environment file is root-only: the host never shows its digest, so it cannot be compared
+        // a proxy's environment file is root-only: without its plain contents (no plainProxy) it cannot be compared
         const proxied = want({ labels: { a: "1" } }, { proxy: { httpProxy: "http://p:3128" } });
         assert.deepStrictEqual(changeKind(proxied, appliedStatus(proxied)), { kind: "restart", why: "/etc/systemd/system/docker.service.d/http-proxy.env (root-only: not comparable)" });
+    });
+
+    it("a proxied host: the env file's HMAC under the probe's key equal to the wanted file's: a reload; another, or none: a restart", () => {
+        const applied = wantProxied({ labels: { a: "1" } });
+        assert.strictEqual(applied.secretFiles?.length, 1);
+        const envFile = applied.secretFiles![0];
+        assert.strictEqual(envFile.path, PROXY_ENV_PATH);
+        const hostSays = (sha: string, mode = "600", key: Buffer | null = KEY): DriftStatus => ({
+            ...(appliedStatus(applied) as { kind: "in-sync"; repair: string; reloadDigest: string; applied: AppliedFile[] }),
+            applied: [...(appliedStatus(applied) as { applied: AppliedFile[] }).applied, { path: PROXY_ENV_PATH, mode, sha }],
+            ...(key ? { keyedSha: (c: string) => keyedSha(key, c) } : {}),
+        });
+        const same = hostSays(keyedSha(KEY, fileBytes(envFile)!));
+        const debug = wantProxied({ labels: { a: "1" }, debug: true, registryMirrors: ["https://mirror.example"] });
+        assert.deepStrictEqual(changeKind(applied, same), { kind: "nothing", why: "as applied" });
+        assert.deepStrictEqual(changeKind(debug, same), { kind: "reload", why: "hot-reloadable daemon.json keys" });
+        // the proxy's password changed: the env file differs, dockerd must restart to read it
+        assert.deepStrictEqual(changeKind(wantProxied({ labels: { a: "1" }, debug: true }, "http://svc:n3w@proxy.corp.example:3128"), same), { kind: "restart", why: `${PROXY_ENV_PATH} (root-only: changed)` });
+        // the host's HMAC under another key (not this probe's), or of other bytes
+        assert.deepStrictEqual(changeKind(debug, hostSays(keyedSha(Buffer.alloc(32, 8), fileBytes(envFile)!))), { kind: "restart", why: `${PROXY_ENV_PATH} (root-only: changed)` });
+        // same bytes, another mode
+        assert.deepStrictEqual(changeKind(debug, hostSays(keyedSha(KEY, fileBytes(envFile)!), "644")), { kind: "restart", why: `${PROXY_ENV_PATH} (root-only: changed)` });
+        // an older host prints "-"; a probe that sent no key; a caller without the plain URLs
+        const notComparable = { kind: "restart", why: `${PROXY_ENV_PATH} (root-only: not comparable)` };
+        assert.deepStrictEqual(changeKind(debug, hostSays("-")), notComparable);
+        assert.deepStrictEqual(changeKind(debug, hostSays(keyedSha(KEY, fileBytes(envFile)!), "600", null)), notComparable);
+        assert.deepStrictEqual(changeKind({ ...debug, secretFiles: undefined }, same), notComparable);
+        // a host whose last apply wrote no env file
+        assert.deepStrictEqual(changeKind(debug, appliedStatus(applied)), notComparable);
+    });
+
+    it("a proxied host against the apply script: the status under a key reads as a reload for a debug change, and the script reloads", function () {
+        this.timeout(60000);
+        const env = mkEnv();
+        const apply = (w: WantedFiles) => run(env, "apply", { public: w.publicFiles, secret: w.secretFiles, args: ["--reload-digest", w.reloadDigest] });
+        const applied = wantProxied({ labels: { a: "1" } });
+        assert.strictEqual(apply(applied).code, 0);
+        const status = () => parseStatus(run(env, "status", { stdin: `${KEY.toString("hex")}\n`, extraEnv: { DOCKFLEET_STATUS_KEY: "stdin" } }).stdout, KEY);
+        assert.deepStrictEqual(changeKind(applied, status()), { kind: "nothing", why: "as applied" });
+        const debug = wantProxied({ labels: { a: "1" }, debug: true });
+        assert.deepStrictEqual(changeKind(debug, status()), { kind: "reload", why: "hot-reloadable daemon.json keys" });
+        assert.deepStrictEqual(changeKind(wantProxied({ labels: { a: "1" }, debug: true }, "http://svc:n3w@proxy.corp.example:3128"), status()).kind, "restart");
+        const r = apply(debug);
+        assert.match(r.stderr, /applied \(reload\)/, r.stderr);
+        assert.strictEqual(count(env, "starts"), 1);
+        // without the key (an older controller), the same host: restart
+        assert.deepStrictEqual(changeKind(debug, parseStatus(run(env, "status").stdout)).why, `${PROXY_ENV_PATH} (root-only: not comparable)`);
     });
 
     it("agrees with the apply script: its status after an apply reads as nothing; a reload-only change is what the script reloads", function () {

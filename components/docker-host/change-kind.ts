@@ -20,8 +20,14 @@ export interface HostChangeKind {
 /** What the apply of one host would write (docker-host.ts desiredHostFiles). */
 export interface WantedFiles {
     publicFiles: ManagedFile[];
-    /** Files that travel on stdin: their contents are secret and the host does not show their digest. */
+    /** Files that travel on stdin: their contents are secret and the host shows no plain digest of them. */
     secretPaths: string[];
+    /**
+     * The secret files as rendered (plain contents, in memory only), when the caller has the
+     * plain values: compared with the host's keyed digest (`DriftStatus.keyedSha`). Unset: a secret
+     * file is not comparable (restart).
+     */
+    secretFiles?: ManagedFile[];
     /** restartDigest of the host's daemon config (the apply's `--reload-digest`). */
     reloadDigest: string;
 }
@@ -54,8 +60,17 @@ export function changeKind(want: WantedFiles, st: DriftStatus | undefined): Host
         else restartFiles.push(f.path);
     }
     for (const p of want.secretPaths) {
-        // its digest is a guessing oracle for the credentials, so the host never prints it
-        restartFiles.push(`${p} (root-only: not comparable)`);
+        // a plain digest would be a guessing oracle for the credentials, so the host shows only an
+        // HMAC under this probe's one-time key: comparable only here, where key and content are
+        const f = want.secretFiles?.find((s) => s.path === p);
+        const h = onHost.get(p);
+        if (!f || !h || !st.keyedSha || !h.sha.startsWith("hmac:")) {
+            restartFiles.push(`${p} (root-only: not comparable)`);
+            continue;
+        }
+        const bytes = fileBytes(f);
+        const same = bytes !== undefined && h.mode !== "absent" && parseInt(h.mode, 8) === parseInt(f.mode, 8) && h.sha === st.keyedSha(bytes);
+        if (!same) restartFiles.push(`${p} (root-only: changed)`);
     }
     if (restartFiles.length > 0) return { kind: "restart", why: restartFiles.join(", ") };
     if (daemonJson) {

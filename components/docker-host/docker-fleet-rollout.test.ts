@@ -113,4 +113,38 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
         const blind = await build("n", was, undefined);
         assert.deepStrictEqual(inputs(probed.cmds), inputs(blind.cmds));
     });
+
+    it("a proxied fleet (the proxy URL a secret Output): with plainProxy the env file is compared by the probe's HMAC and the change reloads; without it, every host restarts", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const { desiredHostFiles } = await import("./docker-host");
+        const { fileBytes } = await import("./bundle");
+        const { hardenedDaemon } = await import("./cis");
+        const { keyedSha } = await import("./drift");
+        const url = "http://svc:s3cret@proxy.corp.example:3128";
+        const key = Buffer.alloc(32, 3);
+        // each host's status after a verified apply with the proxy: its env file shown under the probe's key
+        const status = Object.fromEntries(hosts("p").map((h) => {
+            const st = statusOf(was, h.role) as { kind: "in-sync"; repair: string; applied: { path: string; mode: string; sha: string }[] };
+            const env = desiredHostFiles({ connection: { host: "x" }, daemon: hardenedDaemon(was), swarm: true, proxy: { httpProxy: url } }, { httpProxy: url });
+            const proxied = desiredHostFiles({ connection: { host: "x" }, daemon: hardenedDaemon(was), swarm: true, proxy: { httpProxy: url } });
+            const envFile = env.secretFiles![0];
+            const applied = proxied.publicFiles.map((f) => {
+                const b = fileBytes(f);
+                return b === undefined ? { path: f.path, mode: "absent", sha: "absent" } : { path: f.path, mode: f.mode.slice(1), sha: createHash("sha256").update(b).digest("hex") };
+            });
+            return [h.name, { ...st, applied: [...applied, { path: envFile.path, mode: "600", sha: keyedSha(key, fileBytes(envFile)!) }], keyedSha: (c: string) => keyedSha(key, c) } as DriftStatus];
+        }));
+        const daemon = { ...was, debug: true, registryMirrors: ["https://mirror.example"] };
+        const fleet = (name: string, plain: boolean) => new mod.DockerFleet(name, {
+            hosts: hosts("p"), ssh: { privateKey: "KEY" }, daemon, driftCheck: true, driftStatus: status,
+            proxy: { httpProxy: pulumi.secret(url) }, ...(plain ? { plainProxy: { httpProxy: url } } : {}),
+        });
+        const withPlain = fleet("roll-pp", true);
+        assert.deepStrictEqual(Object.values(withPlain.changes!).map((c) => c.kind), ["reload", "reload", "reload", "reload"], JSON.stringify(withPlain.changes));
+        assert.deepStrictEqual(withPlain.rollout.stages, [[["pm1"]], [["pw1"], ["pw2"], ["pw3"]]]);
+        const without = fleet("roll-pn", false);
+        assert.deepStrictEqual(Object.values(without.changes!).map((c) => c.why), Array(4).fill("/etc/systemd/system/docker.service.d/http-proxy.env (root-only: not comparable)"));
+        await Promise.all([...withPlain.hosts, ...without.hosts].map((h) => valueOf(h.applyLog)));
+        await new Promise((r) => setTimeout(r, 400));
+    });
 });

@@ -7,7 +7,7 @@ import { componentContext, reportIssues } from "../common/report";
 import { isIpAddress, isHostname } from "../common/net";
 import { DaemonConfig } from "./daemon-config";
 import { validateDaemonConfig } from "./daemon-validate";
-import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, DockerHostArgs, ProxyArgs, desiredHostFiles } from "./docker-host";
+import { ApplyPolicy, DEFAULT_RESTART_TIMEOUT, DockerHost, DockerHostArgs, PlainProxy, ProxyArgs, desiredHostFiles } from "./docker-host";
 import { validateProxy } from "./dropins";
 import { DriftStatus } from "./drift";
 import { APPLY_RESTARTED_LINE } from "./bundle";
@@ -42,6 +42,15 @@ export interface DockerFleetArgs extends ApplyPolicy {
     daemon?: DaemonConfig;
     /** Proxy drop-in for every host. Default: none. */
     proxy?: ProxyArgs;
+    /**
+     * `proxy`'s URLs as plain strings, in memory only (a program has them from its decrypted
+     * config): with `driftStatus`, the fleet renders the root-only env file from them and compares
+     * it with the HMAC each host showed under its probe's one-time key, so a proxied host whose
+     * env file is as wanted can reload (change-kind.ts). Never stored, logged or sent; they must
+     * be `proxy`'s values. Default: `proxy`'s values when they are plain strings; else the env
+     * file counts as changed (restart batches).
+     */
+    plainProxy?: PlainProxy;
     /** The fleet's registries (added to NO_PROXY). Default: `[]`. */
     fleetRegistries?: string[];
     /** Registries every host trusts by CA (certs.d/<address>/ca.crt). Default: `[]`. */
@@ -67,6 +76,13 @@ export interface DockerFleetArgs extends ApplyPolicy {
     driftStatus?: Record<string, DriftStatus>;
     /** Swarm autolock's unlock key, a secret (dockfleet:swarmUnlockKey): the managers' applies unlock a restarted manager with it. Default: unset (autolock off). */
     swarmUnlockKey?: pulumi.Input<string>;
+}
+
+/** The proxy's URLs when every one given is a plain string (not an Output); else undefined. */
+export function plainProxyOf(p: ProxyArgs | undefined): PlainProxy | undefined {
+    if (!p) return undefined;
+    const ok = (v: unknown) => v === undefined || typeof v === "string";
+    return ok(p.httpProxy) && ok(p.httpsProxy) ? { httpProxy: p.httpProxy as string | undefined, httpsProxy: p.httpsProxy as string | undefined } : undefined;
 }
 
 /** Splits hosts into restart batches, in the order given. */
@@ -222,7 +238,8 @@ export class DockerFleet extends pulumi.ComponentResource {
             swarmUnlockKey: h.role === "manager" ? args.swarmUnlockKey : undefined,
         });
         const status = args.driftStatus;
-        this.changes = status ? Object.fromEntries(args.hosts.map((h) => [h.name, changeKind(desiredHostFiles(hostArgs(h)), status[h.name])])) : undefined;
+        const plain = args.plainProxy ?? plainProxyOf(args.proxy);
+        this.changes = status ? Object.fromEntries(args.hosts.map((h) => [h.name, changeKind(desiredHostFiles(hostArgs(h), plain), status[h.name])])) : undefined;
         const changes = this.changes;
         this.rollout = planRollout(this.batches, changes ? Object.fromEntries(Object.entries(changes).map(([n, c]) => [n, c.kind])) : {});
         let previous: pulumi.Resource[] = [];

@@ -141,18 +141,26 @@ export function renderHostFiles(daemon: DaemonConfig, execStart: string, hasProx
 
 const hasProxyArgs = (a: DockerHostArgs) => a.proxy?.httpProxy !== undefined || a.proxy?.httpsProxy !== undefined;
 
+/** The proxy URLs as plain strings (the values of ProxyArgs), for rendering the env file in memory. */
+export interface PlainProxy {
+    httpProxy?: string;
+    httpsProxy?: string;
+}
+
 /**
  * What a host's apply writes, as its command line carries it: the public files (the bundle on fd
- * 3), the paths of the secret files (on stdin; their contents are not compared), and the digest of
- * the keys that need a restart (`--reload-digest`). The fleet compares it with what the host says
+ * 3), the paths of the secret files (on stdin), and the digest of the keys that need a restart
+ * (`--reload-digest`). With `plain` (the proxy's URLs), also the secret files as rendered, in
+ * memory, to compare with the host's keyed digest. The fleet compares it with what the host says
  * it applied (change-kind.ts): one rendering for both.
  */
-export function desiredHostFiles(a: DockerHostArgs): { publicFiles: ManagedFile[]; secretPaths: string[]; reloadDigest: string } {
+export function desiredHostFiles(a: DockerHostArgs, plain?: PlainProxy): { publicFiles: ManagedFile[]; secretPaths: string[]; secretFiles?: ManagedFile[]; reloadDigest: string } {
     const d = withHostDefaults(a);
     const hasProxy = hasProxyArgs(a);
-    const { publicFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, undefined, d.fleetRegistries);
+    const proxy = hasProxy && plain ? { httpProxy: plain.httpProxy, httpsProxy: plain.httpsProxy, noProxy: a.proxy?.noProxy } : undefined;
+    const { publicFiles, secretFiles } = renderHostFiles(d.daemon, d.execStart, hasProxy, proxy, d.fleetRegistries);
     publicFiles.push(...registryTrustFiles(a.registryTrust ?? []));
-    return { publicFiles, secretPaths: hasProxy ? [PROXY_ENV_PATH] : [], reloadDigest: restartDigest(d.daemon) };
+    return { publicFiles, secretPaths: hasProxy ? [PROXY_ENV_PATH] : [], ...(proxy ? { secretFiles } : {}), reloadDigest: restartDigest(d.daemon) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from "crypto";
 import { nextMarker } from "../common/marker";
 import { ProbeTarget, sshRun } from "../common/ssh";
 
@@ -8,7 +9,10 @@ export interface AppliedFile {
     path: string;
     /** Octal, as `stat -c %a` prints it ("644"); "absent" for a file that must not exist. */
     mode: string;
-    /** sha256 of the file; "absent"; "-" for a root-only file (its digest is not shown). */
+    /**
+     * sha256 of the file; "absent"; for a root-only file "hmac:HEX" (keyed by the probe's one-time
+     * key: `keyedSha`) or "-" (the probe sent no key, or the host's script is older).
+     */
     sha: string;
 }
 
@@ -19,6 +23,12 @@ export interface AppliedFile {
 export interface AppliedState {
     applied?: AppliedFile[];
     reloadDigest?: string;
+    /**
+     * What a root-only file with these bytes shows in this probe's `applied` lines: the HMAC under
+     * the probe's one-time key, which lives only in this closure (in memory, never in a field
+     * that is logged or serialized). Set when the probe sent a key.
+     */
+    keyedSha?: (content: string) => string;
 }
 
 /**
@@ -31,11 +41,16 @@ export type DriftStatus =
     | ({ kind: "drift"; files: string[]; repair: string } & AppliedState)
     | { kind: "unknown"; reason: string };
 
-export function parseStatus(out: string): DriftStatus {
+/**
+ * `key`: the one-time key the probe sent on the status's stdin (newStatusKey), to tell root-only files
+ * by their keyed digest (`keyedSha`).
+ */
+export function parseStatus(out: string, key?: Buffer): DriftStatus {
     const lines = out.split("\n").map((l) => l.trim()).filter(Boolean);
     if (lines.includes("unmanaged")) return { kind: "unmanaged" };
     const repair = lines.find((l) => l.startsWith("repair "))?.slice(7) ?? "";
     const st = appliedState(lines);
+    if (key) st.keyedSha = (content) => keyedSha(key, content);
     if (lines.includes("in-sync")) return { kind: "in-sync", repair, ...st };
     const drift = lines.filter((l) => l.startsWith("drift "));
     if (drift.length > 0) return { kind: "drift", files: drift.map((l) => l.split(" ")[1]), repair, ...st };
@@ -71,6 +86,23 @@ export function repairMarker(st: DriftStatus): string {
 /** Where the apply script keeps its state on a host (pre-dockfleet copies, claims, apply.log). */
 export const HOST_STATE_DIR = "/var/lib/dockfleet/daemon-config";
 export const STATUS_COMMAND = `test -f ${HOST_STATE_DIR}/apply-docker-config.sh && bash ${HOST_STATE_DIR}/apply-docker-config.sh status || echo unmanaged`;
+/**
+ * The status with a one-time key: the script reads it from its stdin (one line, 64 hex digits), so
+ * it is on no command line (/proc/PID/cmdline is world-readable; the script's stdin is not). An
+ * older script ignores the variable and prints "-" for root-only files.
+ */
+export const KEYED_STATUS_COMMAND = `test -f ${HOST_STATE_DIR}/apply-docker-config.sh && DOCKFLEET_STATUS_KEY=stdin bash ${HOST_STATE_DIR}/apply-docker-config.sh status || echo unmanaged`;
+
+/**
+ * A fresh one-time key for one host's probe (32 random bytes). A root-only file's plain sha256
+ * would be a guessing oracle for a low-entropy secret (a proxy password); its HMAC under a key
+ * only this probe knows, fresh each time, is no oracle: without the key nobody can compute it
+ * for a guess, and the key never leaves this process and the status's stdin.
+ */
+export const newStatusKey = (): Buffer => randomBytes(32);
+
+/** A root-only file's `applied` SHA under `key`: "hmac:" + HMAC-SHA256(key, content) in hex (hmac_sha in the apply script). */
+export const keyedSha = (key: Buffer, content: string): string => `hmac:${createHmac("sha256", key).update(content, "utf8").digest("hex")}`;
 
 /**
  * Asks a host whether its docker files still match what dockfleet last verified (read-only, 15 s

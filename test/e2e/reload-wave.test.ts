@@ -1,8 +1,8 @@
 // End-to-end (issue 32): a reload-only daemon change on the 3-host sandbox is one canary and then
 // one wave of the two other hosts, on the real engine and upstream plugins; no dockerd restarts
 // (each host's ActiveEnterTimestamp unchanged) and `docker info` shows the new values. Then back.
-// The stack runs without its proxy: a root-only file (the proxy's environment) cannot be compared
-// from the probe, so a proxied host always rolls out in the restart batches (change-kind.ts).
+// The stack runs without its proxy here; test/extended/reload-wave-proxy.test.ts runs the same with
+// it (the proxy's root-only env file compared by an HMAC under the probe's one-time key).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as YAML from "yaml";

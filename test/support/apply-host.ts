@@ -28,7 +28,8 @@ export function daemon(extra: Record<string, unknown> = {}): ManagedFile {
     return { path: DJ, mode: "0644", content: JSON.stringify({ "debug": false, ...extra }, null, 2) + "\n" };
 }
 
-export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
+/** `stdin`: the script's stdin as given (else the secret bundle, else nothing). */
+export function run(env: Env, action: string, opts: { public?: ManagedFile[]; secret?: ManagedFile[]; stdin?: string; args?: string[]; extraEnv?: Record<string, string>; script?: string } = {}) {
     const args = [opts.script ?? APPLY_SCRIPT_FILE, action, "--host", "testhost", "--restart-timeout", "10", ...(opts.args ?? [])];
     // a script of an older version (test/fixtures/legacy) came with bundles without facts entries, which it refuses
     const legacy = opts.script !== undefined && opts.script.includes("fixtures/legacy");
@@ -40,7 +41,7 @@ export function run(env: Env, action: string, opts: { public?: ManagedFile[]; se
         fs.writeFileSync(pubFile, pub);
     }
     const r = spawnSync("bash", full, {
-        input: opts.secret ? renderBundle(opts.secret) : "",
+        input: opts.stdin ?? (opts.secret ? renderBundle(opts.secret) : ""),
         env: { HOME: env.fake, PATH: `${env.bin}:/usr/bin:/bin:/usr/sbin:/sbin`, DOCKFLEET_ROOT: env.root, FAKE: env.fake, PUBFILE: pubFile, ...(opts.extraEnv ?? {}) },
         encoding: "utf8",
         timeout: 60000,

@@ -6,6 +6,8 @@
 #   apply-docker-config.sh restore --host NAME [options]   # put back the pre-dockfleet files
 #   apply-docker-config.sh forget  --host NAME             # keep current files, drop dockfleet state
 #   apply-docker-config.sh status  --host NAME             # digests of managed files (drift checks)
+#       with DOCKFLEET_STATUS_KEY=stdin and a one-time key (64 hex digits) on stdin: root-only files
+#       as HMAC-SHA256 under that key ("hmac:HEX"), never as their plain digest
 #   apply-docker-config.sh recover --host NAME             # finish/roll back an interrupted apply
 #
 # Ownership (why a replaced resource's delete never undoes its successor): every Pulumi resource
@@ -122,6 +124,24 @@ case "$TASK_WAIT" in node | manager) ;; *) die "--task-wait must be node or mana
 trap '' HUP PIPE
 
 sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
+# hmac_sha FILE: HMAC-SHA256 (RFC 2104) of FILE under STATUS_KEY (64 hex digits: the probe's
+# one-time key, read from `status`'s stdin), as hex. From sha256sum alone: coreutils is on every
+# host, openssl is not a dependency of the script. The key stays in this shell (printf is a
+# builtin; the pipes' left sides are forks of it): it is on no command line and in no file.
+hmac_sha() {
+    local i b x ipad="" opad="" inner esc=""
+    for ((i = 0; i < 64; i++)); do
+        b=0
+        [ "$i" -ge 32 ] || b=$((16#${STATUS_KEY:i*2:2})) # the 32-byte key, zero-padded to the 64-byte block
+        printf -v x '\\x%02x' $((b ^ 0x36))
+        ipad+=$x
+        printf -v x '\\x%02x' $((b ^ 0x5c))
+        opad+=$x
+    done
+    inner=$({ printf '%b' "$ipad"; cat "$1"; } | sha256sum | cut -d' ' -f1)
+    for ((i = 0; i < 64; i += 2)); do esc+="\\x${inner:i:2}"; done
+    { printf '%b' "$opad"; printf '%b' "$esc"; } | sha256sum | cut -d' ' -f1
+}
 # Key under which a managed path's copies are stored in the state dir.
 key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 
@@ -1616,11 +1636,23 @@ case "$ACTION" in
         [ "$drift" = 1 ] || echo "in-sync"
         [ ! -s "$STATE/repair" ] || printf 'repair %s\n' "$(head -1 "$STATE/repair")"
         # What the last verified apply wrote, for the program to tell nothing / reload / restart:
-        # "reload-digest HEX" (--reload-digest) and "applied MODE SHA PATH" per file (SHA "-" for a
-        # root-only file, as above; "absent" for a file that must not exist).
+        # "reload-digest HEX" (--reload-digest) and "applied MODE SHA PATH" per file ("absent" for a
+        # file that must not exist). A root-only file's SHA is "hmac:HEX", HMAC-SHA256 under the
+        # one-time key the probe sends on stdin (DOCKFLEET_STATUS_KEY=stdin: one line, 64 hex
+        # digits): only that probe, which has the key and the wanted content, can compare it, and
+        # a new key next time makes it useless to anyone else. Without a key: "-", as above.
+        STATUS_KEY=""
+        if [ "${DOCKFLEET_STATUS_KEY:-}" = stdin ]; then
+            IFS= read -r -t 10 STATUS_KEY || true
+            [[ "$STATUS_KEY" =~ ^[0-9a-f]{64}$ ]] || STATUS_KEY=""
+        fi
         [ ! -s "$STATE/reload-digest" ] || printf 'reload-digest %s\n' "$(head -1 "$STATE/reload-digest")"
         while read -r k mode path; do
-            case "$mode" in absent) shown=absent ;; *[1-7][0-7] | *[0-7][1-7]) shown=$(sha "$STATE/last-good/$k") ;; *) shown=- ;; esac
+            case "$mode" in
+                absent) shown=absent ;;
+                *[1-7][0-7] | *[0-7][1-7]) shown=$(sha "$STATE/last-good/$k") ;;
+                *) if [ -n "$STATUS_KEY" ]; then shown=hmac:$(hmac_sha "$STATE/last-good/$k"); else shown=-; fi ;;
+            esac
             printf 'applied %s %s %s\n' "$mode" "$shown" "$path"
         done <"$STATE/last-good/manifest"
         ;;

@@ -1,9 +1,27 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
-#% Digests (sha, key) and parse_bundle: the `=== path mode` bundle text split into DIR/<key> files
-#% and DIR/manifest, a daemon.json's facts (`=== @facts path`) into DIR/<key>.facts; the swarm
+#% Digests (sha, key, hmac_sha) and parse_bundle: the `=== path mode` bundle text split into DIR/<key>
+#% files and DIR/manifest, a daemon.json's facts (`=== @facts path`) into DIR/<key>.facts; the swarm
 #% unlock key kept in memory (UNLOCK_KEY).
 #% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
 sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
+# hmac_sha FILE: HMAC-SHA256 (RFC 2104) of FILE under STATUS_KEY (64 hex digits: the probe's
+# one-time key, read from `status`'s stdin), as hex. From sha256sum alone: coreutils is on every
+# host, openssl is not a dependency of the script. The key stays in this shell (printf is a
+# builtin; the pipes' left sides are forks of it): it is on no command line and in no file.
+hmac_sha() {
+    local i b x ipad="" opad="" inner esc=""
+    for ((i = 0; i < 64; i++)); do
+        b=0
+        [ "$i" -ge 32 ] || b=$((16#${STATUS_KEY:i*2:2})) # the 32-byte key, zero-padded to the 64-byte block
+        printf -v x '\\x%02x' $((b ^ 0x36))
+        ipad+=$x
+        printf -v x '\\x%02x' $((b ^ 0x5c))
+        opad+=$x
+    done
+    inner=$({ printf '%b' "$ipad"; cat "$1"; } | sha256sum | cut -d' ' -f1)
+    for ((i = 0; i < 64; i += 2)); do esc+="\\x${inner:i:2}"; done
+    { printf '%b' "$opad"; printf '%b' "$esc"; } | sha256sum | cut -d' ' -f1
+}
 # Key under which a managed path's copies are stored in the state dir.
 key() { printf '%s' "$1" | sha256sum | cut -c1-16; }
 

@@ -9,6 +9,8 @@
 #   apply-docker-config.sh restore --host NAME [options]   # put back the pre-dockfleet files
 #   apply-docker-config.sh forget  --host NAME             # keep current files, drop dockfleet state
 #   apply-docker-config.sh status  --host NAME             # digests of managed files (drift checks)
+#       with DOCKFLEET_STATUS_KEY=stdin and a one-time key (64 hex digits) on stdin: root-only files
+#       as HMAC-SHA256 under that key ("hmac:HEX"), never as their plain digest
 #   apply-docker-config.sh recover --host NAME             # finish/roll back an interrupted apply
 #
 # Ownership (why a replaced resource's delete never undoes its successor): every Pulumi resource

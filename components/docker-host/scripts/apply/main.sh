@@ -71,11 +71,23 @@ case "$ACTION" in
         [ "$drift" = 1 ] || echo "in-sync"
         [ ! -s "$STATE/repair" ] || printf 'repair %s\n' "$(head -1 "$STATE/repair")"
         # What the last verified apply wrote, for the program to tell nothing / reload / restart:
-        # "reload-digest HEX" (--reload-digest) and "applied MODE SHA PATH" per file (SHA "-" for a
-        # root-only file, as above; "absent" for a file that must not exist).
+        # "reload-digest HEX" (--reload-digest) and "applied MODE SHA PATH" per file ("absent" for a
+        # file that must not exist). A root-only file's SHA is "hmac:HEX", HMAC-SHA256 under the
+        # one-time key the probe sends on stdin (DOCKFLEET_STATUS_KEY=stdin: one line, 64 hex
+        # digits): only that probe, which has the key and the wanted content, can compare it, and
+        # a new key next time makes it useless to anyone else. Without a key: "-", as above.
+        STATUS_KEY=""
+        if [ "${DOCKFLEET_STATUS_KEY:-}" = stdin ]; then
+            IFS= read -r -t 10 STATUS_KEY || true
+            [[ "$STATUS_KEY" =~ ^[0-9a-f]{64}$ ]] || STATUS_KEY=""
+        fi
         [ ! -s "$STATE/reload-digest" ] || printf 'reload-digest %s\n' "$(head -1 "$STATE/reload-digest")"
         while read -r k mode path; do
-            case "$mode" in absent) shown=absent ;; *[1-7][0-7] | *[0-7][1-7]) shown=$(sha "$STATE/last-good/$k") ;; *) shown=- ;; esac
+            case "$mode" in
+                absent) shown=absent ;;
+                *[1-7][0-7] | *[0-7][1-7]) shown=$(sha "$STATE/last-good/$k") ;;
+                *) if [ -n "$STATUS_KEY" ]; then shown=hmac:$(hmac_sha "$STATE/last-good/$k"); else shown=-; fi ;;
+            esac
             printf 'applied %s %s %s\n' "$mode" "$shown" "$path"
         done <"$STATE/last-good/manifest"
         ;;
