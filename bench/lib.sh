@@ -56,7 +56,8 @@ hosts_managed() {
 # write_config_variants KEEP [DEPLOYED_JSON] : from stacks/Pulumi.$BENCH_STACK.yaml in the scratch
 # copy, writes .base.yaml (KEEP=daemon: only the daemon part of the config; DEPLOYED_JSON: the
 # daemon section rebuilt from the stack's `daemonJson` output) and .changed.yaml (base + a registry
-# mirror + a log-opt).
+# mirror + a log-opt: dockerd restarts); .rbase.yaml (base without the proxy) and .reload.yaml
+# (rbase + another mirror + debug: a reload-only change).
 write_config_variants() {
     # shellcheck disable=SC2016 # JavaScript, not shell
     (cd "$WORK" && node -e '
@@ -90,9 +91,18 @@ write_config_variants() {
         fs.writeFileSync(f, YAML.stringify(d));
         fs.copyFileSync(f, f.replace(/\.yaml$/, ".base.yaml"));
         const daemon = d.config["dockfleet:daemon"];
+        const plain = JSON.parse(JSON.stringify(d));
         daemon.registryMirrors = [...(daemon.registryMirrors || []), "http://10.232.0.12:5000"];
         daemon.logOpts = { ...(daemon.logOpts || {}), compress: "true" };
         fs.writeFileSync(f.replace(/\.yaml$/, ".changed.yaml"), YAML.stringify(d));
+        // The reload-only change runs on the config without its proxy: the proxy environment file
+        // is root-only, the probe cannot compare it, so a proxied host always restarts.
+        for (const k of ["proxy", "httpProxy", "httpsProxy"]) delete plain.config[`dockfleet:${k}`];
+        fs.writeFileSync(f.replace(/\.yaml$/, ".rbase.yaml"), YAML.stringify(plain));
+        const pd = plain.config["dockfleet:daemon"];
+        pd.registryMirrors = [...(pd.registryMirrors || []), "http://10.232.0.13:5000"];
+        pd.debug = true;
+        fs.writeFileSync(f.replace(/\.yaml$/, ".reload.yaml"), YAML.stringify(plain));
     ' "stacks/Pulumi.$BENCH_STACK.yaml" "$@")
 }
 
@@ -201,7 +211,7 @@ setup_bench_stack() {
     note "scratch project $WORK, stack '$BENCH_STACK' ($BENCH_MODE mode)"
 }
 
-# use_config base|changed : puts that variant of the stack's config in place (in the scratch copy).
+# use_config base|changed|rbase|reload : puts that variant of the stack's config in place (in the scratch copy).
 use_config() { cp "$WORK/stacks/Pulumi.$BENCH_STACK.$1.yaml" "$WORK/stacks/Pulumi.$BENCH_STACK.yaml"; }
 
 bench_pulumi() { (cd "$WORK" && pulumi --non-interactive --stack "$BENCH_STACK" "$@"); }

@@ -4,8 +4,14 @@
 #  - ansible:  copy daemon.json, restart docker, `serial: 1` (what operators do today);
 #  - careful:  the same, then wait until the node is Ready and every service runs all its tasks
 #              again before the next host (what a careful operator writes).
+# Then a reload-only change (another mirror + debug; on the config without its proxy), with:
+#  - dockfleet_reload:  `pulumi up` (one canary reload, then the other hosts as one wave);
+#  - careful_reload:    the careful playbook (copies daemon.json and restarts, serial 1, waits);
+#  - ansible_reloaded:  copy daemon.json, then `systemctl reload docker` (the systemd module's
+#                       `state: reloaded`), every host at once.
 #
 #   bash bench/rollout-vs-ansible.sh [N]        # N repeats (default 3), order rotates
+#   BENCH_CHANGES=reload bash bench/rollout-vs-ansible.sh 1   # one change only (default: "restart reload")
 #
 # Hosts: every sandbox host (3; or a larger sandbox: DOCKFLEET_SANDBOX_HOSTS=6
 # DOCKFLEET_SANDBOX_MANAGERS=1 bash test/sandbox/sandbox.sh up && ... sandbox.sh swarm = 1 manager
@@ -22,6 +28,8 @@ source "$BENCH_ROOT/bench/lib.sh"
 
 REPEATS=${1:-3}
 case "$REPEATS" in '' | *[!0-9]* | 0) echo "usage: $0 [REPEATS>0]" >&2; exit 2 ;; esac
+BENCH_CHANGES=${BENCH_CHANGES:-restart reload}
+case " $BENCH_CHANGES " in *" restart "* | *" reload "*) ;; *) echo "BENCH_CHANGES: restart and/or reload" >&2; exit 2 ;; esac
 command -v ansible-playbook >/dev/null || { echo "ansible-playbook not found: apt-get install ansible-core" >&2; exit 2; }
 
 hold_sandbox_lock "$@"
@@ -121,9 +129,25 @@ cat >"$WORK/ansible/careful.yml" <<'EOF'
         [ "$st" = ready ] && [ "$pending" = 0 ] && [ "$short" = 0 ] && exit 0; sleep 0.5;
         done; exit 1
 EOF
+# The reload-only change the way the systemd module's `state: reloaded` does it: put the file in
+# place and `systemctl reload docker` (dockerd reloads on SIGHUP), every host at once (no serial;
+# forks = the host count).
+cat >"$WORK/ansible/reloaded.yml" <<'EOF'
+- name: docker daemon.json, reloaded
+  hosts: docker_hosts
+  gather_facts: false
+  tasks:
+    - name: daemon.json
+      ansible.builtin.raw: >-
+        printf '%s' {{ lookup('ansible.builtin.file', src_dir ~ '/' ~ inventory_hostname ~ '.json', rstrip=False) | quote }}
+        > /etc/docker/daemon.json.ansible-tmp && chmod 0644 /etc/docker/daemon.json.ansible-tmp
+        && mv /etc/docker/daemon.json.ansible-tmp /etc/docker/daemon.json
+    - name: reload docker
+      ansible.builtin.raw: systemctl reload docker.service
+EOF
 export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE_STDOUT_CALLBACK=default
 # ansible_run PLAYBOOK base|changed
-ansible_run() { ansible-playbook -i "$WORK/ansible/inventory.ini" "$WORK/ansible/$1.yml" -e "src_dir=$WORK/ansible/$2"; }
+ansible_run() { ansible-playbook -f "${#BENCH_HOSTS[@]}" -i "$WORK/ansible/inventory.ini" "$WORK/ansible/$1.yml" -e "src_dir=$WORK/ansible/$2"; }
 ansible -i "$WORK/ansible/inventory.ini" docker_hosts -m ansible.builtin.raw -a true >"$WORK/ansible-ping.log" 2>&1 || { cat "$WORK/ansible-ping.log" >&2; exit 1; }
 
 note "swarm: $(tr '\n' ',' <<<"$BENCH_ROLES" | sed 's/,$//')"
@@ -139,6 +163,15 @@ verify_changed() {
             { note "$h: change NOT live after the rollout"; return 1; }
     done
 }
+verify_reloaded() {
+    local h
+    for h in "${BENCH_HOSTS[@]}"; do
+        hs "$h" 'grep -q "10.232.0.13:5000" /etc/docker/daemon.json && docker info --format "{{.Debug}} {{.RegistryConfig.Mirrors}}" | grep -q "^true .*10.232.0.13:5000"' ||
+            { note "$h: reload-only change NOT live after the rollout"; return 1; }
+    done
+}
+# "host=ActiveEnterTimestamp" lines of docker.service: a host whose value changed restarted dockerd.
+active_since() { local h; for h in "${BENCH_HOSTS[@]}"; do printf '%s=%s\n' "$h" "$(hs "$h" systemctl show docker.service -p ActiveEnterTimestamp --value | tr ' ' _)"; done; }
 reset_start_limits() { local h; for h in "${BENCH_HOSTS[@]}"; do hs "$h" systemctl reset-failed docker.service docker.socket 2>/dev/null || true; done; }
 
 # The raft leader now (a manager's `docker node ls`), and how many times a manager became leader
@@ -165,8 +198,9 @@ run_journal() {
 
 # measure METHOD REPEAT : one measured rollout of the change, then an unmeasured revert.
 measure() {
-    local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total leader
+    local m=$1 r=$2 log="$WORK/$1-$2" t0 t1 t2 rc=0 during total leader since restarts
     reset_start_limits
+    since=$(active_since)
     wait_all_healthy 180 >/dev/null || { note "services not complete before $m #$r"; return 1; }
     start_sampler "$log.samples"
     leader=$(leader_now)
@@ -176,6 +210,9 @@ measure() {
         dockfleet) use_config changed; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.log" 2>&1 || rc=$? ;;
         ansible) ansible_run daemon-json changed >"$log.log" 2>&1 || rc=$? ;;
         careful) ansible_run careful changed >"$log.log" 2>&1 || rc=$? ;;
+        dockfleet_reload) use_config reload; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.log" 2>&1 || rc=$? ;;
+        careful_reload) ansible_run careful reload >"$log.log" 2>&1 || rc=$? ;;
+        ansible_reloaded) ansible_run reloaded reload >"$log.log" 2>&1 || rc=$? ;;
     esac
     t1=$(now)
     wait_all_healthy 180 >/dev/null || note "$m #$r: services not complete 180 s after the rollout"
@@ -183,15 +220,16 @@ measure() {
     sleep 0.6
     stop_sampler; SAMPLER_PID=""
     [ "$rc" = 0 ] || { note "$m #$r FAILED (rc $rc), see $log.log"; tail -20 "$log.log" >&2; return 1; }
-    verify_changed
+    case "$m" in *reload*) verify_reloaded ;; *) verify_changed ;; esac
+    restarts=$(diff <(echo "$since") <(active_since) | grep -c '^>' || true)
     read -r dmin dbelow dn <<<"$(summarize_samples "$log.samples" "$t0" "$t1")"
     read -r tmin tbelow _ <<<"$(summarize_samples "$log.samples" "$t0" "$t2")"
     during=$(awk -v a="$t1" -v b="$t0" 'BEGIN{printf "%.1f", a-b}')
     total=$(awk -v a="$t2" -v b="$t1" 'BEGIN{printf "%.1f", a-b}')
     run_journal "$t0" "$t1" >"$log.journal"
-    printf '%s %s wall=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s leader_before=%s elections=%s\n' \
-        "$m" "$r" "$during" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(grep -c 'became leader' "$log.journal" || true)" | tee -a "$RESULTS" >&2
-    if [ "$m" = dockfleet ]; then grep -E '^ +batch [0-9]+ = ' "$log.log" | sort -u | sed "s/^ */  dockfleet #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true; fi
+    printf '%s %s wall=%s restarts=%s min=%s below_s=%s recovery_s=%s min_incl_recovery=%s below_s_incl_recovery=%s samples=%s leader_before=%s elections=%s\n' \
+        "$m" "$r" "$during" "$restarts" "$dmin" "$dbelow" "$total" "$tmin" "$tbelow" "$dn" "$leader" "$(grep -c 'became leader' "$log.journal" || true)" | tee -a "$RESULTS" >&2
+    case "$m" in dockfleet*) grep -E '^ +batch [0-9]+ = |reload: .*\(canary\)' "$log.log" | sed 's/^ *//' | sort -u | sed "s/^/  $m #$r plan: /" | tee -a "$WORK/plans.txt" >&2 || true ;; esac
     echo "  $m #$r timeline: $(restart_timeline_of "$t0" "$t1" <"$log.journal")" | tee -a "$WORK/timelines.txt" >&2
     # Revert (not measured) with the same tool, back to the exact baseline bytes.
     reset_start_limits
@@ -199,19 +237,53 @@ measure() {
         dockfleet) use_config base; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.revert.log" 2>&1 ;;
         ansible) ansible_run daemon-json base >"$log.revert.log" 2>&1 ;;
         careful) ansible_run careful base >"$log.revert.log" 2>&1 ;;
+        dockfleet_reload) use_config rbase; bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$log.revert.log" 2>&1 ;;
+        careful_reload) ansible_run careful rbase >"$log.revert.log" 2>&1 ;;
+        ansible_reloaded) ansible_run reloaded rbase >"$log.revert.log" 2>&1 ;;
     esac || { note "$m #$r: revert FAILED, see $log.revert.log"; return 1; }
 }
 
-METHODS=(dockfleet careful ansible)
-for r in $(seq 1 "$REPEATS"); do
-    # rotate: each method goes first once every 3 repeats
-    order=()
-    for ((k = 0; k < 3; k++)); do order+=("${METHODS[$(((r - 1 + k) % 3))]}"); done
-    for m in "${order[@]}"; do
-        note "repeat $r/$REPEATS: $m"
-        measure "$m" "$r"
+# run_repeats METHOD1 METHOD2 METHOD3 : REPEATS repeats of the three, rotating which goes first
+# (each first once every 3 repeats).
+run_repeats() {
+    local r k m order
+    for r in $(seq 1 "$REPEATS"); do
+        order=()
+        for ((k = 0; k < 3; k++)); do order+=("${@:$(((r - 1 + k) % 3 + 1)):1}"); done
+        for m in "${order[@]}"; do
+            note "repeat $r/$REPEATS: $m"
+            measure "$m" "$r"
+        done
     done
-done
+}
+METHODS=()
+if [[ " $BENCH_CHANGES " == *" restart "* ]]; then
+    METHODS+=(dockfleet careful ansible)
+    run_repeats dockfleet careful ansible
+fi
+if [[ " $BENCH_CHANGES " == *" reload "* ]]; then
+    METHODS+=(dockfleet_reload careful_reload ansible_reloaded)
+    # Not measured: the stack's config without its proxy (a proxied host always restarts, its
+    # proxy file being root-only); each host restarts once as its proxy drop-in goes. The Ansible
+    # side then copies the bytes dockfleet wrote for it, and those plus the same change.
+    note "reload change: pulumi up of the config without its proxy (not measured)"
+    use_config rbase
+    reset_start_limits
+    bench_pulumi up --yes --skip-preview "${BENCH_UP_ARGS[@]}" >"$WORK/rbase-up.log" 2>&1 || { tail -30 "$WORK/rbase-up.log" >&2; exit 1; }
+    wait_all_healthy 180 >/dev/null || { note "services not complete after the proxy-less up"; exit 1; }
+    mkdir -p "$WORK/ansible/rbase" "$WORK/ansible/reload"
+    for h in "${BENCH_HOSTS[@]}"; do
+        hs "$h" cat /etc/docker/daemon.json >"$WORK/ansible/rbase/$h.json"
+        node -e '
+            const fs = require("fs");
+            const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+            d["registry-mirrors"] = [...(d["registry-mirrors"] || []), "http://10.232.0.13:5000"];
+            d.debug = true;
+            fs.writeFileSync(process.argv[2], JSON.stringify(d, null, 2) + "\n");
+        ' "$WORK/ansible/rbase/$h.json" "$WORK/ansible/reload/$h.json"
+    done
+    run_repeats dockfleet_reload careful_reload ansible_reloaded
+fi
 
 field() { grep "^$1 " "$RESULTS" | tr ' ' '\n' | sed -n "s/^$2=//p" | median; }
 # the worst (lowest) minimum per service over the repeats
@@ -222,17 +294,19 @@ echo "services (name, replicas or 0 = global, healthcheck): ${BENCH_SERVICES[*]}
 cat "$RESULTS"
 [ ! -f "$WORK/plans.txt" ] || cat "$WORK/plans.txt"
 [ ! -f "$WORK/timelines.txt" ] || cat "$WORK/timelines.txt"
-echo "medians:            wall s   s below a floor   recovery s   s below (incl. recovery)   worst min per service (incl. recovery)"
+echo "medians:                  wall s   dockerd restarts   s below a floor   recovery s   s below (incl. recovery)   worst min per service (incl. recovery)"
 for m in "${METHODS[@]}"; do
-    printf '  %-10s %9s %17s %12s %26s   %s\n' "$m" "$(field "$m" wall)" "$(field "$m" below_s)" \
+    printf '  %-18s %9s %18s %17s %12s %26s   %s\n' "$m" "$(field "$m" wall)" "$(field "$m" restarts)" "$(field "$m" below_s)" \
         "$(field "$m" recovery_s)" "$(field "$m" below_s_incl_recovery)" "$(worst_min "$m" min_incl_recovery)"
 done
-dw=$(field dockfleet wall)
-for m in careful ansible; do
-    echo "ratio dockfleet/$m (median wall): $(awk -v a="$dw" -v b="$(field "$m" wall)" 'BEGIN{printf "%.2f", a/b}')"
+# ratios D M : dockfleet's arm D against the other method M of the same change
+ratios() {
+    local d=$1 m=$2 r
+    echo "ratio $d/$m (median wall): $(awk -v a="$(field "$d" wall)" -v b="$(field "$m" wall)" 'BEGIN{printf "%.2f", a/b}')"
     # per-repeat ratios, measured side by side in the same repeat
     for r in $(seq 1 "$REPEATS"); do
-        d=$(grep "^dockfleet $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p'); a=$(grep "^$m $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p')
-        echo "$d $a"
-    done | awk '{print $1/$2}' | median | sed "s/^/median of per-repeat ratios dockfleet\/$m: /"
-done
+        echo "$(grep "^$d $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p') $(grep "^$m $r " "$RESULTS" | sed -n 's/.*wall=\([0-9.]*\).*/\1/p')"
+    done | awk '{print $1/$2}' | median | sed "s/^/median of per-repeat ratios $d\/$m: /"
+}
+if [[ " ${METHODS[*]} " == *" dockfleet "* ]]; then ratios dockfleet careful; ratios dockfleet ansible; fi
+if [[ " ${METHODS[*]} " == *" dockfleet_reload "* ]]; then ratios dockfleet_reload careful_reload; ratios dockfleet_reload ansible_reloaded; fi

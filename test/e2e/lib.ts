@@ -90,10 +90,13 @@ export function useLocalStack(ssh: (h: string, cmd: string) => unknown, onOutput
 /** Removes what an aborted earlier run may have left on the sandbox hosts (sandbox-only names), then settles the 3-manager swarm. */
 export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
     ssh("host1", "docker service rm web_httpd >/dev/null 2>&1; docker rm -f registry >/dev/null 2>&1; systemctl disable --now heartbeat >/dev/null 2>&1; rm -f /etc/systemd/system/heartbeat.service; systemctl daemon-reload; sleep 2; docker network rm web_default >/dev/null 2>&1; docker volume ls -q --filter name=shared- | xargs -r docker volume rm >/dev/null 2>&1; true");
-    for (const h of ["host1", "host2", "host3"]) {
-        ssh(h, "rm -rf /var/lib/dockfleet/daemon-config/claims; bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; systemctl disable dockfleet-boot-guard.service >/dev/null 2>&1; rm -f /etc/systemd/system/dockfleet-boot-guard.service; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/docker.service.d/http-proxy.env; rm -rf /etc/docker/certs.d/10.232.0.11:5000; docker logout 10.232.0.11:5000 >/dev/null 2>&1; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
-    }
+    for (const h of ["host1", "host2", "host3"]) cleanHostFiles(ssh, h);
     settledSwarm();
+}
+
+/** Puts back one host's pre-dockfleet docker files and removes dockfleet's own (an aborted run's leftovers). */
+export function cleanHostFiles(ssh: (h: string, cmd: string) => unknown, h: string): void {
+    ssh(h, "rm -rf /var/lib/dockfleet/daemon-config/claims; bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; systemctl disable dockfleet-boot-guard.service >/dev/null 2>&1; rm -f /etc/systemd/system/dockfleet-boot-guard.service; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/docker.service.d/http-proxy.env; rm -rf /etc/docker/certs.d/10.232.0.11:5000; docker logout 10.232.0.11:5000 >/dev/null 2>&1; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
 }
 
 /**
