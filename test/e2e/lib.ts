@@ -96,7 +96,7 @@ export function cleanHosts(ssh: (h: string, cmd: string) => unknown): void {
 
 /** Puts back one host's pre-dockfleet docker files and removes dockfleet's own (an aborted run's leftovers). */
 export function cleanHostFiles(ssh: (h: string, cmd: string) => unknown, h: string): void {
-    ssh(h, "rm -rf /var/lib/dockfleet/daemon-config/claims; bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; systemctl disable dockfleet-boot-guard.service >/dev/null 2>&1; rm -f /etc/systemd/system/dockfleet-boot-guard.service; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/docker.service.d/http-proxy.env; rm -rf /etc/docker/certs.d/10.232.0.11:5000; docker logout 10.232.0.11:5000 >/dev/null 2>&1; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
+    ssh(h, "rm -rf /var/lib/dockfleet/daemon-config/claims; bash /var/lib/dockfleet/daemon-config/apply-docker-config.sh restore --host $(hostname) >/dev/null 2>&1; rm -rf /var/lib/dockfleet; systemctl disable dockfleet-boot-guard.service dockfleet-unit-guard.service >/dev/null 2>&1; rm -f /etc/systemd/system/dockfleet-boot-guard.service /etc/systemd/system/dockfleet-unit-guard.service; rm -f /etc/docker/daemon.json /etc/systemd/system/docker.service.d/*.conf /etc/systemd/system/docker.service.d/http-proxy.env; rm -rf /etc/docker/certs.d/10.232.0.11:5000; docker logout 10.232.0.11:5000 >/dev/null 2>&1; systemctl daemon-reload; systemctl is-active docker >/dev/null || { systemctl reset-failed docker docker.socket; systemctl restart docker; }; true");
 }
 
 /**
