@@ -1,12 +1,12 @@
 // dockfleet: read the typed stack config, build the components, export what operators look at.
 // Async: the hosts are asked about swarm membership and drift before anything is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config/load";
-import { readStackConfig } from "./config/read";
-import { buildProgram, dockerProviders, observe } from "./config/program";
-import { skipUnreadPromiseStacks } from "./config/stack-traces";
+import { loadStackConfig } from "./program/load";
+import { readStackConfig } from "./program/read";
+import { buildProgram, dockerProviders, observe } from "./program/program";
+import { skipUnreadPromiseStacks } from "./program/stack-traces";
 
-// Half of a large program's evaluation was collecting and formatting stacks the SDK never reads (config/stack-traces.ts).
+// Half of a large program's evaluation was collecting and formatting stacks the SDK never reads (program/stack-traces.ts).
 skipUnreadPromiseStacks();
 
 export = async () => {

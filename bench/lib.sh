@@ -128,20 +128,18 @@ live_roles() {
 #               config (copied, secrets re-encrypted: `--copy-config-from local`, works offline) and
 #               is destroyed at the end (onDelete: restore puts the pre-dockfleet files back).
 setup_bench_stack() {
-    bash "$BENCH_ROOT/scripts/engine.sh" >/dev/null
-    # shellcheck source=scripts/env.sh
-    source "$BENCH_ROOT/scripts/env.sh"
+    bash "$BENCH_ROOT/dev/engine.sh" >/dev/null
+    # shellcheck source=dev/env.sh
+    source "$BENCH_ROOT/dev/env.sh"
     WORK=$(mktemp -d /tmp/dockfleet-bench.XXXXXX)
     cp -r "$BENCH_ROOT/Pulumi.yaml" "$BENCH_ROOT/index.ts" "$BENCH_ROOT/program.js" "$BENCH_ROOT/package.json" "$BENCH_ROOT/package-lock.json" \
         "$BENCH_ROOT/tsconfig.json" "$BENCH_ROOT/tsconfig.pulumi.json" "$BENCH_ROOT/tsconfig.program.json" \
-        "$BENCH_ROOT/config" "$BENCH_ROOT/components" "$WORK/"
-    mkdir -p "$WORK/scripts"
-    cp "$BENCH_ROOT/scripts/build-program.js" "$WORK/scripts/"
+        "$BENCH_ROOT/program" "$BENCH_ROOT/components" "$WORK/"
     mkdir -p "$WORK/stacks"
     cp "$BENCH_ROOT/stacks/Pulumi.local.yaml" "$WORK/stacks/"
     [ ! -d "$BENCH_ROOT/stacks/compose" ] || cp -r "$BENCH_ROOT/stacks/compose" "$WORK/stacks/"
     ln -s "$BENCH_ROOT/node_modules" "$WORK/node_modules"
-    node "$WORK/scripts/build-program.js" --if-stale # not measured: the program runs compiled
+    node "$WORK/program/build-program.js" --if-stale # not measured: the program runs compiled
     pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
     local stacks local_count keep
     stacks=$(cd "$WORK" && pulumi stack ls --json)
@@ -149,7 +147,7 @@ setup_bench_stack() {
     BENCH_ROLES=$(live_roles)
     export BENCH_ROLES SANDBOX_JSON=$SANDBOX_DIR/sandbox.json
     if [ "$local_count" -gt 0 ] && [ "${#BENCH_HOSTS[@]}" -gt 3 ]; then
-        note "the local stack manages host1-3 ($local_count resources) but the sandbox has ${#BENCH_HOSTS[@]} hosts: a larger fleet runs in scratch mode; park the local stack first (bash scripts/main-job.sh park)"
+        note "the local stack manages host1-3 ($local_count resources) but the sandbox has ${#BENCH_HOSTS[@]} hosts: a larger fleet runs in scratch mode; park the local stack first (bash dev/main-job.sh park)"
         return 1
     fi
     if [ "$local_count" -gt 0 ]; then

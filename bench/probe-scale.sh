@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Probe scale: the preview's host probe (config/observe.ts observeHosts, the system ssh client)
+# Probe scale: the preview's host probe (program/observe.ts observeHosts, the system ssh client)
 # against many real SSH endpoints, per host count and per rollout.probeConcurrency. The endpoints
 # are the sandbox hosts' own sshd plus EXTRA more sshd instances on each (ports 2201..), each with
 # the host's own host key and authorized key, in front of the host's real dockerd: 3 × (1 + 17) = 54

@@ -1,4 +1,4 @@
-// Probe scale: the preview's host probe (config/observe.ts observeHosts, the system ssh client) timed
+// Probe scale: the preview's host probe (program/observe.ts observeHosts, the system ssh client) timed
 // against real sshd endpoints, per host count and per rollout.probeConcurrency. Run by
 // bench/probe-scale.sh, which starts the endpoints (extra sshd instances on the sandbox hosts) and
 // holds the sandbox lock; see bench/README.md.
@@ -15,8 +15,8 @@
 // FILE: JSON [{ name, address, port, hostKey }], in the order hosts are taken for a count.
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { DEFAULT_PROBE_CONCURRENCY, observeHosts } from "../config/observe";
-import type { LoadedConfig } from "../config/load";
+import { DEFAULT_PROBE_CONCURRENCY, observeHosts } from "../program/observe";
+import type { LoadedConfig } from "../program/load";
 
 interface Endpoint { name: string; address: string; port: number; hostKey: string }
 

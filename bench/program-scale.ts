@@ -101,15 +101,15 @@ async function child(variant: Variant, hosts: number, services: number, captureF
     require(require.resolve("source-map-support/register", { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] }));
     // As index.ts does (the components); raw-hook: a plain program given the same hook.
     if (variant === "components" || variant === "raw-hook") {
-        const { skipUnreadPromiseStacks } = await import(path.join(ROOT, "config/stack-traces"));
+        const { skipUnreadPromiseStacks } = await import(path.join(ROOT, "program/stack-traces"));
         if (!skipUnreadPromiseStacks()) throw new Error("program-scale: the stack hook did not install (PULUMI_DEBUG_PROMISE_LEAKS or DOCKFLEET_FULL_PROMISE_STACKS set?)");
     }
     // Everything loaded before t0: modules, the generated config (or the captured resources).
     const pulumi = await import("@pulumi/pulumi");
     const command = await import("@pulumi/command");
     const docker = await import("@pulumi/docker");
-    const { loadStackConfig } = await import(path.join(ROOT, "config/load"));
-    const { buildProgram } = await import(path.join(ROOT, "config/program"));
+    const { loadStackConfig } = await import(path.join(ROOT, "program/load"));
+    const { buildProgram } = await import(path.join(ROOT, "program/program"));
 
     let count = 0;
     let custom = 0;
@@ -213,7 +213,7 @@ function buildCompiled(): void {
     fs.writeFileSync(tsconfig, JSON.stringify({
         extends: path.join(ROOT, "tsconfig.program.json"),
         compilerOptions: { outDir: COMPILED_DIR, rootDir: ROOT },
-        include: [path.join(ROOT, "components/**/*.ts"), path.join(ROOT, "config/**/*.ts"), path.join(ROOT, "bench/program-scale.ts")],
+        include: [path.join(ROOT, "components/**/*.ts"), path.join(ROOT, "program/**/*.ts"), path.join(ROOT, "bench/program-scale.ts")],
         exclude: [path.join(ROOT, "node_modules"), path.join(ROOT, "**/*.test.ts")],
     }));
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", tsconfig], { cwd: ROOT, stdio: "inherit" });
@@ -297,7 +297,7 @@ function parent(argv: string[]): void {
 
     const pad = (v: unknown, n: number) => String(v).padStart(n);
     console.log("\nmedians (evaluation = first registration sent → last registration answered, under mocks):");
-    console.log("(comp: the components with index.ts's stack hook; raw: a plain program; raw+hook: the plain program with the same hook, config/stack-traces.ts)");
+    console.log("(comp: the components with index.ts's stack hook; raw: a plain program; raw+hook: the plain program with the same hook, program/stack-traces.ts)");
     console.log(`${pad("hosts", 6)} ${pad("svcs", 5)} ${pad("regs", 5)} ${pad("comp ms", 8)} ${pad("raw ms", 7)} ${pad("time x", 7)} ${pad("raw+hook ms", 12)} ${pad("vs raw+hook", 12)} ${pad("ms/res", 7)} ${pad("comp RSS MB", 12)} ${pad("raw RSS MB", 11)} ${pad("RSS x", 6)} ${pad("comp heap MB", 13)} ${pad("raw heap MB", 12)}`);
     for (const r of rows as Array<Record<string, number>>) {
         console.log(`${pad(r.hosts, 6)} ${pad(r.services, 5)} ${pad(r.resources, 5)} ${pad(r.compMs, 8)} ${pad(r.rawMs, 7)} ${pad((r.compMs / r.rawMs).toFixed(2), 7)} ${pad(r.rawHookMs, 12)} ${pad((r.compMs / r.rawHookMs).toFixed(2), 12)} ${pad((r.compMs / r.resources).toFixed(2), 7)} ${pad(r.compPeakRssMB, 12)} ${pad(r.rawPeakRssMB, 11)} ${pad((r.compPeakRssMB / r.rawPeakRssMB).toFixed(2), 6)} ${pad(r.compPeakHeapMB, 13)} ${pad(r.rawPeakHeapMB, 12)}`);

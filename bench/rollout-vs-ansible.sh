@@ -18,7 +18,7 @@
 # + 5 workers). Takes the sandbox lock (/run/dockfleet-sandbox.lock) for the whole run and leaves
 # the hosts as found: it drives the local stack with reverted config changes when that stack
 # manages the hosts, else a scratch stack that is destroyed at the end (onDelete: restore); the
-# services are removed. Needs the sandbox up, the engine (scripts/engine.sh) and ansible-core
+# services are removed. Needs the sandbox up, the engine (dev/engine.sh) and ansible-core
 # (apt-get install ansible-core). See bench/README.md.
 set -euo pipefail
 BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)"

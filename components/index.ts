@@ -1,6 +1,6 @@
 // The library entry of @dockfleet/components (packages/components builds it to dist/): the
 // components, their Args types, and the pure renderers and validators. The stack-config loader
-// (config/) is the dockfleet program's own and stays out of the package.
+// (program/) is the dockfleet program's own and stays out of the package.
 export * from "./common/issues";
 export { DURATION_HINT, durationMs, isGoDuration } from "./common/duration";
 export { HOST_KEY_TYPES, fingerprint, keysFor, knownHostsLine, parseHostKey } from "./common/host-keys";

@@ -7,7 +7,7 @@ die() { log "error: $*"; exit 1; }
 
 # parse_mode HELP_LINES EXTRA_MODES [ARG]: sets MODE to build (no argument), print
 # (--print-bin-dir), check (--check: print the bin dir if the binaries are there, else exit 1),
-# version (--print-version: the pinned version, for scripts/engine.sh), force (--force) or one of
+# version (--print-version: the pinned version, for dev/engine.sh), force (--force) or one of
 # EXTRA_MODES (space-separated, given as --NAME); --help prints lines HELP_LINES (sed range, e.g.
 # 2,15) of the calling script.
 parse_mode() {

@@ -1,5 +1,5 @@
 // The apply script is built from its modules (scripts/apply/*.sh, one concern each) by
-// scripts/build-apply-script.js and committed: the committed file must be their join, and the join
+// dev/build-apply-script.js and committed: the committed file must be their join, and the join
 // must be the same bytes every time.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -9,7 +9,7 @@ import * as path from "path";
 import { APPLY_SCRIPT_FILE } from "./bundle";
 
 const ROOT = path.resolve(__dirname, "../..");
-const BUILDER = path.join(ROOT, "scripts/build-apply-script.js");
+const BUILDER = path.join(ROOT, "dev/build-apply-script.js");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const build = require(BUILDER) as {
     MODULES: string[];
@@ -37,7 +37,7 @@ describe("apply-docker-config.sh built from scripts/apply/*.sh", function () {
             assert.strictEqual(build.MODULES[0], "header.sh");
             assert.strictEqual(build.MODULES[build.MODULES.length - 1], "main.sh");
             fs.writeFileSync(path.join(dir, "extra.sh"), "# shellcheck shell=bash\nx=1\n");
-            assert.throws(() => build.join(dir), /differ from MODULES in scripts\/build-apply-script\.js/);
+            assert.throws(() => build.join(dir), /differ from MODULES in dev\/build-apply-script\.js/);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -54,10 +54,10 @@ describe("apply-docker-config.sh built from scripts/apply/*.sh", function () {
         this.timeout(20000);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-apply-build-"));
         try {
-            fs.mkdirSync(path.join(dir, "scripts"));
-            fs.copyFileSync(BUILDER, path.join(dir, "scripts/build-apply-script.js"));
+            fs.mkdirSync(path.join(dir, "dev"));
+            fs.copyFileSync(BUILDER, path.join(dir, "dev/build-apply-script.js"));
             fs.cpSync(path.join(ROOT, "components/docker-host/scripts"), path.join(dir, "components/docker-host/scripts"), { recursive: true });
-            const run = (...args: string[]) => spawnSync(process.execPath, [path.join(dir, "scripts/build-apply-script.js"), ...args], { encoding: "utf8" });
+            const run = (...args: string[]) => spawnSync(process.execPath, [path.join(dir, "dev/build-apply-script.js"), ...args], { encoding: "utf8" });
             assert.strictEqual(run("--check").status, 0);
             fs.appendFileSync(path.join(dir, "components/docker-host/scripts/apply/claims.sh"), "# an edit\n");
             const stale = run("--check");

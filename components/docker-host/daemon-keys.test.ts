@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { daemonSchema } from "../../config/schema";
+import { daemonSchema } from "../../program/schema";
 import { DaemonConfig, daemonJsonObject, restartDigest } from "./daemon-config";
 import { validateDaemonConfig } from "./daemon-validate";
 import {

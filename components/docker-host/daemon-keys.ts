@@ -1,5 +1,5 @@
 // The one table of daemon.json keys (Linux, Docker Engine 20.10 through 27). The DaemonConfig
-// doc comments, the stack config schema (config/schema.ts), the renderer, the reload digest, the
+// doc comments, the stack config schema (program/schema.ts), the renderer, the reload digest, the
 // version guards, the preview summary and the key table of docs/stack-config.md are all derived from it or
 // checked against it by unit tests (daemon-keys.test.ts), so they cannot drift apart.
 //

@@ -1,7 +1,7 @@
 // The order a fleet applies in (issue 32): hosts that only reload go first, one canary and then all
 // the others at once (a reload stops no container); hosts that restart keep the restart batches
 // (floors, quorum, serve-waits). Pure: DockerFleet builds the resources, the program logs the
-// rendering, scripts/preview-summary reads it back with parseRollout.
+// rendering, cli/preview-summary reads it back with parseRollout.
 import { ChangeKind, HostChangeKind } from "./change-kind";
 
 export interface Rollout {
@@ -98,7 +98,7 @@ export interface RolloutMessage {
 /** A log message whose first line names a DockerFleet's restart plan or rollout, and whose next line renderRollout wrote. */
 const HEADER = /^DockerFleet "[^"]+" (restart plan from the live swarm|rollout):\n/;
 
-/** The rollout in a program's log message (config/program.ts rolloutMessage); undefined in any other message. */
+/** The rollout in a program's log message (program/program.ts rolloutMessage); undefined in any other message. */
 export function rolloutFromMessage(message: string): RolloutMessage | undefined {
     if (!HEADER.test(message)) return undefined;
     const lines = message.split("\n").slice(1).map((x) => x.trim()).filter((x) => x && !/^batch \d+ = /.test(x));

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { X509Certificate } from "crypto";
-import { createCa, issueServerCert } from "../../scripts/registry-tls/generate";
+import { createCa, issueServerCert } from "../../cli/registry-tls/generate";
 import { certFacts, tlsSummary, validateRegistryTls } from "./tls";
 
 const NOW = new Date("2030-01-01T00:00:00Z");

@@ -96,7 +96,7 @@ describe("SwarmStack component (mocks)", function () {
         for (const k of kids) assert.match(k.provider ?? "", /pulumi:providers:docker::swarm-manager::/);
     });
 
-    it("children inherit opts.provider (how config/program.ts passes the manager's provider)", async () => {
+    it("children inherit opts.provider (how program/program.ts passes the manager's provider)", async () => {
         const docker = await import("@pulumi/docker");
         const provider = new docker.Provider("manager-2", { host: "ssh://admin@10.20.0.3" });
         new SwarmStack("q", { name: "q", services: { a: { image: "a:1" } } }, { provider });

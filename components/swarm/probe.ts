@@ -16,7 +16,7 @@ export const NODES_COMMAND = `if [ "$ctl" = true ]; then docker node ls -q | xar
 
 /**
  * The probe's parts before the per-manager listings: its hostname, its swarm line, the markers
- * swarm-node.sh recorded. config/observe.ts runs the listings side by side after it, under bash.
+ * swarm-node.sh recorded. program/observe.ts runs the listings side by side after it, under bash.
  */
 export const PROBE_HEAD_COMMAND = [
     `echo "hostname $(hostname)"`,

@@ -2,7 +2,7 @@
 // cleanup, and one child process or sampler loop left behind kept a whole contract suite alive
 // after its summary (issue 30, point 9). Children the helpers start are tracked here and killed
 // after each test; loops register a stop with onTestEnd. Both run from root hooks, which mocha
-// runs after a test however it ended. scripts/lib/run-suite.sh is the backstop for the rest.
+// runs after a test however it ended. dev/lib/run-suite.sh is the backstop for the rest.
 import { ChildProcess, spawnSync } from "child_process";
 
 const live = new Map<ChildProcess, string>();
@@ -47,7 +47,7 @@ function reportAndEnd(where: string): void {
  * Engine plugins (pulumi-language-*, pulumi-resource-*) of this run's session still running once
  * every test has ended: the pulumi CLI that started them has exited (a component package's plugin
  * host outlived `pulumi up` in the e2e run of 2026-12-07). Given a few seconds to end, then killed;
- * returns what was killed. The session is the suite's own (scripts/lib/run-suite.sh).
+ * returns what was killed. The session is the suite's own (dev/lib/run-suite.sh).
  */
 export function endOrphanedPlugins(graceMs = 10000): string[] {
     const list = () => {

@@ -1,18 +1,18 @@
 // The sandbox's suite lock for mocha runs of test/contract, test/e2e and test/vm (started directly
-// or by scripts/test-all.sh, whose children run under its hold): one suite at a time against one
+// or by dev/test-all.sh, whose children run under its hold): one suite at a time against one
 // sandbox; a second one waits (DOCKFLEET_SUITES_LOCK_WAIT seconds) or refuses, naming the holder.
-// The lock logic is scripts/lib/suites-lock.sh's, shared with test-all.sh.
+// The lock logic is dev/lib/suites-lock.sh's, shared with test-all.sh.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
-const LIB = path.resolve(__dirname, "../../scripts/lib/suites-lock.sh");
+const LIB = path.resolve(__dirname, "../../dev/lib/suites-lock.sh");
 /** Kept open for the life of this process: the lock is held through it (never closed). */
 let lockFd: number | undefined;
 /** A refusal is final for this process: every later sandbox() call fails the same way at once. */
 let refused: Error | undefined;
 
-/** The lock file of sandbox `dir` (scripts/lib/suites-lock.sh's suites_lock_file). */
+/** The lock file of sandbox `dir` (dev/lib/suites-lock.sh's suites_lock_file). */
 export function suitesLockFile(dir: string): string {
     return `${dir.replace(/\/+$/, "")}.suites.lock`;
 }

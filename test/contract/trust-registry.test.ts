@@ -13,7 +13,7 @@ import { renderLoginCommand, renderLogoutCommand } from "../../components/regist
 import { withRegistryDefaults } from "../../components/registry/registry";
 import { registryTrustFiles } from "../../components/docker-host/registry-trust";
 import { restartDigest } from "../../components/docker-host/daemon-config";
-import { createCa, issueServerCert } from "../../scripts/registry-tls/generate";
+import { createCa, issueServerCert } from "../../cli/registry-tls/generate";
 import { shQuote } from "../../components/common/shell";
 import { eventually, hostFiles, pushFiles, restore, sandbox, settledSwarm, sh, ssh } from "./lib";
 

@@ -11,18 +11,18 @@ import { sandbox, settledSwarm } from "../contract/lib";
 export const ROOT = path.resolve(__dirname, "../..");
 export const STACK_FILE = path.join(ROOT, "stacks", "Pulumi.local.yaml");
 
-/** Builds the engine if needed and loads scripts/env.sh into this process (PATH, PULUMI_*). */
+/** Builds the engine if needed and loads dev/env.sh into this process (PATH, PULUMI_*). */
 export function loadEngineEnv(): void {
     // A backend of its own per test run: state from an earlier, aborted run (or a sandbox that has
     // since been rebuilt) must not leak in. Hosts are cleaned by cleanHosts().
     process.env.DOCKFLEET_PULUMI_STATE_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-e2e-state-"));
-    execFileSync("bash", [path.join(ROOT, "scripts/engine.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-    const out = execFileSync("bash", ["-c", `source ${path.join(ROOT, "scripts/env.sh")} && env -0`], { encoding: "utf8" });
+    execFileSync("bash", [path.join(ROOT, "dev/engine.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    const out = execFileSync("bash", ["-c", `source ${path.join(ROOT, "dev/env.sh")} && env -0`], { encoding: "utf8" });
     for (const kv of out.split("\0")) {
         const i = kv.indexOf("=");
         if (i > 0) process.env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    execFileSync("bash", [path.join(ROOT, "scripts/local-stack.sh")], { stdio: ["ignore", "ignore", "inherit"], env: process.env });
+    execFileSync("bash", [path.join(ROOT, "dev/local-stack.sh")], { stdio: ["ignore", "ignore", "inherit"], env: process.env });
 }
 
 export async function localStack(): Promise<Stack> {

@@ -56,7 +56,7 @@ KNOWN_HOSTS=$STATE/ssh/known_hosts
 # Each host's ed25519 key pair, kept across a wipe: a recreated host is the same machine
 # reinstalled, and keeps its identity, as an operator restores a reinstalled server's host keys.
 # The state of the local stack pins the key; a new one would fail its destroy on "host key
-# mismatch" (scripts/local-stack.sh).
+# mismatch" (dev/local-stack.sh).
 HOST_KEYS=$STATE/host-keys
 SWIFT_DIR=$STATE/swift
 LOGS=$STATE/logs

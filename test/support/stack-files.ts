@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { registered } from "./mocks";
-import { SECRET_KEYS } from "../../config/schema";
+import { SECRET_KEYS } from "../../program/schema";
 import { testKnownHosts } from "./host-key-fixtures";
 
 /**

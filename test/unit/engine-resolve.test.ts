@@ -1,8 +1,8 @@
-// scripts/engine.sh + scripts/env.sh: a user's own Pulumi (CLI on PATH, plugins installed with
+// dev/engine.sh + dev/env.sh: a user's own Pulumi (CLI on PATH, plugins installed with
 // `pulumi plugin install` under $PULUMI_HOME) is used as it is, with no ../shared beside the clone and
 // nothing built; the offline build installs its plugins the same way. Either way the engine runs
 // them as installed plugins: no "using pulumi-resource-… from $PATH" warning. The binaries are the
-// ones the offline build cached (scripts/engine.sh builds them first on a machine without them).
+// ones the offline build cached (dev/engine.sh builds them first on a machine without them).
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -28,7 +28,7 @@ resources:
       create: "true"
 `;
 
-describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
+describe("engine resolution (dev/engine.sh, dev/env.sh)", function () {
     this.timeout(180000);
     let tmp: string;
     let bins: Record<string, string>;
@@ -41,18 +41,18 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
         return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
     }
 
-    /** `pulumi preview` of PROGRAM in a fresh dir with scripts/env.sh sourced. */
+    /** `pulumi preview` of PROGRAM in a fresh dir with dev/env.sh sourced. */
     function preview(env: Record<string, string>, name: string): { code: number; out: string } {
         const prog = path.join(tmp, name);
         fs.mkdirSync(prog, { recursive: true });
         fs.writeFileSync(path.join(prog, "Pulumi.yaml"), PROGRAM);
-        const r = sh(`source scripts/env.sh && cd "${prog}" && pulumi stack init ${name} --non-interactive >/dev/null && pulumi preview --stack ${name} --non-interactive --color never`, env);
+        const r = sh(`source dev/env.sh && cd "${prog}" && pulumi stack init ${name} --non-interactive >/dev/null && pulumi preview --stack ${name} --non-interactive --color never`, env);
         return { code: r.code, out: r.out + r.err };
     }
 
     before(function () {
         if (!TOOLS.every((t) => spawnSync("bash", [path.join(ROOT, "tools", t, "build.sh"), "--check"]).status === 0)) {
-            execFileSync("bash", [path.join(ROOT, "scripts/engine.sh")], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DOCKFLEET_PULUMI_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-engine-build-")) } });
+            execFileSync("bash", [path.join(ROOT, "dev/engine.sh")], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DOCKFLEET_PULUMI_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-engine-build-")) } });
         }
         bins = Object.fromEntries(TOOLS.map((t) => [t, tool(t, "--check")]));
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-engine-"));
@@ -91,7 +91,7 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
         });
 
         it("engine.sh uses the installed CLI and plugins and builds nothing", () => {
-            const r = sh("bash scripts/engine.sh", env);
+            const r = sh("bash dev/engine.sh", env);
             assert.strictEqual(r.code, 0, r.err);
             const plugins = path.join(env.PULUMI_HOME, "plugins");
             assert.strictEqual(r.out.trim(), [path.join(tmp, "pulumi", "bin"), `${plugins}/resource-command-v${cmdVersion()}`, `${plugins}/resource-docker-v${dkrVersion()}`].join(":"));
@@ -102,7 +102,7 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
         });
 
         it("env.sh selects that CLI and home; `pulumi plugin ls` lists the plugins", () => {
-            const r = sh("source scripts/env.sh && command -v pulumi && echo \"$PULUMI_HOME\" && pulumi plugin ls --json", env);
+            const r = sh("source dev/env.sh && command -v pulumi && echo \"$PULUMI_HOME\" && pulumi plugin ls --json", env);
             assert.strictEqual(r.code, 0, r.err);
             const [cli, home, ...json] = r.out.split("\n");
             assert.strictEqual(cli, path.join(tmp, "pulumi", "bin", "pulumi"));
@@ -144,7 +144,7 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
     });
 
     it("with no installed Pulumi, no cached build and no sources: says what to install", () => {
-        const r = sh("bash scripts/engine.sh", { HOME: path.join(tmp, "home-empty"), DOCKFLEET_CACHE: path.join(tmp, "cache-empty"), DOCKFLEET_UPSTREAM_DIR: path.join(tmp, "missing"), DOCKFLEET_PULUMI_STATE_DIR: path.join(tmp, "state-empty") });
+        const r = sh("bash dev/engine.sh", { HOME: path.join(tmp, "home-empty"), DOCKFLEET_CACHE: path.join(tmp, "cache-empty"), DOCKFLEET_UPSTREAM_DIR: path.join(tmp, "missing"), DOCKFLEET_PULUMI_STATE_DIR: path.join(tmp, "state-empty") });
         assert.strictEqual(r.code, 1, r.err);
         assert.match(r.err, new RegExp(`no sources to build them at ${path.join(tmp, "missing")}`));
         assert.match(r.err, new RegExp(`Pulumi >= ${tool("pulumi-engine", "--print-version").replace(/\./g, "\\.")} `));
@@ -155,7 +155,7 @@ describe("engine resolution (scripts/engine.sh, scripts/env.sh)", function () {
 
     it("the offline build (cached) installs its plugins into a fresh PULUMI_HOME: no `from $PATH` warning", () => {
         const env = { HOME: path.join(tmp, "home-built"), DOCKFLEET_PULUMI_STATE_DIR: path.join(tmp, "state-built") };
-        const r = sh("bash scripts/engine.sh", env);
+        const r = sh("bash dev/engine.sh", env);
         assert.strictEqual(r.code, 0, r.err);
         assert.match(r.err, /pulumi CLI \+ language hosts \(offline build\)/);
         const plugins = path.join(env.DOCKFLEET_PULUMI_STATE_DIR, "home", "plugins");

@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { registered, Registered } from "../support/mocks";
 import { settle, stackConfig } from "../support/stack-files";
 import { testHostKey, testKnownHosts } from "../support/host-key-fixtures";
-import { loadStackConfig } from "../../config/load";
-import { buildProgram, dockerProviders } from "../../config/program";
+import { loadStackConfig } from "../../program/load";
+import { buildProgram, dockerProviders } from "../../program/program";
 
 const ROOT = path.resolve(__dirname, "../..");
 

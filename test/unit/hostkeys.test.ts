@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fingerprint } from "../../components/common/host-keys";
-import { formatAction, planHostKey, setHostKeys } from "../../scripts/hostkeys/plan";
-import { main, parseArgs, targetsOf } from "../../scripts/hostkeys";
+import { formatAction, planHostKey, setHostKeys } from "../../cli/hostkeys/plan";
+import { main, parseArgs, targetsOf } from "../../cli/hostkeys";
 import { testHostKey } from "../support/host-key-fixtures";
 
 const OLD = testHostKey("old");

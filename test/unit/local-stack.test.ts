@@ -1,4 +1,4 @@
-// scripts/local-stack.sh: the `local` stack remembers which sandbox it was deployed to (the SSH key
+// dev/local-stack.sh: the `local` stack remembers which sandbox it was deployed to (the SSH key
 // and each host's instance in sandbox.json), so that a `pulumi up` never trusts state describing a
 // wiped host (CI, stop 25: sandbox.sh up recreated all three hosts, the stack kept its state, and
 // the park's destroy failed on a swarm service that was gone). The pulumi CLI is a recording fake
@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.resolve(__dirname, "../../scripts/local-stack.sh");
+const SCRIPT = path.resolve(__dirname, "../../dev/local-stack.sh");
 
-describe("scripts/local-stack.sh: the local stack follows the sandbox it was deployed to", () => {
+describe("dev/local-stack.sh: the local stack follows the sandbox it was deployed to", () => {
     let dir: string;
     const sandboxJson = (instances: (string | undefined)[]) =>
         fs.writeFileSync(path.join(dir, "sandbox", "sandbox.json"), JSON.stringify({

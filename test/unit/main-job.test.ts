@@ -1,4 +1,4 @@
-// scripts/main-job.sh restore-file: the main job comes back with its stack file as parked, even
+// dev/main-job.sh restore-file: the main job comes back with its stack file as parked, even
 // when a test suite was killed before it put its edits back; the edited file is kept.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -6,9 +6,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const SCRIPT = path.resolve(__dirname, "../../scripts/main-job.sh");
+const SCRIPT = path.resolve(__dirname, "../../dev/main-job.sh");
 
-describe("scripts/main-job.sh restore-file", () => {
+describe("dev/main-job.sh restore-file", () => {
     let dir: string;
     let file: string;
     const run = () => spawnSync("bash", [SCRIPT, "restore-file"], { encoding: "utf8", env: { ...process.env, DOCKFLEET_PULUMI_STATE_DIR: dir, DOCKFLEET_LOCAL_STACK_FILE: file } });

@@ -15,8 +15,8 @@ import { PLACEHOLDER_VALUES, plainStrings, settle, stackConfig } from "../suppor
 import { DaemonConfig, renderDaemonJson } from "../../components/docker-host/daemon-config";
 import { hardenedDaemon } from "../../components/docker-host/cis";
 import { DockerHost } from "../../components/docker-host/docker-host";
-import { loadStackConfig } from "../../config/load";
-import { buildProgram } from "../../config/program";
+import { loadStackConfig } from "../../program/load";
+import { buildProgram } from "../../program/program";
 import { testHostKey } from "../support/host-key-fixtures";
 
 const HARNESS = path.join(__dirname, "run-under-mocks.js");
@@ -95,7 +95,7 @@ describe("@dockfleet/components: npm pack, install from the tarball, examples un
             };
             for (const mod of fs.readdirSync(src).filter((m) => fs.statSync(path.join(src, m)).isDirectory())) walk(mod);
             assert.deepStrictEqual(expected.filter((f) => !files.has(f)), [], "missing from the tarball");
-            assert.deepStrictEqual([...files].filter((f) => !expected.includes(f)).sort(), [], "in the tarball but not expected (tests, fixtures, sources, maps, config/...)");
+            assert.deepStrictEqual([...files].filter((f) => !expected.includes(f)).sort(), [], "in the tarball but not expected (tests, fixtures, sources, maps, program/...)");
             assert.ok(files.has("dist/docker-host/scripts/apply-docker-config.sh") && files.has("dist/container-unit/scripts/install-unit.sh"));
         });
 

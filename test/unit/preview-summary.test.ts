@@ -4,9 +4,9 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import {
     PreviewJson, batchesFromConfig, batchesFromPlan, diffDaemon, hostChanges, maskString, normalizeSteps, renderSummary, risks, serviceChanges,
-} from "../../scripts/preview-summary/summary";
+} from "../../cli/preview-summary/summary";
 import { parseApplyCommand } from "../../components/docker-host/bundle-parse";
-import { parseArgs } from "../../scripts/preview-summary";
+import { parseArgs } from "../../cli/preview-summary";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 
 const FIX = path.join(__dirname, "..", "fixtures", "preview");
@@ -266,7 +266,7 @@ describe("npm run preview:summary", () => {
     it("reads --input and writes Markdown; bad usage exits 2", function () {
         this.timeout(60000);
         const root = path.join(__dirname, "..", "..");
-        const run = (args: string[]) => spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/preview-summary.ts", ...args], { cwd: root, encoding: "utf8" });
+        const run = (args: string[]) => spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/preview-summary.ts", ...args], { cwd: root, encoding: "utf8" });
         const ok = run(["--input", "test/fixtures/preview/edge-no-changes.json"]);
         assert.strictEqual(ok.status, 0, ok.stderr);
         assert.match(ok.stdout, /No changes/);

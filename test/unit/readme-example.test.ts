@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { renderSummary } from "../../scripts/preview-summary/summary";
+import { renderSummary } from "../../cli/preview-summary/summary";
 
 // docs/operations.md shows the preview summary of a captured preview; it must be what the summary renders.
 describe("docs/operations.md: the example PR comment", () => {

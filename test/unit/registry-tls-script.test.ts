@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { X509Certificate } from "crypto";
-import { currentTls, parseArgs, plan } from "../../scripts/registry-tls";
+import { currentTls, parseArgs, plan } from "../../cli/registry-tls";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
 const cfgOf = (tls: unknown, caKey?: string) => ({

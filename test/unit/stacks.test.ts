@@ -6,8 +6,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { latencyMs, registered, valueOf, Registered } from "../support/mocks";
 import { plainStrings, settle, stackConfig } from "../support/stack-files";
-import { loadStackConfig } from "../../config/load";
-import { buildProgram, dockerProviderHosts, dockerProviders } from "../../config/program";
+import { loadStackConfig } from "../../program/load";
+import { buildProgram, dockerProviderHosts, dockerProviders } from "../../program/program";
 
 const ROOT = path.resolve(__dirname, "../..");
 const STACK_DIR = path.join(ROOT, "stacks");

@@ -1,5 +1,5 @@
-// A failed test must not hang its suite (issue 30, point 9): scripts/lib/run-suite.sh, the code
-// scripts/test-all.sh runs every suite with, on a fixture that fails and leaks
+// A failed test must not hang its suite (issue 30, point 9): dev/lib/run-suite.sh, the code
+// dev/test-all.sh runs every suite with, on a fixture that fails and leaks
 // (test/fixtures/hang/leaky.fixture.ts). The suite ends within a bound, its failure is reported
 // and counted, the leak is named, and no process of it is left.
 import * as assert from "assert";
@@ -30,7 +30,7 @@ async function runSuite(mode: string, boundMs: number): Promise<Outcome> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-suite-survival-"));
     const env: NodeJS.ProcessEnv = { ...process.env, LEAKY_MODE: mode, LEAKY_PID_FILE: path.join(dir, "child.pid"), DOCKFLEET_SUITE_EXIT_GRACE: String(GRACE), TS_NODE_TRANSPILE_ONLY: "true", LOG_DIR: dir };
     delete env.DOCKFLEET_TEST_DEADLINE;
-    const script = `source scripts/lib/run-suite.sh; log_dir=$LOG_DIR; run_suite leaky ${FIXTURE}; echo "COUNTS passed=$passed failed=$failed status=$status"`;
+    const script = `source dev/lib/run-suite.sh; log_dir=$LOG_DIR; run_suite leaky ${FIXTURE}; echo "COUNTS passed=$passed failed=$failed status=$status"`;
     const t0 = Date.now();
     const p = spawn("bash", ["-c", script], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
@@ -70,7 +70,7 @@ function alive(pid: number): boolean {
     }
 }
 
-describe("a suite that fails and leaks (scripts/lib/run-suite.sh)", function () {
+describe("a suite that fails and leaks (dev/lib/run-suite.sh)", function () {
     this.timeout(120000);
 
     it("leaking a child and an interval: mocha is ended after its summary, the failure and the leak are reported, nothing is left", async () => {

@@ -9,9 +9,9 @@ import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "../..");
-const LIB = path.join(ROOT, "scripts/lib/suites-lock.sh");
+const LIB = path.join(ROOT, "dev/lib/suites-lock.sh");
 
-describe("the sandbox's suite lock (scripts/lib/suites-lock.sh, test/contract/suites-lock.ts)", function () {
+describe("the sandbox's suite lock (dev/lib/suites-lock.sh, test/contract/suites-lock.ts)", function () {
     this.timeout(120000);
     let dir = "";
     let sandboxDir = "";

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The VM tier's suites and the VMs each needs, run one group after another (booting a group's TCG
 # VMs saturates this machine's 2 cores; fewer VMs at once also keeps each suite's timing sane).
-# Sourced by test/vm/run.sh and scripts/test-all.sh. DOCKFLEET_VM_GROUPS picks groups by name.
+# Sourced by test/vm/run.sh and dev/test-all.sh. DOCKFLEET_VM_GROUPS picks groups by name.
 #   name|VMs|suite|environment for vm.sh up (optional, space-separated NAME=VALUE)
 # The groups `npm test` (and so CI) runs: none since 2026-12-07. CI's 90 minutes (75 planned) no
 # longer hold them next to the unit, contract and e2e suites (the run of 2026-12-07 took 85 min

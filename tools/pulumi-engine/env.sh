@@ -6,7 +6,7 @@
 #
 #   source tools/pulumi-engine/env.sh
 #
-# It does not build or install anything: run scripts/engine.sh first (it is a
+# It does not build or install anything: run dev/engine.sh first (it is a
 # quick no-op when everything is there). Every variable below keeps the CLI
 # offline and local; any of them that is already set is left alone.
 
@@ -24,7 +24,7 @@ _pe_kind="${_pe_cli%% *}"
 _pe_bin="${_pe_cli#* }"
 if [ "$_pe_kind" = built ]; then
   if [ ! -x "$_pe_bin/pulumi" ] || [ ! -x "$_pe_bin/pulumi-language-nodejs" ]; then
-    echo "pulumi-engine: binaries missing in $_pe_bin; run scripts/engine.sh" >&2
+    echo "pulumi-engine: binaries missing in $_pe_bin; run dev/engine.sh" >&2
   fi
   case ":$PATH:" in
     *":$_pe_bin:"*) ;;

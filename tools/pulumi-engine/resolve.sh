@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Which Pulumi CLI the project runs, decided the same way by scripts/engine.sh (which then builds or
+# Which Pulumi CLI the project runs, decided the same way by dev/engine.sh (which then builds or
 # installs what is missing) and tools/pulumi-engine/env.sh (which only reads):
 #
 #   resolve.sh cli        prints "installed DIR" when a `pulumi` on PATH (outside the dockfleet

@@ -40,7 +40,7 @@ write_json() {
   ver=$(hssh "${HOSTS[0]}" 'docker version --format "{{.Server.Version}}"')
   key=$(cat "$SWIFT_DIR/key")
   # instance: the host's machine-id, new whenever the host is recreated from the base (a wipe).
-  # scripts/local-stack.sh compares it: state deployed to a wiped host describes nothing there.
+  # dev/local-stack.sh compares it: state deployed to a wiped host describes nothing there.
   hosts_json=$(for h in "${HOSTS[@]}"; do
     local role=worker inst hk
     if want_manager "$h"; then role=manager; fi

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The guard that survives a reboot: an enabled unit, ordered before docker.service, that restores
 #% the known-good files when the host boots with an apply in progress.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # The timer guard (guard.sh) is transient: a reboot or a power cut between writing the files and
 # verifying them drops it, and the host boots on files nothing verified. No apply survives a
 # reboot, so an `in-progress` record at boot means one was cut off: the files go back to the last

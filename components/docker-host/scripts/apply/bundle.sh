@@ -2,7 +2,7 @@
 #% Digests (sha, key, hmac_sha) and parse_bundle: the `=== path mode` bundle text split into DIR/<key>
 #% files and DIR/manifest, a daemon.json's facts (`=== @facts path`) into DIR/<key>.facts; the swarm
 #% unlock key kept in memory (UNLOCK_KEY).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 sha() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
 # hmac_sha FILE: HMAC-SHA256 (RFC 2104) of FILE under STATUS_KEY (64 hex digits: the probe's
 # one-time key, read from `status`'s stdin), as hex. From sha256sum alone: coreutils is on every

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The canonical form: daemon.json (json_canon, facts.sh) and drop-ins (unit_canon) compared as settings, not
 #% bytes (same_settings), so a reformatted file restarts nothing.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # systemd's word rule for Environment= (extract_first_word with EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE,
 # then %% -> %): words(v) fills W[1..n] and returns n; at invalid syntax (an unknown escape, a
 # trailing backslash, an unbalanced quote) systemd ignores the rest of the line, so the words

@@ -2,7 +2,7 @@
 #% Checks of a new file before anything is written: JSON, dockerd --validate, the host's users,
 #% runtimes, cgroup driver and TLS files, devicemapper direct-lvm, drop-ins (systemd-analyze), and the
 #% engine version.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Checks a new file before anything is written: JSON syntax, engine guards, drop-in sanity.
 check_file() {
     local new=$1 path=$2 major

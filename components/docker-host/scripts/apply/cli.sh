@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% Defaults, the say/log/die helpers, option parsing and validation, and the HUP/PIPE trap: the
 #% globals every other module reads (ROOT, STATE, HOST, RESTART_TIMEOUT, OWNER, OP, ...).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 ROOT=${DOCKFLEET_ROOT:-}                  # prefix for every path; only tests set it
 STATE=$ROOT/var/lib/dockfleet/daemon-config
 LEGACY_STATE=$ROOT/var/lib/dockfleet/docker-host # dockfleet before ownership claims

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% converge: one apply from the wanted set to a verified host (or a rollback), and save_self, the
 #% copy of this script the guard and `recover` run.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Saves this script where the guard (and `recover`) can run it.
 save_self() {
     if [ -n "${BASH_EXECUTION_STRING:-}" ]; then

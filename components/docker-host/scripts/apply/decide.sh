@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% What converge asks about the host's files: loaded by the running dockerd, verified before, read
 #% on use, only daemon.json changed, no drift; and the set digest recorded after a verified apply.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # True unless PATH was written after dockerd last started (then the running dockerd may not have
 # loaded it). Unknown start time (no systemd, a --restart-cmd host): trusted.
 loaded_since_start() {

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% dockerd itself: restart, reload, and the error line its log gives for a failed start.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 dockerd_error_line() {
     local since=$1 out line try
     # journald receives dockerd's stderr asynchronously: the last lines can lag the failed start.

@@ -3,7 +3,7 @@
 #% settings that depend on the host (host_needs) and its storage settings (dm_settings). The
 #% controller computes them (daemon-facts.ts) and ships them beside the file; the script keeps them
 #% by the file's sha256; only a file dockfleet did not write is read, with jq when the host has it.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # What the checks' notes say when a daemon.json has no facts.
 NO_FACTS="no facts for this daemon.json (dockfleet did not write it) and no jq on this host"
 # Keys at dockerd's own value when absent: the ones dockfleet always writes (hot-reloadable) and

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The rollback guard (a systemd timer, or a detached sleeper) that runs `recover` if the apply dies.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Arms a guard that rolls back if this process dies between writing files and verifying them.
 arm_guard() {
     local delay=$((RESTART_TIMEOUT * 3 + 30))

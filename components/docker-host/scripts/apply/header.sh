@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #% The shipped script's shebang, usage and guarantees (the comment a host's root reads), and the
 #% shell options every other module relies on (set -euo pipefail, nullglob, umask 077).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # dockfleet: apply Docker daemon files (daemon.json, docker.service drop-ins) on ONE host, safely.
 #
 # Usage (run as root on the host; dockfleet sends it over SSH as `bash -c "<this file>" ...`):

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% After a restart or reload: the Docker API and the swarm node back (wait_up), a locked manager
 #% unlocked, and the unlock key checked before a manager restarts.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 # Waits until the API answers and, if the node was in a swarm, until it is active (and Ready

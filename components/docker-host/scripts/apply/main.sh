@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% Runs last: root check, state dir, the lock, then the action (apply, restore, forget, status,
 #% recover).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "must run as root"
 mkdir -p "$STATE"
 # State and backups hold copies of the proxy's env file: root only, also where an older dockfleet

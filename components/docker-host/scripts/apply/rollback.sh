@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The rollback to the last known-good files, and the devicemapper state a failed start leaves
 #% behind set aside.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Rolls the host back to the last known-good files and brings dockerd back on them: stop (slow stop
 # waited out, then SIGKILL), reset-failed, containerd, start, API and swarm up; a second attempt
 # before giving up. Returns 1 (FAIL_STEP/FAIL_LINE say why) only when dockerd does not run on the

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The smoke container and serve_checks (dependents, smoke and task wait side by side).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 smoke() {
     [ -n "$SMOKE_IMAGE" ] || return 0
     local out

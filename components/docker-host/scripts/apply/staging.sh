@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% Writing a set of files: temp file beside each target, then the renames (stage_set/commit_set),
 #% and snapshots of the host's current files into the state dir.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Temp file beside a target (same directory, so the rename is atomic).
 tmp_of() { printf '%s/.%s.dockfleet-tmp' "$(dirname "$1")" "$(basename "$1")"; }
 

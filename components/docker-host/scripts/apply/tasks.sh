@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% The swarm task wait: this node serves as many tasks as before the restart (wait_tasks and the
 #% docker node ps / service ls / ps readers it uses).
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 # Runs alongside the smoke container (serve_checks): a setting that starts dockerd but breaks
 # containers fails the smoke run within seconds, and its error ends this wait at once (issue 12).
 wait_tasks() {

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% systemd units around dockerd: the units that need docker.service (noted, started again), a stop
 #% that waits out a slow one (then SIGKILL), containerd started when it is down.
-#% A module of apply-docker-config.sh, joined into it by scripts/build-apply-script.js (npm run build:apply).
+#% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 unit_state() { systemctl is-active "$1" 2>/dev/null || true; }
 
 # Units that need docker.service (a ContainerUnit has Requires=docker.service): stopping

@@ -1,4 +1,4 @@
-// mapLimit (config/limit.ts), the probe's bound on SSH sessions at once, with tasks the test ends by hand.
+// mapLimit (program/limit.ts), the probe's bound on SSH sessions at once, with tasks the test ends by hand.
 import * as assert from "assert";
 import { mapLimit } from "./limit";
 
@@ -21,7 +21,7 @@ function manual() {
     return { fn, started, ends, fails, tick, max: () => max };
 }
 
-describe("mapLimit (config/limit.ts)", () => {
+describe("mapLimit (program/limit.ts)", () => {
     it("starts the first n inside the call, the next one as one ends, in order; results in the items' order", async () => {
         const m = manual();
         const p = mapLimit([0, 1, 2, 3, 4, 5], 2, m.fn);

@@ -8,7 +8,7 @@ import { mergeDaemon } from "../../components/docker-host/docker-fleet";
 import { ALWAYS_NO_PROXY, DAEMON_JSON_PATH, HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH, effectiveNoProxy } from "../../components/docker-host/dropins";
 import { engineVersionIn } from "../../components/common/rules";
 import { DAEMON_KEYS } from "../../components/docker-host/daemon-keys";
-import { NAMESPACE } from "../../config/names";
+import { NAMESPACE } from "../../program/names";
 
 /** The keys dockfleet hardens when unset (cis.ts), each with dockerd's own value. */
 const HARDENED_KEYS = DAEMON_KEYS.filter((d) => d.dockerdDefault !== undefined);

@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/sandbox/sandbox.sh up
-bash scripts/engine.sh >/dev/null
-# shellcheck source=scripts/env.sh
-source scripts/env.sh
-bash scripts/local-stack.sh
-bash scripts/main-job.sh restore-file
+bash dev/engine.sh >/dev/null
+# shellcheck source=dev/env.sh
+source dev/env.sh
+bash dev/local-stack.sh
+bash dev/main-job.sh restore-file
 pulumi up --stack local --yes --skip-preview "$@"
 # the main job is deployed: a park left by an aborted `npm test` is settled
 rm -f "$DOCKFLEET_PULUMI_STATE_DIR/local-parked" "$DOCKFLEET_PULUMI_STATE_DIR/local-parked.yaml"

@@ -12,7 +12,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { PREFERRED_HOST_KEY_TYPE, keysFor } from "../components/common/host-keys";
 import { keyscan } from "../components/common/ssh";
-import { NAMESPACE } from "../config/names";
+import { NAMESPACE } from "../program/names";
 import { HostKeyTarget, formatAction, planHostKey, setHostKeys } from "./hostkeys/plan";
 import { walkArgs } from "./lib/args";
 

@@ -28,7 +28,7 @@ const fakes = (dir: string) => ({
 });
 const calls = (dir: string) => (fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n").filter(Boolean).sort() : []);
 
-describe("early probe (config/early-probe.ts, started by program.js)", () => {
+describe("early probe (program/early-probe.ts, started by program.js)", () => {
     afterEach(() => startEarlyProbe({})); // nothing pending for the next test
 
     it("the program takes the early answer for the same config: each host asked once, not twice", async () => {

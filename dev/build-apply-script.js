@@ -12,8 +12,8 @@
 // set in another (STATE, ROOT, HOST, ...), so its directive turns off shellcheck's
 // assigned/unassigned checks (SC2034, SC2153, SC2154); the built file is checked with them on.
 //
-//   node scripts/build-apply-script.js          write the built file
-//   node scripts/build-apply-script.js --check  exit 1 when the committed file is stale
+//   node dev/build-apply-script.js          write the built file
+//   node dev/build-apply-script.js --check  exit 1 when the committed file is stale
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -65,7 +65,7 @@ function join(dir = MODULE_DIR) {
     const present = fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).sort();
     const listed = [...MODULES].sort();
     if (present.join(" ") !== listed.join(" ")) {
-        throw new Error(`modules in ${dir} (${present.join(" ")}) differ from MODULES in scripts/build-apply-script.js (${listed.join(" ")})`);
+        throw new Error(`modules in ${dir} (${present.join(" ")}) differ from MODULES in dev/build-apply-script.js (${listed.join(" ")})`);
     }
     return MODULES.map((m) => moduleBody(fs.readFileSync(path.join(dir, m), "utf8"), m)).join("\n");
 }

@@ -1,7 +1,7 @@
 // `npm run registry-tls -- --stack NAME [--renew] [--new-ca] [--days N] [--ca-days N] [--name DNS|IP]...
 //                           [--ca-cert FILE --ca-key FILE]`
 //
-// The registry's TLS material in the stack config (run with scripts/env.sh sourced, like adopt):
+// The registry's TLS material in the stack config (run with dev/env.sh sourced, like adopt):
 // the fleet CA (created when the stack has none; --ca-cert/--ca-key import the operator's own),
 // and a server certificate for the registry's address (IP SAN for an IP, DNS SAN for a name) plus
 // any --name. Certificates go into dockfleet:registry.tls (plain: they are public); the server

@@ -1,5 +1,5 @@
 // Builds the Pulumi program as JavaScript (issue 13: no ts-node at deploy time) into
-// build/program/: tsc transpiles index.ts, config/ and components/ (tsconfig.program.json, no
+// build/program/: tsc transpiles index.ts, program/ and components/ (tsconfig.program.json, no
 // type-check: `npm run build` does that), the host scripts the components read next to their
 // JavaScript are copied beside it, and build/program/.sources records the digest of every input,
 // which program.js compares on every run so the compiled program is never stale.
@@ -24,7 +24,7 @@ function inputs() {
             else if ((/\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name)) || /\.sh$/.test(e.name)) out.push(r);
         }
     };
-    walk("config");
+    walk("program");
     walk("components");
     out.push("index.ts", "tsconfig.json", "tsconfig.program.json", "package-lock.json");
     return out.sort();

@@ -9,9 +9,9 @@
 #     loaded with `pulumi stack import`; no `pulumi up`, so no host is changed;
 #   - preview 2: an edited config (daemon keys, batch size, a service's healthcheck and update
 #     policy, NFS options, the registry image), so the engine computes real updates/replacements.
-# Only the sandbox addresses (10.232.0.x) are in these configs. Expects scripts/env.sh.
+# Only the sandbox addresses (10.232.0.x) are in these configs. Expects dev/env.sh.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="${DOCKFLEET_FIXTURE_DIR:-/tmp/df-preview-fixture}"
 out="${DOCKFLEET_FIXTURE_OUT:-$repo/test/fixtures/preview}"
 rm -rf "$work"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # run_suite NAME MOCHA_ARGS...: runs one mocha suite, shows its output, adds its counts to the
 # caller's globals passed/failed, sets status=1 on any failure. The caller sets log_dir (a
-# directory for the suite logs). Sourced by scripts/test-all.sh; test/unit/suite-survival.test.ts
+# directory for the suite logs). Sourced by dev/test-all.sh; test/unit/suite-survival.test.ts
 # runs it on a leaking fixture.
 #
 # A failed test must not hang its suite. The tests clean up at the source (test/contract/leaks.ts),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Selects (creating if needed) the `local` stack on the file backend. Its secrets are committed in
 # stacks/Pulumi.local.yaml, encrypted with the sandbox's public passphrase (PULUMI_CONFIG_PASSPHRASE
-# from tools/pulumi-engine/env.sh): they only guard the throwaway sandbox. Expects scripts/env.sh.
+# from tools/pulumi-engine/env.sh): they only guard the throwaway sandbox. Expects dev/env.sh.
 #
 # The sandbox is rebuilt from scratch by `sandbox:down`/`up`, and `sandbox:up` recreates a host
 # that does not boot healthy; state that describes an earlier sandbox would make `pulumi up` believe
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sandbox=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
-marker=${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}/local-sandbox-id
+marker=${DOCKFLEET_PULUMI_STATE_DIR:?source dev/env.sh first}/local-sandbox-id
 # the sandbox's own script (a recording fake in test/unit/local-stack.test.ts)
 sandbox_cmd=${DOCKFLEET_SANDBOX_CMD:-bash test/sandbox/sandbox.sh}
 
@@ -62,8 +62,8 @@ compare() {
 
 say() { echo "local-stack: $*" >&2; }
 
-# shellcheck source=scripts/run-logged.sh
-source scripts/run-logged.sh
+# shellcheck source=dev/run-logged.sh
+source dev/run-logged.sh
 
 destroy_tolerant() {
     if ! run_logged pulumi destroy --stack local --yes --skip-preview --non-interactive; then

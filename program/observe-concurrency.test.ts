@@ -57,7 +57,7 @@ function maxOverlap(s: Span[]): number {
     return max;
 }
 
-describe("probe concurrency (config/observe.ts, rollout.probeConcurrency)", () => {
+describe("probe concurrency (program/observe.ts, rollout.probeConcurrency)", () => {
     it("never more than probeConcurrency sessions at once; every host's answer is its own, in host order", async function () {
         this.timeout(120000);
         const hosts = hostList(7);

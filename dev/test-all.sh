@@ -12,10 +12,10 @@ log_dir=$(mktemp -d)
 
 # run_suite NAME MOCHA_ARGS...: runs mocha, adds its counts, remembers failure; a suite that does
 # not exit after its summary (a leaked handle) is killed and counted as failed (see the file).
-# shellcheck source=scripts/lib/run-suite.sh
-source scripts/lib/run-suite.sh
-# shellcheck source=scripts/lib/suites-lock.sh
-source scripts/lib/suites-lock.sh
+# shellcheck source=dev/lib/run-suite.sh
+source dev/lib/run-suite.sh
+# shellcheck source=dev/lib/suites-lock.sh
+source dev/lib/suites-lock.sh
 # Ctrl-C / CI's TERM: the running suite is in a session of its own and must be ended with us
 # (the EXIT trap below still brings the main job back).
 trap 'run_suite_abort; exit 130' INT
@@ -24,7 +24,7 @@ trap 'run_suite_abort; exit 143' TERM
 echo "=== typecheck"
 if ! npx tsc --noEmit -p .; then status=1; failed=$((failed + 1)); fi
 
-run_suite unit 'components/**/*.test.ts' 'config/**/*.test.ts' 'test/unit/**/*.test.ts'
+run_suite unit 'components/**/*.test.ts' 'program/**/*.test.ts' 'test/unit/**/*.test.ts'
 
 sandbox_dir=${DOCKFLEET_SANDBOX_DIR:-/var/lib/dockfleet-sandbox}
 sandbox_before=0
@@ -34,7 +34,7 @@ finish() {
     sandbox_used=0
     if [ "$sandbox_before" = 1 ]; then
         echo "=== main job back (the sandbox was up before the tests: it stays up)"
-        bash scripts/main-job.sh unpark || { echo "FATAL: the main job could not be brought back: run npm start" >&2; status=1; failed=$((failed + 1)); }
+        bash dev/main-job.sh unpark || { echo "FATAL: the main job could not be brought back: run npm start" >&2; status=1; failed=$((failed + 1)); }
     elif [ "${DOCKFLEET_KEEP_SANDBOX:-}" != 1 ]; then
         echo "=== sandbox down"
         bash test/sandbox/sandbox.sh down
@@ -43,7 +43,7 @@ finish() {
 
 suites_lock_fd=""
 if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.test.ts' >/dev/null; then
-    # One suite at a time on the sandbox (scripts/lib/suites-lock.sh): a second `npm test` (or a
+    # One suite at a time on the sandbox (dev/lib/suites-lock.sh): a second `npm test` (or a
     # mocha run of test/contract) waits up to DOCKFLEET_SUITES_LOCK_WAIT s, or refuses naming the
     # holder. Held from here to the main job's return; the mocha runs below take part through
     # DOCKFLEET_SUITES_LOCK_HELD instead of waiting for this very process.
@@ -61,7 +61,7 @@ if compgen -G 'test/contract/*.test.ts' >/dev/null || compgen -G 'test/e2e/*.tes
 fi
 
 # The sandbox may already carry the main job (`npm start`): then it stays up afterwards, and the
-# main job is parked for the suites and brought back at the end (scripts/main-job.sh). Looked at
+# main job is parked for the suites and brought back at the end (dev/main-job.sh). Looked at
 # under the lock: another suite may have changed it while this one waited.
 if [ -n "$suites_lock_fd" ] && [ -f "$sandbox_dir/sandbox.json" ] && ssh -F "$sandbox_dir/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null; then sandbox_before=1; fi
 
@@ -71,7 +71,7 @@ if [ -n "$suites_lock_fd" ]; then
         echo "FATAL: the sandbox of test hosts did not come up; contract and e2e tests cannot run" >&2
         status=1
         failed=$((failed + 1))
-    elif ! bash scripts/main-job.sh park; then
+    elif ! bash dev/main-job.sh park; then
         echo "FATAL: the main job's stack (local) on the sandbox could not be parked; the suites need hosts they control" >&2
         status=1
         failed=$((failed + 1))

@@ -2,7 +2,7 @@
 # The sandbox's suite lock: one suite at a time against one set of test hosts. Two suites that
 # park the main job, repair the swarm and push configs to the same hosts at once corrupt each
 # other's results (and the hosts), so the second one waits for the first (bounded) or refuses,
-# naming who holds the lock. Sourced by scripts/test-all.sh; test/contract/suites-lock.ts calls
+# naming who holds the lock. Sourced by dev/test-all.sh; test/contract/suites-lock.ts calls
 # suites_lock for mocha runs started directly (npm run test:contract, npx mocha test/e2e/...).
 #
 # The lock is flock(1) on a file next to the sandbox dir, not inside it: `sandbox.sh down` deletes

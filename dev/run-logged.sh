@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/main-job.sh and scripts/local-stack.sh; the caller defines say().
+# Sourced by dev/main-job.sh and dev/local-stack.sh; the caller defines say().
 # run_logged CMD...: quiet on success; on failure the engine's last lines say why.
 run_logged() {
     local log

@@ -8,7 +8,7 @@
 #     ${DOCKFLEET_CACHE:-/var/cache/dockfleet}: the CLI with the Node.js, YAML and Python language
 #     hosts beside it (as upstream's release archive), and each missing resource plugin built and
 #     installed with `pulumi plugin install --file`, so the engine runs it as an installed plugin.
-# tools/pulumi-engine/resolve.sh decides which; scripts/env.sh then uses the same answer.
+# tools/pulumi-engine/resolve.sh decides which; dev/env.sh then uses the same answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Go is installed under /usr/local/go on these machines; a non-login shell may not have it on PATH.

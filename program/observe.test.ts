@@ -15,7 +15,7 @@ import { keyedSha } from "../components/docker-host/drift";
 const probeConfig = (hosts: { name: string; address: string; role?: string; hostKey?: string }[]) =>
     ({ stack: "t", config: { hosts: hosts.map((h) => ({ hostKey: testHostKey(h.name), ...h })), ssh: {} }, secrets: { sshPrivateKey: "KEY" }, parts: new Set(["daemon", "swarm"]) }) as unknown as LoadedConfig;
 
-describe("combined host probe (config/observe.ts)", () => {
+describe("combined host probe (program/observe.ts)", () => {
     it("splits a combined output at the separator line; no separator is undefined", () => {
         assert.deepStrictEqual(splitProbeOutput(`hostname h1\nswarm active a b true\n${STATUS_SEPARATOR}\nin-sync\n`), { swarm: "hostname h1\nswarm active a b true", status: "in-sync\n" });
         assert.strictEqual(splitProbeOutput("hostname h1\nin-sync\n"), undefined);
@@ -110,7 +110,7 @@ describe("combined host probe (config/observe.ts)", () => {
     });
 });
 
-describe("the fleet's order in the log (config/program.ts rolloutMessage)", () => {
+describe("the fleet's order in the log (program/program.ts rolloutMessage)", () => {
     it("the rollout's lines first, then the restart plan's batches; without a plan, its own header; nothing without either", async () => {
         const { rolloutMessage } = await import("./program");
         const plan = { batches: [["h1"], ["h2", "h3"]], reasons: ["batch 1 = h1: no replicated tasks", "batch 2 = h2, h3: no replicated tasks"] };
@@ -122,7 +122,7 @@ describe("the fleet's order in the log (config/program.ts rolloutMessage)", () =
     });
 });
 
-describe("restart plan from the observation (config/program.ts restartPlan)", () => {
+describe("restart plan from the observation (program/program.ts restartPlan)", () => {
     it("maps each host to its node, counts the swarm's managers, reads maxUnavailable per stack; no manager answer: no plan", async () => {
         const { restartPlan } = await import("./program");
         const cfg = {

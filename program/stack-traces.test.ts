@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { UNREAD_STACK_FUNCTION, skipUnreadPromiseStacks } from "./stack-traces";
 
-describe("skipUnreadPromiseStacks (config/stack-traces.ts)", () => {
+describe("skipUnreadPromiseStacks (program/stack-traces.ts)", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> };
     // eslint-disable-next-line @typescript-eslint/no-require-imports

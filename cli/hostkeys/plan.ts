@@ -3,7 +3,7 @@
 // values change: comments, flow/block style and spacing stay as the operator wrote them).
 import * as YAML from "yaml";
 import { fingerprint, hostkeysCommand, isHostKey, parseHostKey } from "../../components/common/host-keys";
-import { NAMESPACE } from "../../config/names";
+import { NAMESPACE } from "../../program/names";
 
 export interface HostKeyTarget {
     name: string;

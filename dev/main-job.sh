@@ -2,9 +2,9 @@
 # The main job (`npm start`: the `local` stack on the sandbox) and the tests share the sandbox
 # hosts. `npm test` parks the main job before its suites (each suite needs hosts it controls: the
 # registry's port, the swarm's tasks, the daemon config claims) and brings it back afterwards:
-#   scripts/main-job.sh park      # destroy the user's `local` stack if it is deployed; remember it
-#   scripts/main-job.sh unpark    # `pulumi up` it again if it was parked (also after an aborted run)
-# Both are no-ops when there is nothing to do. They use the user's backend (scripts/env.sh), never
+#   dev/main-job.sh park          # destroy the user's `local` stack if it is deployed; remember it
+#   dev/main-job.sh unpark        # `pulumi up` it again if it was parked (also after an aborted run)
+# Both are no-ops when there is nothing to do. They use the user's backend (dev/env.sh), never
 # the throwaway backend of the e2e suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,13 +16,13 @@ sandbox_up() {
     [ -f "$sandbox/sandbox.json" ] && ssh -F "$sandbox/ssh_config" -o ConnectTimeout=5 host1 true 2>/dev/null
 }
 
-# shellcheck source=scripts/run-logged.sh
-source scripts/run-logged.sh
+# shellcheck source=dev/run-logged.sh
+source dev/run-logged.sh
 
 engine_env() {
-    bash scripts/engine.sh >/dev/null
-    # shellcheck source=scripts/env.sh
-    source scripts/env.sh
+    bash dev/engine.sh >/dev/null
+    # shellcheck source=dev/env.sh
+    source dev/env.sh
     pulumi login --non-interactive "$PULUMI_BACKEND_URL" >/dev/null
 }
 
@@ -48,14 +48,14 @@ case "${1:-}" in
         if [ "${n:-0}" -le 1 ]; then say "the local stack is not deployed: nothing to park"; exit 0; fi
         : >"$marker"
         cp "$stack_file" "$marker.yaml" # restore_parked_file
-        if ! bash scripts/local-stack.sh --check; then
+        if ! bash dev/local-stack.sh --check; then
             # sandbox.sh up recreated a host it was deployed to (or built a new sandbox):
             # local-stack.sh destroys what is left of it, or starts it afresh
-            say "the main job (stack local, $n resources) was deployed to hosts the sandbox has since recreated: parking it for the tests (scripts/local-stack.sh; unpark brings it back)"
-            bash scripts/local-stack.sh
+            say "the main job (stack local, $n resources) was deployed to hosts the sandbox has since recreated: parking it for the tests (dev/local-stack.sh; unpark brings it back)"
+            bash dev/local-stack.sh
         else
             say "the main job (stack local, $n resources) is deployed on the sandbox: parking it for the tests (destroy; unpark brings it back)"
-            bash scripts/local-stack.sh --destroy
+            bash dev/local-stack.sh --destroy
         fi
         say "parked"
         ;;
@@ -66,14 +66,14 @@ case "${1:-}" in
         sandbox_up || { say "the sandbox is down: the main job stays parked (npm start brings both back)"; exit 0; }
         say "bringing the main job back (pulumi up --stack local)"
         restore_parked_file
-        bash scripts/local-stack.sh
+        bash dev/local-stack.sh
         run_logged pulumi up --stack local --yes --skip-preview --non-interactive
         rm -f "$marker" "$marker.yaml"
         say "the main job is deployed again"
         ;;
     restore-file)
         # npm start after an aborted npm test: deploy the file as parked, not a suite's edit of it
-        : "${DOCKFLEET_PULUMI_STATE_DIR:?source scripts/env.sh first}"
+        : "${DOCKFLEET_PULUMI_STATE_DIR:?source dev/env.sh first}"
         restore_parked_file
         ;;
     *) echo "usage: $0 park|unpark|restore-file" >&2; exit 2 ;;

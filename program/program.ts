@@ -54,7 +54,7 @@ export async function observe(cfg: LoadedConfig): Promise<Observed> {
     return observed;
 }
 
-/** The first line of the restart plan's log message (scripts/preview-summary reads it). */
+/** The first line of the restart plan's log message (cli/preview-summary reads it). */
 export const RESTART_PLAN_MESSAGE = "DockerFleet \"fleet\" restart plan from the live swarm:\n  ";
 /** The first line of the rollout's log message when there is no restart plan (no swarm). */
 export const ROLLOUT_MESSAGE = "DockerFleet \"fleet\" rollout:\n  ";

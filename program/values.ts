@@ -1,4 +1,4 @@
-// Raw stack config values, without the SDK (config/early-probe.ts reads them before it loads).
+// Raw stack config values, without the SDK (program/early-probe.ts reads them before it loads).
 
 /** Parses a raw config value: structured values arrive as JSON text, everything else stays a string. */
 export function parseConfigValue(v: string): unknown {
