@@ -10,6 +10,8 @@
 //  - six hosts: the same change, untargeted: host1 as the canary, then the 5 others as one wave.
 // The apply phase alone (first apply started to last apply finished, from the engine's events) is
 // printed beside it, not held to 1.5x: canary then wave is two reloads one after the other by design.
+// A reload stops no task, so no worker's frame (the manager's snapshot and serve-wait) runs: the
+// engine's events must show each as "same".
 // The stack runs without its proxy: a proxied host always restarts (see test/e2e/reload-wave.test.ts).
 // (Not `--target` of host1's apply: a targeted up fails there on "Duplicate resource URN
 // ...DockerHost::host2" after host1's apply, seen 2026-12-07.)
@@ -46,6 +48,7 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
     let grown = false;
     let since: Record<string, string> = {};
     const timed: Record<string, { up: number; apply: number }> = {};
+    const frames: Record<string, Record<string, string>> = {};
 
     /** The change on or off, in the fleet's daemon settings or (`where`) in one host's own. */
     const setChange = (on: boolean, where: (string | number)[] = ["config", "dockfleet:daemon"]) =>
@@ -67,6 +70,8 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         const wall = (Date.now() - t) / 1000;
         assert.strictEqual(r.summary.result, "succeeded", outputs.join("").slice(-3000));
         timed[label] = { up: wall, apply: applySpan(events) };
+        // what the engine did with each worker's frame (the manager's snapshot and serve-wait)
+        frames[label] = Object.fromEntries(events.map((x) => x.e.resOutputsEvent?.metadata).filter((m) => m && /-serve-(snapshot|wait)$/.test(m.urn)).map((m) => [m!.urn.split("::").pop()!, m!.op]));
         console.log(`      ${label}: pulumi up ${wall.toFixed(1)} s, apply phase ${timed[label].apply.toFixed(1)} s`);
         return r;
     };
@@ -135,6 +140,10 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         assert.deepStrictEqual([p.canary, ...p.wave].sort(), SIX, "every host reloads: one canary, the 5 others in one wave");
         await up("six hosts, change");
         assert.deepStrictEqual(activeSinceAll(), since, "no dockerd restarted");
+        // a reload stops no task: no worker's frame ran on the manager (kept as it was: "same")
+        const framesRun = frames["six hosts, change"];
+        assert.deepStrictEqual(Object.keys(framesRun).sort(), SIX.slice(1).flatMap((h) => [`${h}-serve-snapshot`, `${h}-serve-wait`]).sort(), "every worker's frame is in the graph");
+        assert.deepStrictEqual(Object.entries(framesRun).filter(([, op]) => op !== "same"), [], "no frame ran");
         for (const h of SIX) {
             assert.strictEqual(info(h).Debug, true, `${h}: Debug`);
             assert.deepStrictEqual(mirrors(h), [MIRROR], `${h}: mirrors`);
