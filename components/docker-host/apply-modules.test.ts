@@ -130,10 +130,10 @@ describe("apply script modules, one function at a time", function () {
             write("fstate/facts/0123", "sha 0123\n");
             assert.deepStrictEqual(facts("prune_facts; ls \"$STATE/facts\"", neither), { status: 0, stdout: `${keep}\n`, stderr: "" });
         });
-        it("a file dockfleet did not write, with jq: jq reads the same facts, byte for byte", () => {
+        it("a file dockfleet did not write, with jq: jq reads the same facts, byte for byte, but `starts` (unknown there: the smoke container runs after a reload)", () => {
             for (const t of [canonIn, needsIn, dmIn, '{"storage-driver":"overlay2","graph":"/srv/docker"}\n', "[1]\n"]) {
                 const f = write("unknown.json", t);
-                assert.deepStrictEqual(facts(`file_facts ${f}`, jqOnly), { status: 0, stdout: daemonFacts(t), stderr: "" }, t);
+                assert.deepStrictEqual(facts(`file_facts ${f}`, jqOnly), { status: 0, stdout: daemonFacts(t).replace(/^starts .*\n/m, ""), stderr: "" }, t);
             }
         });
         it("jq: a file that is not JSON has the facts `invalid` with jq's error, and no canonical form", () => {

@@ -48,6 +48,34 @@ describe("apply script: a reload is verified by dockerd's reload event", functio
         assert.doesNotMatch(fs.readFileSync(path.join(env.fake, "running.json"), "utf8"), /BAD_RELOAD/);
     });
 
+    it("a reload stops no container: no swarm task count before it or wait after it; the smoke container only when a reloaded key changes how containers start", () => {
+        const env = mkEnv();
+        fs.writeFileSync(path.join(env.fake, "swarm"), ""); // a manager with a task here
+        fs.mkdirSync(path.join(env.fake, "tasks"), { recursive: true });
+        fs.writeFileSync(path.join(env.fake, "tasks", "0.node"), "t1 web.1 Running\n");
+        fs.writeFileSync(path.join(env.fake, "tasks", "0.ps"), "c1 web.1.t1 healthy\n");
+        const smoke = ["--smoke-image", "local/busybox:1"];
+        const apply = (d: Record<string, unknown>) => run(env, "apply", { public: [daemon(d)], args: ["--reload-digest", "d1", ...smoke] });
+        assert.strictEqual(apply({ labels: ["a=1"], "default-shm-size": "64M" }).code, 0);
+        const callsBefore = calls(env).length;
+        const log0 = read(env, "/var/lib/dockfleet/daemon-config/apply.log").length;
+        // labels only: nothing that changes how a container starts
+        const r = apply({ labels: ["a=2"], "default-shm-size": "64M" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /applied \(reload\)/);
+        const since = calls(env).slice(callsBefore);
+        assert.doesNotMatch(since, /^docker run /m, "no smoke container after a labels-only reload");
+        assert.doesNotMatch(since, /^docker (ps|node ps) /m, "no task counted or waited for");
+        assert.match(read(env, "/var/lib/dockfleet/daemon-config/apply.log").slice(log0), /no smoke container: no reloaded key changes how containers start/);
+        // default-shm-size changes how new containers start: the smoke container runs
+        const mark = calls(env).length;
+        const s = apply({ labels: ["a=2"], "default-shm-size": "128M" });
+        assert.strictEqual(s.code, 0, s.stderr);
+        assert.match(s.stderr, /applied \(reload\)/);
+        assert.match(calls(env).slice(mark), /^docker run --rm --network none local\/busybox:1 true$/m);
+        assert.strictEqual(count(env, "starts"), 1, "reloads only");
+    });
+
     it("no reload event and an API that no longer answers: not a refusal, the full rollback restarts dockerd on the known-good files", () => {
         const env = mkEnv();
         assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["a=1"] })], args: ["--reload-digest", "d1"] }).code, 0);

@@ -5,6 +5,7 @@
 // them for the live file too; only a file dockfleet did not write is read with jq, when present.
 import { createHash } from "crypto";
 import { canonicalDaemonJson } from "./daemon-parse";
+import { STARTS_KEYS } from "./daemon-keys";
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -61,9 +62,21 @@ export function hostNeeds(d: Record<string, unknown>): string[] {
 }
 
 /**
+ * The settings that change how new containers start (STARTS_KEYS), as the first 16 hex of the
+ * sha256 of their canonical JSON: two files with the same value start containers alike, so a
+ * reload between them needs no smoke container.
+ */
+export function startsDigest(d: Record<string, unknown>): string {
+    const sub = Object.fromEntries(STARTS_KEYS.filter((k) => d[k] !== undefined).map((k) => [k, d[k]]));
+    return createHash("sha256").update(canonicalDaemonJson(sub)).digest("hex").slice(0, 16);
+}
+
+/**
  * The facts of daemon.json BYTES (the bytes the script writes, bundle.ts fileBytes), one per line:
  * `sha HEX` (the sha256 of the bytes: the script uses facts only for the file they describe), then
- * `canon JSON` (canonicalDaemonJson: the restart decision), `dm DRIVER|DATA-ROOT|DIRECT-LVM`, and
+ * `canon JSON` (canonicalDaemonJson: the restart decision), `dm DRIVER|DATA-ROOT|DIRECT-LVM`,
+ * `starts HEX` (startsDigest: the smoke container after a reload; shipped only, the script's jq
+ * reading of a file dockfleet did not write has none, and then the smoke container runs), and
  * `need …` per host need; or, for bytes that are not a JSON object, `invalid WHY` (the script
  * refuses the file).
  */
@@ -79,7 +92,7 @@ export function daemonFacts(bytes: string): string {
     if (!isObject(d)) {
         lines.push("invalid not an object");
     } else {
-        lines.push(`canon ${canonicalDaemonJson(d)}`, `dm ${dmSettings(d)}`, ...hostNeeds(d).map((n) => `need ${n}`));
+        lines.push(`canon ${canonicalDaemonJson(d)}`, `dm ${dmSettings(d)}`, `starts ${startsDigest(d)}`, ...hostNeeds(d).map((n) => `need ${n}`));
     }
     return `${lines.join("\n")}\n`;
 }

@@ -65,6 +65,12 @@ export interface DaemonKey {
      * that sets the key to it means the same as one without the key (adopting restarts nothing).
      */
     dockerdDefault?: unknown;
+    /**
+     * A reloadable key that changes how dockerd creates and starts new containers (runtimes,
+     * their defaults, authorization): after a reload that changes one, the apply runs its smoke
+     * container; after a reload that changes none, a container start proves nothing new.
+     */
+    starts?: true;
     /** One line for the key table (docs/stack-config.md). */
     doc: string;
 }
@@ -76,7 +82,7 @@ const k = (field: string, key: string, kind: KeyKind, dflt: string, reload: Relo
 export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("allowNondistributableArtifacts", "allow-nondistributable-artifacts", "strings", "`[]`", "reload", "registries (host:port or CIDR) that may receive foreign layers on push"),
     k("apiCorsHeader", "api-cors-header", "string", "unset", "restart", "CORS header of the Engine API", { deprecated: { since: "27.0", hint: "put a reverse proxy in front of the API instead" } }),
-    k("authorizationPlugins", "authorization-plugins", "strings", "`[]`", "reload", "authorization plugins to load"),
+    k("authorizationPlugins", "authorization-plugins", "strings", "`[]`", "reload", "authorization plugins to load", { starts: true }),
     k("bip", "bip", "string", "unset (`172.17.0.1/16`, or the first free default pool)", "restart", "docker0 address in CIDR form"),
     k("bridge", "bridge", "string", "unset (dockerd creates `docker0`)", "restart", "existing bridge to attach the default network to (`none` disables it)"),
     k("builder", "builder", "object", "unset (BuildKit's own GC and entitlements)", "restart", "BuildKit settings: `gc`, `entitlements`"),
@@ -90,13 +96,13 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("dataRoot", "data-root", "string", "`/var/lib/docker`", "restart", "root of persistent state (images, containers, volumes)"),
     k("debug", "debug", "boolean", "`false`", "always", "debug logging", { written: false }),
     k("defaultAddressPools", "default-address-pools", "addressPools", "`172.17.0.0/16`–`172.31.0.0/16` by /16, `192.168.0.0/16` by /20", "restart", "pools local networks are carved from: `{base, size}`"),
-    k("defaultCgroupnsMode", "default-cgroupns-mode", "string", "`private` on cgroup v2, `host` on cgroup v1", "reload", "containers' cgroup namespace: `private` or `host`"),
+    k("defaultCgroupnsMode", "default-cgroupns-mode", "string", "`private` on cgroup v2, `host` on cgroup v1", "reload", "containers' cgroup namespace: `private` or `host`", { starts: true }),
     k("defaultGateway", "default-gateway", "string", "unset (the bridge address)", "restart", "containers' IPv4 gateway on the default bridge"),
     k("defaultGatewayV6", "default-gateway-v6", "string", "unset (the bridge address)", "restart", "containers' IPv6 gateway on the default bridge"),
-    k("defaultIpcMode", "default-ipc-mode", "string", "`private`", "reload", "containers' IPC mode: `private` or `shareable`"),
+    k("defaultIpcMode", "default-ipc-mode", "string", "`private`", "reload", "containers' IPC mode: `private` or `shareable`", { starts: true }),
     k("defaultNetworkOpts", "default-network-opts", "networkOpts", "`{}`", "restart", "default options per network driver", { since: "24.0" }),
-    k("defaultRuntime", "default-runtime", "string", "`runc`", "reload", "OCI runtime of new containers: `runc` or a key of `runtimes`"),
-    k("defaultShmSize", "default-shm-size", "string", "`64M`", "reload", "containers' /dev/shm size"),
+    k("defaultRuntime", "default-runtime", "string", "`runc`", "reload", "OCI runtime of new containers: `runc` or a key of `runtimes`", { starts: true }),
+    k("defaultShmSize", "default-shm-size", "string", "`64M`", "reload", "containers' /dev/shm size", { starts: true }),
     k("defaultUlimits", "default-ulimits", "ulimits", "`{}` (dockerd's own limits)", "restart", "containers' ulimits: `{nofile: {Name, Hard, Soft}}`"),
     k("dns", "dns", "strings", "the host's resolv.conf nameservers", "restart", "DNS servers (IP addresses) for containers"),
     k("dnsOpts", "dns-opts", "strings", "`[]`", "restart", "resolv.conf options for containers"),
@@ -104,7 +110,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("execOpts", "exec-opts", "strings", "`[]` (cgroup driver `systemd` on cgroup v2 hosts with systemd, else `cgroupfs`)", "restart", "runtime options: `native.cgroupdriver=systemd|cgroupfs`"),
     k("execRoot", "exec-root", "string", "`/var/run/docker`", "restart", "root of execution state"),
     k("experimental", "experimental", "boolean", "`false`", "restart", "experimental features"),
-    k("features", "features", "boolMap", "`{}`", "reload", "feature switches, e.g. `{\"containerd-snapshotter\": true}`"),
+    k("features", "features", "boolMap", "`{}`", "reload", "feature switches, e.g. `{\"containerd-snapshotter\": true}`", { starts: true }),
     k("fixedCidr", "fixed-cidr", "string", "unset (all of bip's subnet)", "restart", "IPv4 subnet (inside bip's network) containers on the default bridge get addresses from"),
     k("fixedCidrV6", "fixed-cidr-v6", "string", "unset", "restart", "IPv6 subnet of the default bridge (with `ipv6: true`)"),
     k("group", "group", "string", "`docker`", "restart", "group owning the unix socket"),
@@ -139,7 +145,7 @@ export const DAEMON_KEYS: readonly DaemonKey[] = [
     k("pidfile", "pidfile", "string", "`/var/run/docker.pid`", "restart", "dockerd's PID file"),
     k("rawLogs", "raw-logs", "boolean", "`false`", "restart", "full timestamps, no ANSI colours in dockerd's log"),
     k("registryMirrors", "registry-mirrors", "strings", "`[]`", "always", "pull-through mirrors of Docker Hub: URLs with scheme", { written: [] }),
-    k("runtimes", "runtimes", "runtimes", "`{}` (runc is built in)", "reload", "extra OCI runtimes: `{name: {path, runtimeArgs?}}`"),
+    k("runtimes", "runtimes", "runtimes", "`{}` (runc is built in)", "reload", "extra OCI runtimes: `{name: {path, runtimeArgs?}}`", { starts: true }),
     k("seccompProfile", "seccomp-profile", "string", "the built-in profile", "restart", "seccomp profile path, `builtin` or `unconfined`"),
     k("selinuxEnabled", "selinux-enabled", "boolean", "`false`", "restart", "SELinux labelling of containers"),
     k("shutdownTimeout", "shutdown-timeout", "integer", "`15`", "reload", "seconds dockerd waits for containers on shutdown"),
@@ -193,6 +199,9 @@ export const DAEMON_FIELDS: readonly string[] = [...new Set([...DAEMON_KEYS.map(
 
 /** Keys dockerd re-reads on SIGHUP (`systemctl reload docker`). Everything else needs a restart. */
 export const RELOADABLE_KEYS: readonly string[] = DAEMON_KEYS.filter((d) => d.reload !== "restart").map((d) => d.key);
+
+/** Reloadable keys that change how new containers start (DaemonKey.starts): daemon-facts.ts `starts`. */
+export const STARTS_KEYS: readonly string[] = DAEMON_KEYS.filter((d) => d.starts).map((d) => d.key);
 
 /** Keys always written (their default when unset), so removing one resets it on reload. */
 export const ALWAYS_WRITTEN: readonly DaemonKey[] = DAEMON_KEYS.filter((d) => d.reload === "always");

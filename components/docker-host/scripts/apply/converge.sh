@@ -87,8 +87,9 @@ converge() {
     fi
 
     swarm_before=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
-    TASKS_BEFORE=0 SERVICES_BEFORE=""
-    if [ "$swarm_before" = active ]; then
+    TASKS_BEFORE=0 SERVICES_BEFORE="" SMOKE_SKIP=""
+    # A reload stops no container: no task count to wait for afterwards (only a restart uses it).
+    if [ "$swarm_before" = active ] && [ "$restart" = 1 ]; then
         if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ]; then
             TASKS_BEFORE=$(ready_tasks before "$(wanted_tasks)")
             SERVICES_BEFORE=$(services_here_before)
@@ -97,6 +98,10 @@ converge() {
         fi
     fi
     [ "$restart" = 0 ] || check_unlock_key "$swarm_before"
+    # Read from the live file's facts before it is replaced.
+    if [ "$restart" = 0 ] && reload_keeps_starts "$want"; then
+        SMOKE_SKIP="no reloaded key changes how containers start"
+    fi
     start=$(date +%s)
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"

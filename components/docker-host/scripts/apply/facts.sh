@@ -71,6 +71,23 @@ host_needs() {
     sed -n 's/^need //p' <<<"$facts"
 }
 
+# True when a reload from the live daemon.json to DIR's keeps every setting that changes how new
+# containers start (both files' `starts` facts known and equal): the smoke container then proves
+# nothing the reload changed. Unknown (a file dockfleet did not write, facts from an older
+# dockfleet): false, and the smoke container runs.
+reload_keeps_starts() {
+    local dir=$1 k mode path new live
+    while read -r k mode path; do
+        case "$path" in */daemon.json) ;; *) continue ;; esac
+        [ "$mode" != absent ] || return 1
+        new=$(fact "$dir/$k" starts) || return 1
+        live=$(fact "$ROOT$path" starts) || return 1
+        [ "$new" = "$live" ]
+        return
+    done <"$dir/manifest"
+    return 1
+}
+
 # Keeps the shipped facts of DIR's daemon.json files by their sha256, before they are written: a
 # later apply, the rollback and the guard find them for the live file.
 store_facts() {

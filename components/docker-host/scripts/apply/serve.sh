@@ -24,17 +24,22 @@ smoke() {
 # and one after the other they cost a rollout seconds per host. The smoke container's result is
 # read back from a file (it runs in a subshell); its failure ends the task wait at once, and is
 # the error reported even when the wait failed too (it names the cause).
+# After a reload ($1 = 0) no container stopped: no dependents to start and no tasks to wait for;
+# the smoke container runs unless SMOKE_SKIP says why it proves nothing here.
 serve_checks() {
     local restarted=$1 dep="" rc=0
     SMOKE_RESULT="$STATE/smoke.result"
     rm -f "$SMOKE_RESULT" "$SMOKE_RESULT.tmp"
     if [ "$restarted" = 1 ]; then start_dependents & dep=$!; fi
     (
-        if smoke; then echo ok; else printf 'failed\n%s\n%s\n' "$FAIL_STEP" "$FAIL_LINE"; fi >"$SMOKE_RESULT.tmp"
+        if [ -n "${SMOKE_SKIP:-}" ]; then
+            log "no smoke container: ${SMOKE_SKIP}"
+            echo ok
+        elif smoke; then echo ok; else printf 'failed\n%s\n%s\n' "$FAIL_STEP" "$FAIL_LINE"; fi >"$SMOKE_RESULT.tmp"
         mv -f "$SMOKE_RESULT.tmp" "$SMOKE_RESULT"
     ) &
     local smoke_pid=$!
-    wait_tasks || rc=1
+    [ "$restarted" = 0 ] || wait_tasks || rc=1
     wait "$smoke_pid" || true
     [ -z "$dep" ] || wait "$dep" || true
     if smoke_failed; then rc=1; elif [ ! -f "$SMOKE_RESULT" ]; then FAIL_STEP="smoke container"; FAIL_LINE="the smoke run ended without a result"; rc=1; fi
