@@ -12,6 +12,7 @@ import { batchesFromConfig, batchesFromPlan, rolloutFromPreview } from "./restar
 import { SWARM_CLUSTER, serviceChanges, swarmMembership } from "./swarm";
 import { risks } from "./risks";
 import { renderWarnings } from "./warnings";
+import { IMAGE_TYPE, imagesInPreview, renderImages } from "./images";
 
 // What importers of this file have always found here.
 export { SECRET, maskString, show } from "./mask";
@@ -24,6 +25,8 @@ export type { ServiceChange } from "./swarm";
 export { serviceChanges, swarmMembership } from "./swarm";
 export type { RiskItem } from "./risks";
 export { risks } from "./risks";
+export type { ImageBuild, ImagesInPreview } from "./images";
+export { imagesInPreview, imagePlanFromPreview, renderImages } from "./images";
 
 const OP_WORD: Record<string, string> = { create: "create", update: "update", replace: "replace", delete: "delete" };
 
@@ -54,8 +57,10 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
             lines.push("No program error was reported: this is what a **policy violation** looks like in `pulumi preview --json` (v3.248 does not put policy results in the JSON). The violations are in the raw preview output (the other comment / the job log).", "");
         }
     }
+    const images = imagesInPreview(preview, steps);
     if (steps.length === 0 && errors.length === 0) {
         lines.push(`**No changes.** ${unchanged} resource${unchanged === 1 ? "" : "s"} unchanged; no host restarts, no service rolls.`);
+        if (images) lines.push("", "Images:", "", ...renderImages(images));
         return lines.join("\n") + "\n" + renderWarnings(preview, h);
     }
     if (steps.length > 0) {
@@ -113,6 +118,10 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push(`${h(1)} Swarm membership`, "", ...membership, "");
     }
 
+    if (images) {
+        lines.push(`${h(1)} Images`, "", "Built on up only, on the builder host, and pushed before the services that run them roll (nothing is built or pushed by this preview):", "", ...renderImages(images), "");
+    }
+
     const services = serviceChanges(steps);
     if (services.length > 0) {
         lines.push(`${h(1)} Swarm stacks`);
@@ -132,7 +141,7 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
     // Replacements and deletes are listed under data risk; components only group their children.
     const others = steps.filter((s) => {
         const t = typeOf(s);
-        if (t === "docker:index/service:Service" || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
+        if (t === "docker:index/service:Service" || t === IMAGE_TYPE || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
         if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
         if (s.op === "replace" || s.op === "delete") return false;
         if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.includes(SWARM_CLUSTER)) return false;
