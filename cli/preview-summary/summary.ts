@@ -1,6 +1,7 @@
 // Turns `pulumi preview --json` (engine v3.248 format: {config, steps[], diagnostics[],
 // changeSummary}) into a Markdown review summary: data risk first, then hosts (daemon.json keys,
-// restart or reload, batch), swarm services (roll or not, and why), the rest. No value that the
+// restart or reload, batch), images (rebuilt with their new tag, the services that roll because of
+// them, unchanged), swarm services (roll or not, and why), the rest. No value that the
 // engine marked secret, and nothing that looks like a credential, is ever printed.
 // This file renders the Markdown and composes the sections, each in its own file beside it.
 import { changeEffect } from "../../components/docker-host/daemon-keys";
