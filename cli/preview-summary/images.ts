@@ -122,10 +122,11 @@ export function renderImages(x: ImagesInPreview): string[] {
             lines.push(`- \`${b.key}\` leaves the program: nothing is built; its tags stay in the registry (the provider deletes none)`);
             continue;
         }
+        const sameTag = b.action === "rebuild" && (b.previousTag === undefined || b.previousTag === b.tag);
         if (b.action === "build") lines.push(`- \`${b.key}\` **built** (new image): tag \`${b.tag ?? "?"}\`, \`${b.imageName}\``);
-        else if (b.previousTag !== undefined && b.previousTag !== b.tag) lines.push(`- \`${b.key}\` **rebuilt**: new tag \`${b.tag ?? "?"}\` (was \`${b.previousTag}\`), \`${b.imageName}\``);
+        else if (!sameTag) lines.push(`- \`${b.key}\` **rebuilt**: new tag \`${b.tag ?? "?"}\` (was \`${b.previousTag}\`), \`${b.imageName}\``);
         else lines.push(`- \`${b.key}\` **rebuilt with the same tag** \`${b.tag ?? "?"}\` (changed: ${code(b.changed)}): its services roll only if the pushed digest differs`);
-        if (b.rolling.length > 0) lines.push(`  - services rolling: ${code(b.rolling)}`);
+        if (b.rolling.length > 0) lines.push(`  - services rolling${sameTag ? " if the digest differs" : ""}: ${code(b.rolling)}`);
         if (b.recreated.length > 0) lines.push(`  - services recreated (removed and created again): ${code(b.recreated)}`);
         if (b.created.length > 0) lines.push(`  - new services: ${code(b.created)}`);
         if (b.rolling.length + b.recreated.length + b.created.length === 0) lines.push("  - no service rolls");

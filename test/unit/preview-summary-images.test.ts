@@ -95,7 +95,7 @@ describe("preview summary: images", () => {
             diagnostics: [PLAN([`gateway: ${name}; services web/api`])],
         }), [
             "- `gateway` **rebuilt with the same tag** `9a8b7c6d5e4f30211203` (changed: `build`): its services roll only if the pushed digest differs",
-            "  - services rolling: `web/api`",
+            "  - services rolling if the digest differs: `web/api`",
         ]);
     });
 
