@@ -2,7 +2,8 @@
 //
 // Runs `pulumi preview --json --stack NAME` (or reads that JSON from --input, "-" for stdin) and
 // prints a Markdown summary for review: data risk first, hosts with their daemon.json key changes,
-// restart/reload and batch, swarm services that roll and why, everything else. Secrets: [secret].
+// restart/reload and batch, images rebuilt and the services they roll, swarm services that roll
+// and why, everything else. Secrets: [secret].
 // Exit status: 0 when a summary was written (even for a failed preview, which the summary says),
 // 2 on bad usage or unreadable input.
 import * as fs from "fs";

@@ -13,6 +13,8 @@ import { contextTag } from "../components/fleet-image/context-tag";
 import { testHostKey } from "../test/support/host-key-fixtures";
 import { loadStackConfig } from "./load";
 import { buildProgram, dockerProviderHosts } from "./program";
+import { plannedImages } from "./images";
+import * as pulumi from "@pulumi/pulumi";
 
 const ROOT = path.resolve(__dirname, "..");
 const SECRETS = new Set(["dockfleet:sshPrivateKey", "dockfleet:httpProxy", "dockfleet:registryHttpSecret", "dockfleet:registryTlsKey", "dockfleet:registryUsers"]);
@@ -156,5 +158,38 @@ describe("the program builds images and pins services to their digests (mocks)",
         const build = (img.inputs.build as any).value;
         assert.deepStrictEqual(build.args, { HTTP_PROXY: PROXY, http_proxy: PROXY, NO_PROXY: "localhost,127.0.0.1,10.232.0.11", no_proxy: "localhost,127.0.0.1,10.232.0.11" });
         assert.deepStrictEqual((img.inputs.registry as any).value, { server: "10.232.0.11:5000", username: "fleet", password: "fleet-password-123" });
+    });
+});
+
+describe("the image plan the program logs (read back by the preview summary)", function () {
+    this.timeout(30000);
+
+    it("plannedImages: each image with the services that run it, by stack/service, sorted", () => {
+        assert.deepStrictEqual(plannedImages({ gateway: "r:5000/gateway:aa", tools: "r:5000/tools:bb" }, { web: { worker: "gateway", api: "gateway" }, jobs: { cron: "gateway" } }), [
+            { key: "gateway", imageName: "r:5000/gateway:aa", services: ["jobs/cron", "web/api", "web/worker"] },
+            { key: "tools", imageName: "r:5000/tools:bb", services: [] },
+        ]);
+        assert.deepStrictEqual(plannedImages({}, { web: { api: "gateway" } }), []);
+    });
+
+    it("the program logs one info message: the image's content tag and the service that runs it; none without images", async () => {
+        const logged: string[] = [];
+        const log = pulumi.log as unknown as { info: (m: string) => void };
+        const orig = log.info;
+        log.info = (m: string) => void logged.push(m);
+        try {
+            buildProgram(load(base()));
+            const noImages = base();
+            delete noImages["dockfleet:images"];
+            noImages["dockfleet:stacks"].web.services.site.image = "local/busybox:1";
+            buildProgram(load(noImages));
+        } finally {
+            log.info = orig;
+        }
+        await settle();
+        const tag = contextTag(path.join(ROOT, "examples/fleet-image"), { dockerfile: "Dockerfile", platform: "linux/amd64" });
+        assert.deepStrictEqual(logged.filter((m) => m.startsWith("FleetImage plan")), [
+            `FleetImage plan (content tags; an image is built and pushed on up only when its docker Image changes, never in preview):\n  hello: 10.232.0.11:5000/hello:${tag}; services web/site`,
+        ]);
     });
 });

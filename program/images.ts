@@ -2,6 +2,7 @@ import * as path from "path";
 import { z } from "zod";
 import { Issue, error } from "../components/common/issues";
 import { validateFleetImage } from "../components/fleet-image/render";
+import { PlannedImage } from "../components/fleet-image/plan";
 import { imageSchema } from "./schema";
 import { NAMESPACE } from "./names";
 
@@ -34,4 +35,17 @@ export function imageIssues(o: { images: Record<string, StackImage>; hostNames: 
         add(issues.map((i) => (i.field === "name" && img.name === undefined ? { ...i, field: "", message: `the key is the repository name unless name is set: ${i.message}` } : i)));
     }
     return out;
+}
+
+/**
+ * The image plan the program logs (components/fleet-image/plan.ts): each built image's name with
+ * its content tag, and the services (`stack/service`) that run it, from the stacks' references
+ * (stacks.ts ImageRefs: image key by stack and service).
+ */
+export function plannedImages(imageNames: Record<string, string>, refs: Record<string, Record<string, string>>): PlannedImage[] {
+    return Object.entries(imageNames).map(([key, imageName]) => ({
+        key,
+        imageName,
+        services: Object.entries(refs).flatMap(([stack, svcs]) => Object.entries(svcs).filter(([, k]) => k === key).map(([svc]) => `${stack}/${svc}`)).sort(),
+    }));
 }

@@ -23,6 +23,8 @@ import { hostKeySshOptions } from "../components/common/known-hosts";
 import { hostKeyMismatchError } from "./host-keys";
 import { FleetImage } from "../components/fleet-image/fleet-image";
 import { pinBuiltImages } from "./stacks";
+import { imagePlanMessage, imageResourceName } from "../components/fleet-image/plan";
+import { plannedImages } from "./images";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
@@ -247,7 +249,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     const images: Record<string, FleetImage> = {};
     if (cfg.parts.has("images") && registryAddress) {
         for (const [key, img] of Object.entries(cfg.images)) {
-            images[key] = new FleetImage(`image-${key}`, {
+            images[key] = new FleetImage(imageResourceName(key), {
                 name: img.name ?? key,
                 context: img.context,
                 dockerfile: img.dockerfile,
@@ -264,6 +266,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         }
     }
     const digests = Object.fromEntries(Object.entries(images).map(([k, i]) => [k, i.repoDigest]));
+    // Known without building: each tag and its services; the Image's step says whether it builds.
+    const imagePlan = imagePlanMessage(plannedImages(Object.fromEntries(Object.entries(images).map(([k, i]) => [k, i.imageName])), cfg.parts.has("stacks") ? cfg.imageRefs : {}));
+    if (imagePlan) pulumi.log.info(imagePlan);
 
     const units: ContainerUnit[] = [];
     if (cfg.parts.has("containerUnits")) {

@@ -15,9 +15,13 @@ export function maskString(s: string): string {
         .replace(/\b([A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|APIKEY|API_KEY|SECRETKEY)[A-Za-z0-9_]*)=("[^"]*"|\S+)/g, (_m, k) => `${k}=${SECRET}`);
 }
 
-/** A value for display: secrets and secret-looking keys as [secret], long text shortened. */
+/** How `pulumi preview --json` writes a value known only once the resource is applied (an image's digest before its build). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** A value for display: secrets and secret-looking keys as [secret], unknowns as "(known after up)", long text shortened. */
 export function show(value: unknown, key = ""): string {
     if (value === undefined) return "(unset)";
+    if (value === UNKNOWN) return "(known after up)";
     if (value === SECRET) return SECRET;
     if (key && SECRET_KEY.test(key) && !/path$|file$/i.test(key) && value !== null && value !== "") return SECRET;
     let s = typeof value === "string" ? maskString(value) : JSON.stringify(maskDeep(value));

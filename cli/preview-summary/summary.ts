@@ -1,6 +1,7 @@
 // Turns `pulumi preview --json` (engine v3.248 format: {config, steps[], diagnostics[],
 // changeSummary}) into a Markdown review summary: data risk first, then hosts (daemon.json keys,
-// restart or reload, batch), swarm services (roll or not, and why), the rest. No value that the
+// restart or reload, batch), images (rebuilt with their new tag, the services that roll because of
+// them, unchanged), swarm services (roll or not, and why), the rest. No value that the
 // engine marked secret, and nothing that looks like a credential, is ever printed.
 // This file renders the Markdown and composes the sections, each in its own file beside it.
 import { changeEffect } from "../../components/docker-host/daemon-keys";
@@ -12,6 +13,7 @@ import { batchesFromConfig, batchesFromPlan, rolloutFromPreview } from "./restar
 import { SWARM_CLUSTER, serviceChanges, swarmMembership } from "./swarm";
 import { risks } from "./risks";
 import { renderWarnings } from "./warnings";
+import { IMAGE_TYPE, imagesInPreview, renderImages } from "./images";
 
 // What importers of this file have always found here.
 export { SECRET, maskString, show } from "./mask";
@@ -24,6 +26,8 @@ export type { ServiceChange } from "./swarm";
 export { serviceChanges, swarmMembership } from "./swarm";
 export type { RiskItem } from "./risks";
 export { risks } from "./risks";
+export type { ImageBuild, ImagesInPreview } from "./images";
+export { imagesInPreview, imagePlanFromPreview, renderImages } from "./images";
 
 const OP_WORD: Record<string, string> = { create: "create", update: "update", replace: "replace", delete: "delete" };
 
@@ -54,8 +58,10 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
             lines.push("No program error was reported: this is what a **policy violation** looks like in `pulumi preview --json` (v3.248 does not put policy results in the JSON). The violations are in the raw preview output (the other comment / the job log).", "");
         }
     }
+    const images = imagesInPreview(preview, steps);
     if (steps.length === 0 && errors.length === 0) {
         lines.push(`**No changes.** ${unchanged} resource${unchanged === 1 ? "" : "s"} unchanged; no host restarts, no service rolls.`);
+        if (images) lines.push("", "Images:", "", ...renderImages(images));
         return lines.join("\n") + "\n" + renderWarnings(preview, h);
     }
     if (steps.length > 0) {
@@ -113,6 +119,10 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push(`${h(1)} Swarm membership`, "", ...membership, "");
     }
 
+    if (images) {
+        lines.push(`${h(1)} Images`, "", "Built on up only, on the builder host, and pushed before the services that run them roll (nothing is built or pushed by this preview):", "", ...renderImages(images), "");
+    }
+
     const services = serviceChanges(steps);
     if (services.length > 0) {
         lines.push(`${h(1)} Swarm stacks`);
@@ -132,7 +142,7 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
     // Replacements and deletes are listed under data risk; components only group their children.
     const others = steps.filter((s) => {
         const t = typeOf(s);
-        if (t === "docker:index/service:Service" || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
+        if (t === "docker:index/service:Service" || t === IMAGE_TYPE || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
         if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
         if (s.op === "replace" || s.op === "delete") return false;
         if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.includes(SWARM_CLUSTER)) return false;

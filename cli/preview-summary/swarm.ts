@@ -11,7 +11,7 @@ export interface ServiceChange {
     changes: ReturnType<typeof fieldChanges>;
 }
 
-function serviceIdentity(s: PreviewStep) {
+export function serviceIdentity(s: PreviewStep) {
     const p = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as Record<string, unknown>;
     const full = typeof p.name === "string" ? p.name : nameOf(s);
     const labels = Array.isArray(p.labels) ? (p.labels as { label: string; value: string }[]) : [];

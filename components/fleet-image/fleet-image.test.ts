@@ -196,6 +196,25 @@ describe("FleetImage component (mocks)", () => {
         assert.match(await valueOf(stack.compose), new RegExp(`image: ${digest.replace(/[.]/g, "\\.")}\\n`));
     });
 
+    it("never builds or pushes in a preview: every docker.Image it registers says buildOnPreview false, whatever the args", async () => {
+        const dir = context();
+        const variants: FleetImageArgs[] = [
+            args(dir),
+            args(dir, { target: "build", args: { VERSION: "2" }, platform: "linux/arm64", proxy: { httpProxy: PROXY } }),
+            // not an input of FleetImage: a caller that slips it in still gets no build on preview
+            { ...args(dir), buildOnPreview: true } as FleetImageArgs,
+        ];
+        for (const [i, a] of variants.entries()) {
+            const img = new FleetImage(`img-np${i}`, a);
+            await valueOf(img.repoDigest);
+            await settle();
+            const [r] = byType(IMAGE, `img-np${i}`);
+            // false, not unset: the provider's own default is not relied on
+            assert.strictEqual(r.inputs.buildOnPreview, false, `variant ${i}`);
+            assert.strictEqual(r.inputs.skipPush, false, `variant ${i}: up pushes`);
+        }
+    });
+
     it("fails before registering anything when the context has no Dockerfile", () => {
         const dir = context();
         fs.rmSync(path.join(dir, "Dockerfile"));

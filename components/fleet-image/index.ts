@@ -1,3 +1,4 @@
 export * from "./context-tag";
 export * from "./render";
 export * from "./fleet-image";
+export * from "./plan";
