@@ -23,15 +23,36 @@ suites_lock_file() {
     printf '%s.suites.lock\n' "$dir"
 }
 
-# suites_lock_inherited FILE PID: true if DOCKFLEET_SUITES_LOCK_HELD says FILE is held by PID or
-# one of its ancestors (the env var alone is not trusted: a stale export must not skip the lock).
-suites_lock_inherited() {
-    local file=$1 p=$2 held=${DOCKFLEET_SUITES_LOCK_HELD:-}
-    [ -n "$held" ] && [ "${held#* }" = "$file" ] || return 1
-    local holder=${held%% *}
+# suites_lock_holders FILE: the PIDs the kernel shows holding a flock on FILE (/proc/locks: the
+# process that took it; waiting ones, marked "->", are left out).
+suites_lock_holders() {
+    local dev ino
+    dev=$(stat -c %D "$1" 2>/dev/null) && ino=$(stat -c %i "$1") || return 0
+    awk -v want="$(printf '%02x:%02x:%s' $((0x$dev >> 8)) $((0x$dev & 0xff)) "$ino")" \
+        '$2 == "FLOCK" && $6 == want { print $5 }' /proc/locks 2>/dev/null
+}
+
+# suites_lock_is_ancestor HOLDER PID: true if HOLDER is PID or one of its ancestors.
+suites_lock_is_ancestor() {
+    local holder=$1 p=$2
     while [ -n "$p" ] && [ "$p" -gt 1 ]; do
         [ "$p" = "$holder" ] && return 0
         p=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+    done
+    return 1
+}
+
+# suites_lock_inherited FILE PID: true if FILE is held by PID or one of its ancestors: as
+# DOCKFLEET_SUITES_LOCK_HELD says (the env var alone is not trusted: a stale export must not skip
+# the lock), or as the kernel shows it (`flock FILE npx mocha ...`: no variable, and without this
+# the suite would wait for its own parent until its wait ran out).
+suites_lock_inherited() {
+    local file=$1 p=$2 held=${DOCKFLEET_SUITES_LOCK_HELD:-} holder
+    if [ -n "$held" ] && [ "${held#* }" = "$file" ] && suites_lock_is_ancestor "${held%% *}" "$p"; then
+        return 0
+    fi
+    for holder in $(suites_lock_holders "$file"); do
+        suites_lock_is_ancestor "$holder" "$p" && return 0
     done
     return 1
 }

@@ -112,4 +112,25 @@ describe("the sandbox's suite lock (dev/lib/suites-lock.sh, test/contract/suites
         holder.stdin!.end();
         assert.strictEqual(await holderDone, 0);
     });
+
+    it("a suite started under `flock LOCKFILE cmd` (no variable) runs under that hold; a suite outside it still waits", async () => {
+        const file = `${sandboxDir}.suites.lock`;
+        const child = `require(${JSON.stringify(path.join(ROOT, "test/contract/lib.ts"))}).sandbox(); console.log("CHILD " + "LOCKED")`;
+        // flock(1) holds the lock for its command; nothing sets DOCKFLEET_SUITES_LOCK_HELD
+        const holder = spawn("flock", [file, "bash", "-c", `DOCKFLEET_SUITES_LOCK_WAIT=0 node -r ts-node/register -e "$0"; echo "child exit $?"; cat >/dev/null`, child],
+            { cwd: ROOT, env: env(), stdio: ["pipe", "pipe", "pipe"] });
+        children.push(holder);
+        let out = "";
+        holder.stdout!.on("data", (d) => (out += d));
+        holder.stderr!.on("data", (d) => (out += d));
+        const holderDone = new Promise<number | null>((resolve) => holder.on("close", (c) => resolve(c)));
+        const t0 = Date.now();
+        while (!/child exit/.test(out) && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 200));
+        assert.match(out, /CHILD LOCKED\nchild exit 0/, `no wait for its own parent's flock:\n${out}`);
+        const stranger = suite({ DOCKFLEET_SUITES_LOCK_WAIT: "0" });
+        assert.notStrictEqual(await stranger.done, 0);
+        assert.match(stranger.out(), /REFUSED: another suite holds the sandbox's suite lock/);
+        holder.stdin!.end();
+        assert.strictEqual(await holderDone, 0);
+    });
 });
