@@ -1,6 +1,7 @@
 // End-to-end: `pulumi up/preview/destroy` of the local stack on the real engine against the
 // sandbox hosts, through the Automation API.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { HOST_STATE_DIR } from "../../components/docker-host/drift";
@@ -90,6 +91,13 @@ describe("e2e: the local stack on the real Pulumi engine", function () {
         }
         assertBatchOrder(applyWindows(), planOrder(res.outputs));
         assert.strictEqual(sh("host1", "systemctl is-active heartbeat"), "active", "the container unit runs");
+        // the image npm start builds: pushed to the fleet's registry, run by its digest, answering
+        const image = sh("host1", "docker service inspect hello_web --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'");
+        assert.match(image, /^10\.232\.0\.11:5000\/hello(:[\w.-]+)?@sha256:[0-9a-f]{64}$/, "hello_web runs the pushed image by digest");
+        const page = fs.readFileSync(path.join(ROOT_DIR, "examples/fleet-image/page.txt"), "utf8");
+        const addresses = sandbox().hosts.map((h) => h.address);
+        const answers = () => addresses.some((a) => spawnSync("curl", ["-sf", "--max-time", "3", `http://${a}:18081/`], { encoding: "utf8" }).stdout === page);
+        await eventually(answers, 60000, "the hello page on port 18081 of the host running hello_web");
     });
 
     it("2. no-op up: zero changes, zero remote commands, zero dockerd restarts", async () => {
