@@ -50,12 +50,12 @@ function mode(c: Ctx, v: unknown, path: string): string | undefined {
 }
 
 /** A service's `secrets:` or `configs:` (short names or long syntax). */
-export function composeFileRefs(c: Ctx, v: unknown, path: string): (string | FileRefSpec)[] | undefined {
+export function composeFileRefs(c: Ctx, v: unknown, path: string): FileRefSpec[] | undefined {
     if (v === undefined || v === null) return undefined;
     if (!Array.isArray(v)) return void c.fail(path, "must be a list");
     return v.map((x, i) => {
         const p = `${path}[${i}]`;
-        if (typeof x === "string") return x;
+        if (typeof x === "string") return { source: x };
         const o = c.obj(x, p, ["source", "target", "uid", "gid", "mode"]) ?? {};
         const ref: FileRefSpec = { source: c.str(o.source, `${p}.source`) ?? "" };
         const target = c.str(o.target, `${p}.target`);

@@ -298,8 +298,8 @@ configs:
         const spec = importCompose(text, "app");
         assert.deepStrictEqual(spec.configs, { nginx_conf: { file: "./nginx.conf" }, motd: { content: "hello" } });
         assert.strictEqual(spec.secrets, undefined);
-        assert.deepStrictEqual(spec.services.api.secrets, ["db_password", { source: "tls_key", target: "server.key", mode: "0400", uid: "101", gid: "101" }]);
-        assert.deepStrictEqual(spec.services.api.configs, [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440" }, "motd"]);
+        assert.deepStrictEqual(spec.services.api.secrets, [{ source: "db_password" }, { source: "tls_key", target: "server.key", mode: "0400", uid: "101", gid: "101" }]);
+        assert.deepStrictEqual(spec.services.api.configs, [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440" }, { source: "motd" }]);
     });
 
     it("refuses secret values in the compose file, naming where they belong", () => {

@@ -23,19 +23,22 @@ const appStack = (value: pulumi.Input<string>): SwarmStackArgs => ({
     secrets: { db_password: { value } },
     configs: { nginx_conf: { content: "worker_processes 2;" } },
     services: {
-        api: { image: "api:1", secrets: ["db_password"], configs: [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440", uid: "101", gid: "101" }] },
+        api: { image: "api:1", secrets: [{ source: "db_password" }], configs: [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440", uid: "101", gid: "101" }] },
         web: { image: "nginx:1.25" },
     },
 });
 
 // Registration requests (dependencies are not in MockResourceArgs), recorded by a pass-through wrapper.
 const deps = new Map<string, string[]>();
+/** deleteBeforeReplace as sent: undefined when the option was not given. */
+const dbr = new Map<string, boolean | undefined>();
 function recordDeps() {
     const monitor = (pulumi.runtime as any).getMonitor();
     if (monitor.__secretsDepsRecorder) return;
     const orig = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, cb: any) => {
         deps.set(req.getName(), req.getDependenciesList());
+        dbr.set(req.getName(), req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined);
         return orig(req, cb);
     };
     monitor.__secretsDepsRecorder = true;
@@ -108,8 +111,9 @@ describe("swarm stack secrets and configs", function () {
                 services: {
                     api: {
                         image: "api:1",
-                        secrets: ["db_pasword", { source: "db_password", target: "../etc/shadow" }, { source: "db_password", target: "/proc/self/x", mode: "644", uid: "root" }],
-                        configs: ["nginx_conf", { source: "nginx_conf", target: "nginx_conf" }, { source: "nginx_conf", target: "/etc/x", mode: "0999", colour: "red" } as never],
+                        // bare names as untyped YAML gives them
+                        secrets: ["db_pasword" as never, { source: "db_password", target: "../etc/shadow" }, { source: "db_password", target: "/proc/self/x", mode: "644", uid: "root" }],
+                        configs: ["nginx_conf" as never, { source: "nginx_conf", target: "nginx_conf" }, { source: "nginx_conf", target: "/etc/x", mode: "0999", colour: "red" } as never],
                     },
                 },
             };
@@ -197,6 +201,9 @@ describe("swarm stack secrets and configs", function () {
             await settle();
             const urn = (comp: string) => `urn:pulumi:unit::dockfleet::dockfleet:swarm:SwarmStack$docker:index/secret:Secret::${comp}-secret-db_password`;
             assert.ok(deps.get("rot-b-api")!.includes(urn("rot-b")), JSON.stringify(deps.get("rot-b-api")));
+            // create-before-delete, overriding the provider's delete-before-replace for named resources
+            // (docker refuses to delete a secret a service still uses)
+            assert.deepStrictEqual([dbr.get("rot-b-secret-db_password"), dbr.get("rot-b-config-nginx_conf"), dbr.get("rot-b-api")], [false, false, undefined]);
             // the service that mounts nothing does not depend on it, so it does not roll
             assert.ok(!deps.get("rot-b-web")!.includes(urn("rot-b")));
             assert.deepStrictEqual((await valueOf(after.services.web.taskSpec)).containerSpec!.secrets, undefined);

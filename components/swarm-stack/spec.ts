@@ -49,7 +49,10 @@ export interface ConfigSpec {
     file?: string;
 }
 
-/** A service's use of a stack secret or config (compose long syntax). A bare string is `{ source: <string> }`. */
+/**
+ * A service's use of a stack secret or config (compose long syntax). Typed as an object only (the
+ * component package's schema has no unions); untyped input may give a bare name (`withFileRefDefaults`).
+ */
 export interface FileRefSpec {
     /** Short name of a stack secret/config. Required. */
     source: string;
@@ -252,10 +255,10 @@ export interface ServiceSpec {
     endpointMode?: EndpointMode;
     /** Time between SIGTERM and SIGKILL. Default: unset (engine default 10s). */
     stopGracePeriod?: string;
-    /** Stack secrets mounted into the tasks (short names or long form). Default: `[]`. */
-    secrets?: (string | FileRefSpec)[];
-    /** Stack configs mounted into the tasks (short names or long form). Default: `[]`. */
-    configs?: (string | FileRefSpec)[];
+    /** Stack secrets mounted into the tasks. In YAML a bare name stands for `{ source: <name> }` (compose's short form). Default: `[]`. */
+    secrets?: FileRefSpec[];
+    /** Stack configs mounted into the tasks. In YAML a bare name stands for `{ source: <name> }`. Default: `[]`. */
+    configs?: FileRefSpec[];
 }
 
 export const STACK_NAMESPACE_LABEL = "com.docker.stack.namespace";

@@ -62,11 +62,14 @@ export class SwarmStack extends pulumi.ComponentResource {
             this.networks[net] = new docker.Network(`${name}-net-${net}`, renderNetwork(args, net), childOpts());
         }
         const networkIds = Object.fromEntries(Object.entries(this.networks).map(([n, r]) => [n, r.id]));
-        // A changed value changes the name, which docker.Secret/ServiceConfig can only replace: the
-        // engine creates the new object first (Pulumi's default order), updates the services that
-        // reference its id, and deletes the old object last, when no service uses it any more.
-        for (const n of Object.keys(args.secrets ?? {})) this.secrets[n] = new docker.Secret(`${name}-secret-${n}`, renderSecret(args, n), childOpts());
-        for (const n of Object.keys(args.configs ?? {})) this.configs[n] = new docker.ServiceConfig(`${name}-config-${n}`, renderConfig(args, n), childOpts());
+        // A changed value changes the name, which docker.Secret/ServiceConfig can only replace. The
+        // bridged provider asks for delete-before-replace on any explicitly named resource, and
+        // docker refuses to delete a secret a service uses (a real-host run failed exactly so);
+        // deleteBeforeReplace: false overrides it: the engine creates the new object, updates the
+        // services that reference its id, and deletes the old one after them, when none uses it.
+        const rotate = childOpts({ deleteBeforeReplace: false });
+        for (const n of Object.keys(args.secrets ?? {})) this.secrets[n] = new docker.Secret(`${name}-secret-${n}`, renderSecret(args, n), rotate);
+        for (const n of Object.keys(args.configs ?? {})) this.configs[n] = new docker.ServiceConfig(`${name}-config-${n}`, renderConfig(args, n), rotate);
         const ref = (r: docker.Secret | docker.ServiceConfig) => ({ id: r.id, name: r.name });
         const objectRefs = {
             secrets: Object.fromEntries(Object.entries(this.secrets).map(([n, r]) => [n, ref(r)])),

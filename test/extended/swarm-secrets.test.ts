@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import { spawnSync } from "child_process";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { SwarmStack } from "../../components/swarm-stack";
 import { eventually, sandbox, settledSwarm, sh, ssh } from "../contract/lib";
@@ -30,7 +31,7 @@ function program(sshConfig: string) {
         const provider = new docker.Provider("host1", { host: `ssh://root@${HOST}`, sshOpts: ["-F", sshConfig] });
         const loop = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
         const common = {
-            image: "local/busybox:1", command: loop, endpointMode: "dnsrr" as const, stopGracePeriod: "2s",
+            image: "local/busybox:1", command: loop, endpointMode: "dnsrr" as const,
             placement: { constraints: [`node.hostname == ${HOST}`] },
             update: { parallelism: 1, delay: "1s", monitor: "2s", order: "stop-first" as const },
         };
@@ -39,13 +40,20 @@ function program(sshConfig: string) {
             secrets: { api_token: { value: new pulumi.Config().requireSecret("token") } },
             configs: { motd: { content: CONFIG_TEXT } },
             services: {
-                app: { ...common, secrets: ["api_token"], configs: [{ source: "motd", target: "/etc/motd", mode: "0440" }] },
+                app: { ...common, secrets: [{ source: "api_token" }], configs: [{ source: "motd", target: "/etc/motd", mode: "0440" }] },
                 other: { ...common },
             },
             convergeTimeout: "2m",
         }, { provider });
         return { secretName: stack.secrets.api_token.name, configName: stack.configs.motd.name, compose: stack.compose };
     };
+}
+
+/** `pulumi stack export` as an operator runs it (the Automation API's exportStack adds --show-secrets). */
+function stateExport(dir: string): string {
+    const r = spawnSync("pulumi", ["stack", "export", "--stack", "secrets", "--non-interactive"], { cwd: dir, encoding: "utf8", env: process.env, maxBuffer: 64 * 1024 * 1024 });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return r.stdout;
 }
 
 const containerOf = (service: string) => sh(HOST, `docker ps -q --filter label=com.docker.swarm.service.name=${service}`);
@@ -98,7 +106,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
     it("the value is in no docker service inspect, docker inspect, secret inspect, state export or engine output", async () => {
         const inspect = sh(HOST, `docker service inspect ${NS}_app ${NS}_other; docker inspect ${containerOf(`${NS}_app`)} ${containerOf(`${NS}_other`)}; docker secret inspect ${NS}_api_token_${hash(V1)}`);
         assert.ok(inspect.includes(`${NS}_api_token_${hash(V1)}`), "the inspect output names the secret (the search below looks at the right text)");
-        const state = JSON.stringify(await stack!.exportStack());
+        const state = stateExport(work);
         assert.ok(state.includes(`${NS}_api_token_${hash(V1)}`), "the state names the secret");
         const hits = [["inspect", inspect], ["state export", state], ["engine output", log.join("")]]
             .flatMap(([where, text]) => [V1, b64(V1)].filter((n) => text.includes(n)).map((n) => `${where}: ${n === V1 ? "value" : "base64 value"}`));
@@ -133,7 +141,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
         assert.strictEqual(serviceVersion(`${NS}_other`), otherBefore, "the other service is not updated");
         assert.strictEqual(sh(HOST, `docker service ps -q ${NS}_other`), otherTasks, "nor restarted");
         await eventually(() => ssh(HOST, `docker exec ${containerOf(`${NS}_app`)} cat /run/secrets/api_token`).stdout.trim() === V2, 60000, "the new task reads the new value");
-        const state = JSON.stringify(await stack!.exportStack());
+        const state = stateExport(work);
         assert.deepStrictEqual([V1, V2, b64(V1), b64(V2)].filter((n) => state.includes(n) || log.join("").includes(n)), []);
     });
 
