@@ -1,5 +1,11 @@
-import type { Ctx } from "./compose-import";
 import { ConfigSpec, FileRefSpec } from "./spec";
+
+/** What these readers use of compose-import's context (declared here: no import circle). */
+export interface Ctx {
+    fail(path: string, message: string): void;
+    obj(v: unknown, path: string, allowed: readonly string[]): Record<string, unknown> | undefined;
+    str(v: unknown, path: string): string | undefined;
+}
 
 // Compose `secrets:` / `configs:` (top level and per service). A config's `file:` is kept as a path
 // (relative to the compose file; config/stacks.ts makes it relative to the project); a secret's

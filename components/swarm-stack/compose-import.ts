@@ -71,7 +71,7 @@ function build(c: Ctx, v: unknown, path: string, image: string | undefined): Com
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export class Ctx {
+class Ctx {
     issues: Issue[] = [];
     fail(path: string, message: string) {
         this.issues.push(error(path, message));
