@@ -45,7 +45,7 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return 'Registry "registry"';
         case "containerUnits":
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
-        case "stacks":
+        case "stacks": case "stackSecrets":
             return `SwarmStack "${path[0] ?? "?"}"`;
         case "swarm": case "swarmUnlockKey":
             return 'SwarmCluster "swarm"';
@@ -95,10 +95,14 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     const plain: Record<string, unknown> = {};
     const secrets: Partial<Record<SecretKey, string>> = {};
     let registryUsers: unknown;
+    let stackSecrets: unknown;
     for (const [full, value] of Object.entries(raw)) {
         if (!full.startsWith(`${NAMESPACE}:`)) continue;
         const key = full.slice(NAMESPACE.length + 1);
-        if ((SECRET_MAP_KEYS as readonly string[]).includes(key)) {
+        if (key === "stackSecrets") {
+            if (!secretKeys.has(full)) add('SwarmStack "*"', [error(full, `holds secrets but is stored in plain text; run: pulumi config rm ${full} --stack ${stack}, then for each: pulumi config set --secret --path '${full}.<stack>.<name>' --stack ${stack} (the value on stdin)`)]);
+            else stackSecrets = value;
+        } else if ((SECRET_MAP_KEYS as readonly string[]).includes(key)) {
             if (!secretKeys.has(full)) add(resourceFor(key, []), [error(full, `holds passwords but is stored in plain text; run: pulumi config rm ${full} --stack ${stack}, then for each user: pulumi config set --secret --path '${full}.<user>' --stack ${stack} (the password on stdin)`)]);
             else registryUsers = value;
         } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
@@ -216,8 +220,9 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     let stacks: StackSpecs = {};
     let imageRefs: ImageRefs = {};
     let images = declaredImages(c.images);
+    if (stackSecrets !== undefined && !c.stacks) add('SwarmStack "*"', [error(`${NAMESPACE}:stackSecrets`, `holds secrets but ${NAMESPACE}:stacks declares no stack`)]);
     if (c.stacks) {
-        const r = loadStacks(c.stacks, projectRoot, new Set(Object.keys(images)));
+        const r = loadStacks(c.stacks, projectRoot, new Set(Object.keys(images)), stackSecrets);
         stacks = r.stacks;
         imageRefs = r.refs;
         images = { ...images, ...r.images };
