@@ -252,7 +252,7 @@ const stackHostFits = (h: StackHost): FleetHost & SwarmHost => h;
 void stackHostFits;
 
 /** Secret config keys (`pulumi config set --secret dockfleet:<key> ...`). */
-export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey", "stackSecretsKey"] as const;
 /** Secret config keys holding a map (`pulumi config set --secret --path 'dockfleet:<key>.<name>' ...`). */
 export const SECRET_MAP_KEYS = ["registryUsers", "stackSecrets"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -82,9 +82,10 @@ export function loadStacks(
         }
         if (values[name]) spec = { ...spec, secrets: Object.fromEntries(Object.entries(values[name]).map(([n, value]) => [n, { value }])) };
         // the values come from the --secret key dockfleet:stackSecrets (program.ts wraps them in
-        // pulumi.secret), so the component's warning about plain strings does not apply here
+        // pulumi.secret), so the component's warning about plain strings does not apply here; the
+        // key of their names is the secret dockfleet:stackSecretsKey, which load.ts checks
         const plainValue = (i: Issue) => i.severity === "warning" && /^secrets\.[^.]+\.value$/.test(i.field);
-        const issues = nest(field, validateSwarmStack(spec).filter((i) => !plainValue(i)));
+        const issues = nest(field, validateSwarmStack(spec).filter((i) => !plainValue(i) && i.field !== "secretsKey"));
         for (const issue of issues) problems.push({ stack: name, issue });
         stacks[name] = spec;
         if (Object.keys(stackRefs).length > 0) refs[name] = stackRefs;

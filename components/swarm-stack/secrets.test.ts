@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,18 +10,32 @@ import { SwarmStackArgs } from "./spec";
 import { renderCompose, renderService } from "./render";
 import { validateSwarmStack } from "./validate";
 import { looksSecret } from "./validate-files";
-import { versionedName, withConfigFiles } from "./secrets";
+import { DockfleetConfigError } from "../common/issues";
+import { secretName, secretsKeyBytes, versionedName, withConfigFiles } from "./secrets";
 
 import { isSecretOutput, registered, valueOf } from "../../test/support/mocks";
 
-// sha256 prefixes, from `printf %s VALUE | sha256sum | cut -c1-10`
-const H_HUNTER2 = "f52fbd32b2";
-const H_HUNTER3 = "fb8c2e2b85";
+// Secrets: HMAC-SHA256 prefixes under a fixed key, from
+// `printf %s VALUE | openssl dgst -sha256 -mac HMAC -macopt hexkey:KEY | cut -c1-10` (the hex after "= ").
+const KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/** The same 32 bytes as base64. */
+const KEY_B64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const OTHER_KEY = "6b".repeat(32);
+const H_HUNTER2 = "8629d712da";
+const H_HUNTER3 = "7c2999951c";
+const H_HUNTER2_OTHER = "f6c2ff6016";
+const H_HUNTER3_OTHER = "cc0bc82cb0";
+// sha256 prefixes (configs, and the unkeyed names the attacker test starts from), from `printf %s VALUE | sha256sum | cut -c1-10`
+const SHA_HUNTER2 = "f52fbd32b2";
 const H_CONF = "e9b027c643";
 
-const appStack = (value: pulumi.Input<string>): SwarmStackArgs => ({
+const sha10 = (v: string) => crypto.createHash("sha256").update(v, "utf8").digest("hex").slice(0, 10);
+
+/** The test stack; `secretsKey` null: none. */
+const appStack = (value: pulumi.Input<string>, secretsKey: pulumi.Input<string> | null = KEY): SwarmStackArgs => ({
     name: "app",
     secrets: { db_password: { value } },
+    ...(secretsKey === null ? {} : { secretsKey }),
     configs: { nginx_conf: { content: "worker_processes 2;" } },
     services: {
         api: { image: "api:1", secrets: [{ source: "db_password" }], configs: [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440", uid: "101", gid: "101" }] },
@@ -47,10 +62,45 @@ const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe("swarm stack secrets and configs", function () {
     describe("names and rendering (pure)", () => {
-        it("names each object <stack>_<name>_<first 10 hex of sha256(content)>", () => {
-            assert.strictEqual(versionedName("app", "db_password", "hunter2"), `app_db_password_${H_HUNTER2}`);
-            assert.strictEqual(versionedName("app", "db_password", "hunter3"), `app_db_password_${H_HUNTER3}`);
+        it("names a secret <stack>_<name>_<first 10 hex of HMAC-SHA256(key, value)>, a config by sha256 of its content", () => {
+            assert.strictEqual(secretName("app", "db_password", "hunter2", KEY), `app_db_password_${H_HUNTER2}`);
+            assert.strictEqual(secretName("app", "db_password", "hunter3", KEY), `app_db_password_${H_HUNTER3}`);
             assert.strictEqual(versionedName("app", "nginx_conf", "worker_processes 2;"), `app_nginx_conf_${H_CONF}`);
+        });
+
+        it("a different key gives different names (a new key rotates every secret); the key's bytes count, not its spelling", () => {
+            assert.strictEqual(secretName("app", "db_password", "hunter2", OTHER_KEY), `app_db_password_${H_HUNTER2_OTHER}`);
+            assert.strictEqual(secretName("app", "db_password", "hunter3", OTHER_KEY), `app_db_password_${H_HUNTER3_OTHER}`);
+            assert.strictEqual(secretName("app", "db_password", "hunter2", KEY_B64), `app_db_password_${H_HUNTER2}`);
+            assert.strictEqual(secretName("app", "db_password", "hunter2", KEY.toUpperCase()), `app_db_password_${H_HUNTER2}`);
+        });
+
+        it("takes a key of at least 32 bytes as hex or base64, and says what is wrong with another without repeating it", () => {
+            assert.deepStrictEqual([KEY, KEY_B64, KEY_B64.replace(/=$/, ""), "_-".repeat(22)].map((k) => (secretsKeyBytes(k) as Buffer).length), [32, 32, 32, 33]);
+            assert.deepStrictEqual(["ab".repeat(31), Buffer.alloc(31).toString("base64"), "hunter2!", ""].map(secretsKeyBytes), [
+                "is 31 bytes; at least 32 random bytes are needed (hex or base64)",
+                "is 31 bytes; at least 32 random bytes are needed (hex or base64)",
+                "must be at least 32 random bytes as hex or base64 (it is neither)",
+                "must be at least 32 random bytes as hex or base64 (it is neither)",
+            ]);
+            assert.throws(() => secretName("app", "db_password", "hunter2", "ab".repeat(16)), (e: unknown) =>
+                e instanceof DockfleetConfigError && e.message === 'invalid dockfleet configuration (1 error):\n  - SwarmStack "app", field secretsKey: is 16 bytes; at least 32 random bytes are needed (hex or base64)');
+        });
+
+        it("plays the attacker: the name and a dictionary that holds the value give nothing without the key", () => {
+            const dictionary = ["123456", "password", "letmein", "hunter1", "hunter2", "hunter3", "qwerty", "admin", "changeme", "s3cr3t"];
+            const hashOf = (name: string) => name.slice(name.lastIndexOf("_") + 1);
+            // the unkeyed name of before was such an oracle: sha256-prefix guessing finds the value
+            const unkeyed = versionedName("app", "db_password", "hunter2");
+            assert.strictEqual(hashOf(unkeyed), SHA_HUNTER2);
+            assert.deepStrictEqual(dictionary.filter((w) => sha10(w) === hashOf(unkeyed)), ["hunter2"]);
+            // the keyed name: the same guessing finds nothing, nor does an HMAC under any other key
+            const name = secretName("app", "db_password", "hunter2", KEY);
+            assert.deepStrictEqual(dictionary.filter((w) => sha10(w) === hashOf(name) || sha10(`app_db_password_${w}`) === hashOf(name)), []);
+            const guessedKeys = [OTHER_KEY, "00".repeat(32), "ff".repeat(32), crypto.randomBytes(32).toString("hex")];
+            assert.deepStrictEqual(guessedKeys.flatMap((k) => dictionary.filter((w) => secretName("app", "db_password", w, k) === name)), []);
+            // with the key it is the value's name (so the search above could have found it)
+            assert.deepStrictEqual(dictionary.filter((w) => secretName("app", "db_password", w, KEY) === name), ["hunter2"]);
         });
 
         it("renders the service's secrets under /run/secrets and configs at their targets, by id and name", () => {
@@ -95,8 +145,19 @@ describe("swarm stack secrets and configs", function () {
     describe("validation", () => {
         const issues = (a: SwarmStackArgs) => validateSwarmStack(a).map((i) => `${i.severity} ${i.field}: ${i.message}`);
 
-        it("accepts a stack whose secret is a Pulumi secret", () => {
-            assert.deepStrictEqual(issues(appStack(pulumi.secret("hunter2"))), []);
+        it("accepts a stack whose secret and key are Pulumi secrets", () => {
+            assert.deepStrictEqual(issues(appStack(pulumi.secret("hunter2"), pulumi.secret(KEY))), []);
+        });
+
+        it("requires a key of 32 bytes or more with secrets, and none without", () => {
+            assert.deepStrictEqual(issues(appStack(pulumi.secret("hunter2"), null)), [
+                "error secretsKey: is required when the stack has secrets (their names are keyed by it): a Pulumi secret of at least 32 random bytes as hex or base64, e.g. from: openssl rand -hex 32",
+            ]);
+            assert.deepStrictEqual(issues(appStack(pulumi.secret("hunter2"), "ab".repeat(16))), ["error secretsKey: is 16 bytes; at least 32 random bytes are needed (hex or base64)"]);
+            assert.deepStrictEqual(issues(appStack(pulumi.secret("hunter2"), 32 as never)), [
+                "error secretsKey: must be a Pulumi secret of at least 32 random bytes as hex or base64, e.g. from: openssl rand -hex 32",
+            ]);
+            assert.deepStrictEqual(issues({ ...appStack("x", null), secrets: {}, services: { web: { image: "nginx:1.25" } } }), []);
         });
 
         it("warns about a plain secret value", () => {
@@ -139,6 +200,7 @@ describe("swarm stack secrets and configs", function () {
                 "error secrets.a.value: is required: the secret value (a Pulumi secret)",
                 "error secrets.b.value: must not be empty",
                 `error secrets.${"x".repeat(50)}: the versioned name "app_${"x".repeat(50)}_<10 hex>" is longer than docker's 64-character limit; shorten the name`,
+                "error secretsKey: is required when the stack has secrets (their names are keyed by it): a Pulumi secret of at least 32 random bytes as hex or base64, e.g. from: openssl rand -hex 32",
                 "error configs.c: give exactly one of content or file",
                 "error configs.d: must be a mapping { content: <text> } or { file: <path> }",
             ]);
@@ -166,7 +228,7 @@ describe("swarm stack secrets and configs", function () {
         });
 
         it("creates one versioned, labelled docker.Secret and ServiceConfig per entry; the data is secret, the name is not", async () => {
-            const stack = new SwarmStack("sec1", appStack(pulumi.secret("hunter2")));
+            const stack = new SwarmStack("sec1", appStack(pulumi.secret("hunter2"), pulumi.secret(KEY)));
             await valueOf(stack.serviceNames);
             await settle();
             const secret = registered.find((r) => r.type === "docker:index/secret:Secret" && r.name === "sec1-secret-db_password")!;
@@ -187,14 +249,37 @@ describe("swarm stack secrets and configs", function () {
             assert.deepStrictEqual(YAML.parse(compose).secrets, { db_password: { name: `app_db_password_${H_HUNTER2}`, external: true } });
         });
 
+        it("the key is in no registration: only the names derived from it are", async () => {
+            const stack = new SwarmStack("sec3", appStack(pulumi.secret("hunter2"), pulumi.secret(KEY)));
+            await valueOf(stack.compose);
+            await settle();
+            const mine = registered.filter((r) => r.name.startsWith("sec3"));
+            assert.deepStrictEqual(mine.map((r) => r.type).sort(), ["docker:index/network:Network", "docker:index/secret:Secret", "docker:index/service:Service", "docker:index/service:Service", "docker:index/serviceConfig:ServiceConfig", "dockfleet:swarm:SwarmStack"]);
+            const text = JSON.stringify(mine.map((r) => r.inputs));
+            assert.ok(text.includes(`app_db_password_${H_HUNTER2}`), "the search looks at the right text");
+            assert.deepStrictEqual([KEY, KEY_B64].filter((k) => text.includes(k)), []);
+        });
+
+        it("the same stack under another key: every secret renamed, configs unchanged", async () => {
+            const stack = new SwarmStack("sec4", appStack(pulumi.secret("hunter2"), pulumi.secret(OTHER_KEY)));
+            assert.deepStrictEqual([await valueOf(stack.secrets.db_password.name), await valueOf(stack.configs.nginx_conf.name)], [`app_db_password_${H_HUNTER2_OTHER}`, `app_nginx_conf_${H_CONF}`]);
+        });
+
+        it("refuses secrets without a key before registering anything of the stack", async () => {
+            assert.throws(() => new SwarmStack("sec5", appStack(pulumi.secret("hunter2"), null)), (e: unknown) => e instanceof DockfleetConfigError
+                && e.message === 'invalid dockfleet configuration (1 error):\n  - stack "unit", SwarmStack "app", field secretsKey: is required when the stack has secrets (their names are keyed by it): a Pulumi secret of at least 32 random bytes as hex or base64, e.g. from: openssl rand -hex 32');
+            await settle();
+            assert.deepStrictEqual(registered.filter((r) => r.name.startsWith("sec5-")).map((r) => r.name), []);
+        });
+
         it("keeps a plain string value secret too", async () => {
             const stack = new SwarmStack("sec2", appStack("hunter2"));
             assert.strictEqual(await isSecretOutput(stack.secrets.db_password.data), true);
         });
 
         it("a changed value is a new name, and the service that mounts it references (and depends on) the new object", async () => {
-            const before = new SwarmStack("rot-a", appStack(pulumi.secret("hunter2")));
-            const after = new SwarmStack("rot-b", appStack(pulumi.secret("hunter3")));
+            const before = new SwarmStack("rot-a", appStack(pulumi.secret("hunter2"), pulumi.secret(KEY)));
+            const after = new SwarmStack("rot-b", appStack(pulumi.secret("hunter3"), pulumi.secret(KEY)));
             const refs = async (s: SwarmStackType) => (await valueOf(s.services.api.taskSpec)).containerSpec!.secrets!.map((r) => `${r.secretId} ${r.secretName}`);
             assert.deepStrictEqual(await refs(before), [`rot-a-secret-db_password-id app_db_password_${H_HUNTER2}`]);
             assert.deepStrictEqual(await refs(after), [`rot-b-secret-db_password-id app_db_password_${H_HUNTER3}`]);

@@ -25,11 +25,17 @@ export interface SwarmStackArgs {
     /**
      * Swarm secrets by short name: mounted as files (`/run/secrets/<name>` by default), encrypted in
      * the managers' raft log, absent from `docker service inspect` / `docker inspect`. Created as
-     * `<stack>_<name>_<first 10 hex of sha256(value)>`: a new value is a new secret, so the services
-     * that use it roll and the old one is removed after them. Default: `{}`.
+     * `<stack>_<name>_<first 10 hex of HMAC-SHA256(secretsKey, value)>`: a new value is a new secret,
+     * so the services that use it roll and the old one is removed after them. Default: `{}`.
      */
     secrets?: Record<string, SecretSpec>;
-    /** Swarm configs by short name (non-secret files, e.g. nginx.conf), versioned like secrets. Default: `{}`. */
+    /**
+     * Key of the secrets' names: at least 32 random bytes as hex or base64 (`openssl rand -hex 32`),
+     * a Pulumi secret. Without it a name would be a plain hash of the value, which confirms a guessed
+     * value offline. A new key renames (rotates) every secret once. Required when `secrets` is set.
+     */
+    secretsKey?: pulumi.Input<string>;
+    /** Swarm configs by short name (non-secret files, e.g. nginx.conf), versioned by sha256 of the content (`<stack>_<name>_<first 10 hex>`). Default: `{}`. */
     configs?: Record<string, ConfigSpec>;
     /** Docker provider (a swarm manager). Default: unset (opts.provider / opts.providers.docker / the default provider). */
     provider?: docker.Provider;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Issue, error, warning } from "../common/issues";
 import { FileRefSpec, ServiceSpec, SwarmStackArgs, withFileRefDefaults } from "./spec";
-import { HASH_CHARS } from "./secrets";
+import { HASH_CHARS, secretsKeyBytes } from "./secrets";
 
 // Checks of the stack's secrets and configs and of the services' uses of them, and the warnings
 // about secrets passed in the environment (readable by anyone who can inspect a service or container).
@@ -103,5 +103,18 @@ export function envSecretIssues(service: string, s: ServiceSpec): Issue[] {
 
 /** Stack-level issues of secrets and configs (fields relative to SwarmStackArgs). */
 export function validateStackFiles(a: SwarmStackArgs): Issue[] {
-    return [...objects(a, "secrets"), ...objects(a, "configs")];
+    return [...objects(a, "secrets"), ...keyIssues(a), ...objects(a, "configs")];
+}
+
+/** The key of the secrets' names: required with secrets, long enough when given as a string (an Output is checked when it resolves). */
+function keyIssues(a: SwarmStackArgs): Issue[] {
+    const k = a.secretsKey;
+    if (!isMap(a.secrets) || Object.keys(a.secrets).length === 0) return [];
+    const how = `a Pulumi secret of at least 32 random bytes as hex or base64, e.g. from: openssl rand -hex 32`;
+    if (k === undefined) return [error("secretsKey", `is required when the stack has secrets (their names are keyed by it): ${how}`)];
+    if (typeof k === "string") {
+        const b = secretsKeyBytes(k);
+        return typeof b === "string" ? [error("secretsKey", b)] : [];
+    }
+    return pulumi.Output.isInstance(k) ? [] : [error("secretsKey", `must be ${how}`)];
 }
