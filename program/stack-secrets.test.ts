@@ -117,7 +117,7 @@ describe("stack secrets and configs in the stack config", () => {
         assert.deepStrictEqual(errors(raw(), new Set(["dockfleet:sshPrivateKey", "dockfleet:stackSecrets"])), [
             "dockfleet:stackSecretsKey: holds a secret but is stored in plain text; run: pulumi config set --secret dockfleet:stackSecretsKey <value> --stack test",
         ]);
-        const noSecrets = { ...without("dockfleet:stackSecretsKey"), "dockfleet:stacks": { app: { services: { api: { image: "api:1" } } } } };
+        const noSecrets: Record<string, unknown> = { ...without("dockfleet:stackSecretsKey"), "dockfleet:stacks": { app: { services: { api: { image: "api:1" } } } } };
         delete noSecrets["dockfleet:stackSecrets"];
         assert.deepStrictEqual(Object.keys(load(noSecrets).stacks), ["app"]);
     });

@@ -22,7 +22,11 @@ const CONFIG_TEXT = "hello from a swarm config\n";
 // Values nobody else writes, so a search for them finds only a leak.
 const V1 = `dockfleet-secret-${crypto.randomBytes(12).toString("hex")}`;
 const V2 = `dockfleet-secret-${crypto.randomBytes(12).toString("hex")}`;
-const hash = (v: string) => crypto.createHash("sha256").update(v).digest("hex").slice(0, 10);
+// the key of the secrets' names (dockfleet:stackSecretsKey in a fleet's stack config)
+const KEY = crypto.randomBytes(32).toString("hex");
+/** A secret's version: HMAC-SHA256 under KEY; a config's: sha256 of its content. */
+const hash = (v: string) => crypto.createHmac("sha256", Buffer.from(KEY, "hex")).update(v).digest("hex").slice(0, 10);
+const sha = (v: string) => crypto.createHash("sha256").update(v).digest("hex").slice(0, 10);
 const b64 = (v: string) => Buffer.from(v).toString("base64");
 
 /** The program: one service that mounts the secret and the config, one that mounts nothing. */
@@ -38,6 +42,7 @@ function program(sshConfig: string) {
         const stack = new SwarmStack("sec", {
             name: NS,
             secrets: { api_token: { value: new pulumi.Config().requireSecret("token") } },
+            secretsKey: new pulumi.Config().requireSecret("secretsKey"),
             configs: { motd: { content: CONFIG_TEXT } },
             services: {
                 app: { ...common, secrets: [{ source: "api_token" }], configs: [{ source: "motd", target: "/etc/motd", mode: "0440" }] },
@@ -81,6 +86,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
             { workDir: work, envVars: {}, projectSettings: { name: "dockfleet-secrets-e2e", runtime: "nodejs" } },
         );
         await stack.setConfig("token", { value: V1, secret: true });
+        await stack.setConfig("secretsKey", { value: KEY, secret: true });
     });
 
     after(async () => {
@@ -95,7 +101,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
         const res = await stack!.up({ onOutput: collect });
         assert.strictEqual(res.summary.result, "succeeded");
         assert.strictEqual(res.outputs.secretName.value, `${NS}_api_token_${hash(V1)}`);
-        assert.strictEqual(res.outputs.configName.value, `${NS}_motd_${hash(CONFIG_TEXT)}`);
+        assert.strictEqual(res.outputs.configName.value, `${NS}_motd_${sha(CONFIG_TEXT)}`);
         assert.strictEqual(sh(HOST, `docker secret inspect ${NS}_api_token_${hash(V1)} --format '{{index .Spec.Labels "com.docker.stack.namespace"}}'`), NS);
         const ctr = containerOf(`${NS}_app`);
         assert.match(ctr, /^[0-9a-f]{12}$/, "one task of the app on host1");
@@ -111,7 +117,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
         const state = stateExport(work);
         assert.ok(state.includes(`${NS}_api_token_${hash(V1)}`), "the state names the secret");
         const hits = [["inspect", inspect], ["state export", state], ["engine output", log.join("")]]
-            .flatMap(([where, text]) => [V1, b64(V1)].filter((n) => text.includes(n)).map((n) => `${where}: ${n === V1 ? "value" : "base64 value"}`));
+            .flatMap(([where, text]) => [V1, b64(V1), KEY].filter((n) => text.includes(n)).map((n) => `${where}: ${n === V1 ? "value" : n === KEY ? "the names' key" : "base64 value"}`));
         assert.deepStrictEqual(hits, []);
     });
 
@@ -144,7 +150,7 @@ describe("extended: swarm secrets and configs of a stack on the sandbox swarm", 
         assert.strictEqual(sh(HOST, `docker service ps -q ${NS}_other`), otherTasks, "nor restarted");
         await eventually(() => ssh(HOST, `docker exec ${containerOf(`${NS}_app`)} cat /run/secrets/api_token`).stdout.trim() === V2, 60000, "the new task reads the new value");
         const state = stateExport(work);
-        assert.deepStrictEqual([V1, V2, b64(V1), b64(V2)].filter((n) => state.includes(n) || log.join("").includes(n)), []);
+        assert.deepStrictEqual([V1, V2, b64(V1), b64(V2), KEY].filter((n) => state.includes(n) || log.join("").includes(n)), []);
     });
 
     it("destroy removes the services, the secret, the config and the network", async () => {
