@@ -47,4 +47,16 @@ describe("apply script: a reload is verified by dockerd's reload event", functio
         run(env, "apply", { public: [daemon({ labels: ["a=1", "BAD_RELOAD"] })], args: ["--reload-digest", "d1", "--restart-timeout", "3"] });
         assert.doesNotMatch(fs.readFileSync(path.join(env.fake, "running.json"), "utf8"), /BAD_RELOAD/);
     });
+
+    it("no reload event and an API that no longer answers: not a refusal, the full rollback restarts dockerd on the known-good files", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["a=1"] })], args: ["--reload-digest", "d1"] }).code, 0);
+        const good = read(env, DJ);
+        const r = run(env, "apply", { public: [daemon({ labels: ["a=1", "HANG_ON_RELOAD"] })], args: ["--reload-digest", "d1", "--restart-timeout", "3"] });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /FAILED on host testhost at step '[^']+': .*previous config restored, dockerd running/);
+        assert.doesNotMatch(r.stderr, /not restarted/);
+        assert.strictEqual(read(env, DJ), good);
+        assert.strictEqual(count(env, "starts"), 2, "the rollback restarted dockerd");
+    });
 });

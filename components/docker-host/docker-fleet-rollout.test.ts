@@ -45,7 +45,11 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
     async function build(p: string, daemon: DaemonConfig, status: Record<string, DriftStatus> | undefined, perHost: Record<string, Partial<DaemonConfig>> = {}) {
         seen.length = 0;
         const hs = hosts(p).map((h) => ({ ...h, daemon: perHost[h.name] }));
-        const fleet = new mod.DockerFleet(`roll-${p}`, { hosts: hs, ssh: { privateKey: "KEY" }, daemon, driftCheck: status !== undefined, driftStatus: status });
+        // each child's ignoreChanges, as the engine gets it (a component's transformations see its children's options)
+        const ignored: Record<string, string[]> = {};
+        const fleet = new mod.DockerFleet(`roll-${p}`, { hosts: hs, ssh: { privateKey: "KEY" }, daemon, driftCheck: status !== undefined, driftStatus: status }, {
+            transformations: [(a) => { if (a.opts.ignoreChanges) ignored[a.name] = a.opts.ignoreChanges; return undefined; }],
+        });
         await Promise.all(fleet.hosts.map((h) => valueOf(h.applyLog)));
         await new Promise((r) => setTimeout(r, 400)); // the last serve-waits register after their applies
         const cmds = seen.filter((s) => s.type === "command:remote:Command");
@@ -54,18 +58,22 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
             if (!c) throw new Error(`${n} not registered: ${cmds.map((x) => x.name).join(", ")}`);
             return c;
         };
-        return { fleet, cmds, at, order: JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])) };
+        return { fleet, cmds, at, ignored, order: JSON.stringify(cmds.map((c) => [c.name, c.at, c.resolvedAt])) };
     }
 
-    it("a reload-only change: the canary first; then every other host at once, each after the canary only", async () => {
-        const { fleet, at, order } = await build("r", { ...was, debug: true, registryMirrors: ["https://mirror.example"] }, applied(hosts("r")));
+    it("a reload-only change: the canary first; then every other host at once, each after the canary only, no worker framed by the manager's snapshot and serve-wait", async () => {
+        const { fleet, at, ignored, order } = await build("r", { ...was, debug: true, registryMirrors: ["https://mirror.example"] }, applied(hosts("r")));
         assert.deepStrictEqual(Object.values(fleet.changes!).map((c) => c.kind), ["reload", "reload", "reload", "reload"]);
         assert.deepStrictEqual(fleet.rollout.stages, [[["rm1"]], [["rw1"], ["rw2"], ["rw3"]]]);
         assert.deepStrictEqual(fleet.batches, [["rm1"], ["rw1"], ["rw2"], ["rw3"]], "the planned restart batches (stack output) stay as they were");
         for (const w of ["rw1", "rw2", "rw3"]) {
-            assert.ok(at(`${w}-serve-snapshot`).at >= at("rm1-apply").resolvedAt!, `${w} waits for the canary: ${order}`);
-            assert.ok(at(`${w}-apply`).at >= at(`${w}-serve-snapshot`).resolvedAt!, order);
+            assert.ok(at(`${w}-apply`).at >= at("rm1-apply").resolvedAt!, `${w} waits for the canary: ${order}`);
+            // a reload stops no task: the apply does not wait for a snapshot, and the frame stays in
+            // the graph as it is (ignoreChanges: the engine runs neither command)
+            assert.ok(at(`${w}-apply`).at < at(`${w}-serve-snapshot`).resolvedAt!, `${w}'s apply does not wait for its snapshot: ${order}`);
+            assert.deepStrictEqual([ignored[`${w}-serve-snapshot`], ignored[`${w}-serve-wait`]], [["*"], ["*"]], `${w}'s frame`);
         }
+        assert.deepStrictEqual(Object.keys(ignored).filter((n) => !/^rw\d-serve-(snapshot|wait)$/.test(n)), [], "nothing else ignores changes");
         // no wave host waits for another: every apply starts before any of the wave's serve-waits ends
         const lastStart = Math.max(...["rw1", "rw2", "rw3"].map((w) => at(`${w}-apply`).at));
         const firstWaitDone = Math.min(...["rw1", "rw2", "rw3"].map((w) => at(`${w}-serve-wait`).resolvedAt!));
@@ -75,7 +83,7 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
 
     it("a mixed change: canary, wave, then the restart hosts in their batches", async () => {
         // rw2 gets a restart-only key; the others a reloadable one
-        const { fleet, at, order } = await build("x", { ...was, debug: true }, applied(hosts("x")), { xw2: { logDriver: "local" } });
+        const { fleet, at, ignored, order } = await build("x", { ...was, debug: true }, applied(hosts("x")), { xw2: { logDriver: "local" } });
         assert.deepStrictEqual(fleet.changes, {
             xm1: { kind: "reload", why: "hot-reloadable daemon.json keys" },
             xw1: { kind: "reload", why: "hot-reloadable daemon.json keys" },
@@ -86,6 +94,7 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
         assert.ok(at("xw1-serve-snapshot").at >= at("xm1-apply").resolvedAt! && at("xw3-serve-snapshot").at >= at("xm1-apply").resolvedAt!, order);
         assert.ok(at("xw2-serve-snapshot").at >= Math.max(at("xw1-serve-wait").resolvedAt!, at("xw3-serve-wait").resolvedAt!), `the restart batch waits for the whole wave: ${order}`);
         assert.ok(at("xw2-apply").at >= at("xw2-serve-snapshot").resolvedAt!, order);
+        assert.deepStrictEqual(Object.keys(ignored).sort(), ["xw1-serve-snapshot", "xw1-serve-wait", "xw3-serve-snapshot", "xw3-serve-wait"], "the restarting worker's frame runs");
     });
 
     it("a restart change rolls out as without the statuses: same batches, same order, same commands", async () => {
@@ -100,6 +109,7 @@ describe("DockerFleet rollout: reload canary, one wave, restart batches (mocks)"
         assert.deepStrictEqual(blind.cmds.map((c) => c.name), names, "registered in the same order");
         assert.deepStrictEqual(blind.cmds.map((c) => [c.name, c.inputs.create, c.inputs.update]), creates);
         for (let i = 1; i < 4; i++) assert.ok(probed.at(`sw${i}-serve-snapshot`).at >= probed.at(i === 1 ? "sm1-apply" : `sw${i - 1}-serve-wait`).resolvedAt!, probed.order);
+        assert.deepStrictEqual(probed.ignored, {}, "no frame ignores changes");
     });
 
     it("hosts that need nothing keep their command inputs (pulumi runs nothing there)", async () => {

@@ -246,7 +246,7 @@ export class DockerFleet extends pulumi.ComponentResource {
         for (const stage of this.rollout.stages) {
             // a stage's groups (the wave's hosts) wait for the previous stage only, not for each other
             const stageDone: pulumi.Resource[] = [];
-            for (const group of stage) stageDone.push(...this.applyBatch(group.map((n) => byName.get(n)!), previous, hostArgs, manager, timeout));
+            for (const group of stage) stageDone.push(...this.applyBatch(group.map((n) => byName.get(n)!), previous, hostArgs, manager, timeout, changes));
             previous = stageDone;
         }
         this.done = previous;
@@ -257,14 +257,19 @@ export class DockerFleet extends pulumi.ComponentResource {
     }
 
     /** One batch: its hosts apply together after `previous`; what the next batch waits for. */
-    private applyBatch(batch: FleetHost[], previous: pulumi.Resource[], hostArgs: (h: FleetHost) => DockerHostArgs, manager: FleetHost | undefined, timeout: number): pulumi.Resource[] {
+    private applyBatch(batch: FleetHost[], previous: pulumi.Resource[], hostArgs: (h: FleetHost) => DockerHostArgs, manager: FleetHost | undefined, timeout: number, changes?: Record<string, HostChangeKind>): pulumi.Resource[] {
         const conn = (h: FleetHost) => hostArgs(h).connection;
         // Every host of a batch applies only after the manager has snapshotted the swarm for
         // each watched worker of the batch: a manager restarting in the same batch never
         // restarts before (or during) a snapshot, and the batch's hosts still start together.
         const isWatched = (h: FleetHost) => manager !== undefined && h.role === "worker";
-        const watchedCount = batch.filter(isWatched).length;
-        const framed = watchedCount > 0;
+        // A worker that only reloads stops no task: nothing for the manager to snapshot or wait
+        // for. Its frame stays in the graph, unchanged (ignoreChanges: it runs nothing and keeps
+        // its state), so the next restart of that worker replaces and runs it as before.
+        const reloadOnly = (h: FleetHost) => changes?.[h.name]?.kind === "reload";
+        const frameOpts = (h: FleetHost): pulumi.CustomResourceOptions => (reloadOnly(h) ? { ignoreChanges: ["*"] } : {});
+        const watchedCount = batch.filter((h) => isWatched(h) && !reloadOnly(h)).length;
+        const framed = batch.some(isWatched);
         const gate = batchGate(previous, watchedCount);
         const pending: { h: FleetHost; host: DockerHost; snapshot?: command.remote.Command }[] = [];
         for (const h of batch) {
@@ -282,7 +287,8 @@ export class DockerFleet extends pulumi.ComponentResource {
                                   create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
                                   triggers: [digest],
                                   addPreviousOutputInEnv: false,
-                              }, { parent: this, dependsOn: previous });
+                              }, { parent: this, dependsOn: previous, ...frameOpts(h) });
+                              if (reloadOnly(h)) return previous;
                               gate.open(entry.snapshot);
                           }
                           return gate.dependsOn;
@@ -307,7 +313,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                 stdin: pulumi.all([snapshot.stdout, host.restarted]).apply(([snap, r]) => (r ? `${snap.trimEnd()}\n${APPLY_RESTARTED_LINE}\n` : snap)),
                 triggers: [host.applyDigest],
                 addPreviousOutputInEnv: false,
-            }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` } });
+            }, { parent: this, dependsOn: [host], customTimeouts: { create: `${timeout * 2}s` }, ...frameOpts(h) });
             current.push(wait);
         }
         return current;

@@ -8,7 +8,8 @@ export interface Rollout {
     /**
      * In order; a stage starts when the previous one is done. A stage's groups run at once, each
      * like one restart batch (its hosts together, the manager's snapshot before and serve-wait
-     * after each watched worker); they wait for the previous stage, not for each other.
+     * after each watched worker that restarts: a reload stops no task, so a reload worker's frame
+     * runs nothing); they wait for the previous stage, not for each other.
      */
     stages: string[][][];
     /** The reload host that goes first, alone; the wave depends on it. */

@@ -155,3 +155,22 @@ export async function eventually(f: () => boolean, ms: number, what: string): Pr
     }
     throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/**
+ * `sandbox.sh ARGS...`, bounded; throws on failure. `size`: the sandbox's size variables set
+ * (`"default"`: unset, its 3 managers of 3); without it the environment passes as it is.
+ */
+export function sandboxCmd(args: string[], size?: { hosts: number; managers: number } | "default", timeoutMs = 300000): void {
+    const env = { ...process.env };
+    if (size) {
+        delete env.DOCKFLEET_SANDBOX_HOSTS;
+        delete env.DOCKFLEET_SANDBOX_MANAGERS;
+    }
+    if (size && size !== "default") Object.assign(env, { DOCKFLEET_SANDBOX_HOSTS: String(size.hosts), DOCKFLEET_SANDBOX_MANAGERS: String(size.managers) });
+    const r = spawnSync("bash", [path.join(__dirname, "../sandbox/sandbox.sh"), ...args], { encoding: "utf8", env, timeout: timeoutMs });
+    if (r.status !== 0) throw new Error(`sandbox.sh ${args.join(" ")}${size && size !== "default" ? ` (${size.hosts} hosts)` : ""}: exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Each host's docker.service ActiveEnterTimestamp: unchanged means dockerd was not restarted. */
+export const activeSince = (hosts: string[]): Record<string, string> =>
+    Object.fromEntries(hosts.map((h) => [h, sh(h, "systemctl show docker -p ActiveEnterTimestamp --value")]));

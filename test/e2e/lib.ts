@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { sandbox, settledSwarm } from "../contract/lib";
 
 export const ROOT = path.resolve(__dirname, "../..");
@@ -125,4 +125,24 @@ export function yamlFleetProgram(dir: string, o: { keyPath: string; image: strin
     doc.setIn([...svc, "healthcheck", "timeout"], "1s");
     doc.setIn([...svc, "healthcheck", "startPeriod"], "1s");
     fs.writeFileSync(file, doc.toString());
+}
+
+/** Edits the local stack file (stacks/Pulumi.local.yaml) as a YAML document, keeping its comments. */
+export function editStackFile(f: (doc: YAML.Document) => void): void {
+    const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
+    f(doc);
+    fs.writeFileSync(STACK_FILE, doc.toString());
+}
+
+/** Index in `events` where each host's apply started and finished (engine event order). */
+export function applySpans(events: EngineEvent[]): Record<string, [number, number]> {
+    const spans: Record<string, [number, number]> = {};
+    events.forEach((e, i) => {
+        const urn = e.resourcePreEvent?.metadata.urn ?? e.resOutputsEvent?.metadata.urn;
+        const m = urn ? /::(host\d)-apply$/.exec(urn) : null;
+        if (!m) return;
+        if (e.resourcePreEvent) spans[m[1]] = [i, spans[m[1]]?.[1] ?? -1];
+        else spans[m[1]] = [spans[m[1]]?.[0] ?? -1, i];
+    });
+    return spans;
 }

@@ -4,30 +4,16 @@
 // The stack runs without its proxy here; test/extended/reload-wave-proxy.test.ts runs the same with
 // it (the proxy's root-only env file compared by an HMAC under the probe's one-time key).
 import * as assert from "assert";
-import * as fs from "fs";
-import * as YAML from "yaml";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { sandbox, sh, ssh } from "../contract/lib";
-import { STACK_FILE, useLocalStack } from "./lib";
+import { activeSince, sandbox, sh, ssh } from "../contract/lib";
+import { applySpans, editStackFile, useLocalStack } from "./lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const MIRROR = "http://10.232.0.1:5999";
 
-const activeSince = () => Object.fromEntries(HOSTS.map((h) => [h, sh(h, "systemctl show docker -p ActiveEnterTimestamp --value")]));
+const activeSinceAll = () => activeSince(HOSTS);
 const info = (h: string) => JSON.parse(sh(h, "docker info --format '{{json .}}'")) as { Debug: boolean; RegistryConfig: { Mirrors: string[] | null } };
 
-/** Index in `events` where each host's apply started and finished (engine event order). */
-function applySpans(events: EngineEvent[]): Record<string, [number, number]> {
-    const spans: Record<string, [number, number]> = {};
-    events.forEach((e, i) => {
-        const urn = e.resourcePreEvent?.metadata.urn ?? e.resOutputsEvent?.metadata.urn;
-        const m = urn ? /::(host\d)-apply$/.exec(urn) : null;
-        if (!m) return;
-        if (e.resourcePreEvent) spans[m[1]] = [i, spans[m[1]]?.[1] ?? -1];
-        else spans[m[1]] = [spans[m[1]]?.[0] ?? -1, i];
-    });
-    return spans;
-}
 
 describe("e2e: a reload-only change is one canary, then one wave", function () {
     this.timeout(600000);
@@ -36,14 +22,9 @@ describe("e2e: a reload-only change is one canary, then one wave", function () {
     before(() => sandbox());
     const local = useLocalStack(ssh, collect);
 
-    const edit = (f: (doc: YAML.Document) => void) => {
-        const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
-        f(doc);
-        fs.writeFileSync(STACK_FILE, doc.toString());
-    };
 
     before(async () => {
-        edit((doc) => {
+        editStackFile((doc) => {
             doc.setIn(["config", "dockfleet:parts"], ["daemon"]);
             doc.deleteIn(["config", "dockfleet:proxy"]);
             doc.deleteIn(["config", "dockfleet:httpProxy"]);
@@ -55,8 +36,8 @@ describe("e2e: a reload-only change is one canary, then one wave", function () {
 
     for (const [what, set] of [["debug and a registry mirror", true], ["back", false]] as const) {
         it(`${what}: the preview says canary and wave; up reloads the canary, then the two others together; no dockerd restarts`, async () => {
-            const before = activeSince();
-            edit((doc) => {
+            const before = activeSinceAll();
+            editStackFile((doc) => {
                 if (set) {
                     doc.setIn(["config", "dockfleet:daemon", "debug"], true);
                     doc.setIn(["config", "dockfleet:daemon", "registryMirrors"], [MIRROR]);
@@ -74,7 +55,7 @@ describe("e2e: a reload-only change is one canary, then one wave", function () {
             const up = await local.stack.up({ onOutput: collect, onEvent: (e) => events.push(e) });
             console.log(`      ${what}: pulumi up ${((Date.now() - t) / 1000).toFixed(1)} s`);
             assert.strictEqual(up.summary.result, "succeeded");
-            assert.deepStrictEqual(activeSince(), before, "no dockerd restarted");
+            assert.deepStrictEqual(activeSinceAll(), before, "no dockerd restarted");
             for (const h of HOSTS) {
                 const i = info(h);
                 assert.strictEqual(i.Debug, set, `${h}: Debug`);

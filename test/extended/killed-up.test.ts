@@ -6,10 +6,8 @@
 // once.
 import * as assert from "assert";
 import { spawn } from "child_process";
-import * as fs from "fs";
-import * as YAML from "yaml";
 import { eventually, sandbox, sh, ssh } from "../contract/lib";
-import { pulumiCli, ROOT, STACK_FILE, useLocalStack } from "../e2e/lib";
+import { editStackFile, pulumiCli, ROOT, useLocalStack } from "../e2e/lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const LOG = "/var/lib/dockfleet/daemon-config/apply.log";
@@ -23,14 +21,9 @@ describe("extended: pulumi up SIGKILLed mid-rollout; the next up converges, each
     const collect = (s: string) => outputs.push(s);
     before(() => sandbox());
     const local = useLocalStack(ssh, collect);
-    const edit = (f: (doc: YAML.Document) => void) => {
-        const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
-        f(doc);
-        fs.writeFileSync(STACK_FILE, doc.toString());
-    };
 
     before(async () => {
-        edit((doc) => {
+        editStackFile((doc) => {
             doc.setIn(["config", "dockfleet:parts"], ["daemon"]);
             doc.deleteIn(["config", "dockfleet:proxy"]);
             doc.deleteIn(["config", "dockfleet:httpProxy"]);
@@ -43,7 +36,7 @@ describe("extended: pulumi up SIGKILLed mid-rollout; the next up converges, each
     it("killed while the second host restarts: every host keeps (or gets back) a running dockerd; the next up restarts only the host not reached", async () => {
         const marks = Object.fromEntries(HOSTS.map((h) => [h, logLines(h)]));
         // a restart-only change (log-opts): three restart batches of one host each
-        edit((doc) => doc.setIn(["config", "dockfleet:daemon", "logOpts", "max-file"], "4"));
+        editStackFile((doc) => doc.setIn(["config", "dockfleet:daemon", "logOpts", "max-file"], "4"));
         const up = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", "local", "--non-interactive", "--color", "never"], { cwd: ROOT, env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         up.stdout.on("data", (d) => (out += d));

@@ -6,12 +6,10 @@
 // known-good files back before dockerd first reads them. Not a real power loss: the kernel's page
 // cache survives a container's death, so unsynced writes are not lost here.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as path from "path";
 import { renderApplyCommand, renderBundle } from "../../components/docker-host/bundle";
 import { DaemonConfig } from "../../components/docker-host/daemon-config";
 import { dj, json } from "../contract/bad-configs-lib";
-import { eventually, fileSha, health, push, restore, sandbox, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
+import { eventually, fileSha, health, push, restore, sandbox, sandboxCmd, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
 import { HOSTS_DROPIN_PATH, PROXY_DROPIN_PATH } from "../../components/docker-host/dropins";
 
 const HOST = "host3";
@@ -20,10 +18,6 @@ const STATE = "/var/lib/dockfleet/daemon-config";
 const SLOW_STOP = "/etc/systemd/system/docker.service.d/99-test-slow-stop.conf";
 const T = 20;
 
-function sandboxSh(...args: string[]): void {
-    const r = spawnSync("bash", [path.join(__dirname, "../sandbox/sandbox.sh"), ...args], { encoding: "utf8", timeout: 300000 });
-    if (r.status !== 0) throw new Error(`sandbox.sh ${args.join(" ")}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-}
 
 /** The apply of `files` started in a child ssh; cut the power once `moment` shows in apply.log, boot again. */
 async function cutDuring(moment: RegExp): Promise<void> {
@@ -33,12 +27,12 @@ async function cutDuring(moment: RegExp): Promise<void> {
     const apply = sshAsync(HOST, renderApplyCommand("apply", { host: HOST, restartTimeoutSeconds: T, smokeImage: sandbox().images.busybox }, renderBundle(files)));
     try {
         await eventually(() => moment.test(ssh(HOST, `tail -n +${logLines + 1} ${STATE}/apply.log`).stdout), 180000, `${moment} in apply.log`);
-        sandboxSh("powercut", HOST);
+        sandboxCmd(["powercut", HOST]);
     } finally {
         apply.kill();
         await apply.done;
     }
-    sandboxSh("boot", HOST);
+    sandboxCmd(["boot", HOST]);
     sh(HOST, `rm -f ${SLOW_STOP} && systemctl daemon-reload`);
 }
 

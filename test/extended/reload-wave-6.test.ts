@@ -10,33 +10,23 @@
 //  - six hosts: the same change, untargeted: host1 as the canary, then the 5 others as one wave.
 // The apply phase alone (first apply started to last apply finished, from the engine's events) is
 // printed beside it, not held to 1.5x: canary then wave is two reloads one after the other by design.
+// A reload stops no task, so no worker's frame (the manager's snapshot and serve-wait) runs: the
+// engine's events must show each as "same".
 // The stack runs without its proxy: a proxied host always restarts (see test/e2e/reload-wave.test.ts).
 // (Not `--target` of host1's apply: a targeted up fails there on "Duplicate resource URN
 // ...DockerHost::host2" after host1's apply, seen 2026-12-07.)
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
-import * as YAML from "yaml";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { sandbox, sh, ssh } from "../contract/lib";
-import { STACK_FILE, cleanHostFiles, cleanHosts, loadEngineEnv, localStack } from "../e2e/lib";
+import { activeSince, sandbox, sandboxCmd, sh, ssh } from "../contract/lib";
+import { STACK_FILE, cleanHostFiles, editStackFile, cleanHosts, loadEngineEnv, localStack } from "../e2e/lib";
 
 const SIX = ["host1", "host2", "host3", "host4", "host5", "host6"];
+const SIX_SIZE = { hosts: 6, managers: 1 }; // 1 manager + 5 workers
 const MIRROR = "http://10.232.0.1:5999";
 const UP_MS = 600000; // one up; a reload-only up takes seconds, the first up (6 restarts) minutes
 
-/** sandbox.sh CMD with N hosts / M managers (undefined: its defaults, 3 managers of 3), bounded. */
-function sandboxSh(cmd: string, hosts?: number, managers?: number): void {
-    const env = { ...process.env };
-    delete env.DOCKFLEET_SANDBOX_HOSTS;
-    delete env.DOCKFLEET_SANDBOX_MANAGERS;
-    if (hosts) Object.assign(env, { DOCKFLEET_SANDBOX_HOSTS: String(hosts), DOCKFLEET_SANDBOX_MANAGERS: String(managers) });
-    const r = spawnSync("bash", [path.join(__dirname, "../sandbox/sandbox.sh"), cmd], { encoding: "utf8", env, timeout: 900000 });
-    if (r.status !== 0) throw new Error(`sandbox.sh ${cmd} (${hosts ?? 3} hosts): exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
-}
-
-const activeSince = () => Object.fromEntries(SIX.map((h) => [h, sh(h, "systemctl show docker -p ActiveEnterTimestamp --value")]));
+const activeSinceAll = () => activeSince(SIX);
 const info = (h: string) => JSON.parse(sh(h, "docker info --format '{{json .}}'")) as { Debug: boolean; RegistryConfig: { Mirrors: string[] | null } };
 const mirrors = (h: string) => (info(h).RegistryConfig.Mirrors ?? []).map((m) => m.replace(/\/$/, ""));
 
@@ -58,15 +48,11 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
     let grown = false;
     let since: Record<string, string> = {};
     const timed: Record<string, { up: number; apply: number }> = {};
+    const frames: Record<string, Record<string, string>> = {};
 
-    const edit = (f: (doc: YAML.Document) => void) => {
-        const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
-        f(doc);
-        fs.writeFileSync(STACK_FILE, doc.toString());
-    };
     /** The change on or off, in the fleet's daemon settings or (`where`) in one host's own. */
     const setChange = (on: boolean, where: (string | number)[] = ["config", "dockfleet:daemon"]) =>
-        edit((doc) => {
+        editStackFile((doc) => {
             if (on) {
                 doc.setIn([...where, "debug"], true);
                 doc.setIn([...where, "registryMirrors"], [MIRROR]);
@@ -84,6 +70,8 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         const wall = (Date.now() - t) / 1000;
         assert.strictEqual(r.summary.result, "succeeded", outputs.join("").slice(-3000));
         timed[label] = { up: wall, apply: applySpan(events) };
+        // what the engine did with each worker's frame (the manager's snapshot and serve-wait)
+        frames[label] = Object.fromEntries(events.map((x) => x.e.resOutputsEvent?.metadata).filter((m) => m && /-serve-(snapshot|wait)$/.test(m.urn)).map((m) => [m!.urn.split("::").pop()!, m!.op]));
         console.log(`      ${label}: pulumi up ${wall.toFixed(1)} s, apply phase ${timed[label].apply.toFixed(1)} s`);
         return r;
     };
@@ -102,12 +90,12 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         stack = await localStack();
         cleanHosts(ssh); // host1-3 as the e2e suites leave them, with the 3-manager swarm
         grown = true;
-        sandboxSh("up", 6, 1);
-        sandboxSh("swarm", 6, 1);
+        sandboxCmd(["up"], SIX_SIZE, 900000);
+        sandboxCmd(["swarm"], SIX_SIZE, 900000);
         for (const h of SIX.slice(3)) cleanHostFiles(ssh, h); // a run killed before its after() left them managed
         const roles = Object.fromEntries(sandbox().hosts.map((h) => [h.name, h.role]));
         assert.deepStrictEqual(SIX.map((h) => roles[h]), ["manager", "worker", "worker", "worker", "worker", "worker"], "the 6-host sandbox");
-        edit((doc) => {
+        editStackFile((doc) => {
             doc.setIn(["config", "dockfleet:parts"], ["daemon"]);
             doc.setIn(["config", "dockfleet:hosts"], SIX.map((h, i) => ({ name: h, address: `10.232.0.1${i + 1}`, role: roles[h] })));
             for (const k of ["proxy", "httpProxy", "httpsProxy"]) doc.deleteIn(["config", `dockfleet:${k}`]);
@@ -115,7 +103,7 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         setChange(false);
         const r = await stack.up({ onOutput: collect, signal: AbortSignal.timeout(1200000) });
         assert.strictEqual(r.summary.result, "succeeded", outputs.join("").slice(-3000));
-        since = activeSince();
+        since = activeSinceAll();
     });
 
     after(async function () {
@@ -126,8 +114,8 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
             if (stack) await stack.destroy({ onOutput: collect, signal: AbortSignal.timeout(1200000) });
         } finally {
             if (grown) {
-                sandboxSh("up"); // stops and wipes host4-6
-                sandboxSh("swarm"); // host1-3, 3 managers, as the other suites expect
+                sandboxCmd(["up"], "default", 900000); // stops and wipes host4-6
+                sandboxCmd(["swarm"], "default", 900000); // host1-3, 3 managers, as the other suites expect
             }
         }
     });
@@ -136,14 +124,14 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         setChange(true, HOST1);
         assert.deepStrictEqual(await plan(), { canary: "host1", wave: [] }, "host1 alone reloads");
         await up("one host (host1), change");
-        assert.deepStrictEqual(activeSince(), since, "no dockerd restarted");
+        assert.deepStrictEqual(activeSinceAll(), since, "no dockerd restarted");
         assert.strictEqual(info("host1").Debug, true, "host1: Debug");
         assert.deepStrictEqual(mirrors("host1"), [MIRROR], "host1: mirrors");
         for (const h of SIX.slice(1)) assert.strictEqual(info(h).Debug, false, `${h} untouched`);
         setChange(false, HOST1);
         await up("one host (host1), back");
         assert.strictEqual(info("host1").Debug, false, "host1 back");
-        assert.deepStrictEqual(activeSince(), since, "no dockerd restarted");
+        assert.deepStrictEqual(activeSinceAll(), since, "no dockerd restarted");
     });
 
     it("six hosts: canary and one wave, at most 1.5x the one host's up; no dockerd restarts; docker info shows the change", async () => {
@@ -151,7 +139,11 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
         const p = await plan();
         assert.deepStrictEqual([p.canary, ...p.wave].sort(), SIX, "every host reloads: one canary, the 5 others in one wave");
         await up("six hosts, change");
-        assert.deepStrictEqual(activeSince(), since, "no dockerd restarted");
+        assert.deepStrictEqual(activeSinceAll(), since, "no dockerd restarted");
+        // a reload stops no task: no worker's frame ran on the manager (kept as it was: "same")
+        const framesRun = frames["six hosts, change"];
+        assert.deepStrictEqual(Object.keys(framesRun).sort(), SIX.slice(1).flatMap((h) => [`${h}-serve-snapshot`, `${h}-serve-wait`]).sort(), "every worker's frame is in the graph");
+        assert.deepStrictEqual(Object.entries(framesRun).filter(([, op]) => op !== "same"), [], "no frame ran");
         for (const h of SIX) {
             assert.strictEqual(info(h).Debug, true, `${h}: Debug`);
             assert.deepStrictEqual(mirrors(h), [MIRROR], `${h}: mirrors`);
@@ -166,7 +158,7 @@ describe("extended: a reload-only change on 6 hosts costs at most 1.5x one host'
     it("six hosts back: reload only, no dockerd restarts", async () => {
         setChange(false);
         await up("six hosts, back");
-        assert.deepStrictEqual(activeSince(), since, "no dockerd restarted");
+        assert.deepStrictEqual(activeSinceAll(), since, "no dockerd restarted");
         for (const h of SIX) {
             assert.strictEqual(info(h).Debug, false, `${h}: Debug`);
             assert.deepStrictEqual(mirrors(h), [], `${h}: mirrors`);

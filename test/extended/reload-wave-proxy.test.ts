@@ -8,27 +8,15 @@ import * as fs from "fs";
 import * as YAML from "yaml";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROXY_ENV_PATH } from "../../components/docker-host/dropins";
-import { sandbox, sh, ssh } from "../contract/lib";
-import { STACK_FILE, useLocalStack } from "../e2e/lib";
+import { activeSince, sandbox, sh, ssh } from "../contract/lib";
+import { STACK_FILE, applySpans, editStackFile, useLocalStack } from "../e2e/lib";
 
 const HOSTS = ["host1", "host2", "host3"];
 const MIRROR = "http://10.232.0.1:5999";
 
-const activeSince = () => Object.fromEntries(HOSTS.map((h) => [h, sh(h, "systemctl show docker -p ActiveEnterTimestamp --value")]));
+const activeSinceAll = () => activeSince(HOSTS);
 const info = (h: string) => JSON.parse(sh(h, "docker info --format '{{json .}}'")) as { Debug: boolean; HttpProxy: string; RegistryConfig: { Mirrors: string[] | null } };
 
-/** Index in `events` where each host's apply started and finished (engine event order). */
-function applySpans(events: EngineEvent[]): Record<string, [number, number]> {
-    const spans: Record<string, [number, number]> = {};
-    events.forEach((e, i) => {
-        const urn = e.resourcePreEvent?.metadata.urn ?? e.resOutputsEvent?.metadata.urn;
-        const m = urn ? /::(host\d)-apply$/.exec(urn) : null;
-        if (!m) return;
-        if (e.resourcePreEvent) spans[m[1]] = [i, spans[m[1]]?.[1] ?? -1];
-        else spans[m[1]] = [spans[m[1]]?.[0] ?? -1, i];
-    });
-    return spans;
-}
 
 describe("extended: with the proxy's root-only env file, a reload-only change is one canary, then one wave (named group, not in npm test)", function () {
     this.timeout(900000);
@@ -37,16 +25,11 @@ describe("extended: with the proxy's root-only env file, a reload-only change is
     before(() => sandbox());
     const local = useLocalStack(ssh, collect);
 
-    const edit = (f: (doc: YAML.Document) => void) => {
-        const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
-        f(doc);
-        fs.writeFileSync(STACK_FILE, doc.toString());
-    };
 
     before(async () => {
         const doc = YAML.parseDocument(fs.readFileSync(STACK_FILE, "utf8"));
         assert.ok(doc.hasIn(["config", "dockfleet:httpProxy"]), "the local stack has its proxy");
-        edit((d) => d.setIn(["config", "dockfleet:parts"], ["daemon"]));
+        editStackFile((d) => d.setIn(["config", "dockfleet:parts"], ["daemon"]));
         const r = await local.stack.up({ onOutput: collect });
         assert.strictEqual(r.summary.result, "succeeded", outputs.join("").slice(-3000));
         for (const h of HOSTS) assert.strictEqual(sh(h, `stat -c %a ${PROXY_ENV_PATH}`), "600", `${h}: the proxy's env file is root-only`);
@@ -54,9 +37,9 @@ describe("extended: with the proxy's root-only env file, a reload-only change is
 
     for (const [what, set] of [["debug and a registry mirror", true], ["back", false]] as const) {
         it(`${what}: the preview says canary and wave; up reloads the canary, then the two others together; no dockerd restarts`, async () => {
-            const before = activeSince();
+            const before = activeSinceAll();
             const proxyBefore = Object.fromEntries(HOSTS.map((h) => [h, info(h).HttpProxy]));
-            edit((doc) => {
+            editStackFile((doc) => {
                 if (set) {
                     doc.setIn(["config", "dockfleet:daemon", "debug"], true);
                     doc.setIn(["config", "dockfleet:daemon", "registryMirrors"], [MIRROR]);
@@ -75,7 +58,7 @@ describe("extended: with the proxy's root-only env file, a reload-only change is
             const up = await local.stack.up({ onOutput: collect, onEvent: (e) => events.push(e) });
             console.log(`      ${what}: pulumi up ${((Date.now() - t) / 1000).toFixed(1)} s`);
             assert.strictEqual(up.summary.result, "succeeded");
-            assert.deepStrictEqual(activeSince(), before, "no dockerd restarted");
+            assert.deepStrictEqual(activeSinceAll(), before, "no dockerd restarted");
             for (const h of HOSTS) {
                 const i = info(h);
                 assert.strictEqual(i.Debug, set, `${h}: Debug`);

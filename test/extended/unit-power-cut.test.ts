@@ -6,20 +6,14 @@
 // docker.service, so the host boots running the previous container. Also on the real host: an
 // install whose container does not stay up is rolled back to the previous unit, still running.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import * as path from "path";
 import { renderUnitCommand } from "../../components/container-unit/container-unit";
 import { renderContainerUnit } from "../../components/container-unit/unit";
-import { eventually, sandbox, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
+import { eventually, sandbox, sandboxCmd, settledSwarm, sh, ssh, sshAsync } from "../contract/lib";
 
 const HOST = "host3";
 const NAME = "dockfleet-cut";
 const UNIT = `/etc/systemd/system/${NAME}.service`;
 
-function sandboxSh(...args: string[]): void {
-    const r = spawnSync("bash", [path.join(__dirname, "../sandbox/sandbox.sh"), ...args], { encoding: "utf8", timeout: 300000 });
-    if (r.status !== 0) throw new Error(`sandbox.sh ${args.join(" ")}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-}
 
 describe(`extended: a ContainerUnit install cut by a power loss, and one that does not start, on a real host (${HOST}) (named group, not in npm test)`, function () {
     this.timeout(900000);
@@ -54,12 +48,12 @@ describe(`extended: a ContainerUnit install cut by a power loss, and one that do
         const install = sshAsync(HOST, renderUnitCommand("install", NAME, v2, { owner: "ext", op: "update" }));
         try {
             await eventually(() => ssh(HOST, `grep -q 'sleep 120' ${UNIT} && systemctl is-active ${NAME}.service`).stdout.trim() === "activating", 60000, "v2 starting");
-            sandboxSh("powercut", HOST);
+            sandboxCmd(["powercut", HOST]);
         } finally {
             install.kill();
             await install.done;
         }
-        sandboxSh("boot", HOST);
+        sandboxCmd(["boot", HOST]);
         await eventually(() => ssh(HOST, "systemctl is-active docker.service").stdout.trim() === "active", 120000, "docker.service active after the boot");
         assert.strictEqual(sh(HOST, `cat ${UNIT}`) + "\n", v1(), "the previous unit is back");
         assert.strictEqual(ssh(HOST, `test -e /var/lib/dockfleet/units/${NAME}/in-progress`).code, 1, "no install left in progress");

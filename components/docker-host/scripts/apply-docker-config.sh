@@ -1240,8 +1240,10 @@ converge() {
     [ -n "$dline" ] && why="$dline${why:+ ($why)}"
     local step=${FAIL_STEP:-apply}
     # A refused reload left dockerd running, on the old config: putting the known-good files back
-    # is the whole rollback (a restart would stop containers for nothing).
-    if [ "${RELOAD_REFUSED:-0}" = 1 ] && install_set "$STATE/last-good"; then
+    # is the whole rollback (a restart would stop containers for nothing). A dockerd whose API no
+    # longer answers did not just refuse: the full rollback (a restart) follows.
+    if [ "${RELOAD_REFUSED:-0}" = 1 ] && timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1 &&
+        install_set "$STATE/last-good"; then
         rm -f "$STATE/in-progress" "$STATE/dependents" "$STATE/new-graph-state"
         disarm_guard
         say "FAILED on host $HOST at step '$step': ${why}; previous files restored, dockerd still running on its previous config (not restarted)"
