@@ -9,6 +9,7 @@ import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
 import { members, validateSwarm } from "../components/swarm/plan";
 import { autolockIssues } from "../components/docker-host/autolock";
+import { secretsKeyBytes } from "../components/swarm-stack/secrets";
 import { PARTS, Part, SECRET_KEYS, SECRET_MAP_KEYS, SecretKey, StackConfigShape, configSchema } from "./schema";
 import { registryTrustIssues } from "./registry-trust";
 import { ImageRefs, StackSpecs, loadStacks } from "./stacks";
@@ -45,10 +46,12 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return 'Registry "registry"';
         case "containerUnits":
             return `ContainerUnit #${typeof path[0] === "number" ? path[0] : "?"}`;
-        case "stacks":
+        case "stacks": case "stackSecrets":
             return `SwarmStack "${path[0] ?? "?"}"`;
         case "swarm": case "swarmUnlockKey":
             return 'SwarmCluster "swarm"';
+        case "stackSecretsKey":
+            return 'SwarmStack "*"';
         case "volumes":
             return `NfsVolume #${typeof path[0] === "number" ? path[0] : "?"}`;
         default:
@@ -95,10 +98,14 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     const plain: Record<string, unknown> = {};
     const secrets: Partial<Record<SecretKey, string>> = {};
     let registryUsers: unknown;
+    let stackSecrets: unknown;
     for (const [full, value] of Object.entries(raw)) {
         if (!full.startsWith(`${NAMESPACE}:`)) continue;
         const key = full.slice(NAMESPACE.length + 1);
-        if ((SECRET_MAP_KEYS as readonly string[]).includes(key)) {
+        if (key === "stackSecrets") {
+            if (!secretKeys.has(full)) add('SwarmStack "*"', [error(full, `holds secrets but is stored in plain text; run: pulumi config rm ${full} --stack ${stack}, then for each: pulumi config set --secret --path '${full}.<stack>.<name>' --stack ${stack} (the value on stdin)`)]);
+            else stackSecrets = value;
+        } else if ((SECRET_MAP_KEYS as readonly string[]).includes(key)) {
             if (!secretKeys.has(full)) add(resourceFor(key, []), [error(full, `holds passwords but is stored in plain text; run: pulumi config rm ${full} --stack ${stack}, then for each user: pulumi config set --secret --path '${full}.<user>' --stack ${stack} (the password on stdin)`)]);
             else registryUsers = value;
         } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
@@ -216,14 +223,17 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
     let stacks: StackSpecs = {};
     let imageRefs: ImageRefs = {};
     let images = declaredImages(c.images);
+    if (stackSecrets !== undefined && !c.stacks) add('SwarmStack "*"', [error(`${NAMESPACE}:stackSecrets`, `holds secrets but ${NAMESPACE}:stacks declares no stack`)]);
     if (c.stacks) {
-        const r = loadStacks(c.stacks, projectRoot, new Set(Object.keys(images)));
+        const r = loadStacks(c.stacks, projectRoot, new Set(Object.keys(images)), stackSecrets);
         stacks = r.stacks;
         imageRefs = r.refs;
         images = { ...images, ...r.images };
         // by default a stack manages what it configures, compose builds included
         if (c.parts === undefined && Object.keys(r.images).length > 0) parts.add("images");
         for (const p of r.problems) add(`SwarmStack "${p.stack}"`, [p.issue]);
+        // not managed by this stack (parts): its secrets are not named here
+        if (parts.has("stacks")) for (const [name, spec] of Object.entries(stacks)) add(`SwarmStack "${name}"`, stackSecretsKeyIssues(stack, name, spec, secrets.stackSecretsKey, problems));
         const usingBuilds = Object.keys(imageRefs);
         if (usingBuilds.length > 0 && parts.has("stacks") && !parts.has("images")) {
             add(`SwarmStack "${usingBuilds[0]}"`, [error(`${NAMESPACE}:parts`, `stacks ${usingBuilds.join(", ")} run built images: list "images" with "stacks" (the digest comes from the build)`)]);
@@ -240,6 +250,22 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
 
     if (problems.length > 0) throw new DockfleetConfigError(problems);
     return { stack, config: c, secrets, parts, stacks, images, imageRefs, warnings, hostKeySources: keyed.sources, ...(registryUsers !== undefined ? { registryUsers: registryUsers as Record<string, string> } : {}) };
+}
+
+/**
+ * dockfleet:stackSecretsKey for a stack with secrets: the HMAC key of their names (a plain hash of
+ * a value would let anyone who sees the name confirm a guess offline). Checked here, before any
+ * host is touched; nothing in a message repeats the key.
+ */
+function stackSecretsKeyIssues(stack: string, name: string, spec: { secrets?: Record<string, unknown> }, key: string | undefined, problems: { issue: Issue }[]): Issue[] {
+    const field = `${NAMESPACE}:stackSecretsKey`;
+    const names = Object.keys(spec.secrets ?? {});
+    // a plain-text key is already an error of its own
+    if (names.length === 0 || problems.some((p) => p.issue.field === field)) return [];
+    const run = `run: pulumi config set --secret ${field} "$(openssl rand -hex 32)" --stack ${stack}`;
+    if (key === undefined) return [error(field, `is required: stack "${name}" has secrets (${names.join(", ")}), each named by an HMAC of its value under this key; ${run}`)];
+    const bytes = secretsKeyBytes(key);
+    return typeof bytes === "string" ? [error(field, `${bytes}; ${run} (a new key renames every secret once)`)] : [];
 }
 
 /** Maps a component field (`daemon.x`, `hosts[0].y`, `rollout.z`, `proxy.w`) to its config key. */

@@ -296,7 +296,12 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         for (const [name, loaded] of Object.entries(cfg.stacks)) {
             // a service of a built image runs its pushed digest: a new digest rolls exactly those services
             const refs = cfg.imageRefs[name];
-            const spec = pinBuiltImages(loaded, refs, digests);
+            const pinned = pinBuiltImages(loaded, refs, digests);
+            // values of the secret dockfleet:stackSecrets: secret in the state whatever happens to them
+            // and the key of their names (load.ts has checked it is there): a secret too, used only in an apply
+            const spec = pinned.secrets
+                ? { ...pinned, secrets: Object.fromEntries(Object.entries(pinned.secrets).map(([n, v]) => [n, { value: pulumi.secret(v.value) }])), secretsKey: pulumi.secret(cfg.secrets.stackSecretsKey!) }
+                : pinned;
             const fromRegistry = registryAddress !== undefined && (refs !== undefined || Object.values(loaded.services).some((x) => typeof x.image === "string" && imageFrom(x.image, registryAddress)));
             const registryAuth = fromRegistry && loginUser && cfg.registryUsers ? { serverAddress: registryAddress!, username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]) } : undefined;
             stacks.push(new SwarmStack(name, { ...spec, registryAuth }, { provider, dependsOn: fromRegistry && registry ? [...afterSwarm, registry.container] : afterSwarm }));

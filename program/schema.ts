@@ -174,6 +174,8 @@ export const stackSchema = z.object({
     services: z.record(z.string(), z.unknown()).optional(),
     networks: z.record(z.string(), z.unknown()).optional(),
     nfsVolumes: z.record(z.string(), z.unknown()).optional(),
+    /** Swarm configs by name: { file: <path relative to the project root> } or { content: <text> }; secrets are the secret dockfleet:stackSecrets. */
+    configs: z.record(z.string(), z.unknown()).optional(),
     tz: str.optional(),
     /** How long `pulumi up` waits for a service to converge. Default: "3m". */
     convergeTimeout: str.optional(),
@@ -250,7 +252,7 @@ const stackHostFits = (h: StackHost): FleetHost & SwarmHost => h;
 void stackHostFits;
 
 /** Secret config keys (`pulumi config set --secret dockfleet:<key> ...`). */
-export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "httpProxy", "httpsProxy", "swiftPassword", "s3SecretKey", "registryHttpSecret", "registryTlsKey", "registryCaKey", "swarmUnlockKey", "stackSecretsKey"] as const;
 /** Secret config keys holding a map (`pulumi config set --secret --path 'dockfleet:<key>.<name>' ...`). */
-export const SECRET_MAP_KEYS = ["registryUsers"] as const;
+export const SECRET_MAP_KEYS = ["registryUsers", "stackSecrets"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];

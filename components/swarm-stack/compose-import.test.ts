@@ -202,7 +202,7 @@ secrets:
 `;
         assert.throws(() => importCompose(text, "x"), (e: unknown) => {
             assert.ok(e instanceof ComposeImportError);
-            assert.deepStrictEqual(e.issues.map((i) => i.field), ["secrets", "services.web.build", "services.web.privileged", "services.web.deploy.placement.preferences"]);
+            assert.deepStrictEqual(e.issues.map((i) => i.field), ["secrets.s.file", "services.web.build", "services.web.privileged", "services.web.deploy.placement.preferences"]);
             assert.match(e.issues[1].message, /^not supported by dockfleet \(supported: image, command, entrypoint, /);
             assert.match(e.message, /services\.web\.build: not supported by dockfleet/);
             return true;
@@ -280,5 +280,42 @@ secrets:
 
     it("repositoryOf drops the registry host and the tag or digest", () => {
         assert.deepStrictEqual(["10.0.0.5:5000/team/app:1", "localhost/app", "team/app:latest", "app@sha256:ab", "registry.example/app"].map(repositoryOf), ["team/app", "app", "team/app", "app", "app"]);
+    });
+    it("reads secrets (external: their values come from the stack config) and configs (file or content) and the services' uses", () => {
+        const text = `
+services:
+  api:
+    image: api:1
+    secrets: [db_password, { source: tls_key, target: server.key, uid: "101", gid: "101", mode: 0400 }]
+    configs: [{ source: nginx_conf, target: /etc/nginx/nginx.conf, mode: 0440 }, motd]
+secrets:
+  db_password: { external: true }
+  tls_key: { external: true }
+configs:
+  nginx_conf: { file: ./nginx.conf }
+  motd: { content: "hello" }
+`;
+        const spec = importCompose(text, "app");
+        assert.deepStrictEqual(spec.configs, { nginx_conf: { file: "./nginx.conf" }, motd: { content: "hello" } });
+        assert.strictEqual(spec.secrets, undefined);
+        assert.deepStrictEqual(spec.services.api.secrets, [{ source: "db_password" }, { source: "tls_key", target: "server.key", mode: "0400", uid: "101", gid: "101" }]);
+        assert.deepStrictEqual(spec.services.api.configs, [{ source: "nginx_conf", target: "/etc/nginx/nginx.conf", mode: "0440" }, { source: "motd" }]);
+    });
+
+    it("refuses secret values in the compose file, naming where they belong", () => {
+        const issues = (text: string) => {
+            try {
+                importCompose(text, "app");
+            } catch (e) {
+                return (e as ComposeImportError).issues.map((i) => `${i.field}: ${i.message}`);
+            }
+            return [];
+        };
+        const hint = "set the value as a stack config secret: pulumi config set --secret --path 'dockfleet:stackSecrets.app.db' (the value on stdin), and declare it here as { external: true }";
+        assert.deepStrictEqual(issues("services:\n  a: { image: app }\nsecrets:\n  db: { file: ./db.txt }\n"), [`secrets.db.file: dockfleet does not read secret values from files or the environment; ${hint}`]);
+        assert.deepStrictEqual(issues("services:\n  a: { image: app }\nsecrets:\n  db: { environment: DB }\n"), [`secrets.db.environment: dockfleet does not read secret values from files or the environment; ${hint}`]);
+        assert.deepStrictEqual(issues("services:\n  a: { image: app }\nsecrets:\n  db: {}\n"), [`secrets.db: needs a value: ${hint}`]);
+        assert.deepStrictEqual(issues("services:\n  a: { image: app }\nconfigs:\n  c: { external: true }\n"), ["configs.c.external: external configs are not supported: dockfleet creates and versions the stack's configs; give file: or content:"]);
+        assert.deepStrictEqual(issues("services:\n  a: { image: app, configs: [{ source: c, mode: rw }] }\nconfigs:\n  c: { content: x }\n"), ['services.a.configs[0].mode: "rw" is not a file mode such as 0440']);
     });
 });

@@ -2,6 +2,7 @@ import * as YAML from "yaml";
 import { Issue, error } from "../common/issues";
 import { isNfsType } from "../common/rules";
 import { NfsVolumeArgs, nfsVolumeName } from "../nfs-volume/nfs";
+import { composeConfigs, composeFileRefs, composeSecrets } from "./compose-import-files";
 import { HealthcheckSpec, MountSpec, NetworkSpec, PortSpec, ResourceSpec, ServiceSpec, SwarmStackArgs, UpdateSpec } from "./spec";
 
 /** Thrown by importCompose; `issues` carry compose paths such as `services.web.build`. Nothing is ever dropped silently. */
@@ -13,8 +14,8 @@ export class ComposeImportError extends Error {
 }
 
 const SUPPORTED = {
-    top: ["version", "services", "networks", "volumes"],
-    service: ["image", "command", "entrypoint", "environment", "ports", "healthcheck", "deploy", "volumes", "networks", "labels", "stop_grace_period"],
+    top: ["version", "services", "networks", "volumes", "secrets", "configs"],
+    service: ["image", "command", "entrypoint", "environment", "ports", "healthcheck", "deploy", "volumes", "networks", "labels", "stop_grace_period", "secrets", "configs"],
     deploy: ["mode", "replicas", "update_config", "rollback_config", "restart_policy", "placement", "resources", "endpoint_mode", "labels"],
     update: ["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order"],
     restart: ["condition", "delay", "max_attempts", "window"],
@@ -345,6 +346,8 @@ function service(c: Ctx, v: unknown, path: string, nfs: Set<string>, named: Set<
         containerLabels: containerLabels && Object.keys(containerLabels).length ? containerLabels : undefined,
         endpointMode: c.str(d.endpoint_mode, `${dp}.endpoint_mode`) as ServiceSpec["endpointMode"],
         stopGracePeriod: c.str(o.stop_grace_period, `${path}.stop_grace_period`),
+        secrets: composeFileRefs(c, o.secrets, `${path}.secrets`),
+        configs: composeFileRefs(c, o.configs, `${path}.configs`),
     });
 }
 
@@ -408,6 +411,9 @@ function importComposeWith(yamlText: string, stackName: string, builds?: Record<
             c.fail(`volumes.${n}.name`, `${JSON.stringify(o.name)}: fixed volume names are not supported; dockfleet names NFS volumes "${nfsVolumeName(`${stackName}_${n}`, nv)}" (changes with the options)`);
         }
     }
+    const configs = composeConfigs(c, top.configs);
+    // external secrets only: their values come from the stack config (program/stacks.ts adds them)
+    composeSecrets(c, top.secrets, stackName);
     const services: Record<string, ServiceSpec> = {};
     if (!isObj(top.services) || Object.keys(top.services).length === 0) c.fail("services", "a compose file needs at least one service");
     for (const [n, v] of Object.entries(isObj(top.services) ? top.services : {})) {
@@ -420,6 +426,7 @@ function importComposeWith(yamlText: string, stackName: string, builds?: Record<
         services,
         networks: Object.keys(networks).length ? networks : undefined,
         nfsVolumes: Object.keys(nfsVolumes).length ? nfsVolumes : undefined,
+        configs,
     }) };
 }
 

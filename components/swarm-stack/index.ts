@@ -3,3 +3,4 @@ export * from "./render";
 export * from "./validate";
 export * from "./compose-import";
 export * from "./swarm-stack";
+export * from "./secrets";

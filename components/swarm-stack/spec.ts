@@ -22,8 +22,57 @@ export interface SwarmStackArgs {
     tz?: string;
     /** Convergence timeout for replicated services (Go duration). Default: "3m". */
     convergeTimeout?: string;
+    /**
+     * Swarm secrets by short name: mounted as files (`/run/secrets/<name>` by default), encrypted in
+     * the managers' raft log, absent from `docker service inspect` / `docker inspect`. Created as
+     * `<stack>_<name>_<first 10 hex of HMAC-SHA256(secretsKey, value)>`: a new value is a new secret,
+     * so the services that use it roll and the old one is removed after them. Default: `{}`.
+     */
+    secrets?: Record<string, SecretSpec>;
+    /**
+     * Key of the secrets' names: at least 32 random bytes as hex or base64 (`openssl rand -hex 32`),
+     * a Pulumi secret. Without it a name would be a plain hash of the value, which confirms a guessed
+     * value offline. A new key renames (rotates) every secret once. Required when `secrets` is set.
+     */
+    secretsKey?: pulumi.Input<string>;
+    /** Swarm configs by short name (non-secret files, e.g. nginx.conf), versioned by sha256 of the content (`<stack>_<name>_<first 10 hex>`). Default: `{}`. */
+    configs?: Record<string, ConfigSpec>;
     /** Docker provider (a swarm manager). Default: unset (opts.provider / opts.providers.docker / the default provider). */
     provider?: docker.Provider;
+}
+
+/** A map entry (not a bare string) so a secret can grow settings (labels, a driver) without a shape change; configs have the same form. */
+export interface SecretSpec {
+    /** The secret value: a Pulumi secret (`config.requireSecret`); a plain string is warned about. Required. */
+    value: pulumi.Input<string>;
+}
+
+/** Exactly one of content or file. */
+export interface ConfigSpec {
+    /** File content. Default: unset. */
+    content?: pulumi.Input<string>;
+    /** File read when the program runs, relative to the Pulumi project directory. Default: unset. */
+    file?: string;
+}
+
+/**
+ * A service's use of a stack secret or config (compose long syntax). Typed as an object only (the
+ * component package's schema has no unions); untyped input may give a bare name (`withFileRefDefaults`).
+ */
+export interface FileRefSpec {
+    /** Short name of a stack secret/config. Required. */
+    source: string;
+    /**
+     * Path in the container. Secrets: a file name under /run/secrets or an absolute path; configs: an
+     * absolute path (a relative one is taken from `/`). Default: `/run/secrets/<source>` (secrets), `/<source>` (configs).
+     */
+    target?: string;
+    /** Octal file mode as a string, e.g. "0400". Default: "0444". */
+    mode?: string;
+    /** File owner uid. Default: "0". */
+    uid?: string;
+    /** File group gid. Default: "0". */
+    gid?: string;
 }
 
 export interface NetworkSpec {
@@ -212,6 +261,10 @@ export interface ServiceSpec {
     endpointMode?: EndpointMode;
     /** Time between SIGTERM and SIGKILL. Default: unset (engine default 10s). */
     stopGracePeriod?: string;
+    /** Stack secrets mounted into the tasks. In YAML a bare name stands for `{ source: <name> }` (compose's short form). Default: `[]`. */
+    secrets?: FileRefSpec[];
+    /** Stack configs mounted into the tasks. In YAML a bare name stands for `{ source: <name> }`. Default: `[]`. */
+    configs?: FileRefSpec[];
 }
 
 export const STACK_NAMESPACE_LABEL = "com.docker.stack.namespace";
@@ -240,6 +293,22 @@ export function withRestartDefaults(r: RestartPolicySpec | undefined) {
     };
 }
 
+export const SECRETS_DIR = "/run/secrets";
+export const DEFAULT_FILE_MODE = "0444";
+
+/** A secret/config reference with its defaults: compose's target rules (secrets under /run/secrets, configs from /). */
+export function withFileRefDefaults(r: string | FileRefSpec, kind: "secret" | "config") {
+    const ref = typeof r === "string" ? { source: r } : r;
+    const target = ref.target ?? ref.source;
+    return {
+        source: ref.source,
+        target: target.startsWith("/") ? target : kind === "secret" ? `${SECRETS_DIR}/${target}` : `/${target}`,
+        mode: ref.mode ?? DEFAULT_FILE_MODE,
+        uid: ref.uid ?? "0",
+        gid: ref.gid ?? "0",
+    };
+}
+
 /** Service defaults, applied in one place. */
 export function withServiceDefaults(s: ServiceSpec) {
     const mode = s.mode ?? "replicated";
@@ -253,6 +322,8 @@ export function withServiceDefaults(s: ServiceSpec) {
         networks: s.networks ?? [DEFAULT_NETWORK],
         labels: s.labels ?? {},
         containerLabels: s.containerLabels ?? {},
+        secrets: (s.secrets ?? []).map((r) => withFileRefDefaults(r, "secret")),
+        configs: (s.configs ?? []).map((r) => withFileRefDefaults(r, "config")),
         endpointMode: s.endpointMode ?? "vip",
         update: withUpdateDefaults(s.update, "update"),
         rollback: withUpdateDefaults(s.rollback, "rollback"),

@@ -7,6 +7,7 @@ import {
     serviceFullName,
 } from "./spec";
 import { cpusToNano, memoryBytes } from "./units";
+import { envSecretIssues, validateFileRefs, validateStackFiles } from "./validate-files";
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const NAME_HINT = "must start with a letter or digit and contain only letters, digits, _ . - (docker object names)";
@@ -111,7 +112,7 @@ function validateMount(m: MountSpec, a: SwarmStackArgs): Issue[] {
 
 const SERVICE_KEYS = [
     "image", "mode", "replicas", "command", "args", "env", "ports", "healthcheck", "update", "rollback", "restartPolicy", "placement", "resources",
-    "mounts", "networks", "labels", "containerLabels", "endpointMode", "stopGracePeriod",
+    "mounts", "networks", "labels", "containerLabels", "endpointMode", "stopGracePeriod", "secrets", "configs",
 ];
 const UPDATE_KEYS = ["parallelism", "delay", "failureAction", "monitor", "maxFailureRatio", "order"];
 const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -128,6 +129,7 @@ function shapeIssues(s: ServiceSpec): Issue[] {
     };
     for (const k of ["env", "healthcheck", "update", "rollback", "restartPolicy", "placement", "resources", "labels", "containerLabels"]) want(k, v[k], "map");
     for (const k of ["ports", "mounts"]) want(k, v[k], "list of maps");
+    for (const k of ["secrets", "configs"]) want(k, v[k], "list");
     for (const k of ["networks", "command", "args"]) want(k, v[k], "list of strings");
     const known = (field: string, val: unknown, keys: string[]) => {
         if (!isMap(val)) return;
@@ -211,6 +213,7 @@ export function validateService(name: string, s: ServiceSpec, a: SwarmStackArgs)
     labels(issues, "labels", s.labels);
     labels(issues, "containerLabels", s.containerLabels);
     duration(issues, "stopGracePeriod", s.stopGracePeriod);
+    issues.push(...validateFileRefs(s, a, "secrets"), ...validateFileRefs(s, a, "configs"), ...envSecretIssues(name, s));
     return issues;
 }
 
@@ -220,7 +223,7 @@ export function validateSwarmStack(a: SwarmStackArgs): Issue[] {
     if (typeof a.name !== "string" || !NAME.test(a.name)) issues.push(error("name", `stack name ${q(a.name)} ${NAME_HINT}`));
     if (a.tz !== undefined && (typeof a.tz !== "string" || !TZ.test(a.tz))) issues.push(error("tz", `${q(a.tz)} is not a time zone such as "Europe/Berlin", "America/New_York" or "UTC"`));
     duration(issues, "convergeTimeout", a.convergeTimeout);
-    for (const k of ["services", "networks", "nfsVolumes"] as const) {
+    for (const k of ["services", "networks", "nfsVolumes", "secrets", "configs"] as const) {
         if (a[k] !== undefined && !isMap(a[k])) return [...issues, error(k, "must be a mapping of name to settings")];
     }
     for (const [n, net] of Object.entries(a.networks ?? {})) {
@@ -242,6 +245,7 @@ export function validateSwarmStack(a: SwarmStackArgs): Issue[] {
         for (const k of Object.keys(v)) if (!["server", "path", "nfsVersion", "options"].includes(k)) issues.push(error(`nfsVolumes.${n}.${k}`, "unknown setting (known: server, path, nfsVersion, options)"));
         issues.push(...nest(`nfsVolumes.${n}`, validateNfs(v)));
     }
+    issues.push(...validateStackFiles(a));
     const services = a.services ?? {};
     if (Object.keys(services).length === 0) issues.push(error("services", "a stack needs at least one service"));
     const seen = new Map<string, string>();
