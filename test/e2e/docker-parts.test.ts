@@ -35,7 +35,8 @@ describe("e2e: registry, swarm stack and NFS volume through the docker provider"
         console.log(`      up from nothing (all parts): ${((Date.now() - t) / 1000).toFixed(1)} s`);
         assert.strictEqual(res.summary.result, "succeeded");
         assert.strictEqual(res.outputs.registryEndpoint.value, REG);
-        assert.deepStrictEqual(res.outputs.swarmServices.value, ["web_httpd"]);
+        // web, and hello running the image the stack builds (stacks/Pulumi.local.yaml)
+        assert.deepStrictEqual(res.outputs.swarmServices.value, ["hello_web", "web_httpd"]);
         assert.match(res.outputs.nfsVolumes.value[0], /^shared-[0-9a-f]{8}$/);
     });
 
