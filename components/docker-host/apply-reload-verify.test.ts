@@ -4,6 +4,7 @@
 // and does not restart dockerd, which never left its old config. On a real host:
 // test/contract/reload-refused.test.ts.
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { DJ, calls, count, daemon, exists, mkEnv, read, run } from "../../test/support/apply-host";
@@ -20,7 +21,22 @@ describe("apply script: a reload is verified by dockerd's reload event", functio
         assert.strictEqual(r.code, 0, r.stderr);
         assert.match(r.stderr, /applied \(reload\)/);
         assert.strictEqual(count(env, "reloads"), 1);
-        assert.match(calls(env), /^docker events --since \d+\.\d+ --until \d+\.\d+ --filter type=daemon --filter event=reload --format \{\{\.Action\}\}$/m);
+        // streamed from the SIGHUP on (no --until: read as dockerd emits it)
+        assert.match(calls(env), /^docker events --since \d+\.\d+ --filter type=daemon --filter event=reload --format \{\{\.Action\}\}$/m);
+    });
+
+    it("the event is read from an open stream the moment it comes (a real `docker events` never ends), and the stream is stopped after it", () => {
+        const env = mkEnv();
+        assert.strictEqual(run(env, "apply", { public: [daemon({ labels: ["a=1"] })], args: ["--reload-digest", "d1"] }).code, 0);
+        fs.writeFileSync(path.join(env.fake, "events-stay-open"), "");
+        const t = Date.now();
+        const r = run(env, "apply", { public: [daemon({ labels: ["a=2"] })], args: ["--reload-digest", "d1", "--restart-timeout", "30"] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /applied \(reload\)/);
+        // the stream would hold it 40 s, the wait up to 20, a 10 s bounded poll (the old way) 10: it ended on the event
+        assert.ok(Date.now() - t < 6000, `the apply waited for the stream to end (${Date.now() - t} ms)`);
+        const left = spawnSync("pgrep", ["-f", "^sleep 40$"], { encoding: "utf8" }).stdout.trim();
+        assert.strictEqual(left, "", "the events stream was stopped");
     });
 
     it("a reload dockerd refused: FAILED with dockerd's error, known-good files back, no restart", () => {
