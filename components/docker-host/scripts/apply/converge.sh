@@ -97,6 +97,7 @@ converge() {
         fi
     fi
     [ "$restart" = 0 ] || check_unlock_key "$swarm_before"
+    [ "$restart" = 0 ] || check_quorum "$swarm_before"
     start=$(date +%s)
     # Temp files first: a read-only or full /etc/docker fails here, with nothing changed.
     stage_set "$want" || die "$INSTALL_ERR; nothing changed, dockerd untouched"
