@@ -20,7 +20,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { activeSince, eventually, sandbox, sandboxCmd, sh, ssh, sshAsync } from "../contract/lib";
+import { activeSince, eventually, sandbox, sandboxCmd, ssh, sshAsync } from "../contract/lib";
 import { STACK_FILE, cleanHostFiles, cleanHosts, editStackFile, loadEngineEnv, localStack } from "../e2e/lib";
 
 const HOSTS = ["host1", "host2", "host3", "host4", "host5"];
@@ -39,6 +39,11 @@ const parseReplicas = (s: string) => {
     return m ? { running: Number(m[1]), desired: Number(m[2]) } : undefined;
 };
 const dockerActive = (h: string) => ssh(h, "systemctl is-active docker.service").stdout.trim();
+/** dockerd of `h` stopped, with its socket (a docker call on the host must not start it again). */
+const stopDocker = (h: string) => {
+    ssh(h, "systemctl stop docker.socket; systemctl stop docker.service");
+    if (dockerActive(h) === "active") throw new Error(`${h}: dockerd still active after systemctl stop`);
+};
 const hasSize = (h: string, size: string) => ssh(h, `grep -q '"max-size": "${size}"' ${DAEMON_JSON}`).code === 0;
 
 /** iptables on this machine (the sandbox bridge's own FORWARD chain), bounded. */
@@ -114,13 +119,18 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
                 await new Promise((res) => setTimeout(res, 1000));
             }
         })();
+        let faultError = "";
         const onEvent = (e: EngineEvent) => {
             const urn = e.resourcePreEvent?.metadata.urn;
             if (fired || !urn) return;
             const m = /::(host\d)-apply$/.exec(urn);
             if (m && (at === "first" || m[1] === at)) {
                 fired = true;
-                fault();
+                try {
+                    fault(); // a throw here would end in the Automation API's event reader, not in this test
+                } catch (err) {
+                    faultError = String(err);
+                }
             }
         };
         const t0 = Date.now();
@@ -136,6 +146,8 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
         const wall = (Date.now() - t0) / 1000;
         console.log(`      up ${error ? "failed" : "succeeded"} after ${wall.toFixed(0)} s; service sampled ${samples.length}x (min ${Math.min(...samples)}), ${noAnswer} samples without an answer`);
         assert.ok(fired, "the fault ran (its apply started)");
+        assert.strictEqual(faultError, "", "the fault itself worked");
+        assert.ok(samples.length >= 10, `the service sampled during the up (${samples.length}x)`);
         assert.ok(wall * 1000 < UP_MS - 5000, `the up ended on its own (${wall.toFixed(0)} s), not by the test's bound`);
         // the error lines of the up (the engine's diagnostics), not the plan it printed before
         const diag = error.split("\n").filter((l) => /error|FAILED|refus|serve-wait|dockfleet\[/.test(l)).join("\n");
@@ -146,7 +158,7 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
     const show = (r: { error: string }) => r.error.slice(-4000);
 
     const heal = async (victim?: string) => {
-        if (victim) ssh(victim, "systemctl start docker.socket docker.service");
+        if (victim) ssh(victim, "systemctl start docker.socket; systemctl start docker.service");
         healPartition();
         await settled(askOn([]));
     };
@@ -199,7 +211,7 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
         this.timeout(2400000);
         try {
             healPartition();
-            for (const h of HOSTS) ssh(h, "systemctl is-active docker.service >/dev/null || systemctl start docker.socket docker.service");
+            for (const h of HOSTS) ssh(h, "systemctl is-active docker.service >/dev/null || { systemctl start docker.socket; systemctl start docker.service; }");
             if (stackFileBefore) fs.writeFileSync(STACK_FILE, stackFileBefore);
             if (stack) await stack.destroy({ onOutput: collect, signal: AbortSignal.timeout(1200000) });
         } finally {
@@ -219,7 +231,7 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
         const since = activeSince(after4);
         let r;
         try {
-            r = await faultedUp("host4", () => sh("host1", "systemctl stop docker.socket docker.service"), askOn(["host1"]));
+            r = await faultedUp("host4", () => stopDocker("host1"), askOn(["host1"]));
             assert.ok(r.error, "the up failed");
             assert.match(r.diag, /serve-wait[^\n]*manager host1\b[^\n]*(does not answer|not answering)/, show(r));
             assert.ok(Math.min(...r.samples) >= floor, `the service never below its floor ${floor}: ${r.samples.join(",")}`);
@@ -236,13 +248,14 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
         const size = `${++change}m`;
         setSize(size);
         const p = await plan();
+        floor = p.floor;
         const leader = p.order[p.order.length - 1];
         assert.ok(MANAGERS.includes(leader), `the raft leader restarts last: ${p.order.join(", ")}`);
         const victim = MANAGERS.find((m) => m !== "host1" && m !== leader)!;
         const since = activeSince([leader]);
         let r;
         try {
-            r = await faultedUp("host4", () => sh(victim, "systemctl stop docker.socket docker.service"), askOn([victim]));
+            r = await faultedUp("host4", () => stopDocker(victim), askOn([victim]));
             assert.ok(r.error, "the up failed");
             assert.match(r.diag, new RegExp(`quorum[^\\n]*\\b${victim}\\b`), show(r));
             assert.deepStrictEqual(activeSince([leader]), since, `${leader} (a manager) not restarted while ${victim} is down`);
@@ -257,7 +270,7 @@ describe("extended: a manager lost mid-rollout, a partition (3 managers + 2 work
     it("B: host5 cut off from the managers as the rollout starts: host4 is not restarted (the service at its floor), the error names host5; healed, the next up finishes", async () => {
         const size = `${++change}m`;
         setSize(size);
-        await plan();
+        floor = (await plan()).floor;
         const since = activeSince(["host4"]);
         let r;
         try {
