@@ -184,6 +184,17 @@ describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with 
         assert.strictEqual(run("snapshot", [degraded("-", "other")], []).code, 0);
     });
 
+    it("snapshot waits for the node to be Ready (unknown for a few heartbeats after an election), and refuses a node still not Ready at its timeout, naming it", () => {
+        const later = run("snapshot", [{ node: "unknown active", svc: ["web 3/3"] }, { node: "unknown active", svc: ["web 3/3"] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
+        assert.strictEqual(later.code, 0, later.stderr);
+        assert.strictEqual(later.stdout, "node active\nsvc web 3\n");
+        assert.strictEqual(later.checks, 3, "docker info (state 1), the node unknown (state 2), then Ready (state 3)");
+        const cut = run("snapshot", [{ node: "down active", svc: ["web 3/3"] }], ["--timeout", "1", "--poll", "0.2"]);
+        assert.strictEqual(cut.code, 1);
+        assert.strictEqual(cut.stdout, "");
+        assert.strictEqual(cut.stderr, "dockfleet[wrk1]: serve-wait: REFUSED: wrk1 (down) as this manager sees it for 1s: its restart could not be verified (it must reach a manager to be Ready again); nothing changed on wrk1; bring it back (network, dockerd) and run pulumi up again\n");
+    });
+
     it("the manager's own docker stops answering: the wait fails at its timeout naming the manager (not the node's state)", () => {
         const gone: State = { info: "", node: "", svc: [] };
         const r = run("wait", [GOOD, gone], ["--timeout", "1", "--poll", "0.2", "--manager", "mgr1"], SNAP);

@@ -10,7 +10,8 @@
 #       --stack-max-unavailable, else --max-unavailable, default 1: as the restart plan counts it).
 #       The plan saw the swarm before the rollout; a node lost or cut off since (or a task failing)
 #       leaves a service at its floor, and this restart would take a second task: the rollout stops
-#       here, naming the services and the nodes not Ready. Else prints the state the wait compares with, one line each:
+#       here, naming the services and the nodes not Ready. Refuses as well when NODE itself is not
+#       Ready by SECONDS (cut off from the managers: its restart could not be verified). Else prints the state the wait compares with, one line each:
 #         node AVAILABILITY      ("node none": no swarm on this host, or NODE not in it; the wait then returns at once)
 #         svc NAME RUNNING
 #         task ID REPORTED   (each task Running on NODE, REPORTED = its status report's time in ns)
@@ -96,6 +97,18 @@ snapshot() {
         echo "node none"
         return 0
     fi
+    # A node the swarm does not see Ready (cut off from the managers, its dockerd gone) would be
+    # restarted without a manager to rejoin: its apply could only fail, and the swarm cannot say
+    # what it runs. Waited for within the timeout (after a leader election every node is
+    # "unknown" for a few heartbeats), then refused, naming it.
+    while [ "${st%% *}" != ready ]; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            say "REFUSED: $node (${st%% *}) as this manager sees it for ${timeout}s: its restart could not be verified (it must reach a manager to be Ready again); nothing changed on $node; bring it back (network, dockerd) and run pulumi up again"
+            exit 1
+        fi
+        sleep "$poll"
+        st=$(node_state 2>/dev/null) || st="unknown ${st#* }"
+    done
     # no answer (a manager still electing): no task listed (the wait then says the node's tasks are unknown)
     tasks=$(node_tasks 2>/dev/null || true)
     refuse_below_floor "$tasks"

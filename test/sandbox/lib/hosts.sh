@@ -111,7 +111,7 @@ start_host() {
   fi
   # a master of an earlier boot is gone: its socket would only print "Connection refused"
   rm -f "$STATE/ssh/cm-${ADDR[$h]}"
-  setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null 9>&- &
+  (close_inherited_fds; exec setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null) &
 }
 
 # SIGKILL to every process in the host's cgroups (the list in its dir's `cgroups`).

@@ -35,9 +35,21 @@ stop_pidfile() {
   rm -f "$f"
 }
 
+# Closes every fd above 2 of the calling (sub)shell. A daemon must not inherit the fd of a lock
+# its starter holds (`flock LOCK cmd` opens LOCK on an arbitrary fd): it would hold the lock for
+# its whole life, and every later suite would wait for it forever.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+  done
+  return 0
+}
+
 start_bg() {
   local pidf=$1 logf=$2
   shift 2
-  setsid "$@" >>"$logf" 2>&1 </dev/null 9>&- &
+  (close_inherited_fds; exec setsid "$@" >>"$logf" 2>&1 </dev/null) &
   echo $! >"$pidf"
 }
