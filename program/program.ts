@@ -91,11 +91,15 @@ export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan 
         services: observed.live.services,
         tasks: observed.live.tasks,
         maxUnavailable: c.rollout?.maxUnavailable,
-        stackMaxUnavailable: Object.fromEntries(Object.entries(c.stacks ?? {}).filter(([, s]) => s.maxUnavailable !== undefined).map(([n, s]) => [n, s.maxUnavailable!])),
+        stackMaxUnavailable: stackMaxUnavailable(c),
         batchSize: c.rollout?.batchSize,
         managers: swarmNodes.filter((n) => n.role === "manager").length || undefined,
     });
 }
+
+/** Each stack's maxUnavailable, where it sets one (the plan's and the workers' snapshots' floors). */
+const stackMaxUnavailable = (c: LoadedConfig["config"]): Record<string, number> =>
+    Object.fromEntries(Object.entries(c.stacks ?? {}).filter(([, s]) => s.maxUnavailable !== undefined).map(([n, s]) => [n, s.maxUnavailable!]));
 
 /** The host whose dockerd builds an image: its builder, else the registry's. */
 export const builderOf = (cfg: LoadedConfig, key: string): string => cfg.images[key].builder ?? cfg.config.registry!.onHost;
@@ -180,6 +184,9 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             engineVersion: c.engineVersion,
             ...fleetRollout(c.rollout),
             batches: plan?.batches,
+            // the floors the plan keeps, checked again by each worker's snapshot before its restart
+            maxUnavailable: c.rollout?.maxUnavailable,
+            stackMaxUnavailable: stackMaxUnavailable(c),
             // Unit tests build every stack under mocks and must not reach for real hosts.
             driftCheck: probesEnabled(cfg),
             driftStatus: observed.drift,

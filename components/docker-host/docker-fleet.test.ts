@@ -64,6 +64,8 @@ describe("DockerFleet resource graph (mocks)", function () {
             ],
             ssh: { privateKey: "KEY" },
             restartTimeoutSeconds: 90,
+            maxUnavailable: 0,
+            stackMaxUnavailable: { web: 2 },
         });
         await Promise.all(fleet.hosts.map((h) => outputValue(h.applyLog)));
         const cmds = seen.filter((s) => s.type === "command:remote:Command");
@@ -79,8 +81,9 @@ describe("DockerFleet resource graph (mocks)", function () {
             assert.strictEqual((c.value ?? c).host, "10.9.1.1", `${n} runs on the manager`);
             assert.deepStrictEqual(at(n).inputs.triggers, [await outputValue(fleet.hosts[1].applyDigest)]);
         }
-        assert.match(at("w1-serve-snapshot").inputs.create, /swarm-serve-wait 'snapshot' '--node' 'w1' '--timeout' '90'$/);
-        assert.match(at("w1-serve-wait").inputs.create, /swarm-serve-wait 'wait' '--node' 'w1' '--timeout' '90'$/);
+        // the snapshot refuses a restart below a service's floor (the plan's maxUnavailable); the wait names its manager
+        assert.match(at("w1-serve-snapshot").inputs.create, /swarm-serve-wait 'snapshot' '--node' 'w1' '--timeout' '90' '--max-unavailable' '0' '--stack-max-unavailable' 'web=2'$/);
+        assert.match(at("w1-serve-wait").inputs.create, /swarm-serve-wait 'wait' '--node' 'w1' '--timeout' '90' '--manager' 'm1'$/);
     });
 
     it("a watched worker leaves the task wait to the manager (--task-wait manager), whose wait learns from the apply's stdout that dockerd restarted", async () => {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { renderServeWaitCommand } from "../swarm/serve-wait";
+import { ServeWaitOptions, renderServeWaitCommand } from "../swarm/serve-wait";
 import { SshArgs, remoteConnection, validateHostKeys } from "../common/connection";
 import { Issue, error } from "../common/issues";
 import { componentContext, reportIssues } from "../common/report";
@@ -74,6 +74,14 @@ export interface DockerFleetArgs extends ApplyPolicy {
      * host rolls out in the restart batches).
      */
     driftStatus?: Record<string, DriftStatus>;
+    /**
+     * Tasks of each replicated service that may be down at once, as the restart plan counts them:
+     * a worker's snapshot refuses its restart when that would take a service below its floor
+     * (swarm-serve-wait.sh). Default: 1.
+     */
+    maxUnavailable?: number;
+    /** Per stack name, over `maxUnavailable` (a service's dockfleet.max-unavailable label wins over both). Default: none. */
+    stackMaxUnavailable?: Record<string, number>;
     /** Swarm autolock's unlock key, a secret (dockfleet:swarmUnlockKey): the managers' applies unlock a restarted manager with it. Default: unset (autolock off). */
     swarmUnlockKey?: pulumi.Input<string>;
 }
@@ -214,6 +222,7 @@ export class DockerFleet extends pulumi.ComponentResource {
             pulumi.log.warn(`DockerFleet "${name}": workers but no manager in the fleet: a worker's restart waits only for its own task containers (docs/limits.md)`, this);
         }
         const timeout = args.restartTimeoutSeconds ?? DEFAULT_RESTART_TIMEOUT;
+        const frame = { timeoutSeconds: timeout, manager: manager?.name, maxUnavailable: args.maxUnavailable, stackMaxUnavailable: args.stackMaxUnavailable };
         // The same arguments render the apply and tell the change: the classification never
         // changes a host's command (a host that needs nothing keeps its inputs: nothing runs).
         const hostArgs = (h: FleetHost): DockerHostArgs => ({
@@ -246,7 +255,7 @@ export class DockerFleet extends pulumi.ComponentResource {
         for (const stage of this.rollout.stages) {
             // a stage's groups (the wave's hosts) wait for the previous stage only, not for each other
             const stageDone: pulumi.Resource[] = [];
-            for (const group of stage) stageDone.push(...this.applyBatch(group.map((n) => byName.get(n)!), previous, hostArgs, manager, timeout, changes));
+            for (const group of stage) stageDone.push(...this.applyBatch(group.map((n) => byName.get(n)!), previous, hostArgs, manager, frame, changes));
             previous = stageDone;
         }
         this.done = previous;
@@ -257,7 +266,8 @@ export class DockerFleet extends pulumi.ComponentResource {
     }
 
     /** One batch: its hosts apply together after `previous`; what the next batch waits for. */
-    private applyBatch(batch: FleetHost[], previous: pulumi.Resource[], hostArgs: (h: FleetHost) => DockerHostArgs, manager: FleetHost | undefined, timeout: number, changes?: Record<string, HostChangeKind>): pulumi.Resource[] {
+    private applyBatch(batch: FleetHost[], previous: pulumi.Resource[], hostArgs: (h: FleetHost) => DockerHostArgs, manager: FleetHost | undefined, frame: ServeWaitOptions & { timeoutSeconds: number; manager?: string }, changes?: Record<string, HostChangeKind>): pulumi.Resource[] {
+        const timeout = frame.timeoutSeconds;
         const conn = (h: FleetHost) => hostArgs(h).connection;
         // Every host of a batch applies only after the manager has snapshotted the swarm for
         // each watched worker of the batch: a manager restarting in the same batch never
@@ -284,7 +294,7 @@ export class DockerFleet extends pulumi.ComponentResource {
                           if (watched) {
                               entry.snapshot = new command.remote.Command(`${h.name}-serve-snapshot`, {
                                   connection: conn(manager!),
-                                  create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout }),
+                                  create: renderServeWaitCommand("snapshot", h.name, { timeoutSeconds: timeout, maxUnavailable: frame.maxUnavailable, stackMaxUnavailable: frame.stackMaxUnavailable }),
                                   triggers: [digest],
                                   addPreviousOutputInEnv: false,
                               }, { parent: this, dependsOn: previous, ...frameOpts(h) });
@@ -308,7 +318,7 @@ export class DockerFleet extends pulumi.ComponentResource {
             }
             const wait = new command.remote.Command(`${h.name}-serve-wait`, {
                 connection: conn(manager!),
-                create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout }),
+                create: renderServeWaitCommand("wait", h.name, { timeoutSeconds: timeout, manager: frame.manager }),
                 // the snapshot, and whether the worker restarted (then no task report from before counts)
                 stdin: pulumi.all([snapshot.stdout, host.restarted]).apply(([snap, r]) => (r ? `${snap.trimEnd()}\n${APPLY_RESTARTED_LINE}\n` : snap)),
                 triggers: [host.applyDigest],

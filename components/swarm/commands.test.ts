@@ -20,4 +20,10 @@ describe("renderServeWaitCommand (exact)", () => {
         assert.strictEqual(renderServeWaitCommand("wait", "n'1", { timeoutSeconds: 30 }),
             `${head(SERVE_WAIT_SCRIPT_FILE, "swarm-serve-wait")} 'wait' '--node' 'n'\\''1' '--timeout' '30'`);
     });
+    it("the wait's manager name and the snapshot's floors: the fleet's maxUnavailable, then each stack's, by stack name", () => {
+        assert.strictEqual(renderServeWaitCommand("wait", "w1", { timeoutSeconds: 60, manager: "m1" }),
+            `${head(SERVE_WAIT_SCRIPT_FILE, "swarm-serve-wait")} 'wait' '--node' 'w1' '--timeout' '60' '--manager' 'm1'`);
+        assert.strictEqual(renderServeWaitCommand("snapshot", "w1", { timeoutSeconds: 60, maxUnavailable: 0, stackMaxUnavailable: { web: 2, api: 1 } }),
+            `${head(SERVE_WAIT_SCRIPT_FILE, "swarm-serve-wait")} 'snapshot' '--node' 'w1' '--timeout' '60' '--max-unavailable' '0' '--stack-max-unavailable' 'api=1' '--stack-max-unavailable' 'web=2'`);
+    });
 });

@@ -62,7 +62,8 @@ export function allowedDown(s: LiveService, i: RestartPlanInput): number {
  * (quorum: at most ⌊(managers − 1) / 2⌋ managers per batch, at least 1; per replicated service:
  * running tasks in the batch ≤ running − (replicas − allowed), so a degraded service restarts one
  * host at a time; the batch size bound), else it opens a new batch. A host alone always fits:
- * it has to restart some time, and alone is the least harm. With 3 or more managers the leader's batch goes last: a
+ * it has to restart some time, and alone is the least harm (at run time a worker's snapshot,
+ * swarm-serve-wait.sh, still refuses a restart that would take a service below its floor). With 3 or more managers the leader's batch goes last: a
  * restarted leader leaves the swarm without one for an election timeout (10-15 s seen on the
  * sandbox, during which nothing is scheduled and a restarting manager's dockerd waits), and a
  * rollout that restarts whoever leads next pays that once per manager. Batches are checked each

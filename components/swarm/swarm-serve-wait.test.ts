@@ -14,17 +14,26 @@ interface State {
     node: string; ps?: string[]; svc: string[]; /** `docker info` swarm state; default "active true", "" = docker not answering */ info?: string;
     /** "ID STATE REPORTED" per task the swarm wants on the node (`node ps`, named by its ID; `inspect --type task`; REPORTED "-": inspect finds no such task) */
     tasks?: string[];
+    /** "NAME MODE STACK LABEL" per service (`service inspect`: mode replicated or other, "-" for no stack or no dockfleet.max-unavailable label) */
+    specs?: string[];
+    /** "HOSTNAME STATUS" per node (`node ls`) */
+    nodes?: string[];
 }
 
 function run(action: string, states: State[], args: string[], stdin = "") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dockfleet-servewait-"));
-    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`info ${s.info ?? "active true"}`, `node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`), ...(s.tasks ?? []).map((l) => `task ${l}`)].join("\n") + "\n"));
+    states.forEach((s, i) => fs.writeFileSync(path.join(dir, `s${i + 1}`), [`info ${s.info ?? "active true"}`, `node ${s.node}`, ...(s.ps ?? []).map((l) => `ps ${l}`), ...s.svc.map((l) => `svc ${l}`), ...(s.tasks ?? []).map((l) => `task ${l}`), ...(s.specs ?? []).map((l) => `spec ${l}`), ...(s.nodes ?? []).map((l) => `nodes ${l}`)].join("\n") + "\n"));
     fs.writeFileSync(path.join(dir, "n"), "0");
     fs.writeFileSync(path.join(dir, "docker"), `#!/bin/bash
 d=${dir}
 case "$1 $2" in "node inspect"|"info --format") echo $(( $(cat $d/n) + 1 )) > $d/n ;; esac
 k=$(cat $d/n); [ "$k" -ge 1 ] || k=1; [ "$k" -le ${states.length} ] || k=${states.length}
+# info "": this docker does not answer at all
+[ "$1 $2" = "info --format" ] || grep -q '^info .' $d/s$k || { echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock" >&2; exit 1; }
 case "$1 $2" in
+  "version --format") echo 20.10.24 ;;
+  "service inspect") shift 3; for n in "$@"; do awk -v n="$n" '$1 == "spec" && $2 == n { print $2, $3, $4, $5 }' $d/s$k; done ;;
+  "node ls") sed -n 's/^nodes //p' $d/s$k ;;
   "info --format") v=$(sed -n 's/^info //p' $d/s$k); [ -n "$v" ] || exit 1; echo "$v" ;;
   "node inspect") v=$(sed -n 's/^node //p' $d/s$k); [ -n "$v" ] || { echo "Error: No such node: $3" >&2; exit 1; }; echo "$v" ;;
   "node ps") awk '$1 == "ps" { print "id-" $2, $2, $3 } $1 == "task" { print $2, $2, $3 }' $d/s$k ;;
@@ -33,6 +42,8 @@ case "$1 $2" in
   *) echo "fake docker: unexpected $*" >&2; exit 1 ;;
 esac
 `, { mode: 0o755 });
+    // the manager's docker.service as systemd would say it once stopped
+    fs.writeFileSync(path.join(dir, "systemctl"), "#!/bin/bash\necho inactive; exit 3\n", { mode: 0o755 });
     const r = spawnSync("bash", [SCRIPT, action, "--node", "wrk1", ...args], { input: stdin, encoding: "utf8", env: { PATH: `${dir}:/usr/bin:/bin` }, timeout: 60000 });
     const checks = Number(fs.readFileSync(path.join(dir, "n"), "utf8"));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -146,6 +157,50 @@ describe("swarm-serve-wait.sh (the manager's wait for a worker's restart), with 
         const r = run("wait", [{ node: "ready active", svc: ["web 3/3"] }], FAST, big);
         assert.strictEqual(r.code, 0, r.stderr.slice(0, 500));
         assert.strictEqual(r.checks, 4);
+    });
+
+    it("snapshot refuses a restart that would take a replicated service below its floor (maxUnavailable: label, else stack's, else the fleet's), naming the services and the nodes not ready", () => {
+        const degraded = (label: string, mode = "replicated"): State => ({ node: "ready active", ps: ["web.2 Running", "agent.x Running"], svc: ["web 2/3", "agent 3/3"], specs: [`web ${mode} shop ${label}`, "agent other - -"], nodes: ["mgr1 Ready", "wrk1 Ready", "wrk2 Down", "wrk3 Unknown"] });
+        const r = run("snapshot", [degraded("-")], []);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(r.stdout, "");
+        assert.strictEqual(r.stderr, [
+            "dockfleet[wrk1]: serve-wait: REFUSED: restarting wrk1 now would take a service below its floor (nodes not ready: wrk2 (down), wrk3 (unknown)); nothing changed on wrk1:",
+            "dockfleet[wrk1]: serve-wait:   web runs 2 of 3 tasks, 1 of them on wrk1: 1 while it restarts, floor 2 (maxUnavailable 1)",
+            "dockfleet[wrk1]: serve-wait: bring the services (or the nodes) back, or raise their maxUnavailable, and run pulumi up again",
+            "",
+        ].join("\n"));
+        // the stack's maxUnavailable 2, or the fleet's: floor 1, the restart keeps it
+        for (const args of [["--stack-max-unavailable", "other=1", "--stack-max-unavailable", "shop=2"], ["--max-unavailable", "2"]]) {
+            const ok = run("snapshot", [degraded("-")], args);
+            assert.strictEqual(ok.code, 0, `${args.join(" ")}: ${ok.stderr}`);
+            assert.match(ok.stdout, /^node active\nsvc web 2\nsvc agent 3\n/);
+        }
+        // the service's label wins over its stack's
+        const label = run("snapshot", [degraded("1")], ["--stack-max-unavailable", "shop=2"]);
+        assert.strictEqual(label.code, 1);
+        assert.match(label.stderr, /web runs 2 of 3 tasks, 1 of them on wrk1: 1 while it restarts, floor 2 \(maxUnavailable 1\)/);
+        // a global service has no floor (one task per node by design)
+        assert.strictEqual(run("snapshot", [degraded("-", "other")], []).code, 0);
+    });
+
+    it("snapshot waits for the node to be Ready (unknown for a few heartbeats after an election), and refuses a node still not Ready at its timeout, naming it", () => {
+        const later = run("snapshot", [{ node: "unknown active", svc: ["web 3/3"] }, { node: "unknown active", svc: ["web 3/3"] }, { node: "ready active", svc: ["web 3/3"] }], ["--poll", "0"]);
+        assert.strictEqual(later.code, 0, later.stderr);
+        assert.strictEqual(later.stdout, "node active\nsvc web 3\n");
+        assert.strictEqual(later.checks, 3, "docker info (state 1), the node unknown (state 2), then Ready (state 3)");
+        const cut = run("snapshot", [{ node: "down active", svc: ["web 3/3"] }], ["--timeout", "1", "--poll", "0.2"]);
+        assert.strictEqual(cut.code, 1);
+        assert.strictEqual(cut.stdout, "");
+        assert.strictEqual(cut.stderr, "dockfleet[wrk1]: serve-wait: REFUSED: wrk1 (down) as this manager sees it for 1s: its restart could not be verified (it must reach a manager to be Ready again); nothing changed on wrk1; bring it back (network, dockerd) and run pulumi up again\n");
+    });
+
+    it("the manager's own docker stops answering: the wait fails at its timeout naming the manager (not the node's state)", () => {
+        const gone: State = { info: "", node: "", svc: [] };
+        const r = run("wait", [GOOD, gone], ["--timeout", "1", "--poll", "0.2", "--manager", "mgr1"], SNAP);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /dockfleet\[wrk1\]: serve-wait: FAILED: not serving again after 1s:\ndockfleet\[wrk1\]: serve-wait:   the manager mgr1 running this wait does not answer \(its docker\.service: inactive\)\n$/);
+        assert.ok(r.checks >= 3, `it kept checking until its timeout (${r.checks} checks)`);
     });
 
     it("no snapshot on stdin: exit 2, says what it expected", () => {

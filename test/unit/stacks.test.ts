@@ -101,6 +101,20 @@ describe("every stack file builds a full resource graph (mocks)", function () {
         });
     }
 
+    it("prod: each worker's snapshot gets the floors the restart plan keeps (rollout.maxUnavailable, each stack's), its wait the manager's name", async () => {
+        const { raw, secret } = stackConfig(path.join(STACK_DIR, "Pulumi.prod.yaml"));
+        const r = raw as Record<string, any>;
+        r["dockfleet:rollout"] = { ...r["dockfleet:rollout"], maxUnavailable: 0 };
+        r["dockfleet:stacks"] = { ...r["dockfleet:stacks"], yum_repo: { ...r["dockfleet:stacks"].yum_repo, maxUnavailable: 1 } };
+        const before = registered.length;
+        const out = buildProgram(loadStackConfig("prod", raw, secret, ROOT));
+        if (out.daemonJson) await valueOf(out.daemonJson);
+        await settle();
+        const create = (name: string) => registered.slice(before).find((x) => x.name === name)!.inputs.create as string;
+        assert.match(create("swarm-wrk01-serve-snapshot"), /'snapshot' '--node' 'swarm-wrk01' '--timeout' '90' '--max-unavailable' '0' '--stack-max-unavailable' 'yum_repo=1'$/);
+        assert.match(create("swarm-wrk01-serve-wait"), /'wait' '--node' 'swarm-wrk01' '--timeout' '90' '--manager' 'swarm-mgr01'$/);
+    });
+
     it("local: the docker providers registered before the probe (as index.ts does) are the ones the program uses, once each", async () => {
         const { raw, secret } = stackConfig(path.join(STACK_DIR, "Pulumi.local.yaml"));
         const before = registered.length;

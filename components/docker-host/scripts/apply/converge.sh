@@ -98,6 +98,7 @@ converge() {
         fi
     fi
     [ "$restart" = 0 ] || check_unlock_key "$swarm_before"
+    [ "$restart" = 0 ] || check_quorum "$swarm_before"
     # Read from the live file's facts before it is replaced.
     if [ "$restart" = 0 ] && reload_keeps_starts "$want"; then
         SMOKE_SKIP="no reloaded key changes how containers start"

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034,SC2153,SC2154
 #% After a restart or reload: the Docker API and the swarm node back (wait_up), a locked manager
-#% unlocked, and the unlock key checked before a manager restarts.
+#% unlocked; before a manager restarts: the unlock key checked, raft quorum kept (check_quorum).
 #% A module of apply-docker-config.sh, joined into it by dev/build-apply-script.js (npm run build:apply).
 docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
@@ -54,4 +54,26 @@ check_unlock_key() {
     local have
     have=$(docker swarm unlock-key -q 2>/dev/null) || die "could not read the swarm's unlock key to check the one given; nothing changed"
     [ "$have" = "$UNLOCK_KEY" ] || die "the unlock key given (dockfleet:swarmUnlockKey) is not this swarm's (rotated with docker swarm unlock-key --rotate?); store the current one: docker swarm unlock-key -q | pulumi config set --secret dockfleet:swarmUnlockKey; nothing changed"
+}
+
+# Before a manager restarts (issue 30): the other managers must keep raft quorum while it is down.
+# A manager already lost (dockerd stopped, cut off) makes this restart the one that stops the
+# swarm's control plane (no scheduling, no leader, every manager's API refusing node and service
+# calls): refuse, naming the lost ones; nothing has been written yet. A swarm of 1 or 2 managers
+# cannot keep quorum through any manager's restart: only a manager already lost counts. No answer
+# (no leader now) is left to the restart: it cannot lose what is already lost.
+check_quorum() {
+    [ "$1" = active ] && [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] || return 0
+    local mgrs total up lost need
+    mgrs=$(timeout 10 docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}' 2>/dev/null) || {
+        log "raft quorum not checked: docker node ls did not answer (no leader now)"
+        return 0
+    }
+    total=$(awk 'NF { n++ } END { print n + 0 }' <<<"$mgrs")
+    up=$(awk '$2 == "Leader" || $2 == "Reachable" { n++ } END { print n + 0 }' <<<"$mgrs")
+    lost=$(awk 'NF && $2 != "Leader" && $2 != "Reachable" { printf "%s%s (%s)", sep, $1, ($2 == "" ? "unknown" : tolower($2)); sep = ", " }' <<<"$mgrs")
+    need=$((total / 2 + 1))
+    if [ -n "$lost" ] && [ $((up - 1)) -lt "$need" ]; then
+        die "restarting this manager would lose the swarm's raft quorum: $((up - 1)) of $total managers reachable while it restarts, $need needed; managers lost: $lost; bring them back (or remove them from the swarm) and run pulumi up again; nothing changed"
+    fi
 }
