@@ -52,7 +52,7 @@ function loadOldImages(busybox: string): void {
         });
         fs.rmSync(path.join(x, m.Config));
         fs.writeFileSync(path.join(x, "manifest.json"), JSON.stringify(manifest));
-        assert.strictEqual(spawnSync("tar", ["-cf", path.join(dir, "out.tar"), "-C", x, "."]).status, 0);
+        assert.strictEqual(spawnSync("tar", ["-cf", path.join(dir, "out.tar"), "-C", x, ...fs.readdirSync(x)]).status, 0);
         const load = spawnSync("ssh", ["-F", sandbox().sshConfigPath, HOST, "docker load"], { input: fs.readFileSync(path.join(dir, "out.tar")), encoding: "utf8" });
         assert.strictEqual(load.status, 0, load.stderr);
     } finally {
