@@ -16,3 +16,4 @@ export * from "./nfs-volume";
 export * from "./swarm-stack";
 export * from "./swarm";
 export * from "./fleet-image";
+export * from "./host-cleanup";

@@ -124,7 +124,12 @@ describe("stack config loading", () => {
         ["compose file missing", (c) => { (c["dockfleet:stacks"] as any).kafka = { composeFile: "stacks/compose/nope.yml" }; }, 'SwarmStack "kafka"', "dockfleet:stacks.kafka.composeFile", /does not exist/],
         ["unit with bad name", (c) => { c["dockfleet:containerUnits"] = [{ name: "my unit", image: "x:1" }]; }, 'ContainerUnit "my unit"', "dockfleet:containerUnits[0].name", /container\/unit name/],
         ["unit on an unknown host", (c) => { c["dockfleet:containerUnits"] = [{ name: "mco", image: "x:1", onHosts: ["ghost"] }]; }, 'ContainerUnit "mco"', "dockfleet:containerUnits[0].onHosts[0]", /not a host/],
-        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, swarm, containerUnits, registry, images, stacks, volumes/],
+        ["unknown part", (c) => { c["dockfleet:parts"] = ["daemon", "volume"]; }, 'DockerFleet "fleet"', "dockfleet:parts[1]", /valid: daemon, swarm, containerUnits, registry, images, stacks, volumes, hostCleanup/],
+        // host cleanup (components/host-cleanup): the policy's own checks, named by config key
+        ["cleanup age in days", (c) => { c["dockfleet:hostCleanup"] = { age: "7d" }; }, 'HostCleanup "*"', "dockfleet:hostCleanup.age", /^.*"7d" is not an age docker's until filter takes: a Go duration such as "168h" \(7 days\)/],
+        ["cleanup on an unknown host", (c) => { c["dockfleet:hostCleanup"] = { onHosts: ["mgr1", "ghost"] }; }, 'HostCleanup "*"', "dockfleet:hostCleanup.onHosts[1]", /"ghost" is not a host in dockfleet:hosts/],
+        ["cleanup of all volumes", (c) => { c["dockfleet:hostCleanup"] = { volumes: "all" }; }, 'HostCleanup "*"', "dockfleet:hostCleanup.volumes", /expected boolean, got string/],
+        ["cleanup key misspelt", (c) => { c["dockfleet:hostCleanup"] = { keepLabels: ["a"] }; }, 'HostCleanup "*"', "dockfleet:hostCleanup", /unknown key\(s\) "keepLabels"/],
         // swarm membership (components/swarm): refused before any host is asked
         ["two hosts claim swarm init", (c) => { hosts(c)[0].swarmInit = true; hosts(c).push({ name: "mgr2", address: "10.1.0.22", role: "manager", swarmInit: true }); }, 'SwarmCluster "swarm"', "dockfleet:hosts[2].swarmInit", /only one host may init the swarm; "mgr1" and "mgr2" both claim it/],
         ["a worker claims swarm init", (c) => { hosts(c)[1].swarmInit = true; }, 'SwarmCluster "swarm"', "dockfleet:hosts[1].swarmInit", /only a manager can init the swarm/],
@@ -164,6 +169,20 @@ describe("stack config loading", () => {
         delete c["dockfleet:registryHttpSecret"];
         c["dockfleet:parts"] = ["daemon", "stacks"];
         assert.deepStrictEqual([...load(c).parts].sort(), ["daemon", "stacks"]);
+    });
+});
+
+describe("host cleanup in the stack config", () => {
+    it("off unless set: not a part, nothing to validate", () => {
+        assert.ok(!load(base()).parts.has("hostCleanup"));
+    });
+
+    it("{} turns it on with the default policy; a listed parts without it leaves it unmanaged", () => {
+        const c = base();
+        c["dockfleet:hostCleanup"] = {};
+        assert.ok(load(c).parts.has("hostCleanup"));
+        c["dockfleet:parts"] = ["daemon"];
+        assert.ok(!load(c).parts.has("hostCleanup"));
     });
 });
 

@@ -7,6 +7,7 @@ import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
 import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
+import { validateHostCleanup } from "../components/host-cleanup/policy";
 import { members, validateSwarm } from "../components/swarm/plan";
 import { autolockIssues } from "../components/docker-host/autolock";
 import { secretsKeyBytes } from "../components/swarm-stack/secrets";
@@ -39,6 +40,8 @@ export interface LoadedConfig {
     hostKeySources?: Record<string, string>;
 }
 
+const HOST_CLEANUP_RESOURCE = 'HostCleanup "*"';
+
 /** Which component a config key belongs to, for error messages. */
 function resourceFor(key: string, path: (string | number)[]): string {
     switch (key) {
@@ -54,6 +57,8 @@ function resourceFor(key: string, path: (string | number)[]): string {
             return 'SwarmStack "*"';
         case "volumes":
             return `NfsVolume #${typeof path[0] === "number" ? path[0] : "?"}`;
+        case "hostCleanup":
+            return HOST_CLEANUP_RESOURCE;
         default:
             return 'DockerFleet "fleet"';
     }
@@ -134,7 +139,7 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         throw new DockfleetConfigError(problems);
     }
     const c = parsed.data;
-    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts).length > 0) || (p === "registry" && c.registry) || (p === "images" && c.images) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes)));
+    const parts = new Set<Part>(c.parts ?? PARTS.filter((p) => p === "daemon" || (p === "swarm" && members(c.hosts).length > 0) || (p === "registry" && c.registry) || (p === "images" && c.images) || (p === "stacks" && c.stacks) || (p === "containerUnits" && c.containerUnits) || (p === "volumes" && c.volumes) || (p === "hostCleanup" && c.hostCleanup)));
 
     // Pinned SSH host keys: each host's hostKey, else ssh.knownHostsPath's entry (filled in here).
     const keyed = resolveHostKeys(stack, c.hosts, c.ssh);
@@ -219,6 +224,14 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         if (volumeNames.has(`${onHost}/${name}`)) add(res, [error(`${NAMESPACE}:volumes[${i}].name`, `duplicate volume "${name}" on ${onHost}`)]);
         volumeNames.add(`${onHost}/${name}`);
     });
+
+    if (c.hostCleanup) {
+        const { onHosts, ...policy } = c.hostCleanup;
+        add(HOST_CLEANUP_RESOURCE, nest(`${NAMESPACE}:hostCleanup`, validateHostCleanup(policy)));
+        (onHosts ?? []).forEach((h, j) => {
+            if (!hostNames.has(h)) add(HOST_CLEANUP_RESOURCE, [error(`${NAMESPACE}:hostCleanup.onHosts[${j}]`, `"${h}" is not a host in ${NAMESPACE}:hosts`)]);
+        });
+    }
 
     let stacks: StackSpecs = {};
     let imageRefs: ImageRefs = {};

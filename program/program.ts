@@ -25,6 +25,8 @@ import { FleetImage } from "../components/fleet-image/fleet-image";
 import { pinBuiltImages } from "./stacks";
 import { imagePlanMessage, imageResourceName } from "../components/fleet-image/plan";
 import { plannedImages } from "./images";
+import { HostCleanup } from "../components/host-cleanup/host-cleanup";
+import { CLEANUP_MESSAGE, describeCleanupPolicy } from "../components/host-cleanup/policy";
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
@@ -35,6 +37,7 @@ const PART_NEEDS: Record<Part, string> = {
     images: "the pulumi-resource-docker plugin",
     stacks: "the pulumi-resource-docker plugin",
     volumes: "the pulumi-resource-docker plugin",
+    hostCleanup: "the pulumi-resource-command plugin",
 };
 
 /** Host probes are off in unit tests (mocks must not reach real hosts) and with rollout.driftCheck: false. */
@@ -100,6 +103,21 @@ export function restartPlan(cfg: LoadedConfig, observed: Observed): RestartPlan 
 /** Each stack's maxUnavailable, where it sets one (the plan's and the workers' snapshots' floors). */
 const stackMaxUnavailable = (c: LoadedConfig["config"]): Record<string, number> =>
     Object.fromEntries(Object.entries(c.stacks ?? {}).filter(([, s]) => s.maxUnavailable !== undefined).map(([n, s]) => [n, s.maxUnavailable!]));
+/** The hosts that get the cleanup timer (dockfleet:hostCleanup.onHosts, else all); none when it is off or not managed. */
+export function cleanupHosts(cfg: LoadedConfig): string[] {
+    const hc = cfg.config.hostCleanup;
+    if (!hc || !cfg.parts.has("hostCleanup")) return [];
+    return hc.onHosts ?? cfg.config.hosts.map((h) => h.name);
+}
+
+/** The one log line of the fleet's cleanup policy (`pulumi preview` shows it; cli/preview-summary repeats it). */
+export function hostCleanupMessage(cfg: LoadedConfig): string {
+    const hc = cfg.config.hostCleanup;
+    if (!hc) return `${CLEANUP_MESSAGE}off (dockfleet:hostCleanup is not set): nothing prunes unused images, build cache or stopped containers on the hosts; {} turns on the default (7 days, volumes never)`;
+    if (!cfg.parts.has("hostCleanup")) return `${CLEANUP_MESSAGE}not managed by stack "${cfg.stack}" (hostCleanup is not in dockfleet:parts): the hosts keep the timers they have`;
+    const { onHosts: _hosts, ...policy } = hc;
+    return `${CLEANUP_MESSAGE}${describeCleanupPolicy(policy, cleanupHosts(cfg))}`;
+}
 
 /** The host whose dockerd builds an image: its builder, else the registry's. */
 export const builderOf = (cfg: LoadedConfig, key: string): string => cfg.images[key].builder ?? cfg.config.registry!.onHost;
@@ -147,6 +165,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         images: Object.keys(cfg.images).length > 0,
         stacks: Object.keys(c.stacks ?? {}).length > 0,
         volumes: (c.volumes ?? []).length > 0,
+        hostCleanup: c.hostCleanup !== undefined,
     };
     const skipped: string[] = [];
     for (const p of PARTS) {
@@ -296,6 +315,16 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         }
     }
 
+    // After the rollout: a prune never races a daemon restart. Off unless dockfleet:hostCleanup is set.
+    pulumi.log.info(hostCleanupMessage(cfg));
+    const cleanups: HostCleanup[] = [];
+    if (c.hostCleanup) {
+        const { onHosts: _hosts, ...policy } = c.hostCleanup;
+        for (const host of cleanupHosts(cfg)) {
+            cleanups.push(new HostCleanup(`${host}-host-cleanup`, { ...policy, connection: connectionFor(host) }, { dependsOn: after }));
+        }
+    }
+
     const stacks: SwarmStack[] = [];
     if (cfg.parts.has("stacks") && Object.keys(cfg.stacks).length > 0) {
         const manager = c.hosts.find((h) => h.role === "manager")!;
@@ -324,6 +353,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
         registryEndpoint: registry?.endpoint,
         registryCatalogUrl: registry?.catalogUrl,
         images: Object.keys(digests).length > 0 ? digests : undefined,
+        hostCleanup: cleanups.length > 0 ? cleanups.map((x) => x.urn) : undefined,
         nfsVolumes: volumes.length > 0 ? pulumi.all(volumes.map((v) => v.volumeName)) : undefined,
         swarmServices: stacks.length > 0 ? pulumi.all(stacks.map((s) => s.serviceNames)).apply((x) => x.flat()) : undefined,
     };

@@ -219,7 +219,27 @@ export const swarmSchema = z.object({
     autolock: z.boolean().optional(),
 }).strict();
 
-export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "images", "stacks", "volumes"] as const;
+/** Each host's cleanup timer (components/host-cleanup): off unless set; `{}` is the conservative default policy. */
+export const hostCleanupSchema = z.object({
+    /** Host names (from dockfleet:hosts) that get the timer. Default: all. */
+    onHosts: z.array(str).optional(),
+    /** systemd OnCalendar. Default: "daily". */
+    schedule: str.optional(),
+    /** systemd RandomizedDelaySec. Default: "1h". */
+    randomizedDelay: str.optional(),
+    /** Stopped containers, unused networks and images older than this (Go duration) are pruned. Default: "168h". */
+    age: str.optional(),
+    /** Build cache unused for this long is pruned. Default: age. */
+    buildCacheAge: str.optional(),
+    /** Default: "unused" (every image no container uses); "dangling": untagged ones only. */
+    images: z.enum(["unused", "dangling"]).optional(),
+    /** Images and stopped containers with this label are kept. Default: "dockfleet.keep". */
+    keepLabel: str.optional(),
+    /** Also remove anonymous volumes no container uses. Default: false. */
+    volumes: z.boolean().optional(),
+}).strict();
+
+export const PARTS = ["daemon", "swarm", "containerUnits", "registry", "images", "stacks", "volumes", "hostCleanup"] as const;
 export type Part = (typeof PARTS)[number];
 
 /** Every non-secret key. Secret keys are listed in SECRET_KEYS. */
@@ -236,6 +256,7 @@ export const configSchema = z.object({
     images: z.record(z.string(), imageSchema).optional(),
     stacks: z.record(z.string(), stackSchema).optional(),
     volumes: z.array(volumeSchema).optional(),
+    hostCleanup: hostCleanupSchema.optional(),
     /** Which parts this stack manages. Default: every configured part. */
     parts: z.array(z.enum(PARTS)).optional(),
 }).strict();

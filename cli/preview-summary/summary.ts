@@ -14,6 +14,7 @@ import { SWARM_CLUSTER, serviceChanges, swarmMembership } from "./swarm";
 import { risks } from "./risks";
 import { renderWarnings } from "./warnings";
 import { IMAGE_TYPE, imagesInPreview, renderImages } from "./images";
+import { HOST_CLEANUP, cleanupChanges, cleanupPolicy } from "./cleanup";
 
 // What importers of this file have always found here.
 export { SECRET, maskString, show } from "./mask";
@@ -28,6 +29,7 @@ export type { RiskItem } from "./risks";
 export { risks } from "./risks";
 export type { ImageBuild, ImagesInPreview } from "./images";
 export { imagesInPreview, imagePlanFromPreview, renderImages } from "./images";
+export { cleanupChanges, cleanupPolicy } from "./cleanup";
 
 const OP_WORD: Record<string, string> = { create: "create", update: "update", replace: "replace", delete: "delete" };
 
@@ -62,6 +64,8 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
     if (steps.length === 0 && errors.length === 0) {
         lines.push(`**No changes.** ${unchanged} resource${unchanged === 1 ? "" : "s"} unchanged; no host restarts, no service rolls.`);
         if (images) lines.push("", "Images:", "", ...renderImages(images));
+        const policy = cleanupPolicy(preview);
+        if (policy) lines.push("", `Host cleanup: ${policy}.`);
         return lines.join("\n") + "\n" + renderWarnings(preview, h);
     }
     if (steps.length > 0) {
@@ -139,13 +143,21 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         lines.push("");
     }
 
+    const policy = cleanupPolicy(preview);
+    const cleanups = cleanupChanges(steps);
+    if (policy || cleanups.length > 0) {
+        lines.push(`${h(1)} Host cleanup`, "");
+        if (policy) lines.push(`${policy}.`, "");
+        if (cleanups.length > 0) lines.push(...cleanups.map((c) => `- ${c}`), "");
+    }
+
     // Replacements and deletes are listed under data risk; components only group their children.
     const others = steps.filter((s) => {
         const t = typeOf(s);
         if (t === "docker:index/service:Service" || t === IMAGE_TYPE || t.startsWith("pulumi:providers:") || t === "pulumi:pulumi:Stack") return false;
         if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
         if (s.op === "replace" || s.op === "delete") return false;
-        if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.includes(SWARM_CLUSTER)) return false;
+        if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.some((p) => p === SWARM_CLUSTER || p === HOST_CLEANUP)) return false;
         return !(t === "command:remote:Command" && (parseApplyCommand(s.oldState?.inputs?.create) || parseApplyCommand(s.newState?.inputs?.create)));
     });
     if (others.length > 0) {

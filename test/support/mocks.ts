@@ -54,3 +54,16 @@ export function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {
 export function byType(type: string, namePrefix = ""): Registered[] {
     return registered.filter((r) => r.type === type && r.name.startsWith(namePrefix));
 }
+
+/** Each registration's parent URN, by `type::name` (the mock's arguments do not carry it); filled once recordParents() ran. */
+export const parents = new Map<string, string>();
+export function recordParents(): void {
+    const monitor = (pulumi.runtime as any).getMonitor();
+    if (monitor.__parentRecorder) return;
+    const orig = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+        return orig(req, cb);
+    };
+    monitor.__parentRecorder = true;
+}

@@ -307,3 +307,32 @@ describe("preview summary: swarm membership", () => {
         assert.doesNotMatch(md, /Other changes/);
     });
 });
+
+describe("preview summary: host cleanup", () => {
+    const urn = (host: string) => `urn:pulumi:prod::dockfleet::dockfleet:hostcleanup:HostCleanup$command:remote:Command::${host}-host-cleanup-timer`;
+    const POLICY = "dockfleet-cleanup.timer on h1, h2: daily (up to 1h later at random; a missed run at boot), prunes stopped containers, unused networks and images no container uses older than 168h, build cache unused for 168h; keeps what is labelled dockfleet.keep, stack networks, every volume";
+    const info = { severity: "info", message: `info: HostCleanup policy: ${POLICY}\n` };
+
+    it("the policy the program logged and each host's timer, in their own section, not as warnings or other changes", () => {
+        const md = renderSummary({
+            steps: [
+                { op: "create", urn: urn("h1"), newState: { type: "command:remote:Command", inputs: {} } } as never,
+                { op: "update", urn: urn("h2"), oldState: { type: "command:remote:Command", inputs: {} }, newState: { type: "command:remote:Command", inputs: {} }, diffReasons: ["create"] } as never,
+            ],
+            diagnostics: [info, { message: "warning: something else", severity: "warning" }],
+        });
+        assert.strictEqual(section(md, "Host cleanup"), `### Host cleanup\n\n${POLICY}.\n\n- h1: timer installed (no prune runs now)\n- h2: timer changed (the new schedule counts from now)\n`);
+        assert.doesNotMatch(section(md, "Warnings"), /HostCleanup|dockfleet-cleanup/);
+        assert.doesNotMatch(md, /Other changes/);
+    });
+
+    it("no changes: the policy line still shows", () => {
+        const md = renderSummary({ steps: [], changeSummary: { same: 4 }, diagnostics: [{ severity: "info", message: "HostCleanup policy: off (dockfleet:hostCleanup is not set): nothing prunes unused images, build cache or stopped containers on the hosts; {} turns on the default (7 days, volumes never)" }] } as never);
+        assert.match(md, /\*\*No changes\.\*\* 4 resources unchanged; no host restarts, no service rolls\.\n\nHost cleanup: off \(dockfleet:hostCleanup is not set\): nothing prunes unused images, build cache or stopped containers on the hosts; \{\} turns on the default \(7 days, volumes never\)\.\n$/);
+    });
+
+    it("a removed timer is said so", () => {
+        const md = renderSummary({ steps: [{ op: "delete", urn: urn("h1"), oldState: { type: "command:remote:Command", inputs: {} } } as never], diagnostics: [] });
+        assert.match(section(md, "Host cleanup"), /^- h1: timer stopped, disabled and removed$/m);
+    });
+});

@@ -61,7 +61,7 @@ describe("every stack file builds a full resource graph (mocks)", function () {
                 assert.deepStrictEqual(await valueOf(pulumi.output(out.restartBatches!)), [["registry01"], ["swarm-mgr01"], ["swarm-wrk01"], ["swarm-wrk02"], ["swarm-wrk03"]]);
             }
             if (stack === "local") {
-                assert.deepStrictEqual(out.managedParts, ["daemon", "swarm", "containerUnits", "registry", "stacks", "volumes"]);
+                assert.deepStrictEqual(out.managedParts, ["daemon", "swarm", "containerUnits", "registry", "images", "stacks", "volumes"]);
                 assert.deepStrictEqual(out.skippedParts, []);
                 assert.strictEqual(count("docker:index/volume:Volume"), 1);
                 // `npm start` runs this stack: a newcomer's first run shows no warning of our own files
