@@ -34,6 +34,19 @@ describe("apply-docker-config.sh: raft quorum before a manager restarts (fake do
         assert.match(r.stderr, /0 of 3 managers reachable while it restarts, 2 needed; managers lost: host2 \(unknown\), host3 \(unreachable\);/);
     });
 
+    it("a manager with no status yet (just promoted, an election) is asked again: once it is Reachable the manager restarts; if it never settles, refused after the restart timeout (at most 30 s)", () => {
+        const env = swarmHost(["testhost Leader", "host2", "host3 Reachable"]);
+        fs.writeFileSync(path.join(env.fake, "managers.after"), "testhost Leader\nhost2 Reachable\nhost3 Reachable\n");
+        const r = run(env, "apply", { public: [daemon()] });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.ok(restarted(calls(env)), "restarted once host2 was Reachable");
+        const never = swarmHost(["testhost Leader", "host2", "host3 Reachable"]);
+        const n = run(never, "apply", { public: [daemon()], args: ["--restart-timeout", "3"] });
+        assert.strictEqual(n.code, 1, n.stderr);
+        assert.match(n.stderr, /1 of 3 managers reachable while it restarts, 2 needed; managers lost: host2 \(unknown\);/);
+        assert.ok(!restarted(calls(never)), "not restarted");
+    });
+
     it("restarts when the others keep quorum: 3 managers all reachable, 5 with one lost", () => {
         for (const managers of [["testhost Leader", "host2 Reachable", "host3 Reachable"], ["testhost Reachable", "h2 Leader", "h3 Reachable", "h4 Reachable", "h5 Unreachable"]]) {
             const env = swarmHost(managers);

@@ -632,15 +632,24 @@ check_unlock_key() {
 # (no leader now) is left to the restart: it cannot lose what is already lost.
 check_quorum() {
     [ "$1" = active ] && [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] || return 0
-    local mgrs total up lost need
-    mgrs=$(timeout 10 docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}' 2>/dev/null) || {
-        log "raft quorum not checked: docker node ls did not answer (no leader now)"
-        return 0
-    }
-    total=$(awk 'NF { n++ } END { print n + 0 }' <<<"$mgrs")
-    up=$(awk '$2 == "Leader" || $2 == "Reachable" { n++ } END { print n + 0 }' <<<"$mgrs")
-    lost=$(awk 'NF && $2 != "Leader" && $2 != "Reachable" { printf "%s%s (%s)", sep, $1, ($2 == "" ? "unknown" : tolower($2)); sep = ", " }' <<<"$mgrs")
-    need=$((total / 2 + 1))
+    local mgrs total up lost need deadline=$(($(date +%s) + (RESTART_TIMEOUT < 30 ? RESTART_TIMEOUT : 30)))
+    while :; do
+        mgrs=$(timeout 10 docker node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}' 2>/dev/null) || {
+            log "raft quorum not checked: docker node ls did not answer (no leader now)"
+            return 0
+        }
+        total=$(awk 'NF { n++ } END { print n + 0 }' <<<"$mgrs")
+        up=$(awk '$2 == "Leader" || $2 == "Reachable" { n++ } END { print n + 0 }' <<<"$mgrs")
+        lost=$(awk 'NF && $2 != "Leader" && $2 != "Reachable" { printf "%s%s (%s)", sep, $1, ($2 == "" ? "unknown" : tolower($2)); sep = ", " }' <<<"$mgrs")
+        need=$((total / 2 + 1))
+        # A manager with no status yet (just promoted, or after an election) is not lost: asked
+        # again for a while; an Unreachable one is decided at once.
+        if [ -n "$lost" ] && [ $((up - 1)) -lt "$need" ] && ! grep -q 'Unreachable' <<<"$mgrs" && [ "$(date +%s)" -lt "$deadline" ]; then
+            sleep 1
+            continue
+        fi
+        break
+    done
     if [ -n "$lost" ] && [ $((up - 1)) -lt "$need" ]; then
         die "restarting this manager would lose the swarm's raft quorum: $((up - 1)) of $total managers reachable while it restarts, $need needed; managers lost: $lost; bring them back (or remove them from the swarm) and run pulumi up again; nothing changed"
     fi
