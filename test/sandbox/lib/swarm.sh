@@ -61,9 +61,15 @@ ensure_swarm() {
   for i in $(hssh "$mgr" "docker node ls --format '{{.ID}} {{.Status}}'" | awk '$2=="Down"{print $1}'); do
     hssh "$mgr" "docker node demote $i >/dev/null 2>&1; docker node rm --force $i" >/dev/null 2>&1 || true
   done
-  for ((i = 0; i < 120; i++)); do
-    ready=$(hssh "$mgr" "docker node ls --format '{{.Hostname}} {{.Status}}'" 2>/dev/null | awk '$2=="Ready"' | sort -u | wc -l)
-    ((ready == ${#HOSTS[@]})) && return 0
+  # Ready is not enough: a node just promoted shows no manager status for a while (minutes, seen
+  # after going back from 1 + 5 to 3 managers), and the next apply's quorum check counts it lost.
+  local want_mgrs=0 out mgrs
+  for h in "${HOSTS[@]}"; do want_manager "$h" && want_mgrs=$((want_mgrs + 1)); done
+  for ((i = 0; i < 360; i++)); do
+    out=$(hssh "$mgr" "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'" 2>/dev/null || true)
+    ready=$(awk '$2=="Ready"' <<<"$out" | sort -u | wc -l)
+    mgrs=$(awk '$3=="Leader" || $3=="Reachable"' <<<"$out" | wc -l)
+    ((ready == ${#HOSTS[@]} && mgrs == want_mgrs)) && return 0
     sleep 0.5
   done
   hssh "$mgr" 'docker node ls' >&2 || true
