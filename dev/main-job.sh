@@ -31,6 +31,16 @@ engine_env() {
 restore_parked_file() {
     local saved=$DOCKFLEET_PULUMI_STATE_DIR/local-parked.yaml
     [ -f "$saved" ] || return 0
+    # A file as committed (a git pull or checkout since the park) is nobody's edit: the parked copy
+    # is the stale one (restoring it deployed an older config; seen 2026-12-08).
+    local d
+    d=$(dirname "$stack_file")
+    if ! cmp -s "$saved" "$stack_file" && git -C "$d" ls-files --error-unmatch "$stack_file" >/dev/null 2>&1 &&
+        git -C "$d" diff --quiet HEAD -- "$stack_file" 2>/dev/null; then
+        mv -f "$saved" "$DOCKFLEET_PULUMI_STATE_DIR/local-parked-stale.yaml"
+        say "note: $stack_file is as committed and differs from the copy parked earlier: kept it (the parked copy is at $DOCKFLEET_PULUMI_STATE_DIR/local-parked-stale.yaml)"
+        return 0
+    fi
     if ! cmp -s "$saved" "$stack_file"; then
         cp "$stack_file" "$DOCKFLEET_PULUMI_STATE_DIR/local-changed-while-parked.yaml" 2>/dev/null || true
         cp "$saved" "$stack_file"
