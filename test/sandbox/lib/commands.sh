@@ -31,6 +31,7 @@ cmd_up() {
   # No swarm here: forming it is the product's job (`npm start`: components/swarm). Suites that
   # need one before the product has run call `sandbox.sh swarm`.
   step "images ($IMG_BUSYBOX, $IMG_REGISTRY)" ensure_images
+  step "swarm membership of recreated hosts" rejoin_replaced_hosts || die "a recreated host did not rejoin its swarm"
   if ! wait "$swift_job"; then
     cat "$LOGS/swift-up.log" >&2
     die "swift failed"

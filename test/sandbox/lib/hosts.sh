@@ -111,6 +111,7 @@ start_host() {
   fi
   # a master of an earlier boot is gone: its socket would only print "Connection refused"
   rm -f "$STATE/ssh/cm-${ADDR[$h]}"
+  release_veth "$h"
   (close_inherited_fds; exec setsid bash "$SELF" __launch "$h" >"$LOGS/$h-nspawn.log" 2>&1 </dev/null) &
 }
 
@@ -152,10 +153,25 @@ stop_host() {
   # nspawn leaves these behind because /run is not a tmpfs here.
   rm -rf "/run/systemd/nspawn/propagate/$h" 2>/dev/null || true
   if [[ -n $lock ]]; then rm -f "$lock"; fi
+  release_veth "$h"
   if [[ $wipe == wipe ]]; then
     keep_host_key "$h"
     rm -rf "$d"
   fi
+}
+
+# The kernel tears a stopped host's network namespace down after its last process: its veth
+# lingers a moment, and a boot before it is gone fails ("Failed to add new veth interfaces
+# (vb-host3:host0): File exists", seen in CI on 2026-12-08: the repair then wiped the host out of
+# its swarm). Wait for it, then delete what is left.
+release_veth() {
+  local h=$1 i
+  for ((i = 0; i < 50; i++)); do
+    ip link show "vb-$h" >/dev/null 2>&1 || return 0
+    host_running "$h" && return 0
+    sleep 0.2
+  done
+  ip link delete "vb-$h" >/dev/null 2>&1 || true
 }
 
 host_running() {

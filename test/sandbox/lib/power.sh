@@ -6,21 +6,14 @@
 # (nothing inside runs a stop job or flushes), then its mounts released. Its files stay (the
 # kernel's page cache survives, unlike a real power loss). `boot HOST` starts it again.
 cmd_powercut() {
-  local h=${1:?usage: sandbox.sh powercut HOST} d pid i
+  local h=${1:?usage: sandbox.sh powercut HOST} d pid
   [[ -n ${ADDR[$h]:-} ]] || die "no host $h in this sandbox (${HOSTS[*]})"
   d=$(hdir "$h")
   host_running "$h" || die "$h is not running"
   kill_host_procs "$d"
   pid=$(cat "$d/nspawn.pid" 2>/dev/null || true)
   if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
-  stop_host "$h"
-  # the kernel tears the host's network namespace down after its last process: its veth lingers a
-  # moment, and a boot before it is gone fails ("Failed to add new veth interfaces: File exists")
-  for ((i = 0; i < 50; i++)); do
-    ip link show "vb-$h" >/dev/null 2>&1 || break
-    sleep 0.2
-  done
-  ip link delete "vb-$h" >/dev/null 2>&1 || true
+  stop_host "$h" # waits for its veth to go (release_veth)
   log "powercut: $h"
 }
 

@@ -75,3 +75,33 @@ ensure_swarm() {
   hssh "$mgr" 'docker node ls' >&2 || true
   return 1
 }
+
+# After `up` recreated hosts (a repair wipes a host that did not boot healthy), the hosts that kept
+# their disks may still be a swarm that lists the recreated ones as nodes (Down, or Unknown right
+# after the managers' own boot): a manager lost for good, which leaves every later restart of a
+# manager refused for quorum (seen in CI on 2026-12-08: `npm start` stopped on "managers lost:
+# host3"). A host out of the swarm whose name the swarm lists rejoins (ensure_swarm). Where no
+# swarm lists it, it is left alone: forming the swarm is the product's job.
+rejoin_replaced_hosts() {
+  local h st mgr="" listed="" stale=()
+  for h in "${HOSTS[@]}"; do
+    st=$(swarm_state "$h")
+    [[ $st == active ]] || continue
+    if hssh "$h" 'docker node ls -q >/dev/null 2>&1'; then
+      mgr=$h
+      break
+    fi
+    [[ -n $mgr ]] || mgr="-" # in a swarm without a manager that answers
+  done
+  [[ -n $mgr ]] || return 0 # no swarm
+  if [[ $mgr != - ]]; then
+    listed=$(hssh "$mgr" "docker node ls --format '{{.Hostname}}'")
+  fi
+  for h in "${HOSTS[@]}"; do
+    st=$(swarm_state "$h")
+    if [[ $st != active ]] && { [[ $mgr == - ]] || grep -qx "$h" <<<"$listed"; }; then stale+=("$h"); fi
+  done
+  ((${#stale[@]})) || return 0
+  log "   ${stale[*]}: recreated out of the swarm the other hosts kept (or no manager answers): rejoining"
+  ensure_swarm
+}
