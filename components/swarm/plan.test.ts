@@ -174,6 +174,18 @@ describe("swarm membership: planSwarm", () => {
         assert.match(e[0].message, /another swarm/);
     });
 
+    it("a worker in a swarm while the configured manager did not answer: a warning and no plan, not 'managers not in the config' (VM tier, 2026-12-08)", () => {
+        const hosts = [H("m1", "manager"), H("w1", "worker"), H("w2", "worker")];
+        const p = planSwarm(hosts, { m1: { reachable: false, reason: "no answer within 90 s (the probe's limit)", markers: {} }, w1: member("w1", "W1", false), w2: member("w2", "W2", false) });
+        assert.deepStrictEqual(errors(p.issues), []);
+        assert.deepStrictEqual(p.steps, []);
+        const w = p.issues.find((i) => i.field === "hosts.w1");
+        assert.ok(w && w.severity === "warning", JSON.stringify(p.issues));
+        assert.match(w!.message, /"m1" did not answer and may be its manager: no membership plan this time/);
+        // every configured manager answered and none is in that swarm: still the error
+        const q = planSwarm(hosts, { m1: inactive("m1"), w1: member("w1", "W1", false), w2: inactive("w2") });
+        assert.match(errors(q.issues)[0].message, /"w1" is a node of a swarm whose managers are not in the config/);
+    });
     it("an unreachable host is a warning and planned as a join", () => {
         const nodes = [node("ID1", "h1", "manager"), node("ID2", "h2", "manager")];
         const p = planSwarm(hosts, { h1: member("h1", "ID1", true, nodes), h2: member("h2", "ID2", true, nodes), h3: { reachable: false, reason: "Connection timed out", markers: {} } });

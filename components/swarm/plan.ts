@@ -174,6 +174,14 @@ export function planSwarm(hosts: SwarmHost[], observed: Record<string, HostObser
     }
     const active = want.filter((h) => obs(h).state === "active");
     const exists = managersUp.length > 0;
+    // A manager that did not answer may be the swarm's manager (a slow or busy host: seen on the
+    // VM tier, a 90 s probe timeout): not a stranger's swarm. No plan this time; the live scripts
+    // re-check each step, and the next up plans with its answer.
+    const silentManagers = want.filter((h) => roleOf(h) === "manager" && !obs(h).reachable);
+    if (!exists && active.length > 0 && silentManagers.length > 0) {
+        issues.push(warning(`hosts.${active[0].name}`, `"${active[0].name}" is a node of a swarm and no configured manager that answered is in it; ${silentManagers.map((h) => `"${h.name}"`).join(", ")} did not answer and may be its manager: no membership plan this time (each step re-checks the live swarm; the next up plans with their answer)`));
+        return { ...empty, observed: true, issues };
+    }
     if (!exists && active.length > 0) {
         issues.push(error(`hosts.${active[0].name}`, `"${active[0].name}" is a node of a swarm whose managers are not in the config; add one of its managers (role: manager) or make it leave (docker swarm leave)`));
         return { ...empty, observed: true, issues };
