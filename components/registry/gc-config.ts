@@ -36,7 +36,7 @@ export const GC_PATHS = {
  */
 export function gcEntrypoint(configPath = "/etc/docker/registry/config.yml"): string[] {
     return ["/bin/sh", "-c",
-        `if [ -e ${GC_PATHS.flagInContainer}/readonly ]; then export REGISTRY_STORAGE_MAINTENANCE_READONLY='{enabled: true}'; fi; exec registry serve ${configPath}`];
+        `if [ -e ${GC_PATHS.flagInContainer}/readonly ]; then export REGISTRY_STORAGE_MAINTENANCE_READONLY='{enabled: true}'; fi; exec /bin/registry serve ${configPath}`];
 }
 
 /** Pure checks, fields relative to the `gc` block. */

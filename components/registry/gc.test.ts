@@ -26,7 +26,7 @@ describe("registry GC config", () => {
 
     it("the entrypoint starts read-only while the flag exists (YAML map env: the flat key panics in 2.8)", () => {
         assert.deepStrictEqual(gcEntrypoint(), ["/bin/sh", "-c",
-            "if [ -e /run/dockfleet-gc/readonly ]; then export REGISTRY_STORAGE_MAINTENANCE_READONLY='{enabled: true}'; fi; exec registry serve /etc/docker/registry/config.yml"]);
+            "if [ -e /run/dockfleet-gc/readonly ]; then export REGISTRY_STORAGE_MAINTENANCE_READONLY='{enabled: true}'; fi; exec /bin/registry serve /etc/docker/registry/config.yml"]);
     });
 
     it("renders the service and the timer (golden)", () => {

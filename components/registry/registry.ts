@@ -42,7 +42,7 @@ export interface RegistryArgs {
     /**
      * Ready for dockfleet's GC job (gc.ts): deletes enabled, and the entrypoint starts the registry
      * read-only while the job's flag exists (a directory of the host bind-mounted read-only). The
-     * image needs /bin/sh (the official and Debian-built ones have it). Default: false.
+     * image needs /bin/sh and /bin/registry (the official image and the sandbox's Debian-built one have both). Default: false.
      */
     gc?: boolean;
 }

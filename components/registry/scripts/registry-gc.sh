@@ -150,7 +150,7 @@ run() {
     # 2.8, the platform manifests of every manifest list. The manifests to go were deleted above.
     local log
     log=$(mktemp)
-    if ! docker exec "$CONTAINER" registry garbage-collect /etc/docker/registry/config.yml >"$log" 2>&1; then
+    if ! docker exec "$CONTAINER" /bin/registry garbage-collect /etc/docker/registry/config.yml >"$log" 2>&1; then
         gc_say "garbage-collect failed: $(tail -5 "$log")"
         rm -f "$log"
         exit 1
