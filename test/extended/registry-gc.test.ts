@@ -88,7 +88,7 @@ describe("extended: registry GC on the sandbox's Swift", function () {
             await eventually(() => code([`${FROM_ROOT}/v2/`]) === "200", 60000, "registry /v2/ (read-only)");
             assert.strictEqual(code(["-X", "POST", `${FROM_ROOT}/v2/${REPO}/blobs/uploads/`]), "405");
             assert.strictEqual(code(["-H", `Accept: ${ACCEPT}`, `${FROM_ROOT}/v2/${REPO}/manifests/${digests[0]}`]), "200");
-            const push = ssh(HOST, `d=$(mktemp -d) && echo ro >$d/f && tar -C $d -c . | docker import - ${LOCAL}/${REPO}:ro >/dev/null && rm -rf $d && docker push ${LOCAL}/${REPO}:ro; docker rmi ${LOCAL}/${REPO}:ro >/dev/null`);
+            const push = ssh(HOST, `d=$(mktemp -d) && echo ro >$d/f && tar -C $d -c . | docker import - ${LOCAL}/${REPO}:ro >/dev/null && rm -rf $d && docker push ${LOCAL}/${REPO}:ro; rc=$?; docker rmi ${LOCAL}/${REPO}:ro >/dev/null; exit $rc`); // the push's status, not the rmi's
             assert.notStrictEqual(push.code, 0, "a push to the read-only registry fails");
             assert.match(push.stdout + push.stderr, /405|[Mm]ethod [Nn]ot [Aa]llowed|unsupported|read[- ]only/);
         } finally {
