@@ -5,6 +5,7 @@ import { validateFleet } from "../components/docker-host/docker-fleet";
 import { unknownKeyHint } from "../components/docker-host/daemon-keys";
 import { validateRegistryHost, validateRegistryStorage, RegistryStorage } from "../components/registry/registry-config";
 import { DEFAULT_REGISTRY_IMAGE } from "../components/registry/registry";
+import { validateRegistryGc } from "../components/registry/gc-config";
 import { validateContainerUnit } from "../components/container-unit/unit";
 import { validateNfs } from "../components/nfs-volume/nfs";
 import { validateHostCleanup } from "../components/host-cleanup/policy";
@@ -187,6 +188,8 @@ export function loadStackConfig(stack: string, raw: Record<string, unknown>, sec
         add('Registry "registry"', nest(`${NAMESPACE}:registry`, [
             ...validateRegistryHost(address, r.port ?? 5000),
             ...validateRegistryStorage(r.image ?? DEFAULT_REGISTRY_IMAGE, storage, { password: secrets.swiftPassword, secretKey: secrets.s3SecretKey }),
+            ...nest("gc", validateRegistryGc(r.gc ?? {})),
+            ...(r.gc && r.gc.enabled !== false && r.deleteEnabled === false ? [error("deleteEnabled", "is false but gc is on: the GC job deletes manifests through the API (leave deleteEnabled unset)")] : []),
         ]));
         const missing = (key: SecretKey, why: string) => {
             if (!parts.has("registry")) return; // not managed by this stack: its secrets are not needed

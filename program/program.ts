@@ -27,6 +27,12 @@ import { imagePlanMessage, imageResourceName } from "../components/fleet-image/p
 import { plannedImages } from "./images";
 import { HostCleanup } from "../components/host-cleanup/host-cleanup";
 import { CLEANUP_MESSAGE, describeCleanupPolicy } from "../components/host-cleanup/policy";
+import { gcSummary, renderReferenced, withGcDefaults } from "../components/registry/gc-config";
+import { registryGc } from "../components/registry/gc";
+import { certsDirPath } from "../components/docker-host/registry-trust";
+
+/** The registry's GC job is on: a `gc` block not switched off. */
+const gcOn = (c: LoadedConfig["config"]): boolean => c.registry?.gc !== undefined && c.registry.gc.enabled !== false;
 
 /** Why a part can be switched off, said out loud in every run that skips it. */
 const PART_NEEDS: Record<Part, string> = {
@@ -255,6 +261,7 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             storage,
             httpSecret: pulumi.secret(cfg.secrets.registryHttpSecret!),
             deleteEnabled: r.deleteEnabled,
+            gc: gcOn(c),
             healthcheck: r.healthcheck,
             ...(registryTls ? { tls: { cert: registryTls.cert, key: pulumi.secret(cfg.secrets.registryTlsKey!) } } : {}),
             ...(cfg.registryUsers ? { users: pulumi.secret(cfg.registryUsers) } : {}),
@@ -342,6 +349,26 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
             const registryAuth = fromRegistry && loginUser && cfg.registryUsers ? { serverAddress: registryAddress!, username: loginUser, password: pulumi.secret(cfg.registryUsers[loginUser]) } : undefined;
             stacks.push(new SwarmStack(name, { ...spec, registryAuth }, { provider, dependsOn: fromRegistry && registry ? [...afterSwarm, registry.container] : afterSwarm }));
         }
+    }
+
+    // GC keeps what this stack runs from the registry: built digests, pinned or tagged images
+    if (registry && gcOn(c)) {
+        const g = withGcDefaults(c.registry!.gc!);
+        const named = [
+            ...Object.values(cfg.stacks).flatMap((st) => Object.values(st.services).map((x) => x.image)),
+            ...(c.containerUnits ?? []).map((u) => u.image),
+        ].filter((i): i is string => typeof i === "string" && imageFrom(i, registryAddress!));
+        pulumi.log.info(gcSummary(g, Object.keys(digests).length + renderReferenced(named, registryAddress!).split("\n").filter(Boolean).length), registry);
+        registryGc("registry-gc", {
+            connection: connectionFor(c.registry!.onHost),
+            schedule: g.schedule,
+            keep: g.keep,
+            url: `${registryTls ? "https" : "http"}://${registryAddress}`,
+            container: "registry",
+            ...(registryTls ? { caCert: certsDirPath(registryAddress!) } : {}),
+            referenced: pulumi.all(Object.values(digests)).apply((d) => renderReferenced([...named, ...d], registryAddress!)),
+            ...(loginUser && cfg.registryUsers ? { user: pulumi.secret({ username: loginUser, password: cfg.registryUsers[loginUser] }) } : {}),
+        }, { parent: registry, dependsOn: [registry.container] });
     }
 
     return {

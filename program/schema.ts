@@ -147,6 +147,15 @@ export const registrySchema = z.object({
     tls: z.union([z.literal(false), z.object({ caCert: str, cert: str }).strict()]).optional(),
     /** The user of dockfleet:registryUsers the hosts and swarm services log in as. Default: the only user. */
     loginUser: str.optional(),
+    /** Garbage collection by a timer on onHost (components/registry/gc-config.ts). Default: unset (none). */
+    gc: z.object({
+        /** Default: true. false removes the job. */
+        enabled: z.boolean().optional(),
+        /** Unreferenced digests kept per repository, newest first. Default: 3. */
+        keep: z.number().optional(),
+        /** The maintenance window (systemd OnCalendar). Default: "Sun *-*-* 03:00:00". */
+        schedule: str.optional(),
+    }).strict().optional(),
 }).strict();
 
 export const containerUnitSchema = z.object({

@@ -1,2 +1,4 @@
 export * from "./registry-config";
 export * from "./registry";
+export * from "./gc-config";
+export * from "./gc";

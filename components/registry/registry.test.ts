@@ -69,7 +69,7 @@ describe("Registry resource (mocks)", () => {
         const endpoint = await new Promise<string>((res) => r.endpoint.apply((e) => { res(e); return e; }));
         assert.strictEqual(endpoint, "10.9.0.5:5000");
         await new Promise<void>((res) => r.container.id.apply(() => res()));
-        const c = created.find((x) => x.type === "docker:index/container:Container")!;
+        const c = created.find((x) => x.type === "docker:index/container:Container" && x.name === "reg-container")!;
         assert.strictEqual(c.inputs.image, "registry:2.8.3");
         assert.strictEqual(c.inputs.envs[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
         assert.ok(c.inputs.envs.value.includes("REGISTRY_STORAGE_SWIFT_PASSWORD=sw1ftpw"));

@@ -4,6 +4,7 @@ import { componentContext, reportIssues } from "../common/report";
 import { REGISTRY_FILES, RegistryStorage, S3Storage, SwiftStorage, renderRegistryEnv, validateRegistryHost, validateRegistryStorage } from "./registry-config";
 import { renderHtpasswd } from "./htpasswd";
 import { tlsSummary } from "./tls";
+import { GC_PATHS, gcEntrypoint } from "./gc-config";
 
 type Secretish<T, K extends keyof T> = Omit<T, K> & { [P in K]: pulumi.Input<string> };
 /** Storage with its secret fields as Inputs (pass `config.requireSecret(...)`). */
@@ -38,6 +39,12 @@ export interface RegistryArgs {
     tls?: { cert: string; key: pulumi.Input<string> };
     /** htpasswd users (user → password, secret); needs `tls`. Default: unset (no authentication). */
     users?: pulumi.Input<Record<string, string>>;
+    /**
+     * Ready for dockfleet's GC job (gc.ts): deletes enabled, and the entrypoint starts the registry
+     * read-only while the job's flag exists (a directory of the host bind-mounted read-only). The
+     * image needs /bin/sh and /bin/registry (the official image and the sandbox's Debian-built one have both). Default: false.
+     */
+    gc?: boolean;
 }
 
 export const DEFAULT_REGISTRY_IMAGE = "registry:2.8.3";
@@ -47,7 +54,7 @@ export function withRegistryDefaults(a: RegistryArgs) {
     return {
         port,
         image: a.image ?? DEFAULT_REGISTRY_IMAGE,
-        deleteEnabled: a.deleteEnabled ?? false,
+        deleteEnabled: a.deleteEnabled ?? a.gc ?? false,
         // `/` answers 200 without credentials (the API under /v2/ answers 401 with auth on); the
         // probe runs inside the container, against its own certificate.
         healthcheck: a.healthcheck ?? (a.tls
@@ -80,6 +87,9 @@ export class Registry extends pulumi.ComponentResource {
         const placeholder = { ...s, password: "x", secretKey: "x" } as unknown as RegistryStorage;
         reportIssues(this, componentContext(`Registry "${name}"`), [...validateRegistryHost(args.host, d.port), ...validateRegistryStorage(d.image, placeholder, plain)]);
 
+        if (args.gc && args.deleteEnabled === false) {
+            reportIssues(this, componentContext(`Registry "${name}"`), [{ field: "deleteEnabled", severity: "error", message: "is false but gc is on: the GC job deletes manifests through the API" }]);
+        }
         if (args.users !== undefined && !args.tls) {
             reportIssues(this, componentContext(`Registry "${name}"`), [{ field: "users", severity: "error", message: "needs tls: basic auth over plain HTTP would send the passwords in clear" }]);
         }
@@ -123,6 +133,10 @@ export class Registry extends pulumi.ComponentResource {
             // The provider must not wait on a pull: images come from the host (or its mirrors).
             mustRun: true,
             ...(uploads ? { uploads } : {}),
+            ...(args.gc ? {
+                entrypoints: gcEntrypoint(),
+                volumes: [{ hostPath: GC_PATHS.flagDir, containerPath: GC_PATHS.flagInContainer, readOnly: true }],
+            } : {}),
         }, { parent: this, additionalSecretOutputs: ["envs", "uploads"], deleteBeforeReplace: true });
 
         this.endpoint = pulumi.output(`${args.host}:${d.port}`);
