@@ -152,7 +152,7 @@ if compgen -G 'test/vm/*.test.ts' >/dev/null; then
 fi
 # a named group too slow for CI: said, never silently left out (docs/testing.md)
 if compgen -G 'test/extended/*.test.ts' >/dev/null; then
-    echo "NOT IN THIS RUN: named group extended (36 more bad daemon configs, power cuts, a full disk, a killed pulumi up, reload waves and refusals, a ContainerUnit power cut, an image build, swarm secrets, a manager lost mid-rollout and a partition, a host cleanup timer, the sandbox's swarm rejoin; ~56 min on the sandbox; run it with npm run test:extended, see docs/testing.md)"
+    echo "NOT IN THIS RUN: named group extended (36 more bad daemon configs, power cuts, a full disk, a killed pulumi up, reload waves and refusals, a ContainerUnit power cut, an image build, swarm secrets, a manager lost mid-rollout and a partition, a host cleanup timer, registry garbage collection, the sandbox's swarm rejoin; ~57 min on the sandbox; run it with npm run test:extended, see docs/testing.md)"
 fi
 
 echo
