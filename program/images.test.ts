@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { mockRepoDigest, registered, valueOf } from "../test/support/mocks";
 import { settle } from "../test/support/stack-files";
+import { configProblems } from "../test/support/config-problems";
 import { DockfleetConfigError } from "../components/common/issues";
 import { BUILT_IMAGE } from "../components/swarm-stack/compose-import";
 import { contextTag } from "../components/fleet-image/context-tag";
@@ -45,13 +46,7 @@ const load = (raw: Record<string, unknown>, root = ROOT) => loadStackConfig("tes
 function errorsOf(mutate: (c: Record<string, any>) => void): string[] {
     const c = base();
     mutate(c);
-    try {
-        load(c);
-    } catch (e) {
-        assert.ok(e instanceof DockfleetConfigError, String(e));
-        return e.problems.map((p) => `${p.ctx.resource} | ${p.issue.field} | ${p.issue.message}`);
-    }
-    return assert.fail("expected a DockfleetConfigError");
+    return configProblems(c, (raw) => load(raw));
 }
 
 describe("dockfleet:images in the stack config", () => {

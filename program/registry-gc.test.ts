@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { registered, valueOf } from "../test/support/mocks";
 import { settle } from "../test/support/stack-files";
-import { DockfleetConfigError } from "../components/common/issues";
+import { configProblems } from "../test/support/config-problems";
 import { testHostKey } from "../test/support/host-key-fixtures";
 import { gcEntrypoint, renderGcCurlConfig, renderGcSettings } from "../components/registry/gc-config";
 import { loadStackConfig } from "./load";
@@ -42,13 +42,7 @@ const load = (raw: Record<string, unknown>) => loadStackConfig("test", raw, SECR
 function errorsOf(mutate: (c: Record<string, any>) => void): string[] {
     const c = base();
     mutate(c);
-    try {
-        load(c);
-    } catch (e) {
-        assert.ok(e instanceof DockfleetConfigError, String(e));
-        return e.problems.map((p) => `${p.ctx.resource} | ${p.issue.field} | ${p.issue.message}`);
-    }
-    return assert.fail("expected a DockfleetConfigError");
+    return configProblems(c, (raw) => load(raw));
 }
 
 describe("dockfleet:registry.gc in the stack config", () => {
