@@ -15,6 +15,7 @@ import { risks } from "./risks";
 import { renderWarnings } from "./warnings";
 import { IMAGE_TYPE, imagesInPreview, renderImages } from "./images";
 import { HOST_CLEANUP, cleanupChanges, cleanupPolicy } from "./cleanup";
+import { gcChanges, gcPolicy, isGcStep } from "./registry-gc";
 
 // What importers of this file have always found here.
 export { SECRET, maskString, show } from "./mask";
@@ -66,6 +67,8 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         if (images) lines.push("", "Images:", "", ...renderImages(images));
         const policy = cleanupPolicy(preview);
         if (policy) lines.push("", `Host cleanup: ${policy}.`);
+        const gc = gcPolicy(preview);
+        if (gc) lines.push("", `Registry GC: ${gc}.`);
         return lines.join("\n") + "\n" + renderWarnings(preview, h);
     }
     if (steps.length > 0) {
@@ -150,6 +153,13 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         if (policy) lines.push(`${policy}.`, "");
         if (cleanups.length > 0) lines.push(...cleanups.map((c) => `- ${c}`), "");
     }
+    const gc = gcPolicy(preview);
+    const gcSteps = gcChanges(steps);
+    if (gc || gcSteps.length > 0) {
+        lines.push(`${h(1)} Registry garbage collection`, "");
+        if (gc) lines.push(`${gc}.`, "");
+        if (gcSteps.length > 0) lines.push(...gcSteps.map((c) => `- ${c}`), "");
+    }
 
     // Replacements and deletes are listed under data risk; components only group their children.
     const others = steps.filter((s) => {
@@ -158,6 +168,7 @@ export function renderSummary(preview: PreviewJson, opts: SummaryOptions = {}): 
         if ((s.newState?.custom ?? s.oldState?.custom) === false) return false;
         if (s.op === "replace" || s.op === "delete") return false;
         if (t === "command:remote:Command" && parseUrn(s.urn).parentTypes.some((p) => p === SWARM_CLUSTER || p === HOST_CLEANUP)) return false;
+        if (isGcStep(s)) return false;
         return !(t === "command:remote:Command" && (parseApplyCommand(s.oldState?.inputs?.create) || parseApplyCommand(s.newState?.inputs?.create)));
     });
     if (others.length > 0) {

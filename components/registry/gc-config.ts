@@ -117,8 +117,11 @@ export function renderReferenced(images: string[], address: string): string {
     return [...refs].sort().map((r) => `${r}\n`).join("");
 }
 
+/** How the preview's GC line starts (the PR summary finds it by this). */
+export const GC_MESSAGE = "Registry GC: ";
+
 /** One line for the preview: the policy and how many images it keeps by reference. */
 export function gcSummary(g: ReturnType<typeof withGcDefaults>, referenced: number): string {
-    return `Registry GC: keep every referenced digest (${referenced} image reference${referenced === 1 ? "" : "s"} in this stack) and the ${g.keep} newest other digest${g.keep === 1 ? "" : "s"} per repository; ` +
+    return `${GC_MESSAGE}keep every referenced digest (${referenced} image reference${referenced === 1 ? "" : "s"} in this stack) and the ${g.keep} newest other digest${g.keep === 1 ? "" : "s"} per repository; ` +
         `garbage-collect read-only on "${g.schedule}" (timer ${GC_PATHS.unit}.timer on the registry host)`;
 }

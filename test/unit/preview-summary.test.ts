@@ -336,3 +336,34 @@ describe("preview summary: host cleanup", () => {
         assert.match(section(md, "Host cleanup"), /^- h1: timer stopped, disabled and removed$/m);
     });
 });
+
+describe("preview summary: registry garbage collection", () => {
+    const URN = "urn:pulumi:prod::dockfleet::dockfleet:registry:Registry$command:remote:Command::registry-gc";
+    const POLICY = "keep every referenced digest (3 image references in this stack) and the 3 newest other digests per repository; garbage-collect read-only on \"Sun *-*-* 03:00:00\" (timer dockfleet-registry-gc.timer on the registry host)";
+    const info = { severity: "info", message: `info: Registry GC: ${POLICY}\n` };
+
+    it("the policy the program logged and the job's change, in their own section, not as warnings or other changes", () => {
+        const md = renderSummary({
+            steps: [{ op: "update", urn: URN, oldState: { type: "command:remote:Command", inputs: {} }, newState: { type: "command:remote:Command", inputs: {} }, diffReasons: ["create"] } as never],
+            diagnostics: [info, { message: "warning: something else", severity: "warning" }],
+        });
+        assert.strictEqual(section(md, "Registry garbage collection"), `### Registry garbage collection\n\n${POLICY}.\n\n- GC job updated (the policy or the images this stack references)\n`);
+        assert.doesNotMatch(section(md, "Warnings"), /Registry GC/);
+        assert.match(section(md, "Warnings"), /something else/);
+        assert.doesNotMatch(md, /Other changes/);
+    });
+
+    it("no changes: the policy line still shows", () => {
+        const md = renderSummary({ steps: [], changeSummary: { same: 4 }, diagnostics: [info] } as never);
+        assert.ok(md.endsWith(`no host restarts, no service rolls.\n\nRegistry GC: ${POLICY}.\n`), md);
+    });
+
+    it("the job installed, and removed, are said so; a command of another name is not the job", () => {
+        const created = renderSummary({ steps: [{ op: "create", urn: URN, newState: { type: "command:remote:Command", inputs: {} } } as never], diagnostics: [] });
+        assert.match(section(created, "Registry garbage collection"), /^- GC job installed on the registry host \(its timer waits for the window; nothing is deleted now\)$/m);
+        const removed = renderSummary({ steps: [{ op: "delete", urn: URN, oldState: { type: "command:remote:Command", inputs: {} } } as never], diagnostics: [] });
+        assert.match(section(removed, "Registry garbage collection"), /^- GC job removed \(timer, service and files\); the registry keeps every digest from now on$/m);
+        const other = renderSummary({ steps: [{ op: "create", urn: URN.replace("::registry-gc", "::registry-other"), newState: { type: "command:remote:Command", inputs: {} } } as never], diagnostics: [] });
+        assert.doesNotMatch(other, /Registry garbage collection/);
+    });
+});
