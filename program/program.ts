@@ -8,8 +8,8 @@ import { Registry, RegistryStorageArgs } from "../components/registry/registry";
 import { SwarmStack } from "../components/swarm-stack/swarm-stack";
 import { NfsVolume } from "../components/nfs-volume/nfs-volume";
 import { SwarmCluster } from "../components/swarm/swarm-cluster";
-import { members } from "../components/swarm/plan";
-import { warnOnce } from "../components/common/issues";
+import { members, planSwarm } from "../components/swarm/plan";
+import { throwOnErrors, warnOnce } from "../components/common/issues";
 import { registryLogin } from "../components/registry/login";
 import { imageFrom } from "../components/swarm-stack/swarm-stack";
 import { loginUserOf } from "./registry-trust";
@@ -190,6 +190,12 @@ export function buildProgram(cfg: LoadedConfig, observed: Observed = {}, provide
     const loginUser = loginUserOf(c, cfg.registryUsers);
 
     const plan = restartPlan(cfg, observed);
+    // The membership plan's errors (from what the hosts said) stop the program before the fleet
+    // registers a single apply: SwarmCluster comes after the fleet, and the engine would otherwise
+    // run the applies already registered before the update fails. SwarmCluster reports the same.
+    if (cfg.parts.has("swarm") && configured.swarm && observed.swarm) {
+        throwOnErrors({ stack: cfg.stack, resource: 'SwarmCluster "swarm"' }, planSwarm(c.hosts, observed.swarm, { removeNodes: c.swarm?.removeNodes }).issues);
+    }
 
     let fleet: DockerFleet | undefined;
     if (cfg.parts.has("daemon")) {
