@@ -1,19 +1,16 @@
 // Host cleanup in the preview summary: the policy line the program logged (program.ts
 // hostCleanupMessage) and each host whose cleanup timer the preview installs, changes or removes.
 import { CLEANUP_MESSAGE } from "../../components/host-cleanup/policy";
-import { PreviewJson, PreviewStep, nameOf, parseUrn, typeOf } from "./preview-json";
+import { PreviewJson, PreviewStep, isLoggedLine, loggedLine, nameOf, parseUrn, typeOf } from "./preview-json";
 
 export const HOST_CLEANUP = "dockfleet:hostcleanup:HostCleanup";
 
-const plain = (m: string) => m.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, "").trim();
-
-/** The program's policy line (without "info: "), or false. */
-export const isCleanupMessage = (m: string): boolean => plain(m).startsWith(CLEANUP_MESSAGE);
+/** True for the program's policy line. */
+export const isCleanupMessage = (m: string): boolean => isLoggedLine(m, CLEANUP_MESSAGE);
 
 /** The cleanup policy the program logged, without its prefix. */
 export function cleanupPolicy(preview: PreviewJson): string | undefined {
-    const d = (preview.diagnostics ?? []).find((x) => isCleanupMessage(x.message));
-    return d ? plain(d.message).slice(CLEANUP_MESSAGE.length) : undefined;
+    return loggedLine(preview, CLEANUP_MESSAGE);
 }
 
 const EFFECT: Record<string, string> = {

@@ -38,6 +38,18 @@ export function parseUrn(urn: string) {
 }
 export const typeOf = (s: PreviewStep) => s.newState?.type ?? s.oldState?.type ?? parseUrn(s.urn).type;
 export const nameOf = (s: PreviewStep) => parseUrn(s.urn).name;
+
+/** A diagnostic's text without colours and without its "info: " prefix. */
+const plainMessage = (m: string) => m.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, "").trim();
+
+/** True if the diagnostic is a line the program logged with this prefix. */
+export const isLoggedLine = (m: string, prefix: string): boolean => plainMessage(m).startsWith(prefix);
+
+/** The rest of the first line the program logged with this prefix (a policy line), or undefined. */
+export function loggedLine(preview: PreviewJson, prefix: string): string | undefined {
+    const d = (preview.diagnostics ?? []).find((x) => isLoggedLine(x.message, prefix));
+    return d ? plainMessage(d.message).slice(prefix.length) : undefined;
+}
 const CHANGE_OPS = new Set(["create", "update", "replace", "create-replacement", "delete-replaced", "delete", "import", "discard"]);
 
 /** One op per resource: a replacement shows up as create-replacement + replace + delete-replaced. */

@@ -1,20 +1,17 @@
 // Registry garbage collection in the preview summary: the policy line the program logged
 // (gc-config.ts gcSummary) and what the preview does to the GC job on the registry host.
 import { GC_MESSAGE } from "../../components/registry/gc-config";
-import { PreviewJson, PreviewStep, nameOf, parseUrn, typeOf } from "./preview-json";
+import { PreviewJson, PreviewStep, isLoggedLine, loggedLine, nameOf, parseUrn, typeOf } from "./preview-json";
 
 const REGISTRY = "dockfleet:registry:Registry";
 /** The GC job's Command (program.ts registers it under the Registry as "registry-gc"). */
 const GC_COMMAND = "registry-gc";
 
-const plain = (m: string) => m.replace(/\u001b\[[0-9;]*m/g, "").replace(/^info: /, "").trim();
-
-export const isGcMessage = (m: string): boolean => plain(m).startsWith(GC_MESSAGE);
+export const isGcMessage = (m: string): boolean => isLoggedLine(m, GC_MESSAGE);
 
 /** The GC policy the program logged, without its prefix. */
 export function gcPolicy(preview: PreviewJson): string | undefined {
-    const d = (preview.diagnostics ?? []).find((x) => isGcMessage(x.message));
-    return d ? plain(d.message).slice(GC_MESSAGE.length) : undefined;
+    return loggedLine(preview, GC_MESSAGE);
 }
 
 const EFFECT: Record<string, string> = {

@@ -83,10 +83,11 @@ ensure_swarm() {
 # host3"). A host out of the swarm whose name the swarm lists rejoins (ensure_swarm). Where no
 # swarm lists it, it is left alone: forming the swarm is the product's job.
 rejoin_replaced_hosts() {
-  local h st mgr="" listed="" stale=()
+  local h mgr="" listed="" stale=()
+  local -A st=() # each host asked once
+  for h in "${HOSTS[@]}"; do st[$h]=$(swarm_state "$h"); done
   for h in "${HOSTS[@]}"; do
-    st=$(swarm_state "$h")
-    [[ $st == active ]] || continue
+    [[ ${st[$h]} == active ]] || continue
     if hssh "$h" 'docker node ls -q >/dev/null 2>&1'; then
       mgr=$h
       break
@@ -98,8 +99,7 @@ rejoin_replaced_hosts() {
     listed=$(hssh "$mgr" "docker node ls --format '{{.Hostname}}'")
   fi
   for h in "${HOSTS[@]}"; do
-    st=$(swarm_state "$h")
-    if [[ $st != active ]] && { [[ $mgr == - ]] || grep -qx "$h" <<<"$listed"; }; then stale+=("$h"); fi
+    if [[ ${st[$h]} != active ]] && { [[ $mgr == - ]] || grep -qx "$h" <<<"$listed"; }; then stale+=("$h"); fi
   done
   ((${#stale[@]})) || return 0
   log "   ${stale[*]}: recreated out of the swarm the other hosts kept (or no manager answers): rejoining"
